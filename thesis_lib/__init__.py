@@ -1,0 +1,31 @@
+"""thesis_lib: the four generative models of the thesis with one shared trainer.
+
+    >>> from thesis_lib import VAEConfig, train
+    >>> run = train(VAEConfig(epochs=1), out_dir="runs/vae")   # doctest: +SKIP
+    >>> run.model.sample(16).shape                             # doctest: +SKIP
+    torch.Size([16, 1, 28, 28])
+
+Thesis section -> module: 1.1 :mod:`thesis_lib.models.ae`, 1.2 :mod:`thesis_lib.models.gan`,
+1.3 :mod:`thesis_lib.models.vae`, 1.4 :mod:`thesis_lib.models.aae`; every loss in
+:mod:`thesis_lib.losses`; the shared trainer in :mod:`thesis_lib.trainer`.
+"""
+
+from .api import load, train
+from .callbacks import Callback, SampleGrid
+from .config import AAEConfig, AEConfig, GANConfig, TrainConfig, VAEConfig, config_from_dict, load_config
+from .data import Dataset, data_root, load_dataset
+from .errors import CheckpointError, DataError, ThesisLibError, TrainingDiverged
+from .history import History
+from .models import GAN, VAE, AdversarialAutoencoder, Autoencoder, GenerativeModel, Phase, build_model
+from .seed import seed_everything, select_device
+from .trainer import Trainer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AAEConfig", "AEConfig", "GANConfig", "TrainConfig", "VAEConfig", "config_from_dict", "load_config",
+    "Autoencoder", "GAN", "VAE", "AdversarialAutoencoder", "GenerativeModel", "Phase", "build_model",
+    "Trainer", "History", "Callback", "SampleGrid", "train", "load",
+    "Dataset", "data_root", "load_dataset", "seed_everything", "select_device",
+    "ThesisLibError", "DataError", "CheckpointError", "TrainingDiverged",
+]

@@ -1,0 +1,84 @@
+"""The two calls most users need: :func:`train` a model from its config, :func:`load` a trained one."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Iterable
+
+from .callbacks import Callback
+from .checkpoint import checkpoint_config, load_checkpoint
+from .config import TrainConfig
+from .data import Dataset, load_dataset
+from .models import GenerativeModel, build_model
+from .priors import Prior
+from .seed import seed_everything, select_device
+from .trainer import Trainer
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | Path | None = None,
+    *,
+    resume: bool = False,
+    callbacks: Iterable[Callback] = (),
+    progress: bool = True,
+    validate: bool = True,
+    data: Dataset | None = None,
+    prior: Prior | None = None,
+) -> Trainer:
+    """Seed, load the data, build the model and train it with the shared :class:`Trainer`.
+
+    Args:
+        config: e.g. ``VAEConfig()`` (the book chapter's settings) or ``GANConfig(k=5)``.
+        out_dir: folder for ``checkpoint.pt``, ``config.json`` and ``history.json``.
+        resume: continue the run saved in ``out_dir``; the result equals an uninterrupted run.
+            ``config`` may differ from the saved one only in ``epochs`` (to train longer).
+        callbacks: e.g. ``[SampleGrid(out_dir)]``.
+        progress: show the progress bar.
+        validate: evaluate on the validation split after every epoch.
+        data: train on this dataset instead of ``config.dataset``'s training split.
+        prior: AAE only: a custom prior sampler ``prior(n, labels=None, generator=None)``.
+
+    Returns:
+        The trainer: ``.model`` (in eval mode), ``.history``, ``.interrupted``.
+    """
+    state = None
+    if resume:
+        if out_dir is None:
+            raise ValueError("resume=True needs out_dir, the folder of the run to continue")
+        state = load_checkpoint(out_dir)
+        saved = checkpoint_config(state)
+        _check_resumable(saved, config)
+    seed_everything(config.seed)
+    device = select_device(config.device)
+    if data is None:
+        data = load_dataset(config.dataset, "train")
+    val = load_dataset(config.dataset, "val") if validate else None
+    kwargs = {"prior": prior} if prior is not None else {}
+    model = build_model(config, **kwargs).to(device)
+    trainer = Trainer(model, data, val_data=val, out_dir=out_dir, callbacks=callbacks, progress=progress)
+    if state is not None:
+        trainer.load_state_dict(state)
+    trainer.fit()
+    return trainer
+
+
+def load(path: str | Path, *, device: str = "cpu", prior: Prior | None = None) -> GenerativeModel:
+    """A trained model from a run folder (or its ``checkpoint.pt``), in eval mode."""
+    state = load_checkpoint(path)
+    config = checkpoint_config(state)
+    kwargs = {"prior": prior} if prior is not None else {}
+    model = build_model(config, **kwargs)
+    model.load_state_dict(state["model"])
+    return model.to(select_device(device)).eval()
+
+
+def _check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
+    if type(saved) is not type(config):
+        raise ValueError(f"cannot resume a {saved.model!r} run with a {config.model!r} config")
+    for f in dataclasses.fields(config):
+        if f.name != "epochs" and getattr(saved, f.name) != getattr(config, f.name):
+            raise ValueError(
+                f"cannot resume: {f.name} is {getattr(config, f.name)!r} but the checkpoint was trained with {getattr(saved, f.name)!r} (only epochs may change)"
+            )

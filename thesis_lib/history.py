@@ -1,0 +1,47 @@
+"""Training history: every logged value per step and per epoch, and the wall seconds of each epoch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class History:
+    """What a run logged.
+
+    Attributes:
+        steps: value of each logged quantity at every step it was computed (``"D"`` is logged k
+            times per GAN iteration, ``"G"`` once).
+        epochs: per-epoch mean of each step quantity, plus validation metrics as ``"val/<name>"``.
+        train_seconds: wall seconds of each epoch's training loop (without evaluation and saving).
+    """
+
+    steps: dict[str, list[float]] = field(default_factory=dict)
+    epochs: dict[str, list[float]] = field(default_factory=dict)
+    train_seconds: list[float] = field(default_factory=list)
+
+    def log_step(self, name: str, value: float) -> None:
+        self.steps.setdefault(name, []).append(value)
+
+    def log_epoch(self, name: str, value: float) -> None:
+        self.epochs.setdefault(name, []).append(value)
+
+    def last(self, name: str) -> float:
+        """The latest per-epoch value of ``name``."""
+        return self.epochs[name][-1]
+
+    def to_dict(self) -> dict:
+        return {"steps": self.steps, "epochs": self.epochs, "train_seconds": self.train_seconds}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls({k: list(v) for k, v in d["steps"].items()}, {k: list(v) for k, v in d["epochs"].items()}, list(d["train_seconds"]))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict()) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "History":
+        return cls.from_dict(json.loads(Path(path).read_text()))

@@ -1,0 +1,28 @@
+"""The four models of the thesis, and :func:`build_model` to make one from its config."""
+
+from __future__ import annotations
+
+from ..config import TrainConfig
+from .aae import AdversarialAutoencoder
+from .ae import Autoencoder
+from .base import GenerativeModel, Phase
+from .gan import GAN
+from .vae import VAE
+
+MODELS: dict[str, type[GenerativeModel]] = {
+    "ae": Autoencoder,
+    "gan": GAN,
+    "vae": VAE,
+    "aae": AdversarialAutoencoder,
+}
+
+
+def build_model(config: TrainConfig, **kwargs) -> GenerativeModel:
+    """The model a config describes (e.g. :class:`VAE` for a :class:`~thesis_lib.config.VAEConfig`).
+
+    Seed first (:func:`thesis_lib.seed.seed_everything`) for repeatable initial weights.
+    """
+    return MODELS[config.model](config, **kwargs)
+
+
+__all__ = ["MODELS", "build_model", "GenerativeModel", "Phase", "Autoencoder", "GAN", "VAE", "AdversarialAutoencoder"]

@@ -1,0 +1,118 @@
+"""The variational autoencoder (thesis 1.3, Kingma & Welling 2013).
+
+Encoder q_φ(z|x) = N(μ(x), diag σ²(x)); decoder p_θ(x|z) Bernoulli (or Gaussian); prior
+p(z) = N(0, I). Trained by Algorithm 2 (minibatch AEVB) on the lower bound, estimated with
+estimator A or B from L reparameterised samples per datapoint.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from .. import losses
+from ..config import VAEConfig
+from ..data import Dataset
+from ..nets import mlp
+from .base import GenerativeModel, Phase
+
+
+class ELBOTerms(NamedTuple):
+    """Per-example terms of one lower-bound estimate (shape (B,), nats)."""
+
+    elbo: Tensor
+    kl: Tensor  # analytic KL for estimator B; the Monte Carlo log q - log p for estimator A
+    log_px_given_z: Tensor  # the reconstruction term, averaged over the L samples
+
+
+class VAE(GenerativeModel):
+    config_class = VAEConfig
+    config: VAEConfig
+
+    def __init__(self, config: VAEConfig):
+        super().__init__(config)
+        c = config
+        h = c.hidden_dims
+        self.encoder = nn.Sequential(nn.Flatten(), mlp([self.data_dim, *h], final_activation=True), nn.Linear(h[-1], 2 * c.latent_dim))
+        self.decoder = mlp([c.latent_dim, *reversed(h), self.data_dim])
+        if c.decoder == "gaussian":
+            self.decoder_logvar = nn.Parameter(torch.zeros(self.data_dim))
+        self.n_data = 50_000  # N of Algorithm 2's N/M scaling; set from the data by :meth:`setup`
+
+    # -- the model -------------------------------------------------------------------
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """q_φ(z|x): the mean and log-variance of the Gaussian posterior approximation."""
+        mu, logvar = self.encoder(x).chunk(2, dim=-1)
+        return mu, logvar
+
+    def decode_raw(self, z: Tensor) -> Tensor:
+        """Decoder output for z of shape (..., D): Bernoulli logits or the Gaussian mean, shape (..., *data_shape)."""
+        return self.decoder(z).view(*z.shape[:-1], *self.data_shape)
+
+    def decode(self, z: Tensor) -> Tensor:
+        """The decoder's mean E[x|z] in data space."""
+        raw = self.decode_raw(z)
+        return torch.sigmoid(raw) if self.config.decoder == "bernoulli" else raw
+
+    def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
+        """log p_θ(x|z) for z of shape (L, B, D); returns (L, B)."""
+        raw = self.decode_raw(z)
+        if self.config.decoder == "bernoulli":
+            return losses.bernoulli_log_likelihood(x, raw)
+        return losses.gaussian_log_likelihood(x, raw, self.decoder_logvar.view(self.data_shape))
+
+    def log_weights(self, x: Tensor, n_samples: int) -> tuple[Tensor, Tensor, Tensor]:
+        """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each; shapes (L, B)."""
+        mu, logvar = self.encode(x)
+        z = losses.reparameterize(mu, logvar, n_samples)
+        return self.log_px_given_z(x, z), losses.standard_normal_log_density(z), losses.diagonal_gaussian_log_density(z, mu, logvar)
+
+    def elbo(self, x: Tensor, n_samples: int | None = None, estimator: str | None = None) -> ELBOTerms:
+        """The per-example lower bound L(θ, φ; x_i) by estimator A or B with L samples."""
+        n_samples = n_samples or self.config.n_samples
+        estimator = estimator or self.config.estimator
+        mu, logvar = self.encode(x)
+        z = losses.reparameterize(mu, logvar, n_samples)
+        log_px_z = self.log_px_given_z(x, z)
+        if estimator == "A":
+            log_pz = losses.standard_normal_log_density(z)
+            log_qz = losses.diagonal_gaussian_log_density(z, mu, logvar)
+            elbo = losses.elbo_estimator_a(log_px_z, log_pz, log_qz)
+            kl = (log_qz - log_pz).mean(0)
+        else:
+            kl = losses.gaussian_kl(mu, logvar)
+            elbo = losses.elbo_estimator_b(kl, log_px_z)
+        return ELBOTerms(elbo, kl, log_px_z.mean(0))
+
+    # -- training: Algorithm 2 -------------------------------------------------------
+    def setup(self, data: Dataset) -> None:
+        self.n_data = len(data)
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"vae": self.make_optimizer(self.parameters())}
+
+    def phases(self) -> list[Phase]:
+        return [Phase("-elbo", "vae", self.elbo_step)]
+
+    def elbo_step(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
+        """One step of Algorithm 2: descend minus the minibatch estimate of the lower bound."""
+        t = self.elbo(x)
+        if self.config.objective == "dataset":
+            objective = losses.minibatch_objective(t.elbo, self.n_data)
+        elif self.config.objective == "sum":
+            objective = t.elbo.sum()
+        else:
+            objective = t.elbo.mean()
+        return {"loss": -objective, "-elbo/example": -t.elbo.mean(), "kl": t.kl.mean(), "recon": -t.log_px_given_z.mean()}
+
+    @torch.no_grad()
+    def evaluate(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        t = self.elbo(x, n_samples=1, estimator="B")
+        return {"-elbo": -t.elbo.mean().item(), "kl": t.kl.mean().item(), "recon": -t.log_px_given_z.mean().item()}
+
+    @torch.no_grad()
+    def sample(self, n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """Decode z ~ p(z) = N(0, I); returns the decoder's mean (pixel probabilities)."""
+        return self.decode(self._randn(n, self.config.latent_dim, generator=generator))

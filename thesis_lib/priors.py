@@ -1,0 +1,64 @@
+"""Priors p(z) for the adversarial autoencoder.
+
+A prior is any callable ``prior(n, labels=None, generator=None) -> Tensor`` of shape
+``(n, latent_dim)``; pass your own sampler to :class:`~thesis_lib.models.aae.AdversarialAutoencoder`
+to impose any distribution you can sample from. ``labels`` lets a prior give each class its own
+region (one mixture component or swiss-roll segment per digit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch
+from torch import Tensor
+
+from . import toy
+
+Prior = Callable[..., Tensor]
+
+
+@dataclass
+class GaussianPrior:
+    """p(z) = N(0, std² I)."""
+
+    dim: int
+    std: float = 1.0
+
+    def __call__(self, n: int, labels: Optional[Tensor] = None, generator: Optional[torch.Generator] = None) -> Tensor:
+        return self.std * torch.randn(n, self.dim, generator=generator)
+
+
+@dataclass
+class MixturePrior:
+    """A mixture of 2-D Gaussians on a circle (the AAE paper's Figure 4); one component per label if given."""
+
+    n_components: int = 10
+    radius: float = 4.0
+    std: float = 0.5
+
+    def __call__(self, n: int, labels: Optional[Tensor] = None, generator: Optional[torch.Generator] = None) -> Tensor:
+        return toy.gaussian_mixture_2d(n, self.n_components, self.radius, self.std, labels=labels, generator=generator)[0]
+
+
+@dataclass
+class SwissRollPrior:
+    """A 2-D swiss roll; with labels, class c is drawn from the c-th segment of the roll."""
+
+    n_segments: int = 10
+    scale: float = 4.0
+
+    def __call__(self, n: int, labels: Optional[Tensor] = None, generator: Optional[torch.Generator] = None) -> Tensor:
+        return self.scale * toy.swiss_roll(n, self.n_segments, noise=0.0, labels=labels, generator=generator)[0]
+
+
+def make_prior(name: str, dim: int, std: float = 1.0, n_components: int = 10) -> Prior:
+    """The prior a config names: ``gaussian``, ``mixture`` or ``swiss-roll``."""
+    if name == "gaussian":
+        return GaussianPrior(dim, std)
+    if name == "mixture":
+        return MixturePrior(n_components)
+    if name == "swiss-roll":
+        return SwissRollPrior(n_components)
+    raise ValueError(f"prior must be one of 'gaussian', 'mixture', 'swiss-roll', got {name!r}")

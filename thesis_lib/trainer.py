@@ -1,0 +1,248 @@
+"""The one trainer all four models share.
+
+A model declares its optimisers and its phases (:mod:`thesis_lib.models.base`); the trainer
+runs, for every iteration and every phase in order, ``repeats`` times::
+
+    x, y = next minibatch          (if the phase asks for a fresh one)
+    model.zero_grad()
+    loss = phase.step(x, y)["loss"]
+    loss.backward()
+    optimizers[phase.optimizer].step()
+
+Everything else here is bookkeeping: the shuffled in-memory minibatches, the history, the
+progress bar, callbacks, validation, checkpoints, Ctrl-C and resuming.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Iterable
+
+import torch
+from tqdm.auto import tqdm
+
+from .callbacks import Callback
+from .checkpoint import save_checkpoint
+from .data import Dataset, binarize, minibatch_indices
+from .errors import TrainingDiverged
+from .history import History
+from .models.base import GenerativeModel
+from .seed import get_rng_state, set_rng_state
+
+EVAL_BATCH = 1000
+POSTFIX_SECONDS = 0.5  # how often the progress bar's loss display is refreshed
+
+
+class Trainer:
+    """Trains a :class:`~thesis_lib.models.base.GenerativeModel` on an in-memory dataset.
+
+    Args:
+        model: the model (already on its device).
+        data: the training split.
+        val_data: evaluated with ``model.evaluate`` after every epoch (logged as ``val/<name>``).
+        out_dir: where ``checkpoint.pt``, ``config.json`` and ``history.json`` go (after every
+            epoch, at the end, and on Ctrl-C). ``None`` keeps everything in memory.
+        callbacks: objects with ``on_step_end`` / ``on_epoch_end`` / ``on_train_end`` hooks.
+        progress: show a tqdm progress bar with the live losses.
+    """
+
+    def __init__(
+        self,
+        model: GenerativeModel,
+        data: Dataset,
+        *,
+        val_data: Dataset | None = None,
+        out_dir: str | Path | None = None,
+        callbacks: Iterable[Callback] = (),
+        progress: bool = True,
+    ):
+        self.model = model
+        self.config = model.config
+        self.device = model.device
+        self.data = data.to(self.device)
+        self.val_data = val_data.to(self.device) if val_data is not None else None
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.callbacks = list(callbacks)
+        self.progress = progress
+        self.optimizers = model.configure_optimizers()
+        self.phases = model.phases()
+        self.history = History()
+        self.epoch = 0  # completed epochs
+        self.iteration = 0  # completed iterations of the current epoch
+        self.global_step = 0  # completed iterations in all
+        self.interrupted = False
+        self._stop_requested = False
+        self._epoch_sums: dict[str, list[float]] = {}  # name -> [sum, count] over the current epoch
+        self._epoch_seconds = 0.0
+        per_iteration = sum(p.repeats for p in self.phases if p.new_batch)
+        self.batches_per_iteration = max(per_iteration, 1)
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self) -> History:
+        """Train until ``config.epochs`` epochs are done (or Ctrl-C); return the history.
+
+        The first Ctrl-C finishes the current iteration, saves a checkpoint and returns (with
+        ``self.interrupted`` set); a second one stops at once.
+        """
+        self.model.train()
+        self.model.setup(self.data)
+        with self._deferred_sigint():
+            try:
+                while self.epoch < self.config.epochs and not self._stop_requested:
+                    self._train_epoch()
+                    if self._stop_requested:
+                        break
+                    self._end_epoch()
+            except KeyboardInterrupt:
+                self._stop_requested = True
+            if self._stop_requested:
+                self.interrupted = True
+                tqdm.write(f"interrupted at epoch {self.epoch + 1}, iteration {self.iteration}" + (f"; checkpoint saved in {self.out_dir}" if self.out_dir else ""))
+            self.save()
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        self.model.eval()
+        return self.history
+
+    def iterations_per_epoch(self) -> int:
+        """Iterations in one pass over the data (each takes ``batches_per_iteration`` minibatches)."""
+        n_batches = math.ceil(len(self.data) / self.config.batch_size)
+        return max(n_batches // self.batches_per_iteration, 1)
+
+    def _train_epoch(self) -> None:
+        cfg, model, data = self.config, self.model, self.data
+        batches = minibatch_indices(len(data), cfg.batch_size, cfg.seed, self.epoch, self.device)
+        n_iter = self.iterations_per_epoch()
+        bar = tqdm(total=n_iter, initial=self.iteration, desc=f"epoch {self.epoch + 1}/{cfg.epochs}", disable=not self.progress, leave=True)
+        last_postfix = 0.0
+        start = time.perf_counter()
+        while self.iteration < n_iter and not self._stop_requested:
+            cursor = self.iteration * self.batches_per_iteration
+            x = y = None
+            logs: dict[str, float] = {}
+            for phase in self.phases:
+                for _ in range(phase.repeats):
+                    if phase.new_batch or x is None:
+                        idx = batches[cursor % len(batches)]
+                        cursor += 1
+                        x, y = data.x[idx], data.y[idx]
+                        if cfg.binarize:
+                            x = binarize(x)
+                    model.zero_grad(set_to_none=True)
+                    out = phase.step(x, y)
+                    out["loss"].backward()
+                    self.optimizers[phase.optimizer].step()
+                    self._log(phase.name, out, logs)
+            self.iteration += 1
+            self.global_step += 1
+            for cb in self.callbacks:
+                cb.on_step_end(self, logs)
+            bar.update(1)
+            now = time.perf_counter()
+            if self.progress and now - last_postfix > POSTFIX_SECONDS:
+                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+                last_postfix = now
+        self._epoch_seconds += time.perf_counter() - start
+        bar.set_postfix({k: f"{s / n:.4g}" for k, (s, n) in self._epoch_sums.items()}, refresh=False)
+        bar.close()
+
+    def _log(self, phase: str, out: dict[str, torch.Tensor], logs: dict[str, float]) -> None:
+        for key, tensor in out.items():
+            name = phase if key == "loss" else key
+            value = tensor.item()
+            if key == "loss" and not math.isfinite(value):
+                raise TrainingDiverged(f"the {phase!r} loss is {value} at epoch {self.epoch + 1}, step {self.global_step + 1} (iteration {self.iteration + 1} of the epoch); lower the learning rate (lr={self.config.lr})")
+            self.history.log_step(name, value)
+            acc = self._epoch_sums.setdefault(name, [0.0, 0])
+            acc[0] += value
+            acc[1] += 1
+            logs[name] = value
+
+    def _end_epoch(self) -> None:
+        """Epoch means, timing, the model's hook, validation, callbacks, checkpoint."""
+        for name, (total, count) in self._epoch_sums.items():
+            self.history.log_epoch(name, total / count)
+        self.history.train_seconds.append(self._epoch_seconds)
+        self._epoch_sums, self._epoch_seconds = {}, 0.0
+        self.epoch += 1
+        self.iteration = 0
+        # Epoch-end work runs on a forked RNG stream seeded by the epoch: it is repeatable and
+        # leaves the training stream untouched (so callbacks never change what is trained).
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            torch.manual_seed(self.config.seed + 7919 * self.epoch)
+            self.model.eval()
+            self.model.after_epoch(self.data)
+            if self.val_data is not None:
+                for name, value in self.evaluate(self.val_data).items():
+                    self.history.log_epoch(f"val/{name}", value)
+            for cb in self.callbacks:
+                cb.on_epoch_end(self)
+            self.model.train()
+        self.save()
+
+    @torch.no_grad()
+    def evaluate(self, data: Dataset) -> dict[str, float]:
+        """``model.evaluate`` over a whole split in batches, averaged per example."""
+        totals: dict[str, float] = {}
+        for start in range(0, len(data), EVAL_BATCH):
+            x, y = data.x[start : start + EVAL_BATCH], data.y[start : start + EVAL_BATCH]
+            for name, value in self.model.evaluate(x, y).items():
+                totals[name] = totals.get(name, 0.0) + value * x.shape[0]
+        return {name: total / len(data) for name, total in totals.items()}
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly where training stands."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+            "epoch": self.epoch,
+            "iteration": self.iteration,
+            "global_step": self.global_step,
+            "epoch_sums": {k: [float(s), int(n)] for k, (s, n) in self._epoch_sums.items()},
+            "epoch_seconds": self._epoch_seconds,
+            "rng": get_rng_state(),
+            "history": self.history.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])
+        self.epoch, self.iteration, self.global_step = state["epoch"], state["iteration"], state["global_step"]
+        self._epoch_sums = {k: [s, n] for k, (s, n) in state["epoch_sums"].items()}
+        self._epoch_seconds = state["epoch_seconds"]
+        self.history = History.from_dict(state["history"])
+        set_rng_state(state["rng"])
+
+    def save(self) -> None:
+        """Write ``checkpoint.pt``, ``config.json`` and ``history.json`` to ``out_dir`` (if any)."""
+        if self.out_dir is not None:
+            save_checkpoint(self.out_dir, self.config, self.state_dict())
+
+    def request_stop(self) -> None:
+        """Stop after the current iteration, as the first Ctrl-C does."""
+        self._stop_requested = True
+
+    @contextlib.contextmanager
+    def _deferred_sigint(self):
+        """Turn the first Ctrl-C into :meth:`request_stop`; a second one interrupts at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
