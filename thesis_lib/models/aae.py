@@ -53,6 +53,9 @@ class AdversarialAutoencoder(GenerativeModel):
             return losses.reparameterize(mu, logvar)[0]
         return out
 
+    def embed(self, x: Tensor) -> Tensor:
+        return self.encode_mean(x)
+
     def encode_mean(self, x: Tensor) -> Tensor:
         """A deterministic code for plots: μ(x) (Gaussian), f(x, 0) (universal) or f(x)."""
         h = x.flatten(1)

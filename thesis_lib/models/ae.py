@@ -42,6 +42,9 @@ class Autoencoder(GenerativeModel):
         """y = E(x)."""
         return self.encoder(x)
 
+    def embed(self, x: Tensor) -> Tensor:
+        return self.encode(x)
+
     def decode_raw(self, z: Tensor) -> Tensor:
         """Decoder output before the output non-linearity (logits for pixels)."""
         return self.decoder(z).view(z.shape[0], *self.data_shape)

@@ -87,6 +87,18 @@ class GenerativeModel(nn.Module):
         return {}
 
     # -- what users need -----------------------------------------------------------
+    def embed(self, x: Tensor) -> Tensor:
+        """A deterministic latent code of x, shape (B, latent_dim), for plots and interpolation.
+
+        AE: E(x); VAE: the posterior mean μ(x); AAE: the encoder's mean output. The GAN has no
+        encoder and raises ``NotImplementedError``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no encoder")
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Map latent codes (B, latent_dim) to data space (pixels in [0, 1] for images)."""
+        raise NotImplementedError
+
     @torch.no_grad()
     def sample(self, n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
         """``n`` new examples of shape ``(n, *data_shape)`` (pixels in [0, 1] for images)."""

@@ -40,6 +40,10 @@ class GAN(GenerativeModel):
         """G(z) (or G(z, c)), in data space."""
         return self._output(self.generator(self._condition(z, labels)))
 
+    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """The generator is the GAN's decoder: G(z) (or G(z, c))."""
+        return self.generate(z, labels)
+
     def discriminate(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         """The logit of D(x) (or D(x, c)); D = sigmoid(logit)."""
         return self.discriminator(self._condition(x.flatten(1), labels)).squeeze(1)

@@ -47,6 +47,10 @@ class VAE(GenerativeModel):
         mu, logvar = self.encoder(x).chunk(2, dim=-1)
         return mu, logvar
 
+    def embed(self, x: Tensor) -> Tensor:
+        """The posterior mean μ(x)."""
+        return self.encode(x)[0]
+
     def decode_raw(self, z: Tensor) -> Tensor:
         """Decoder output for z of shape (..., D): Bernoulli logits or the Gaussian mean, shape (..., *data_shape)."""
         return self.decoder(z).view(*z.shape[:-1], *self.data_shape)
