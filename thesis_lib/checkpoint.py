@@ -53,8 +53,7 @@ def load_checkpoint(path: str | Path) -> dict:
     try:
         state = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises various errors for damaged zip/pickle data
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
-        raise CheckpointError(f"{p} is not a readable checkpoint (corrupt or truncated?): {reason[:200]}") from None
+        raise CheckpointError(f"{p} is not a readable checkpoint: the file is corrupt, truncated or not a PyTorch file ({e.__class__.__name__})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT or "config" not in state:
         raise CheckpointError(f"{p} is not a thesis_lib checkpoint (format {FORMAT})")
     return state

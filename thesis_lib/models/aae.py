@@ -14,13 +14,15 @@ Encoders (the thesis's three kinds of q(z|x)):
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
 from .. import losses
 from ..config import AAEConfig
 from ..nets import mlp, one_hot
-from ..priors import Prior, make_prior
+from ..priors import GaussianPrior, Prior, make_prior
 from .base import GenerativeModel, Phase
 
 
@@ -63,6 +65,28 @@ class AdversarialAutoencoder(GenerativeModel):
             h = torch.cat([h, h.new_zeros(h.shape[0], self.config.noise_dim)], dim=1)
         out = self.encoder(h)
         return out.chunk(2, dim=1)[0] if self.config.encoder == "gaussian" else out
+
+    @property
+    def has_log_weights(self) -> bool:
+        """Whether :meth:`log_weights` applies: a Gaussian encoder and a Gaussian prior."""
+        return self.config.encoder == "gaussian" and isinstance(self.prior, GaussianPrior)
+
+    def log_weights(self, x: Tensor, n_samples: int) -> tuple[Tensor, Tensor, Tensor]:
+        """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each, shapes (L, B).
+
+        Only for a Gaussian encoder with the Gaussian prior (see :attr:`has_log_weights`).
+        """
+        if not self.has_log_weights:
+            raise ValueError(f"log weights need encoder 'gaussian' and prior 'gaussian', got encoder {self.config.encoder!r} and prior {self.config.prior!r}")
+        mu, logvar = self.encoder(x.flatten(1)).chunk(2, dim=1)
+        z = losses.reparameterize(mu, logvar, n_samples)
+        prior_logvar = torch.full_like(mu, 2 * math.log(self.prior.std))
+        log_pz = losses.diagonal_gaussian_log_density(z, torch.zeros_like(mu), prior_logvar)
+        return losses.bernoulli_log_likelihood(x, self.decode_raw_batched(z)), log_pz, losses.diagonal_gaussian_log_density(z, mu, logvar)
+
+    def decode_raw_batched(self, z: Tensor) -> Tensor:
+        """Decoder logits for z of shape (L, B, D): (L, B, *data_shape)."""
+        return self.decoder(z).view(*z.shape[:-1], *self.data_shape)
 
     def decode_raw(self, z: Tensor) -> Tensor:
         return self.decoder(z).view(z.shape[0], *self.data_shape)

@@ -1,0 +1,204 @@
+"""Command line: ``thesis-lib`` (or ``python -m thesis_lib``).
+
+    thesis-lib train {ae,gan,vae,aae} [--epochs N] [--latent-dim D] ... [--out DIR] [--resume]
+    thesis-lib sample DIR --n N --out FILE.npy|FILE.png
+    thesis-lib evaluate DIR [--k K] [--binarize]
+
+``train``'s options are generated from the model's config dataclass, so every config field is an
+option (``--k``, ``--generator-loss``, ``--estimator``, ``--n-samples``, ``--encoder``,
+``--prior`` ...) and the defaults are the book chapter's settings. Bad input gives one line on
+stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import sys
+import typing
+from pathlib import Path
+
+from .config import CONFIGS, TrainConfig, field_types
+from .errors import ThesisLibError
+
+PROG = "thesis-lib"
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: ``thesis-lib: error: ...``."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        sys.stderr.write(f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_ERROR)
+
+
+# ----------------------------------------------------------------------------- parser
+def _field_help(cls: type) -> dict[str, str]:
+    """Per-field help from the ``Attributes:`` sections of a config class and its bases."""
+    helps: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        doc = klass.__doc__ or ""
+        for name, text in re.findall(r"^\s{8}(\w+): (.+(?:\n\s{12}.+)*)", doc, flags=re.M):
+            helps[name] = " ".join(text.split()).replace("``", "'")
+    return helps
+
+
+def _add_config_options(parser: argparse.ArgumentParser, cls: type[TrainConfig]) -> None:
+    defaults = cls()
+    helps = _field_help(cls)
+    for name, tp in field_types(cls).items():
+        default = getattr(defaults, name)
+        flag = "--" + name.replace("_", "-")
+        text = f"{helps.get(name, '')} (default: {list(default) if isinstance(default, tuple) else default})".replace("%", "%%")
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if tp is bool:
+            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        elif origin is tuple:
+            item = args[0]
+            nargs = "*" if (len(args) == 2 and args[1] is Ellipsis) else len(args)
+            parser.add_argument(flag, dest=name, type=item, nargs=nargs, default=None, metavar=item.__name__.upper(), help=text)
+        else:
+            parser.add_argument(flag, dest=name, type=tp, default=None, metavar=tp.__name__.upper(), help=text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Train, sample and evaluate the thesis's generative models (AE, GAN, VAE, AAE).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate}", parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a model; writes DIR/checkpoint.pt, config.json, history.json")
+    models = train.add_subparsers(dest="model", required=True, metavar="{ae,gan,vae,aae}", parser_class=_Parser)
+    for name, cls in CONFIGS.items():
+        sub = models.add_parser(name, help=(cls.__doc__ or "").strip().splitlines()[0])
+        sub.add_argument("--out", type=Path, default=None, metavar="DIR", help=f"run folder (default: runs/{name})")
+        sub.add_argument("--resume", action="store_true", help="continue the run saved in --out (only --epochs may change)")
+        sub.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+        if name == "gan":
+            sub.add_argument("--hidden-dims", dest="hidden_dims", type=int, nargs="+", metavar="INT", help="shorthand: sets --g-hidden to these sizes and --d-hidden to them reversed")
+        _add_config_options(sub, cls)
+
+    sample = commands.add_parser("sample", help="draw samples from a trained model")
+    sample.add_argument("run", type=Path, metavar="DIR", help="run folder written by 'train'")
+    sample.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
+    sample.add_argument("--out", type=Path, required=True, metavar="FILE", help="FILE.npy (N x 28 x 28 float32 in [0,1]) or FILE.png (a grid)")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
+    sample.add_argument("--label", type=int, default=None, help="class to sample (conditional GAN, label-prior AAE)")
+
+    evaluate = commands.add_parser("evaluate", help="print test metrics of a trained model as JSON")
+    evaluate.add_argument("run", type=Path, metavar="DIR", help="run folder written by 'train'")
+    evaluate.add_argument("--k", type=int, default=100, help="importance samples per image for the NLL (default: 100; the IWAE paper uses 5000)")
+    evaluate.add_argument("--binarize", action="store_true", help="evaluate on dynamically binarised test images (fixed seed)")
+    evaluate.add_argument("--n", type=int, default=None, help="evaluate on the first N test images only")
+    return parser
+
+
+# ----------------------------------------------------------------------------- commands
+def _train(args: argparse.Namespace) -> int:
+    from .api import train
+    from .callbacks import SampleGrid
+    from .checkpoint import checkpoint_config, load_checkpoint
+
+    cls = CONFIGS[args.model]
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
+    if args.model == "gan" and getattr(args, "hidden_dims", None):
+        given.setdefault("g_hidden", tuple(args.hidden_dims))
+        given.setdefault("d_hidden", tuple(reversed(args.hidden_dims)))
+    out = args.out or Path("runs") / args.model
+    if args.resume:
+        saved = checkpoint_config(load_checkpoint(out))
+        extra = sorted(set(given) - {"epochs"})
+        if extra:
+            raise ValueError(f"--resume continues the saved run: only --epochs may be given, not --{extra[0].replace('_', '-')}")
+        config = saved.replace(**given)
+    else:
+        config = cls(**given)
+    run = train(config, out, resume=args.resume, callbacks=[SampleGrid(out / "samples")], progress=not args.no_progress)
+    summary = {k: round(v[-1], 4) for k, v in run.history.epochs.items()}
+    if run.interrupted:
+        print(f"interrupted after epoch {run.epoch} + {run.iteration} iterations; checkpoint saved in {out}; continue with: {PROG} train {args.model} --out {out} --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(json.dumps({"out": str(out), "epochs": run.epoch, "train_seconds": round(sum(run.history.train_seconds), 2), "last_epoch": summary}))
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from .api import load
+
+    if args.n < 1:
+        raise ValueError(f"--n must be an integer >= 1, got {args.n}")
+    suffix = args.out.suffix.lower()
+    if suffix not in (".npy", ".png"):
+        raise ValueError(f"--out must end in .npy or .png, got {str(args.out)!r}")
+    model = load(args.run)
+    labels = None
+    if args.label is not None:
+        if not 0 <= args.label < model.n_classes:
+            raise ValueError(f"--label must be an integer in [0, {model.n_classes - 1}], got {args.label}")
+        labels = torch.full((args.n,), args.label, dtype=torch.long)
+    x = model.sample(args.n, labels=labels, generator=torch.Generator().manual_seed(args.seed)).cpu()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".npy":
+        arr = x.squeeze(1).numpy().astype(np.float32) if model.images else x.numpy().astype(np.float32)
+        np.save(args.out, arr)
+    else:
+        if not model.images:
+            raise ValueError(f"a .png grid needs an image model; this one was trained on {model.config.dataset!r}: use .npy")
+        from torchvision.utils import save_image
+
+        save_image(x, args.out, nrow=max(1, int(args.n**0.5)), padding=2, pad_value=1.0)
+    print(json.dumps({"out": str(args.out), "n": args.n}))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from . import metrics
+    from .api import load
+    from .data import load_dataset
+
+    if args.k < 1:
+        raise ValueError(f"--k must be an integer >= 1, got {args.k}")
+    model = load(args.run)
+    cfg = model.config
+    test = load_dataset(cfg.dataset, "test")
+    if args.n is not None:
+        if args.n < 1:
+            raise ValueError(f"--n must be an integer >= 1, got {args.n}")
+        test = test.subset(args.n)
+    if args.binarize:
+        test = metrics.binarized(test)
+    result: dict[str, object] = {"model": cfg.model, "dataset": cfg.dataset, "n_test": len(test), "binarized": args.binarize}
+    if model.images and cfg.model != "gan":
+        result.update({f"test_{k}": v for k, v in metrics.reconstruction_error(model, test).items()})
+    if cfg.model == "vae":
+        result.update({f"test_{k}": v for k, v in metrics.test_elbo(model, test).items()})
+        result["test_neg_elbo"] = -result["test_elbo"]
+    if metrics.supports_likelihood(model):
+        nll = metrics.importance_sampled_nll(model, test, k=args.k)
+        result.update({"test_nll": nll["nll"], "test_nll_se": nll["nll_se"], "nll_k": args.k})
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``thesis-lib`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"train": _train, "sample": _sample, "evaluate": _evaluate}[args.command](args)
+    except (ValueError, ThesisLibError, OSError) as e:
+        message = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        sys.stderr.write(f"{PROG}: error: {message}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
