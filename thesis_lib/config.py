@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-DATASETS = ("mnist", "fashion-mnist", "toy-1d", "mixture-2d", "swiss-roll")
+IMAGE_DATASETS = ("mnist", "fashion-mnist")
+DATASETS = (*IMAGE_DATASETS, "toy-1d", "mixture-2d", "swiss-roll")
 OPTIMIZERS = ("sgd", "adagrad", "adam")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -162,8 +163,10 @@ class AEConfig(TrainConfig):
         check_choice("corruption", self.corruption, ("none", "gaussian", "mask"))
         check_positive("noise_std", self.noise_std)
         check_int("mask_size", self.mask_size)
-        if self.arch == "conv" and self.dataset not in ("mnist", "fashion-mnist"):
-            raise ValueError(f"arch 'conv' needs an image dataset ('mnist' or 'fashion-mnist'), got dataset {self.dataset!r}")
+        if self.dataset not in IMAGE_DATASETS:
+            for name, value, bad in (("arch", self.arch, "conv"), ("recon_loss", self.recon_loss, "bce"), ("corruption", self.corruption, "mask")):
+                if value == bad:
+                    raise ValueError(f"{name} {bad!r} needs an image dataset ('mnist' or 'fashion-mnist'), got dataset {self.dataset!r}")
 
 
 @dataclass
@@ -241,6 +244,8 @@ class VAEConfig(TrainConfig):
         check_choice("estimator", self.estimator, ("A", "B"))
         check_int("n_samples", self.n_samples)
         check_choice("objective", self.objective, ("dataset", "sum", "mean"))
+        if self.decoder == "bernoulli" and self.dataset not in IMAGE_DATASETS:
+            raise ValueError(f"decoder 'bernoulli' needs an image dataset ('mnist' or 'fashion-mnist'), got dataset {self.dataset!r}; use decoder 'gaussian'")
 
 
 @dataclass
@@ -294,6 +299,8 @@ class AAEConfig(TrainConfig):
             raise ValueError(f"label_prior must be true or false, got {self.label_prior!r}")
         check_positive("reg_lr", self.reg_lr)
         check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        if self.dataset not in IMAGE_DATASETS:
+            raise ValueError(f"the AAE's Bernoulli decoder needs an image dataset ('mnist' or 'fashion-mnist'), got dataset {self.dataset!r}")
         if self.prior in ("mixture", "swiss-roll") and self.latent_dim != 2:
             raise ValueError(f"prior {self.prior!r} is defined in 2 dimensions: latent_dim must be 2, got {self.latent_dim}")
 

@@ -335,17 +335,20 @@ def explore(
         mean, comps, var = latent.pca(codes, k)
         base, directions = mean, comps * var.sqrt()[:, None]
         title = f"{kind}: mean code + sliders × sd along the principal directions of the {d}-D codes"
+        prefix = "PC"
     elif hasattr(model, "latent_mean") and hasattr(model, "latent_scale_tril"):
         cov = model.latent_scale_tril.detach().cpu() @ model.latent_scale_tril.detach().cpu().T
         var, vecs = torch.linalg.eigh(cov)
         order = var.argsort(descending=True)[:k]
         base, directions = model.latent_mean.detach().cpu(), (vecs[:, order] * var[order].sqrt()).T
         title = f"{kind}: sliders × sd along the principal directions of the fitted Gaussian"
+        prefix = "PC"
     else:
         std = float(getattr(model.config, "prior_std", 1.0))
         base, directions = torch.zeros(d), torch.eye(d)[:k] * std
         title = f"{kind}: sliders × prior sd along the first {k} latent coordinates (pass data for principal directions)"
-    return LatentExplorer({kind: _decoder(model)}, base, directions, (-std_range, std_range), [f"PC{i + 1}" if data is not None or hasattr(model, "latent_mean") else f"z{i + 1}" for i in range(k)], "option", steps, title=title)
+        prefix = "z"
+    return LatentExplorer({kind: _decoder(model)}, base, directions, (-std_range, std_range), [f"{prefix}{i + 1}" for i in range(k)], "option", steps, title=title)
 
 
 def explore_priors(
