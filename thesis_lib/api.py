@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import os
 from pathlib import Path
 from typing import Iterable
 
 from .callbacks import Callback
-from .checkpoint import checkpoint_config, load_checkpoint
+from .checkpoint import CHECKPOINT, checkpoint_config, load_checkpoint
 from .config import TrainConfig
 from .data import Dataset, load_dataset
 from .models import GenerativeModel, build_model
@@ -21,6 +24,7 @@ def train(
     out_dir: str | Path | None = None,
     *,
     resume: bool = False,
+    cache: bool = False,
     callbacks: Iterable[Callback] = (),
     progress: bool = True,
     validate: bool = True,
@@ -34,6 +38,9 @@ def train(
         out_dir: folder for ``checkpoint.pt``, ``config.json`` and ``history.json``.
         resume: continue the run saved in ``out_dir``; the result equals an uninterrupted run.
             ``config`` may differ from the saved one only in ``epochs`` (to train longer).
+        cache: reuse a finished run of the same config trained by the same library code (see
+            :func:`cached_run_dir`): load it instead of training again. An unfinished one is
+            resumed. The book's chapters use this, so re-running a chapter is fast and never stale.
         callbacks: e.g. ``[SampleGrid(out_dir)]``.
         progress: show the progress bar.
         validate: evaluate on the validation split after every epoch.
@@ -44,7 +51,14 @@ def train(
         The trainer: ``.model`` (in eval mode), ``.history``, ``.interrupted``.
     """
     state = None
-    if resume:
+    if cache:
+        if data is not None or prior is not None:
+            raise ValueError("cache=True trains on config.dataset with the configured prior; it cannot be combined with data= or prior=")
+        out_dir = out_dir or cached_run_dir(config)
+        if (Path(out_dir) / CHECKPOINT).exists():
+            state = load_checkpoint(out_dir)
+            _check_resumable(checkpoint_config(state), config)
+    elif resume:
         if out_dir is None:
             raise ValueError("resume=True needs out_dir, the folder of the run to continue")
         state = load_checkpoint(out_dir)
@@ -60,7 +74,11 @@ def train(
     trainer = Trainer(model, data, val_data=val, out_dir=out_dir, callbacks=callbacks, progress=progress)
     if state is not None:
         trainer.load_state_dict(state)
-    trainer.fit()
+    if trainer.epoch < config.epochs:
+        trainer.fit()
+    else:
+        model.eval()
+        print(f"loaded the finished run in {out_dir} ({trainer.epoch} epochs, {sum(trainer.history.train_seconds):.0f} s of training)")
     return trainer
 
 
@@ -82,3 +100,33 @@ def _check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
             raise ValueError(
                 f"cannot resume: {f.name} is {getattr(config, f.name)!r} but the checkpoint was trained with {getattr(saved, f.name)!r} (only epochs may change)"
             )
+
+
+RUNS_ENV = "THESIS_LIB_RUNS"
+
+
+def runs_root() -> Path:
+    """Where cached runs live: ``$THESIS_LIB_RUNS``, else ``~/.cache/thesis_lib/runs``."""
+    value = os.environ.get(RUNS_ENV)
+    return Path(value).expanduser() if value else Path.home() / ".cache" / "thesis_lib" / "runs"
+
+
+def library_fingerprint() -> str:
+    """A hash of the library's own source files and the torch version."""
+    import torch
+
+    h = hashlib.sha256(torch.__version__.encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(path.relative_to(Path(__file__).parent).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def cached_run_dir(config: TrainConfig) -> Path:
+    """The run folder for ``config`` under :func:`runs_root`, keyed by the config and the code.
+
+    Any change to a setting, or to any file of ``thesis_lib``, gives a new folder, so a cached
+    result can never be stale.
+    """
+    key = hashlib.sha256((json.dumps(config.to_dict(), sort_keys=True) + library_fingerprint()).encode()).hexdigest()[:16]
+    return runs_root() / f"{config.model}-{key}"

@@ -90,7 +90,7 @@ class TrainConfig:
     binarize: bool = False
 
     def __post_init__(self) -> None:
-        # JSON and argparse give lists; the dataclass stores tuples so configs compare and hash.
+        # JSON and argparse give lists; the dataclass stores tuples so configs compare equal after a JSON round trip.
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, list):

@@ -109,7 +109,7 @@ def load_dataset(name: str, split: str = "train", root: str | Path | None = None
     elif split == "val":
         images, labels = images[N_TRAIN:], labels[N_TRAIN:]
     x = images.unsqueeze(1).float().div_(255.0)
-    return Dataset(name, split, x, labels.long(), 10)
+    return Dataset(name, split, x, labels.to(torch.long, copy=True), 10)  # a copy: never alias the cache
 
 
 def binarize(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -142,7 +142,7 @@ def _load_idx(name: str, train: bool, root: str) -> tuple[Tensor, Tensor]:
     cls = getattr(datasets, IMAGE_DATASETS[name])
     raw = Path(root) / IMAGE_DATASETS[name] / "raw"
     _check_raw_files(raw, train)
-    if not all((raw / f).exists() for f in _RAW_FILES[train]):
+    if not all((raw / f).exists() for f in (*_RAW_FILES[True], *_RAW_FILES[False])):  # torchvision needs all four
         _download(cls, Path(root), raw)
     try:
         ds = cls(root, train=train, download=False)

@@ -1,0 +1,326 @@
+"""The shared trainer: repeatability, checkpoints, exact resuming, Ctrl-C, divergence, callbacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+
+import numpy as np
+import pytest
+import torch
+
+from thesis_lib import load, load_config, train
+from thesis_lib.callbacks import Callback, SampleGrid, StopAfter
+from thesis_lib.checkpoint import load_checkpoint
+from thesis_lib.config import AEConfig, GANConfig, VAEConfig
+from thesis_lib.errors import CheckpointError, TrainingDiverged
+from thesis_lib.models import GAN, VAE, Autoencoder
+
+QUIET = dict(progress=False, validate=False)
+
+
+# 256 images in minibatches of 32: 8 minibatches per epoch.
+def tiny_vae(**kw) -> VAEConfig:
+    return VAEConfig(**{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "binarize": True, "device": "cpu", **kw})
+
+
+def tiny_gan(**kw) -> GANConfig:  # k=2: 4 iterations per epoch; D has dropout, so it uses the RNG
+    return GANConfig(**{"latent_dim": 4, "g_hidden": (16,), "d_hidden": (16,), "k": 2, "epochs": 2, "batch_size": 32, "device": "cpu", **kw})
+
+
+def tiny_ae(**kw) -> AEConfig:
+    return AEConfig(**{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "corruption": "gaussian", "device": "cpu", **kw})
+
+
+# ============================================================================ comparisons
+def assert_same(a, b, where: str = "") -> None:
+    """Exact equality of nested dicts / lists / tensors / numbers."""
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b), where
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), where
+        for k in a:
+            assert_same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, (where, a, b)
+
+
+def assert_same_run(a, b) -> None:
+    """Two trainers ended in exactly the same place: weights, optimisers, position and history."""
+    assert_same(a.model.state_dict(), b.model.state_dict(), "model")
+    assert a.optimizers.keys() == b.optimizers.keys()
+    for name in a.optimizers:
+        assert_same(a.optimizers[name].state_dict(), b.optimizers[name].state_dict(), f"optimizer {name}")
+    assert (a.epoch, a.iteration, a.global_step) == (b.epoch, b.iteration, b.global_step)
+    assert a.history.steps == b.history.steps
+    assert a.history.epochs == b.history.epochs
+    assert len(a.history.train_seconds) == len(b.history.train_seconds)
+
+
+def params_differ(a, b) -> bool:
+    return any(not torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
+
+
+# ============================================================================ repeatability
+@pytest.mark.parametrize("make", [tiny_vae, tiny_gan], ids=["vae", "gan"])
+def test_seeded_runs_are_bit_for_bit_equal(make, mnist_small):
+    a = train(make(), data=mnist_small, **QUIET)
+    b = train(make(), data=mnist_small, **QUIET)
+    assert_same_run(a, b)
+    c = train(make(seed=1), data=mnist_small, **QUIET)
+    assert params_differ(a, c) and a.history.steps != c.history.steps
+
+
+# ============================================================================ checkpoints
+def test_checkpoint_round_trip(mnist_small, tmp_path):
+    cfg = tiny_vae()
+    trainer = train(cfg, tmp_path, data=mnist_small, **QUIET)
+    for name in ("checkpoint.pt", "config.json", "history.json"):
+        assert (tmp_path / name).is_file()
+    assert not list(tmp_path.glob("*.tmp"))
+    for source in (tmp_path, tmp_path / "checkpoint.pt"):
+        model = load(source)
+        assert isinstance(model, VAE) and model.training is False
+        assert_same(model.state_dict(), trainer.model.state_dict())
+    assert load_config(tmp_path / "config.json") == cfg
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert len(history["train_seconds"]) == cfg.epochs and all(s > 0 for s in history["train_seconds"])
+    assert history["steps"] == trainer.history.steps and history["epochs"] == trainer.history.epochs
+    assert len(history["steps"]["-elbo"]) == cfg.epochs * 8 and len(history["epochs"]["-elbo"]) == cfg.epochs
+
+
+def test_checkpoint_loads_with_weights_only(mnist_small, tmp_path):
+    train(tiny_gan(epochs=1), tmp_path, data=mnist_small, **QUIET)
+    state = torch.load(tmp_path / "checkpoint.pt", map_location="cpu", weights_only=True)
+    assert state["format"] == 1 and state["config"]["model"] == "gan"
+    assert {"model", "optimizers", "rng", "history", "epoch", "iteration", "global_step"} <= set(state)
+    assert set(state["optimizers"]) == {"discriminator", "generator"}
+    assert (state["epoch"], state["iteration"], state["global_step"]) == (1, 0, 4)
+
+
+def test_corrupt_checkpoint_raises_checkpoint_error(mnist_small, tmp_path):
+    (tmp_path / "checkpoint.pt").write_bytes(b"\x00garbage\xff" * 100)
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load(tmp_path)
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        train(tiny_vae(), tmp_path, resume=True, data=mnist_small, **QUIET)
+
+
+def test_truncated_checkpoint_raises_checkpoint_error(mnist_small, tmp_path):
+    train(tiny_vae(epochs=1), tmp_path, data=mnist_small, **QUIET)
+    path = tmp_path / "checkpoint.pt"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match=r"not a readable checkpoint.*truncated"):
+        load(tmp_path)
+
+
+def test_missing_or_foreign_checkpoint_raises_checkpoint_error(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
+        load(tmp_path / "no_such_run")
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
+        train(tiny_vae(), tmp_path / "no_such_run", resume=True, **QUIET)
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "checkpoint.pt")
+    with pytest.raises(CheckpointError, match="not a thesis_lib checkpoint"):
+        load(tmp_path)
+
+
+# ============================================================================ resuming
+@pytest.mark.parametrize("make, stop_at", [(tiny_gan, 2), (tiny_vae, 3), (tiny_ae, 5)], ids=["gan-k2", "vae", "ae"])
+def test_resume_mid_epoch_equals_uninterrupted_run(make, stop_at, mnist_small, tmp_path):
+    straight = train(make(), data=mnist_small, **QUIET)
+    first = train(make(), tmp_path, callbacks=[StopAfter(stop_at)], data=mnist_small, **QUIET)
+    assert first.interrupted
+    assert (first.epoch, first.iteration, first.global_step) == (0, stop_at, stop_at)
+    state = load_checkpoint(tmp_path)
+    assert (state["epoch"], state["iteration"]) == (0, stop_at)
+    assert params_differ(first, straight)
+    resumed = train(make(), tmp_path, resume=True, data=mnist_small, **QUIET)
+    assert not resumed.interrupted
+    assert_same_run(resumed, straight)
+    assert_same(load(tmp_path).state_dict(), straight.model.state_dict())
+
+
+def test_resume_at_epoch_boundary_equals_uninterrupted_run(mnist_small, tmp_path):
+    """Stopped after the last iteration of epoch 1, before its end-of-epoch work."""
+    straight = train(tiny_vae(), data=mnist_small, validate=True, progress=False)
+    first = train(tiny_vae(), tmp_path, callbacks=[StopAfter(8)], data=mnist_small, validate=True, progress=False)
+    assert first.interrupted and (first.epoch, first.iteration) == (0, 8)
+    assert "-elbo" not in first.history.epochs  # the epoch was not closed
+    resumed = train(tiny_vae(), tmp_path, resume=True, data=mnist_small, validate=True, progress=False)
+    assert_same_run(resumed, straight)
+    assert len(resumed.history.epochs["val/-elbo"]) == 2
+
+
+@pytest.mark.parametrize("make", [tiny_vae, tiny_gan], ids=["vae", "gan"])
+def test_resume_to_more_epochs_continues_the_run(make, mnist_small, tmp_path):
+    straight = train(make(epochs=3), data=mnist_small, **QUIET)
+    one = train(make(epochs=1), tmp_path, data=mnist_small, **QUIET)
+    assert one.epoch == 1 and not one.interrupted
+    more = train(make(epochs=3), tmp_path, resume=True, data=mnist_small, **QUIET)
+    assert more.epoch == 3 and len(more.history.epochs[next(iter(more.history.epochs))]) == 3
+    assert_same_run(more, straight)
+    assert load_config(tmp_path / "config.json").epochs == 3
+
+
+def test_resume_of_a_finished_run_trains_nothing(mnist_small, tmp_path):
+    done = train(tiny_vae(epochs=1), tmp_path, data=mnist_small, **QUIET)
+    again = train(tiny_vae(epochs=1), tmp_path, resume=True, data=mnist_small, **QUIET)
+    assert_same_run(again, done)
+
+
+def test_resume_with_a_different_config_is_refused(mnist_small, tmp_path):
+    train(tiny_vae(epochs=1), tmp_path, data=mnist_small, **QUIET)
+    with pytest.raises(ValueError, match="cannot resume: lr is 0.002 but the checkpoint was trained with 0.001"):
+        train(tiny_vae(epochs=1, lr=2e-3), tmp_path, resume=True, data=mnist_small, **QUIET)
+    with pytest.raises(ValueError, match="cannot resume: hidden_dims"):
+        train(tiny_vae(epochs=1, hidden_dims=(8,)), tmp_path, resume=True, data=mnist_small, **QUIET)
+    with pytest.raises(ValueError, match="cannot resume a 'vae' run with a 'ae' config"):
+        train(tiny_ae(epochs=1), tmp_path, resume=True, data=mnist_small, **QUIET)
+    with pytest.raises(ValueError, match="resume=True needs out_dir"):
+        train(tiny_vae(), resume=True, data=mnist_small, **QUIET)
+
+
+# ============================================================================ Ctrl-C
+class SigintAt(Callback):
+    """Sends this process a real SIGINT after the given iteration."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_step_end(self, trainer, logs):
+        if trainer.global_step == self.step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_sigint_stops_after_the_iteration_and_saves(mnist_small, tmp_path):
+    handler_before = signal.getsignal(signal.SIGINT)
+    trainer = train(tiny_ae(), tmp_path, callbacks=[SigintAt(3)], data=mnist_small, **QUIET)
+    assert trainer.interrupted
+    assert (trainer.epoch, trainer.iteration, trainer.global_step) == (0, 3, 3)
+    assert len(trainer.history.steps["recon"]) == 3
+    assert signal.getsignal(signal.SIGINT) is handler_before  # the trainer's handler is removed
+    state = load_checkpoint(tmp_path)
+    assert (state["epoch"], state["iteration"], state["global_step"]) == (0, 3, 3)
+    # The checkpoint continues into exactly the uninterrupted run.
+    resumed = train(tiny_ae(), tmp_path, resume=True, data=mnist_small, **QUIET)
+    assert_same_run(resumed, train(tiny_ae(), data=mnist_small, **QUIET))
+
+
+def test_second_sigint_stops_at_once(mnist_small, tmp_path, monkeypatch):
+    step = Autoencoder.reconstruction_step
+    calls = []
+
+    def interrupting_step(self, x, y):
+        calls.append(1)
+        if len(calls) == 3:  # in the middle of iteration 3: two Ctrl-C in a row
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+        return step(self, x, y)
+
+    monkeypatch.setattr(Autoencoder, "reconstruction_step", interrupting_step)
+    trainer = train(tiny_ae(), tmp_path, data=mnist_small, **QUIET)
+    assert trainer.interrupted
+    assert trainer.global_step == 2 and len(calls) == 3  # iteration 3 was abandoned
+    assert load_checkpoint(tmp_path)["global_step"] == 2
+
+
+# ============================================================================ divergence
+def _nan_on_call(original, n: int):
+    calls = []
+
+    def step(self, x, y):
+        calls.append(1)
+        out = original(self, x, y)
+        if len(calls) == n:
+            out["loss"] = out["loss"] * float("nan")
+        return out
+
+    return step
+
+
+def test_nan_loss_raises_training_diverged_naming_phase_epoch_and_step(mnist_small, monkeypatch):
+    monkeypatch.setattr(VAE, "elbo_step", _nan_on_call(VAE.elbo_step, 8 + 3))  # epoch 2, its 3rd step
+    handler_before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(TrainingDiverged) as info:
+        train(tiny_vae(), data=mnist_small, **QUIET)
+    message = str(info.value)
+    assert "'-elbo' loss is nan" in message
+    assert "epoch 2" in message and "step 11" in message and "iteration 3 of the epoch" in message
+    assert "lr=0.001" in message
+    assert signal.getsignal(signal.SIGINT) is handler_before
+
+
+def test_nan_in_a_gan_phase_names_that_phase(mnist_small, monkeypatch):
+    monkeypatch.setattr(GAN, "generator_step", _nan_on_call(GAN.generator_step, 2))
+    with pytest.raises(TrainingDiverged, match=r"the 'G' loss is nan at epoch 1, step 2 "):
+        train(tiny_gan(), data=mnist_small, **QUIET)
+
+
+def test_huge_learning_rate_diverges(mnist_small):
+    with pytest.raises(TrainingDiverged, match=r"loss is (nan|inf|-inf) at epoch \d+, step \d+.*lr=1e\+30"):
+        train(tiny_ae(lr=1e30, optimizer="sgd", corruption="none"), data=mnist_small, **QUIET)
+
+
+# ============================================================================ callbacks and epoch-end isolation
+class GreedyRandomness(Callback):
+    """Draws from every global RNG at the end of each epoch."""
+
+    def on_epoch_end(self, trainer):
+        torch.randn(1000)
+        random.random()
+        np.random.rand(10)
+
+
+def test_sample_grid_writes_pngs_and_changes_nothing(mnist_small, tmp_path):
+    plain = train(tiny_vae(), data=mnist_small, **QUIET)
+    grid = SampleGrid(tmp_path / "grids", n=16)
+    with_cb = train(tiny_vae(), data=mnist_small, callbacks=[grid, GreedyRandomness()], **QUIET)
+    assert_same_run(with_cb, plain)
+    assert [p.name for p in grid.paths] == ["samples_epoch_001.png", "samples_epoch_002.png"]
+    from PIL import Image
+
+    for p in grid.paths:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        with Image.open(p) as im:
+            assert im.size == (4 * (28 + 2) + 2,) * 2  # 4x4 grid with 2-pixel padding
+    # Same fixed noise each epoch, different weights: the two grids differ.
+    assert grid.paths[0].read_bytes() != grid.paths[1].read_bytes()
+
+
+def test_validation_does_not_change_training(mnist_small):
+    """VAE validation samples z from the global RNG; it runs on a forked stream."""
+    plain = train(tiny_vae(), data=mnist_small, **QUIET)
+    validated = train(tiny_vae(), data=mnist_small, progress=False, validate=True)
+    assert_same(validated.model.state_dict(), plain.model.state_dict())
+    assert validated.history.steps == plain.history.steps
+    assert {"val/-elbo", "val/kl", "val/recon"} <= set(validated.history.epochs)
+    assert all(len(v) == 2 for v in validated.history.epochs.values())
+
+
+def test_callbacks_see_every_step_and_epoch(mnist_small):
+    class Recorder(Callback):
+        def __init__(self):
+            self.steps, self.epochs, self.ended = [], [], 0
+
+        def on_step_end(self, trainer, logs):
+            self.steps.append((trainer.global_step, dict(logs)))
+
+        def on_epoch_end(self, trainer):
+            self.epochs.append((trainer.epoch, trainer.model.training))
+
+        def on_train_end(self, trainer):
+            self.ended += 1
+
+    rec = Recorder()
+    trainer = train(tiny_gan(), data=mnist_small, callbacks=[rec], **QUIET)
+    assert [s for s, _ in rec.steps] == list(range(1, 9))
+    assert set(rec.steps[0][1]) == {"D", "D(x)", "D(G(z))", "G"}
+    assert rec.steps[-1][1]["G"] == trainer.history.steps["G"][-1]
+    assert rec.steps[-1][1]["D"] == trainer.history.steps["D"][-1]  # the last of the k D steps
+    assert rec.epochs == [(1, False), (2, False)] and rec.ended == 1
