@@ -1,0 +1,140 @@
+"""The command line: an end-to-end smoke run, and one-line errors (never a traceback) for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from thesis_lib import cli, data
+
+TINY_VAE = ["--epochs", "1", "--hidden-dims", "32", "--latent-dim", "2", "--no-progress"]
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "thesis_lib", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+def assert_one_line_error(stderr: str, *needles: str) -> None:
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("thesis-lib: error: ")
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.mark.usefixtures("require_mnist")
+def test_end_to_end_train_sample_evaluate_resume(tmp_path: Path):
+    out = tmp_path / "vae"
+    r = run_cli("train", "vae", *TINY_VAE, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert {"checkpoint.pt", "config.json", "history.json"} <= {p.name for p in out.iterdir()}
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["train_seconds"]) == 1 and history["train_seconds"][0] > 0
+    assert json.loads((out / "config.json").read_text())["latent_dim"] == 2
+
+    r = run_cli("sample", str(out), "--n", "10", "--out", str(tmp_path / "s.npy"))
+    assert r.returncode == 0, r.stderr
+    arr = np.load(tmp_path / "s.npy")
+    assert arr.shape == (10, 28, 28) and arr.dtype == np.float32 and 0 <= arr.min() and arr.max() <= 1
+
+    r = run_cli("sample", str(out), "--n", "16", "--out", str(tmp_path / "s.png"))
+    assert r.returncode == 0, r.stderr
+    assert Image.open(tmp_path / "s.png").size[0] > 28 * 4
+
+    r = run_cli("evaluate", str(out), "--n", "200", "--k", "5")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["model"] == "vae" and result["n_test"] == 200
+    assert result["test_neg_elbo"] > 0 and result["test_recon_bce"] > 0
+    # the importance-sampled bound is tighter than the ELBO (up to Monte Carlo noise)
+    assert result["test_nll"] < result["test_neg_elbo"] + 1.0
+
+    r = run_cli("train", "vae", "--epochs", "2", "--no-progress", "--out", str(out), "--resume")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads((out / "history.json").read_text())["train_seconds"]) == 2
+
+
+def test_every_config_field_is_an_option():
+    parser = cli.build_parser()
+    for model, flags in {"gan": ["--k", "3", "--generator-loss", "minimax", "--conditional"], "vae": ["--estimator", "A", "--n-samples", "5"], "aae": ["--encoder", "universal", "--prior", "gaussian"]}.items():
+        args = parser.parse_args(["train", model, *flags])
+        assert args.model == model
+    args = parser.parse_args(["train", "gan", "--k", "3", "--no-conditional"])
+    assert args.k == 3 and args.conditional is False
+
+
+@pytest.mark.parametrize(
+    "argv, needles",
+    [
+        (["train", "foo"], ["invalid choice", "'foo'"]),
+        (["train", "vae", "--latent-dim", "0"], ["latent_dim", "0", ">= 1"]),
+        (["train", "gan", "--k", "0"], ["k", ">= 1"]),
+        (["train", "vae", "--lr", "-1"], ["lr", "-1", "> 0"]),
+        (["train", "vae", "--optimizer", "rmsprop"], ["optimizer", "rmsprop", "adam"]),
+        (["train", "vae", "--estimator", "C"], ["estimator", "'C'"]),
+        (["train", "aae", "--prior", "laplace"], ["prior", "laplace", "swiss-roll"]),
+        (["train", "vae", "--epochs", "two"], ["epochs", "two"]),
+    ],
+)
+def test_bad_values_give_one_line(argv, needles, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        code = cli.main(argv)
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, *needles)
+
+
+def test_missing_and_corrupt_checkpoints(tmp_path: Path, capsys):
+    assert cli.main(["sample", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.png")]) == 2
+    assert_one_line_error(capsys.readouterr().err, "no checkpoint", "nowhere")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "checkpoint.pt").write_bytes(b"not a checkpoint at all")
+    assert cli.main(["evaluate", str(bad)]) == 2
+    assert_one_line_error(capsys.readouterr().err, "checkpoint.pt", "corrupt")
+
+
+def test_sample_rejects_bad_output(tmp_path: Path, capsys):
+    assert cli.main(["sample", str(tmp_path), "--out", str(tmp_path / "x.jpg")]) == 2
+    assert_one_line_error(capsys.readouterr().err, ".npy", ".png", "x.jpg")
+
+
+def test_missing_data_offline(tmp_path: Path, monkeypatch, capsys):
+    """With no data and no network: one line naming the variable, the folder and the files."""
+    from torchvision import datasets
+
+    def no_network(self, *args, **kwargs):
+        raise RuntimeError("Error downloading: no network")
+
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    monkeypatch.setattr(datasets.MNIST, "download", no_network)
+    data._load_idx.cache_clear()
+    code = cli.main(["train", "vae", *TINY_VAE, "--out", str(tmp_path / "run")])
+    data._load_idx.cache_clear()
+    assert code == 2
+    assert_one_line_error(capsys.readouterr().err, "THESIS_LIB_DATA", str(tmp_path / "MNIST" / "raw"), "train-images-idx3-ubyte")
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_resume_refuses_other_settings(tmp_path: Path, capsys, require_mnist):
+    out = tmp_path / "vae"
+    assert cli.main(["train", "vae", *TINY_VAE, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", "vae", "--out", str(out), "--resume", "--lr", "0.1"]) == 2
+    assert_one_line_error(capsys.readouterr().err, "--lr", "--epochs")
+
+
+def test_console_script_is_installed():
+    script = shutil.which("thesis-lib", path=str(Path(sys.executable).parent)) or shutil.which("thesis-lib")
+    assert script is not None
+    r = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "train" in r.stdout
