@@ -1,0 +1,114 @@
+"""Execute, time and tidy the book's chapter notebooks.
+
+The book never shows stale outputs: Jupyter Book executes every notebook afresh at build time
+(``execute_notebooks: force`` in ``_config.yml``), and training results are cached by config and
+library source hash (``train(..., cache=True)``), so a rebuild is fast but never stale.
+
+The committed notebooks keep only the outputs that nbval compares: those of cells marked
+``# NBVAL_CHECK_OUTPUT`` (small, deterministic numerical checks). Everything else is stripped.
+
+    python scripts/notebooks.py run book/vae.ipynb     # execute in place, keep check outputs, print time
+    python scripts/notebooks.py time                    # execute every chapter with a cold run cache; print times
+    python scripts/notebooks.py check                   # fail if a notebook holds outputs it should not
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ["book/ae.ipynb", "book/gan.ipynb", "book/vae.ipynb", "book/aae.ipynb"]
+MARKER = "# NBVAL_CHECK_OUTPUT"
+TIMEOUT = 900
+
+
+def is_check_cell(cell) -> bool:
+    return cell.cell_type == "code" and MARKER in cell.source
+
+
+def tidy(nb) -> None:
+    """Strip every output except those of check cells; clear execution counts and cell ids noise."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if is_check_cell(cell):
+            cell.outputs = [o for o in cell.outputs if o.get("output_type") in ("stream", "execute_result") and o.get("name", "stdout") != "stderr"]
+            for o in cell.outputs:
+                if o.get("output_type") == "execute_result":
+                    o["data"] = {"text/plain": o["data"].get("text/plain", "")}
+                    o["metadata"] = {}
+        else:
+            cell.outputs = []
+        cell.execution_count = None
+        cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)
+
+
+def execute(path: Path, env: dict[str, str] | None = None) -> tuple[float, "nbformat.NotebookNode"]:
+    nb = nbformat.read(path, as_version=4)
+    old = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        return time.perf_counter() - start, nb
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
+def cmd_run(paths: list[str]) -> int:
+    for p in paths:
+        path = Path(p)
+        seconds, nb = execute(path)
+        tidy(nb)
+        nbformat.write(nb, path)
+        print(f"{path}: executed in {seconds:.1f} s; check outputs kept")
+    return 0
+
+
+def cmd_time(paths: list[str]) -> int:
+    """Execute every chapter with a fresh, empty run cache (so training really happens)."""
+    results = {}
+    with tempfile.TemporaryDirectory() as runs:
+        for p in paths or CHAPTERS:
+            seconds, _ = execute(ROOT / p, {"THESIS_LIB_RUNS": runs})
+            results[p] = round(seconds, 1)
+            print(f"{p}: {seconds:.1f} s", flush=True)
+    print(f"total: {sum(results.values()):.1f} s")
+    print(json.dumps(results))
+    return 0
+
+
+def cmd_check(paths: list[str]) -> int:
+    bad = []
+    for p in paths or CHAPTERS:
+        nb = nbformat.read(ROOT / p, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and cell.outputs and not is_check_cell(cell):
+                bad.append(f"{p}: cell {i} has outputs but is not a '{MARKER}' cell")
+            if cell.cell_type == "code" and is_check_cell(cell) and not cell.outputs:
+                bad.append(f"{p}: check cell {i} has no stored output for nbval to compare")
+    print("\n".join(bad) or "notebooks are tidy")
+    return 1 if bad else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["run", "time", "check"])
+    parser.add_argument("paths", nargs="*")
+    args = parser.parse_args()
+    return {"run": cmd_run, "time": cmd_time, "check": cmd_check}[args.command](args.paths)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
