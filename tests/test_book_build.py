@@ -1,0 +1,30 @@
+"""The book builds with warnings as errors, and the committed notebooks hold no stale outputs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ["ae", "gan", "vae", "aae"]
+
+
+def test_notebooks_keep_only_check_outputs():
+    """Only '# NBVAL_CHECK_OUTPUT' cells keep outputs; the book shows freshly executed ones."""
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "notebooks.py"), "check"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.book_build
+def test_book_builds_without_warnings():
+    jb = Path(sys.executable).parent / "jupyter-book"
+    r = subprocess.run([str(jb), "build", ".", "-W", "--keep-going"], capture_output=True, text=True, cwd=ROOT)
+    log = r.stdout + r.stderr
+    assert r.returncode == 0, log[-5000:]
+    assert "WARNING" not in log, [line for line in log.splitlines() if "WARNING" in line][:20]
+    html = ROOT / "_build" / "html"
+    for page in ["book/intro", *(f"book/{c}" for c in CHAPTERS), "book/glossary", "book/bibliography"]:
+        assert (html / f"{page}.html").exists(), page
