@@ -66,3 +66,34 @@ class StopAfter(Callback):
     def on_step_end(self, trainer: "Trainer", logs: dict[str, float]) -> None:
         if trainer.global_step >= self.n_steps:
             trainer.request_stop()
+
+
+class GAN1DSnapshots(Callback):
+    """Record a 1-D GAN's curves (p_data, p_g, D, the mapping z -> G(z)) at chosen iterations.
+
+    For the ``toy-1d`` chapter figure in the style of Goodfellow et al. (2014), Figure 1: after
+    each iteration in ``steps`` (counted from 1 over the whole run) and once more at the end of
+    training, ``plots.gan_1d_curves(model, **curve_kwargs)`` is stored in :attr:`snapshots` as
+    ``(iteration, curves)``; draw them with ``plots.gan_1d_snapshots(cb.snapshots)``. The curves
+    use their own seeded generator and eval mode, so recording never changes what is trained.
+    A cached run that is loaded rather than trained calls no callbacks, so train without cache.
+    """
+
+    def __init__(self, steps=(1, 100, 1000), **curve_kwargs):
+        self.steps = set(int(s) for s in steps)
+        self.curve_kwargs = curve_kwargs
+        self.snapshots: list[tuple[int, dict]] = []
+
+    def _record(self, trainer: "Trainer") -> None:
+        from .plots import gan_1d_curves
+
+        if self.snapshots and self.snapshots[-1][0] == trainer.global_step:
+            return
+        self.snapshots.append((trainer.global_step, gan_1d_curves(trainer.model, **self.curve_kwargs)))
+
+    def on_step_end(self, trainer: "Trainer", logs: dict[str, float]) -> None:
+        if trainer.global_step in self.steps:
+            self._record(trainer)
+
+    def on_train_end(self, trainer: "Trainer") -> None:
+        self._record(trainer)

@@ -23,7 +23,7 @@ from .data import Dataset
 
 __all__ = [
     "embed_dataset", "pca", "project_2d", "interpolate", "interpolate_noise", "lerp", "slerp",
-    "latent_grid", "gaussian_cdf_grid", "grid_points", "decode_batched", "percentile_limits", "eval_mode",
+    "latent_grid", "gaussian_cdf_grid", "grid_points", "decode_batched", "percentile_limits", "eval_mode", "model_device",
 ]
 
 

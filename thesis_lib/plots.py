@@ -23,6 +23,7 @@ from .data import CLASS_NAMES
 __all__ = [
     "show_images", "plot_history", "show_reconstructions", "show_denoising", "latent_scatter",
     "prior_vs_posterior", "samples_per_class", "gan_1d_curves", "plot_gan_1d", "CLASS_COLORS",
+    "gan_1d_snapshots", "generator_gradients", "generated_scatter",
 ]
 
 CLASS_COLORS = plt.get_cmap("tab10").colors  # one colour per class, shared by every scatter
@@ -34,7 +35,7 @@ PRIOR_COLOR = "0.6"
 def _new_ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     if ax is not None:
         return ax
-    _, ax = plt.subplots(figsize=figsize)
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
@@ -371,23 +372,22 @@ def prior_vs_posterior(
         ax.set_title(f"prior p(z) ({prior_name}, grey) and codes q(z)")
     else:
         if ax is None:
-            fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.6), sharex=True, sharey=True)
+            _, axes = plt.subplots(1, 2, figsize=(10.0, 4.6), layout="constrained")
         else:
             axes = list(ax)
         axes[0].scatter(prior_2d[:, 0], prior_2d[:, 1], s=s, color=PRIOR_COLOR, alpha=alpha, linewidths=0, rasterized=True)
         axes[0].set_title(f"prior p(z): {prior_name}")
         _scatter_classes(axes[1], codes_2d.numpy(), lab, names, s, alpha)
         axes[1].set_title("codes q(z) of the data")
-        if ax is not None:  # given axes: share the limits by hand
-            both = torch.cat([codes_2d, prior_2d])
-            lo, hi = both.min(0).values.numpy(), both.max(0).values.numpy()
-            pad = 0.05 * (hi - lo)
-            for a in axes:
-                a.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
-                a.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+        # the same square limits on both panels, robust to a few outlying codes
+        lo, hi = latent.percentile_limits(torch.cat([codes_2d, prior_2d]), (0.2, 99.8)).T.numpy()
+        centre, half = (lo + hi) / 2, 0.525 * float((hi - lo).max())
+        for a in axes:
+            a.set_xlim(centre[0] - half, centre[0] + half)
+            a.set_ylim(centre[1] - half, centre[1] + half)
     for a in axes:
         a.set_xlabel(xlabel)
-        a.set_aspect("equal", adjustable="datalim")
+        a.set_aspect("equal", adjustable="datalim" if overlay else "box")
     axes[0].set_ylabel(ylabel)
     if lab is not None:
         _class_legend(axes[-1], "digit" if names[0] == "0" else "class")
@@ -497,9 +497,124 @@ def plot_gan_1d(
         bottom = -0.55 * top
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(bottom if bottom < 0 else 0.0, 1.08 * top)
+    if bottom < 0:  # no negative ticks under the mapping lines
+        ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= 1.08 * top])
     ax.set_xlabel("x")
     if legend:
         ax.legend(fontsize="small", loc="upper right")
     if title:
         ax.set_title(title)
     return ax.figure
+
+
+def gan_1d_snapshots(
+    snapshots, ncols: int = 4, figsize: tuple[float, float] | None = None, mapping: bool = True, p_g_max: float | None = 1.0
+) -> Figure:
+    """Panels (a), (b), ... of a 1-D GAN at several moments of training (Goodfellow et al., Figure 1).
+
+    ``snapshots``: a list of ``(iteration, curves)`` with ``curves`` from :func:`gan_1d_curves`,
+    e.g. :attr:`thesis_lib.callbacks.GAN1DSnapshots.snapshots`. Each panel shows p_data (black
+    dotted), p_g (green), D(x) (blue dashed) and, with ``mapping`` and a 1-D noise space, the
+    map z -> G(z); only the first panel has a legend. ``p_g`` is clipped at ``p_g_max`` (early
+    on G puts all its mass in a narrow spike) so that every panel has the same scale.
+    """
+    snapshots = list(snapshots)
+    if not snapshots:
+        raise ValueError("no snapshots to draw (a cached run that was loaded, not trained, records none)")
+    n = len(snapshots)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    figsize = figsize or (2.5 * ncols, 2.3 * nrows + 0.2)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=False)
+    for i, (ax, (step, curves)) in enumerate(zip(axes.flat, snapshots)):
+        curves = dict(curves) if mapping else {k: v for k, v in curves.items() if k not in ("z", "g_z")}
+        if p_g_max is not None and curves.get("p_g") is not None:
+            curves["p_g"] = np.minimum(np.asarray(curves["p_g"], dtype=float), p_g_max)
+        plot_gan_1d(**curves, ax=ax, legend=i == 0, title=f"({chr(ord('a') + i)}) iteration {step}")
+        if i % ncols:
+            ax.set_ylabel("")
+    for ax in axes.flat[n:]:
+        ax.set_axis_off()
+    return fig
+
+
+def generator_gradients(d_min: float = 1e-3, ax: Axes | Sequence[Axes] | None = None) -> Figure:
+    r"""Why the minimax generator loss saturates: both generator losses and their gradients.
+
+    Left: :func:`~thesis_lib.losses.generator_loss_minimax` (``log(1 - D)``, descended) and
+    :func:`~thesis_lib.losses.generator_loss_nonsaturating` (``-log D``) as functions of
+    ``D = D(G(z))``. Right: the size of their gradients with respect to D's logit ``a``
+    (``D = sigmoid(a)``), computed by autograd through the library's losses: ``D`` for the
+    minimax loss and ``1 - D`` for the non-saturating one. Early in training D(G(z)) is near 0,
+    where the minimax gradient vanishes and the non-saturating one is largest.
+    """
+    from . import losses
+
+    d = torch.linspace(d_min, 1 - d_min, 400, dtype=torch.float64)
+    a = torch.logit(d).requires_grad_(True)
+    curves = {}
+    for name, fn in (("minimax: $\\log(1 - D(G(z)))$", losses.generator_loss_minimax),
+                     ("non-saturating: $-\\log D(G(z))$", losses.generator_loss_nonsaturating)):
+        loss = fn(a) * a.numel()  # the losses average over the batch; undo it for per-example gradients
+        (grad,) = torch.autograd.grad(loss, a)
+        per_example = torch.stack([fn(a[i : i + 1]) for i in range(0, a.numel())]).detach()
+        curves[name] = (per_example.numpy(), grad.abs().numpy())
+    if ax is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.3), layout="constrained")
+    else:
+        axes = list(ax)
+        fig = axes[0].figure
+    for (name, (loss, grad)), color in zip(curves.items(), ("tab:red", "tab:green")):
+        axes[0].plot(d.numpy(), loss, color=color, label=name)
+        axes[1].plot(d.numpy(), grad, color=color, label=name)
+    axes[0].set_ylabel("generator loss (descended)")
+    axes[0].set_title("the two generator losses")
+    axes[1].set_ylabel(r"$|\partial \mathcal{L}_G / \partial a|$,  $D = \sigma(a)$")
+    axes[1].set_title("gradient w.r.t. D's logit")
+    for a_ in axes:
+        a_.set_xlabel("$D(G(z))$")
+        a_.set_xlim(0, 1)
+        a_.grid(alpha=0.3)
+    axes[1].axvspan(0, 0.1, color="0.9", zorder=0)
+    axes[1].text(0.02, 0.5, "early\ntraining", fontsize="small", va="center")
+    axes[0].legend(fontsize="small")
+    return fig
+
+
+def generated_scatter(
+    model, data, n_per_class: int = 300, n_data: int = 3000, seed: int = 0, ax: Axes | Sequence[Axes] | None = None, s: float = 3.0, alpha: float = 0.6
+) -> Figure:
+    """A GAN has no encoder, so no codes: instead compare *images* in one 2-D picture.
+
+    The principal components of ``n_data`` real images of ``data`` define a 2-D view of image
+    space. Left: the real images in that view, coloured by their label. Right: images generated
+    by a conditional GAN, ``n_per_class`` per class (noise from a generator seeded by ``seed``),
+    projected on the same components and coloured by the class they were conditioned on. If
+    G(z, c) has learnt p(x | c), each class lands where the real images of that class are.
+    """
+    x, y = data.x[:n_data].flatten(1).float().cpu(), data.y[:n_data].cpu()
+    mean, comps, var = latent.pca(x, 2)
+    labels = torch.arange(model.n_classes).repeat_interleave(n_per_class)
+    g = torch.Generator().manual_seed(seed)
+    if getattr(model.config, "conditional", False):
+        z = torch.randn(labels.shape[0], model.config.latent_dim, generator=g)
+        fake = latent.decode_batched(model, z, labels).flatten(1)
+    else:
+        raise ValueError("generated_scatter needs a conditional GAN (GANConfig(conditional=True)): its samples have classes")
+    real_2d, fake_2d = (x - mean) @ comps.T, (fake - mean) @ comps.T
+    if ax is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.2), layout="constrained", sharex=True, sharey=True)
+    else:
+        axes = list(ax)
+        fig = axes[0].figure
+    names = _class_names(data, getattr(data, "n_classes", 10))
+    _scatter_classes(axes[0], real_2d.numpy(), y.numpy(), names, s, alpha)
+    _scatter_classes(axes[1], fake_2d.numpy(), labels.numpy(), names, s, alpha)
+    axes[0].set_title("real images (coloured by label)")
+    axes[1].set_title("generated G(z, c) (coloured by c)")
+    total = x.var(0).sum()
+    for a_ in axes:
+        a_.set_xlabel(f"PC1 of real images ({100 * float(var[0] / total):.0f}%)")
+    axes[0].set_ylabel(f"PC2 ({100 * float(var[1] / total):.0f}%)")
+    _class_legend(axes[1], "digit" if names[0] == "0" else "class")
+    return fig

@@ -100,3 +100,44 @@ def swiss_roll(
     x = torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1) / (3.5 * math.pi)
     x = x + noise * torch.randn(n, 2, generator=generator)
     return x, labels
+
+
+class LinearGaussian:
+    r"""The smallest latent-variable model in which every quantity of the VAE chapter is exact.
+
+    .. math:: z \sim \mathcal N(0, 1),\qquad x \mid z \sim \mathcal N(w z + b, s^2)
+
+    so that :math:`p(x) = \mathcal N(b, w^2 + s^2)` and the posterior is
+    :math:`p(z|x) = \mathcal N(m, v)` with :math:`v = s^2 / (s^2 + w^2)`,
+    :math:`m = v\,w\,(x - b) / s^2`. For a Gaussian :math:`q(z) = \mathcal N(\mu, \sigma^2)` the
+    lower bound is closed-form too, which makes it a test bench for the ELBO identity, the
+    KL formula and the SGVB estimators. Latent tensors have a trailing axis of size 1 (the
+    latent dimension), like the VAE's; ``x`` has shape ``(B,)``.
+    """
+
+    def __init__(self, w: float = 2.0, b: float = 0.5, s: float = 0.5):
+        self.w, self.b, self.s = float(w), float(b), float(s)
+
+    def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
+        """log p(x|z) for z of shape (..., B, 1); returns (..., B)."""
+        mean = self.w * z[..., 0] + self.b
+        return -0.5 * (math.log(2 * math.pi * self.s**2) + (x - mean) ** 2 / self.s**2)
+
+    def log_marginal(self, x: Tensor) -> Tensor:
+        """log p(x) = log N(x; b, w² + s²), shape (B,)."""
+        var = self.w**2 + self.s**2
+        return -0.5 * (math.log(2 * math.pi * var) + (x - self.b) ** 2 / var)
+
+    def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """The exact posterior p(z|x) as (mean, log-variance), each of shape (B, 1)."""
+        v = self.s**2 / (self.s**2 + self.w**2)
+        m = v * self.w * (x - self.b) / self.s**2
+        return m[:, None], torch.full_like(m, math.log(v))[:, None]
+
+    def expected_log_likelihood(self, x: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
+        r"""E_q[log p(x|z)] for q = N(μ, σ²) in closed form, shape (B,).
+
+        .. math:: \mathbb E_q[\log p(x|z)] = -\tfrac12\Big[\log 2\pi s^2 + \frac{(x - b - w\mu)^2 + w^2\sigma^2}{s^2}\Big]
+        """
+        mu, var = mu[..., 0], torch.exp(logvar[..., 0])
+        return -0.5 * (math.log(2 * math.pi * self.s**2) + ((x - self.b - self.w * mu) ** 2 + self.w**2 * var) / self.s**2)

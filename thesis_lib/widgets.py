@@ -54,7 +54,7 @@ def _per_option(value, names: Sequence[str], what: str) -> dict:
     return {k: value for k in names}
 
 
-@dataclass
+@dataclass(eq=False)
 class LatentExplorer:
     """Sliders over ``z = base + Σ_i value_i * directions[i]``, decoded for the chosen option.
 

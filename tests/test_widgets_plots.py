@@ -1,0 +1,242 @@
+"""Fast tests of thesis_lib.latent, thesis_lib.plots and thesis_lib.widgets (tiny models, no kernel)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from types import SimpleNamespace  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import thesis_lib as tl  # noqa: E402
+from thesis_lib import latent, plots, widgets  # noqa: E402
+from thesis_lib.data import Dataset  # noqa: E402
+from thesis_lib.errors import DataError  # noqa: E402
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def data() -> Dataset:
+    """The first 2000 MNIST training images; random blobs where MNIST is not available."""
+    try:
+        return tl.load_dataset("mnist", "train").subset(2000)
+    except DataError:
+        g = torch.Generator().manual_seed(0)
+        return Dataset("mnist", "train", torch.rand(2000, 1, 28, 28, generator=g).pow(4), torch.arange(2000) % 10, 10)
+
+
+def _train(cfg, data):
+    return tl.train(cfg, data=data, progress=False, validate=False)
+
+
+def _untrained(cfg):
+    tl.seed_everything(0)
+    return tl.build_model(cfg).eval()
+
+
+@pytest.fixture(scope="module")
+def vae(data):
+    """A 1-epoch VAE with a 2-D latent space (and its trainer, for the history)."""
+    return _train(tl.VAEConfig(epochs=1, latent_dim=2, hidden_dims=(64,)), data)
+
+
+@pytest.fixture(scope="module")
+def cgan():
+    return _untrained(tl.GANConfig(conditional=True, latent_dim=8, g_hidden=(32,), d_hidden=(32,)))
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+class FakeDecoder:
+    """Stands in for a model: decode returns z itself, so a test sees the exact latent points."""
+
+    def __init__(self, latent_dim: int = 2):
+        self.config = SimpleNamespace(latent_dim=latent_dim)
+
+    def decode(self, z):
+        return z.clone()
+
+
+# ----------------------------------------------------------------------------- latent
+def test_pca_recovers_known_directions():
+    g = torch.Generator().manual_seed(0)
+    q, _ = torch.linalg.qr(torch.randn(6, 6, generator=g))
+    mean = torch.arange(6.0)
+    scores = torch.randn(20_000, 2, generator=g) * torch.tensor([3.0, 1.0])
+    codes = mean + scores @ q[:, :2].T + 0.01 * torch.randn(20_000, 6, generator=g)
+    m, comps, var = latent.pca(codes, k=2)
+    assert comps.shape == (2, 6) and var.shape == (2,)
+    assert torch.allclose(m, mean, atol=0.1)
+    assert torch.allclose((comps @ q[:, :2]).abs(), torch.eye(2), atol=0.01)  # the same directions up to sign
+    assert torch.allclose(var, torch.tensor([9.0, 1.0]), rtol=0.05)
+    assert torch.allclose(comps @ comps.T, torch.eye(2), atol=1e-5)
+    assert bool((comps.gather(1, comps.abs().argmax(1, keepdim=True)) > 0).all())  # fixed sign convention
+    proj = latent.project_2d(codes)
+    assert proj.shape == (20_000, 2) and proj[:, 0].var() > proj[:, 1].var()
+    two = torch.randn(10, 2, generator=g)
+    assert latent.project_2d(two) is two
+
+
+def test_gaussian_cdf_grid_decodes_the_right_points():
+    steps = 4
+    z = latent.gaussian_cdf_grid(FakeDecoder(), steps=steps)
+    assert z.shape == (steps * steps, 2)
+    v = torch.special.ndtri((torch.arange(steps, dtype=torch.float64) + 0.5) / steps).float()
+    grid = z.view(steps, steps, 2)  # image order: rows top to bottom, columns left to right
+    assert torch.allclose(grid[:, :, 0], v.expand(steps, steps))  # z1 increases to the right
+    assert torch.allclose(grid[:, :, 1], v.flip(0)[:, None].expand(steps, steps))  # z2 increases upwards
+    assert torch.isfinite(z).all() and torch.allclose(z.sum(0), torch.zeros(2), atol=1e-5)
+    # more dimensions: the other coordinates come from base
+    z3 = latent.gaussian_cdf_grid(FakeDecoder(3), steps=3, dims=(0, 2), base=torch.tensor([0.0, 7.0, 0.0]))
+    assert torch.all(z3[:, 1] == 7.0) and torch.allclose(z3[:, 2].view(3, 3)[:, 0], torch.special.ndtri(torch.tensor([5 / 6, 0.5, 1 / 6])), atol=1e-6)
+
+
+def test_latent_grid_limits_and_order():
+    z = latent.latent_grid(FakeDecoder(), limits=((-1, 1), (10, 20)), steps=3)
+    grid = z.view(3, 3, 2)
+    assert grid[0, 0].tolist() == [-1.0, 20.0] and grid[2, 2].tolist() == [1.0, 10.0]
+
+
+def test_interpolation_endpoints_are_the_decoded_embeddings(data):
+    vae = _untrained(tl.VAEConfig(latent_dim=4, hidden_dims=(32,)))
+    xa, xb = data.x[0], data.x[1]
+    with torch.no_grad():
+        ends = vae.decode(vae.embed(torch.stack([xa, xb])))
+    for spherical in (False, True):
+        images = latent.interpolate(vae, xa, xb, steps=5, slerp=spherical)
+        assert images.shape == (5, 1, 28, 28)
+        assert torch.allclose(images[0], ends[0], atol=1e-6) and torch.allclose(images[-1], ends[1], atol=1e-6)
+    batch = latent.interpolate(vae, data.x[:3], data.x[3:6], steps=4)
+    assert batch.shape == (3, 4, 1, 28, 28)
+    assert torch.allclose(batch[1, 0], latent.interpolate(vae, data.x[1], data.x[4], steps=4)[0], atol=1e-6)
+
+
+def test_interpolate_noise_for_a_conditional_gan(cgan):
+    g = torch.Generator().manual_seed(1)
+    za, zb = torch.randn(2, 8, generator=g)
+    images = latent.interpolate_noise(cgan, za, zb, steps=6, labels=3, slerp=True)
+    assert images.shape == (6, 1, 28, 28)
+    with torch.no_grad():
+        ends = cgan.decode(torch.stack([za, zb]), torch.tensor([3, 3]))
+    assert torch.allclose(images[0], ends[0], atol=1e-6) and torch.allclose(images[-1], ends[1], atol=1e-6)
+    with pytest.raises(ValueError, match="labels"):
+        latent.interpolate_noise(cgan, za, zb)
+    with pytest.raises(NotImplementedError, match="interpolate_noise"):
+        latent.interpolate(cgan, torch.zeros(1, 28, 28), torch.zeros(1, 28, 28))
+
+
+def test_embed_dataset_is_deterministic(vae, data):
+    codes, labels = latent.embed_dataset(vae.model, data, n=300, batch=128)
+    again, _ = latent.embed_dataset(vae.model, data.x, n=300)
+    assert codes.shape == (300, 2) and torch.equal(labels, data.y[:300]) and torch.equal(codes, again)
+
+
+# ----------------------------------------------------------------------------- widgets
+def test_explorer_decode_at_matches_manual_decode(data):
+    vae = _untrained(tl.VAEConfig(latent_dim=6, hidden_dims=(32,)))
+    ex = widgets.explore(vae, data, n_sliders=3, n=500)
+    assert ex.slider_labels == ["PC1", "PC2", "PC3"] and ex.slider_limits(ex.option_names[0]) == [(-2.5, 2.5)] * 3
+    codes, _ = latent.embed_dataset(vae, data, 500)
+    mean, comps, var = latent.pca(codes, 3)
+    values = [0.3, -1.2, 2.0]
+    z = mean + torch.tensor(values) @ (comps * var.sqrt()[:, None])
+    with torch.no_grad():
+        manual = vae.decode(z[None])[0, 0]
+    assert torch.allclose(ex.decode_at(ex.option_names[0], values), manual, atol=1e-5)
+
+
+def test_precompute_shape_and_entries():
+    ex = widgets.LatentExplorer(
+        {"a": lambda z: z[:, :1, None, None] + torch.zeros(1, 1, 28, 28), "b": lambda z: -z[:, :1, None, None] + torch.zeros(1, 1, 28, 28)},
+        base=torch.tensor([1.0, 0.0]), directions=torch.eye(2), limits={"a": (-1, 1), "b": [(0, 2), (-4, 4)]}, steps=5,
+    )
+    grids = ex.precompute()
+    assert set(grids) == {"a", "b"} and grids["a"].shape == (5, 5, 28, 28)
+    ga, gb = ex.grid("a"), ex.grid("b")
+    assert torch.allclose(grids["a"][3, 1], ex.decode_at("a", [ga[0][3], ga[1][1]]))
+    assert torch.allclose(grids["b"][4, 0], torch.full((28, 28), -(1.0 + 2.0)))
+    assert ex.initial_values("b") == [1.0, 0.0]
+
+
+def test_widget_sliders_and_selector(vae, cgan):
+    box = widgets.explore(vae.model).widget()
+    assert box.selector is None and len(box.sliders) == 2
+    assert not any(isinstance(c, type(None)) for c in box.children)
+    before = box.image.value
+    assert before[:8] == b"\x89PNG\r\n\x1a\n" and box.sliders[0].continuous_update
+    box.sliders[0].value = box.sliders[0].min
+    assert box.image.value != before
+    after_first = box.image.value
+    box.sliders[1].value = box.sliders[1].max
+    assert box.image.value != after_first
+
+    box = widgets.explore(cgan).widget()
+    assert box.selector is not None and list(box.selector.options) == [str(i) for i in range(10)]
+    assert box.selector.description == "class"
+    before = box.image.value
+    box.selector.value = "7"
+    assert box.image.value != before
+    box.sliders[1].value = 0.5
+    ex = widgets.explore(cgan)
+    assert torch.equal(ex.decode_at("7", [s.value for s in box.sliders]), ex.decode_at("7", [0.0, 0.5]))
+
+
+def test_explore_priors_switches_limits():
+    aaes = {p: _untrained(tl.AAEConfig(prior=p, hidden_dims=(16,), d_hidden=(16,))) for p in ("gaussian", "swiss-roll")}
+    ex = widgets.explore_priors(aaes, n=2000)
+    assert ex.selector_label == "prior" and ex.option_names == ["gaussian", "swiss-roll"]
+    box = ex.widget()
+    box.sliders[0].value = box.sliders[0].max
+    box.selector.value = "swiss-roll"
+    (lo, hi), _ = ex.slider_limits("swiss-roll")
+    assert (box.sliders[0].min, box.sliders[0].max) == pytest.approx((lo, hi)) and box.sliders[0].value == pytest.approx(hi)
+    assert ex.slider_limits("gaussian") != ex.slider_limits("swiss-roll")
+
+
+# ----------------------------------------------------------------------------- plots
+def test_plots_return_figures(vae, cgan, data):
+    dae = _untrained(tl.AEConfig(latent_dim=5, hidden_dims=(32,), corruption="mask"))
+    aae = _untrained(tl.AAEConfig(prior="mixture", hidden_dims=(16,), d_hidden=(16,)))
+    hist = tl.History(steps={"D": [1.0, 0.9, 0.8, 0.7], "G": [2.0, 1.5], "D(x)": [0.5] * 4}, epochs={"D": [0.8], "G": [1.7], "val/V(D,G)": [-1.3]})
+    x = torch.linspace(-5, 5, 200)
+    figures = [
+        plots.show_images(data.x[:16], nrow=4, title="data"),
+        plots.show_images(latent.gaussian_cdf_grid(vae.model, steps=5), nrow=5, padding=0),
+        plots.plot_history(vae),
+        plots.plot_history(vae.history, keys=["kl", "recon"], per="step", smooth=3, logy=True),
+        plots.plot_history(hist, per="step"),
+        plots.plot_history(hist.to_dict(), keys=["D"]),
+        plots.show_reconstructions(vae.model, data, n=6),
+        plots.show_denoising(dae, data.x[:6]),
+        plots.latent_scatter(vae.model, data, n=500),
+        plots.latent_scatter(dae, data, n=500),
+        plots.prior_vs_posterior(aae, data, n=500),
+        plots.prior_vs_posterior(aae, data, n=500, overlay=True),
+        plots.samples_per_class(cgan, n_per_class=3),
+        plots.plot_gan_1d(x, torch.exp(-x**2 / 2) / 2.5066, samples=torch.randn(1000) + 1, d=torch.sigmoid(-x),
+                          z=torch.linspace(-2, 2, 10), g_z=torch.linspace(-2, 2, 10) + 1),
+    ]
+    assert all(isinstance(f, Figure) for f in figures)
+    _, ax = plt.subplots()
+    assert plots.show_images(data.x[:4], ax=ax) is ax.figure
+    with pytest.raises(KeyError, match="nope"):
+        plots.plot_history(hist, keys=["nope"])
+
+
+def test_gan_1d_curves():
+    gan = _untrained(tl.GANConfig(dataset="toy-1d", latent_dim=1, g_hidden=(8,), d_hidden=(8,)))
+    curves = plots.gan_1d_curves(gan, n_samples=2000, n_mapping=7)
+    assert curves["x"].shape == curves["p_data"].shape == curves["p_g"].shape == curves["d"].shape == (500,)
+    assert curves["z"].shape == curves["g_z"].shape == (7,)
+    dx = curves["x"][1] - curves["x"][0]
+    assert abs(curves["p_data"].sum() * dx - 1) < 0.01 and abs(curves["p_g"].sum() * dx - 1) < 0.1
+    assert isinstance(plots.plot_gan_1d(**curves), Figure)
