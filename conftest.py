@@ -4,13 +4,22 @@ The README's test command runs, in order: the unit tests (``tests/``), every cha
 under nbval (``book/*.ipynb``, ``--nbval-lax``: cells marked ``# NBVAL_CHECK_OUTPUT`` are
 compared with their stored output), and finally the Jupyter Book build with warnings as errors
 (``tests/test_book_build.py``, marked ``book_build``). The build comes last so that it reuses the
-training runs the notebooks just cached, instead of training every model a second time.
+training runs the notebooks just cached, instead of training every model a second time. After it,
+the browser tests (``tests/test_browser.py``, marked ``book_build`` and ``browser``) check the
+HTML it just built in headless Chromium.
 """
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "book_build: builds the Jupyter Book; runs after all other tests")
+    config.addinivalue_line("markers", "browser: checks the built book in Chromium; runs after the book build")
+
+
+def _order(item) -> int:
+    if item.get_closest_marker("book_build") is None:
+        return 0
+    return 2 if item.get_closest_marker("browser") is not None else 1
 
 
 def pytest_collection_modifyitems(session, config, items):
-    items.sort(key=lambda item: item.get_closest_marker("book_build") is not None)
+    items.sort(key=_order)  # stable: the order within each group is kept

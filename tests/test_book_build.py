@@ -24,7 +24,10 @@ def test_book_builds_without_warnings():
     r = subprocess.run([str(jb), "build", ".", "-W", "--keep-going"], capture_output=True, text=True, cwd=ROOT)
     log = r.stdout + r.stderr
     assert r.returncode == 0, log[-5000:]
-    assert "WARNING" not in log, [line for line in log.splitlines() if "WARNING" in line][:20]
+    # Sphinx warnings fail the build under -W; this also catches any that --keep-going reported.
+    # (ipykernel's own log line about running over TCP is not a Sphinx warning.)
+    warnings = [line for line in log.splitlines() if "WARNING" in line and "Kernel is running over TCP" not in line]
+    assert not warnings, warnings[:20]
     html = ROOT / "_build" / "html"
     for page in ["book/intro", *(f"book/{c}" for c in CHAPTERS), "book/glossary", "book/bibliography"]:
         assert (html / f"{page}.html").exists(), page

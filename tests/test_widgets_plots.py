@@ -202,6 +202,56 @@ def test_explore_priors_switches_limits():
     assert ex.slider_limits("gaussian") != ex.slider_limits("swiss-roll")
 
 
+def _sprite(html: str):
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1))
+    return Image.open(io.BytesIO(png)), int(re.search(r'data-steps="(\d+)"', html).group(1))
+
+
+def test_static_html_sprite_layout_and_controls():
+    """Tile t = option * steps**n + flat slider index, cols = ceil(sqrt(tiles)); 8-bit when it fits."""
+    import numpy as np
+
+    def fill(sign):
+        return lambda z: (0.5 + sign * (0.3 * z[:, :1] + 0.1 * z[:, 1:2]))[:, :, None, None] + torch.zeros(1, 1, 28, 28)
+
+    ex = widgets.LatentExplorer({"a": fill(1), "b<&>": fill(-1)}, torch.zeros(2), torch.eye(2), (-1.0, 1.0),
+                                ["x", "y"], "kind", steps=3, title="T <b>")
+    html = ex.static_html()
+    img, steps = _sprite(html)
+    assert steps == 3 and img.mode == "L" and img.size == (5 * 28, 4 * 28)  # 18 tiles, 5 per row
+    sheet = np.asarray(img, dtype=np.float32) / 255
+    grids = ex.precompute()
+    for o, name in enumerate(ex.option_names):
+        for i in range(3):
+            for j in range(3):
+                t = o * 9 + i * 3 + j
+                tile = sheet[(t // 5) * 28:(t // 5 + 1) * 28, (t % 5) * 28:(t % 5 + 1) * 28]
+                assert np.abs(tile - grids[name][i, j].numpy()).max() <= 0.5 / 255 + 1e-6
+    assert html.count('type="range"') == 2 and html.count("<option") == 2 and "b&lt;&amp;&gt;" in html and "T &lt;b&gt;" in html
+    assert 'data-tile="4"' in html and "left:-672px;top:0px" in html  # the middle image without JavaScript
+    assert "http://" not in html and "https://" not in html and "<script src" not in html
+    assert ex.static_html().split('"')[1] != html.split('"')[1]  # a fresh element id per widget
+
+
+def test_static_html_keeps_the_budget(cgan):
+    ex = widgets.explore(cgan)
+    html = ex.static_html()
+    assert len(html.encode()) <= widgets.STATIC_MAX_BYTES
+    img, steps = _sprite(html)
+    assert steps >= 5 and img.size[0] * img.size[1] >= 10 * steps**2 * 28 * 28
+    tiny, steps = _sprite(ex.static_html(max_bytes=1000))  # cannot fit: the coarsest grid, 16 grey levels
+    assert steps == 2 and tiny.mode == "P"
+    bundle = ex._repr_mimebundle_()
+    assert {"application/vnd.jupyter.widget-view+json", "text/html", "text/plain"} <= set(bundle)
+    assert bundle["text/html"].startswith('<div id="tl-latent-') and bundle["text/plain"].startswith("<LatentExplorer")
+
+
 # ----------------------------------------------------------------------------- plots
 def test_plots_return_figures(vae, cgan, data):
     dae = _untrained(tl.AEConfig(latent_dim=5, hidden_dims=(32,), corruption="mask"))

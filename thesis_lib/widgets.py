@@ -1,9 +1,34 @@
 """An interactive latent-space explorer: sliders move a point in latent space, the decoder draws it.
 
-The *computation* is separate from the *rendering*, so the same explorer can be shown live
-(ipywidgets, needs a kernel) or, later, as a static page: :meth:`LatentExplorer.precompute`
-decodes every point of a ``steps`` x ... x ``steps`` grid of slider positions in one batch,
-which a static HTML/JS version can store as a sprite sheet and swap with a tiny script.
+The *computation* is separate from the *rendering*, so the same explorer is shown two ways:
+
+* **live** (:meth:`LatentExplorer.widget`): ipywidgets, continuous sliders, decoded on demand;
+  needs a running kernel (Jupyter, Binder, Colab);
+* **static** (:meth:`LatentExplorer.static_html`): a self-contained ``<div>`` for the rendered
+  book, which has no kernel. :meth:`LatentExplorer.precompute` decodes every point of a
+  ``steps`` x ... x ``steps`` grid of slider positions, for every option, at execution time;
+  all those 28 x 28 images go into ONE grey-scale PNG sprite sheet, inlined as a base64 data
+  URI, and a few lines of inline JavaScript move the sheet inside a clipping box as the reader
+  moves a native ``<input type=range>`` (one step = one grid cell) or picks an option in a
+  ``<select>``. No kernel, no CDN, no network; without JavaScript it still shows the middle
+  image.
+
+Displaying an explorer (the last line of a cell, or ``display(ex)``) emits ONE output whose
+mime bundle holds both: ``application/vnd.jupyter.widget-view+json`` (the live widget) and
+``text/html`` (the static version). Jupyter front ends rank the widget view first, so a
+notebook shows the live widget; the book's ``_config.yml`` drops the widget-view mime type
+for Sphinx (``nb_mime_priority_overrides``), so the rendered page shows the static version
+instead of an empty widget box.
+
+**Grid resolution vs page weight.** The static version stores ``options x steps**n_sliders``
+images: the default 9 steps and 2 sliders give 81 images per option (a conditional GAN's 10
+classes: 810). A 28 x 28 grey-scale tile costs roughly 0.2-0.6 KB in the PNG (plus a third for
+base64), so a widget weighs roughly 20-400 KB. :meth:`~LatentExplorer.static_html` keeps each
+widget under ``max_bytes`` (default :data:`STATIC_MAX_BYTES`, 300 KB of HTML): when the
+8-bit sheet is too heavy it first quantises to 16 grey levels (4-bit PNG, hardly visible at
+this size), then lowers the number of steps (9 -> 7 -> 5 ...) until it fits. Finer grids
+(``steps=15``) look smoother but cost ``(15/9)**2`` ~ 2.8 times more; a 3-slider explorer
+costs ``steps`` times more than a 2-slider one.
 
 A point is ``z = base + Σ_i value_i * directions[i]``, for each *option* (a class of a
 conditional GAN, the prior of an AAE ...) with its own decoder, base, directions and slider
@@ -17,7 +42,13 @@ limits.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import io
+import itertools
+import json
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -28,7 +59,7 @@ from torch import Tensor
 from . import latent
 from .data import CLASS_NAMES
 
-__all__ = ["LatentExplorer", "explore", "explore_priors", "png_bytes"]
+__all__ = ["LatentExplorer", "explore", "explore_priors", "png_bytes", "sprite_png", "STATIC_MAX_BYTES"]
 
 DecodeFn = Callable[[Tensor], Tensor]
 
@@ -43,6 +74,70 @@ def png_bytes(image: Tensor, scale: int = 6) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(a, mode="L").save(buf, format="PNG")
     return buf.getvalue()
+
+
+#: Default upper bound on one static widget's HTML (sprite sheet + markup + script), in bytes.
+STATIC_MAX_BYTES = 300_000
+
+_static_counter = itertools.count(1)  # unique element ids when a page shows several widgets
+
+
+def sprite_png(tiles: Tensor, cols: int, bits: int = 8) -> bytes:
+    """``(n, H, W)`` grey-scale tiles in [0, 1] as one PNG sprite sheet, ``cols`` tiles per row.
+
+    Tile ``t`` sits at column ``t % cols``, row ``t // cols``; unused cells of the last row are
+    black. ``bits=8`` stores 256 grey levels; ``bits=4`` quantises to 16 (a 4-bit palette PNG,
+    about half the size).
+    """
+    from PIL import Image
+
+    if bits not in (4, 8):
+        raise ValueError(f"bits must be 4 or 8, got {bits}")
+    n, h, w = tiles.shape
+    rows = -(-n // cols)
+    a = tiles.detach().cpu().float().clamp(0, 1).numpy()
+    levels = (1 << bits) - 1
+    q = (a * levels).round().astype(np.uint8)
+    sheet = np.zeros((rows * cols, h, w), dtype=np.uint8)
+    sheet[:n] = q
+    sheet = sheet.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
+    buf = io.BytesIO()
+    if bits == 8:
+        Image.fromarray(sheet, mode="L").save(buf, format="PNG", optimize=True)
+    else:
+        img = Image.fromarray(sheet, mode="P")
+        img.putpalette([v for i in range(16) for v in (i * 17,) * 3])
+        img.save(buf, format="PNG", optimize=True, bits=4)
+    return buf.getvalue()
+
+
+_STATIC_SCRIPT = """(function () {
+  var root = document.getElementById(%(id)s);
+  if (!root || root.getAttribute("data-ready")) return;
+  root.setAttribute("data-ready", "1");
+  var cfg = JSON.parse(root.querySelector("script.tl-latent-data").textContent);
+  var img = root.querySelector("img.tl-latent-sprite");
+  var sel = root.querySelector("select");
+  var sliders = root.querySelectorAll("input[type=range]");
+  var outs = root.querySelectorAll("output");
+  function update() {
+    var o = sel ? sel.selectedIndex : 0, f = 0, i;
+    for (i = 0; i < sliders.length; i++) {
+      var k = +sliders[i].value, lim = cfg.limits[o][i];
+      var v = (lim[0] + (lim[1] - lim[0]) * k / (cfg.steps - 1)).toFixed(2);
+      outs[i].textContent = v;
+      sliders[i].setAttribute("aria-valuetext", v);
+      f = f * cfg.steps + k;
+    }
+    var t = o * cfg.per_option + f, c = t %% cfg.cols, r = (t - c) / cfg.cols;
+    img.style.left = -c * cfg.w + "px";
+    img.style.top = -r * cfg.h + "px";
+    root.setAttribute("data-tile", t);
+  }
+  for (var i = 0; i < sliders.length; i++) sliders[i].addEventListener("input", update);
+  if (sel) sel.addEventListener("change", update);
+  update();
+})();"""
 
 
 def _per_option(value, names: Sequence[str], what: str) -> dict:
@@ -147,21 +242,28 @@ class LatentExplorer:
         z = self.point(option, values)
         return self._decode(option, z[None])[0]
 
-    def precompute(self, batch: int = 1024) -> dict[str, Tensor]:
+    def precompute(self, batch: int = 1024, steps: int | None = None) -> dict[str, Tensor]:
         """Decode the whole grid of slider positions, for every option.
+
+        Args:
+            batch: decoder batch size.
+            steps: grid positions per slider (default :attr:`steps`).
 
         Returns:
             option -> images of shape ``(steps,) * n_sliders + (H, W)``; entry ``[i, j, ...]``
             is the image at slider 1 = ``grid(option)[0][i]``, slider 2 = ``grid(option)[1][j]`` ...
         """
+        steps = self.steps if steps is None else int(steps)
+        if steps < 2:
+            raise ValueError(f"steps must be at least 2, got {steps}")
         out = {}
         for name in self.options:
-            g = self.grid(name)
+            g = [torch.linspace(lo, hi, steps) for lo, hi in self.slider_limits(name)]
             mesh = torch.meshgrid(*g, indexing="ij")
             values = torch.stack([m.reshape(-1) for m in mesh], dim=1)  # (steps**n, n)
             z = self.base[name] + values @ self.directions[name]
             images = torch.cat([self._decode(name, zb) for zb in z.split(batch)])
-            out[name] = images.reshape(*([self.steps] * self.n_sliders), *images.shape[-2:])
+            out[name] = images.reshape(*([steps] * self.n_sliders), *images.shape[-2:])
         return out
 
     def _key(self, option) -> str:
@@ -236,10 +338,107 @@ class LatentExplorer:
         box.selector, box.sliders, box.image = selector, sliders, image
         return box
 
+    def static_html(self, steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES) -> str:
+        """The explorer as a self-contained ``<div>`` that works without a kernel (the book's version).
+
+        Every grid position of every option is decoded now (:meth:`precompute`) and stored in
+        one PNG sprite sheet (a base64 data URI); native range sliders (one step per grid
+        cell) and a ``<select>`` (several options) move the sheet inside a clipping box with a
+        few lines of inline JavaScript. Element ids are unique, so a page can hold several.
+
+        Args:
+            steps: grid positions per slider (default :attr:`steps`).
+            max_bytes: upper bound on the returned HTML's size: if the 8-bit sheet makes it
+                larger, the sheet is quantised to 16 grey levels, then ``steps`` is lowered
+                by 2 at a time (down to 2) until it fits. ``None``: no bound.
+        """
+        steps = self.steps if steps is None else int(steps)
+        number = next(_static_counter)
+        cache: dict[int, dict[str, Tensor]] = {}
+        while True:
+            if steps not in cache:
+                cache = {steps: self.precompute(steps=steps)}
+            for bits in (8, 4):
+                out = self._static_html(cache[steps], steps, bits, number)
+                if max_bytes is None or len(out.encode()) <= max_bytes:
+                    return out
+            if steps <= 2:
+                return out
+            steps = max(2, steps - 2)
+
+    def _static_html(self, grids: dict[str, Tensor], steps: int, bits: int, number: int = 0) -> str:
+        names = self.option_names
+        n = self.n_sliders
+        per_option = steps**n
+        tiles = torch.cat([grids[k].reshape(per_option, *grids[k].shape[-2:]) for k in names])
+        th, tw = tiles.shape[-2:]
+        cols = max(1, math.ceil(math.sqrt(tiles.shape[0])))
+        png = sprite_png(tiles, cols, bits)
+        digest = hashlib.sha1(png).hexdigest()[:8]
+        uid = f"tl-latent-{number}-{digest}"
+        scale = self.scale
+        w, h = tw * scale, th * scale
+        rows = -(-tiles.shape[0] // cols)
+        mid = (steps - 1) // 2
+        t0 = sum(mid * steps**(n - 1 - i) for i in range(n))
+        c0, r0 = t0 % cols, t0 // cols
+        limits = [[list(lim) for lim in self.slider_limits(k)] for k in names]
+        cfg = {"steps": steps, "per_option": per_option, "cols": cols, "w": w, "h": h, "limits": limits}
+        esc = html.escape
+        parts = [f'<div id="{uid}" class="tl-latent mathjax_ignore" data-steps="{steps}" data-tile="{t0}" '
+                 'style="margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4">']
+        if self.title:
+            parts.append(f'<div class="tl-latent-title" style="font-weight:bold;margin-bottom:0.3em">{esc(self.title)}</div>')
+        parts.append('<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">')
+        parts.append('<div class="tl-latent-controls" style="display:grid;grid-template-columns:auto auto auto;'
+                     'gap:0.3em 0.6em;align-items:center">')
+        if len(names) > 1:
+            opts = "".join(f'<option value="{esc(k)}">{esc(k)}</option>' for k in names)
+            parts.append(f'<label for="{uid}-select">{esc(self.selector_label)}</label>'
+                         f'<select id="{uid}-select" style="grid-column:span 2;justify-self:start">{opts}</select>')
+        for i, label in enumerate(self.slider_labels):
+            lo, hi = limits[0][i]
+            v = lo + (hi - lo) * mid / (steps - 1)
+            parts.append(f'<label for="{uid}-s{i}">{esc(str(label))}</label>'
+                         f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" '
+                         f'aria-valuetext="{v:.2f}" style="width:12em">'
+                         f'<output for="{uid}-s{i}" style="font-family:monospace;min-width:4em">{v:.2f}</output>')
+        parts.append("</div>")
+        alt = f"decoded image, {len(names)} option(s) x {steps}^{n} precomputed slider positions"
+        parts.append(f'<div class="tl-latent-view" style="position:relative;overflow:hidden;width:{w}px;height:{h}px;'
+                     'background:#000;flex:none">'
+                     f'<img class="tl-latent-sprite" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
+                     f'alt="{esc(alt)}" width="{cols * w}" height="{rows * h}" style="position:absolute;'
+                     f'left:{-c0 * w}px;top:{-r0 * h}px;width:{cols * w}px;height:{rows * h}px;max-width:none;'
+                     'max-height:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated">'
+                     "</div></div>")
+        parts.append(f'<div class="tl-latent-note" style="font-size:0.85em;opacity:0.75">Precomputed: {steps} positions '
+                     f'per slider ({per_option * len(names)} images, {len(png) / 1024:.0f} KB); '
+                     "run the notebook for continuous sliders.</div>")
+        data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
+        parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')
+        parts.append(f"<script>{_STATIC_SCRIPT % {'id': json.dumps(uid)}}</script>")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """One output, two renderings: the live widget (Jupyter) and the static HTML (the book).
+
+        Jupyter front ends show the highest-ranked mime type they can render:
+        ``application/vnd.jupyter.widget-view+json`` (the live widget, needs the kernel). The
+        book drops that mime type (``nb_mime_priority_overrides`` in ``_config.yml``), so its
+        pages show ``text/html``: :meth:`static_html`.
+        """
+        box = self.widget()
+        bundle = dict(box._repr_mimebundle_())
+        bundle["text/html"] = self.static_html()
+        bundle["text/plain"] = f"<LatentExplorer: {self.title or ', '.join(self.option_names)}>"
+        return bundle
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.widget())
+        display(self._repr_mimebundle_(), raw=True)
 
 
 # ----------------------------------------------------------------------------- constructors

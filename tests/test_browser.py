@@ -1,0 +1,368 @@
+"""The rendered book as readers see it: every page in a real browser, fully offline.
+
+Headless Chromium (Debian's ``/usr/bin/chromium``, driven by Playwright for Python) loads every
+page of the TOC from the built HTML (``_build/html``, or ``$THESIS_LIB_BOOK_HTML``), served on
+127.0.0.1, and checks: no console errors, no failed or external requests (no CDN), every image
+loaded, the math typeset by the local MathJax, exercise solutions hidden until clicked,
+citations and cross-references resolved, and that every static latent-space widget
+(:meth:`thesis_lib.widgets.LatentExplorer.static_html`) changes its image when a slider moves or
+another class / prior is picked. A full-page screenshot of each page goes to
+``_build/html/_screenshots/<page>.png`` and the page weights to ``_screenshots/page_weights.json``.
+
+These tests need the built book, so they are marked ``book_build`` and ``browser`` and run after
+``test_book_build.py`` (see the root ``conftest.py``). Outside CI they are skipped when the book
+is not built or Chromium is missing; in CI (``CI=true``) that is a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+import yaml
+
+from thesis_lib.widgets import STATIC_MAX_BYTES
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = Path(os.environ.get("THESIS_LIB_BOOK_HTML", ROOT / "_build" / "html")).resolve()
+# the book whose HTML this is (its _toc.yml lists the pages): <book>/_build/html, else this repository
+BOOK_ROOT = next((p for p in HTML.parents[1:2] if (p / "_toc.yml").exists()), ROOT)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PAGE_MAX_BYTES = 1_500_000  # one page's HTML document (the widgets' sprite sheets are inlined)
+SCREENSHOTS = HTML / "_screenshots"
+# chapter -> the selector its widgets must include (None: any widget); checked when in the TOC
+CHAPTER_WIDGETS = {"book/ae": None, "book/gan": "class", "book/vae": None, "book/aae": "prior"}
+
+pytestmark = [pytest.mark.book_build, pytest.mark.browser]
+
+
+def toc_pages(toc: Path = BOOK_ROOT / "_toc.yml") -> list[str]:
+    """Every document of the TOC (root first), as docnames such as ``book/ae``."""
+    data = yaml.safe_load(toc.read_text())
+    pages = [data["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                pages.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk({k: v for k, v in data.items() if k != "root"})
+    return [re.sub(r"\.(md|ipynb|rst)$", "", p) for p in pages]
+
+
+PAGES = toc_pages()
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the browser tests must run in CI)")
+    pytest.skip(reason)
+
+
+# ----------------------------------------------------------------------------- fixtures
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    if not (HTML / "index.html").exists():
+        _unavailable(f"the book is not built: no {HTML / 'index.html'} (run: .venv/bin/jupyter-book build . -W --keep-going)")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(HTML)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} not found (install it: apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -r requirements.txt)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class Loaded:
+    """A page loaded once per module, with everything that went wrong while it loaded."""
+
+    page: object
+    url: str
+    console_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    requests: list = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def load(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    cache: dict[str, Loaded] = {}
+    weights: dict[str, dict] = {}
+
+    def _load(docname: str) -> Loaded:
+        if docname in cache:
+            return cache[docname]
+        file = HTML / f"{docname}.html"
+        assert file.exists(), f"{docname} is in the TOC but {file} was not built"
+        page = context.new_page()
+        url = urljoin(base_url, f"{docname}.html")
+        rec = Loaded(page, url)
+
+        def route(r):
+            u = r.request.url
+            if u.startswith(base_url) or u.startswith(("data:", "blob:", "about:")):
+                r.continue_()
+            else:  # the book must work offline: nothing may come from a CDN or elsewhere
+                rec.external.append(u)
+                r.abort()
+
+        page.route("**/*", route)
+        page.on("console", lambda m: rec.console_errors.append(f"{m.text} ({m.location})") if m.type == "error" else None)
+        page.on("pageerror", lambda e: rec.console_errors.append(f"uncaught: {e}"))
+        page.on("requestfailed", lambda r: rec.failed.append(f"{r.url}: {r.failure}"))
+        page.on("response", lambda r: rec.failed.append(f"{r.url}: HTTP {r.status}") if r.status >= 400 else None)
+        page.on("requestfinished", lambda r: rec.requests.append(r))
+        page.goto(url, wait_until="networkidle")
+        _wait_for_mathjax(page)
+        page.evaluate(
+            """async () => {
+                window.scrollTo(0, document.body.scrollHeight);
+                await Promise.all([...document.images].map(img => img.complete ? null :
+                    new Promise(done => { img.onload = img.onerror = done; })));
+                window.scrollTo(0, 0);
+            }"""
+        )
+        shot = SCREENSHOTS / f"{docname}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
+        widgets = page.evaluate("() => [...document.querySelectorAll('.tl-latent')].map(w => w.outerHTML.length)")
+        weights[docname] = {
+            "html_bytes": file.stat().st_size,
+            # everything the page loads with an empty cache (theme, fonts, MathJax ...): shared by all pages
+            "cold_cache_bytes": _cold_cache_bytes(base_url, rec.requests),
+            "requests": len(rec.requests),
+            "widgets": len(widgets),
+            "widget_bytes": widgets,
+        }
+        cache[docname] = rec
+        return rec
+
+    yield _load
+    if weights:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / "page_weights.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**old, **weights}, indent=2) + "\n")
+    context.close()
+
+
+def _cold_cache_bytes(base_url: str, requests) -> int:
+    """The size of every distinct file the page requested (from the built HTML on disk)."""
+    files = {HTML / unquote(urlsplit(r.url).path).lstrip("/") for r in requests if r.url.startswith(base_url)}
+    return sum(f.stat().st_size for f in files if f.is_file())
+
+
+def _wait_for_mathjax(page) -> None:
+    """Wait until MathJax (if the page loads it) has typeset the page."""
+    if page.evaluate("() => document.querySelector('script[src*=\"mathjax\"]') !== null"):
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000)
+        page.evaluate("() => MathJax.startup.promise.then(() => true)")
+
+
+# ----------------------------------------------------------------------------- static checks
+class _Anchors(HTMLParser):
+    """Ids (and the ids of citation entries) and internal links of one HTML file."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.citation_ids: set[str] = set()
+        self.links: list[tuple[str, str]] = []  # (href, class)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+            if "citation" in (a.get("class") or "").split():
+                self.citation_ids.add(a["id"])
+        if tag == "a" and a.get("href"):
+            self.links.append((a["href"], a.get("class") or ""))
+
+
+@functools.lru_cache(maxsize=None)
+def _anchors(path: Path) -> _Anchors:
+    parser = _Anchors()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def _resolve(page_file: Path, href: str) -> tuple[Path, str]:
+    parts = urlsplit(href)
+    target = (page_file.parent / unquote(parts.path)).resolve() if parts.path else page_file
+    if target.is_dir():
+        target = target / "index.html"
+    return target, unquote(parts.fragment)
+
+
+def test_toc_pages_are_built():
+    if not (HTML / "index.html").exists():
+        _unavailable(f"the book is not built: no {HTML / 'index.html'}")
+    missing = [p for p in PAGES if not (HTML / f"{p}.html").exists()]
+    assert not missing, f"TOC pages without HTML in {HTML}: {missing}"
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_internal_links_and_citations_resolve(docname):
+    """Every internal link (cross-reference, glossary term, citation) points at an existing anchor;
+    every citation points at an entry of the bibliography."""
+    file = HTML / f"{docname}.html"
+    if not file.exists():
+        _unavailable(f"{file} not built")
+    broken, not_bib = [], []
+    for href, cls in _anchors(file).links:
+        if "reference internal" not in cls and not href.startswith("#"):
+            continue
+        target, fragment = _resolve(file, href)
+        if not target.exists() or (fragment and target.suffix == ".html" and fragment not in _anchors(target).ids):
+            broken.append(href)
+    html = file.read_text(encoding="utf-8")
+    for span in re.findall(r'<span class="bibtex-citation"[^>]*>(.*?)</span>', html, re.S):
+        for href in re.findall(r'href="([^"]+)"', span):
+            target, fragment = _resolve(file, href)
+            if not target.exists() or fragment not in _anchors(target).citation_ids:
+                not_bib.append(href)
+    assert not broken, f"{docname}: links to missing pages or anchors: {broken[:20]}"
+    assert not not_bib, f"{docname}: citations that do not link to a bibliography entry: {not_bib[:20]}"
+
+
+def test_chapters_have_their_widgets():
+    """The chapters in the TOC carry their static latent-space widgets (GAN: class selector, AAE: prior selector)."""
+    chapters = [c for c in CHAPTER_WIDGETS if c in PAGES]
+    if not chapters:
+        pytest.skip("no chapter pages (book/ae, gan, vae, aae) in this TOC")
+    missing = []
+    for chapter in chapters:
+        file = HTML / f"{chapter}.html"
+        if not file.exists():
+            _unavailable(f"{file} not built")
+        html = file.read_text(encoding="utf-8")
+        if 'class="tl-latent' not in html:
+            missing.append(f"{chapter}: no static widget")
+        want = CHAPTER_WIDGETS[chapter]
+        if want and not re.search(rf'<label for="tl-latent-[^"]+-select">{want}</label>', html):
+            missing.append(f"{chapter}: no widget with a {want!r} selector")
+    assert not missing, missing
+
+
+# ----------------------------------------------------------------------------- in the browser
+@pytest.mark.parametrize("docname", PAGES)
+def test_page_loads_offline_without_errors(load, docname):
+    rec = load(docname)
+    assert not rec.external, f"{docname} requested external URLs (the book must work offline): {rec.external}"
+    assert not rec.failed, f"{docname}: failed requests: {rec.failed}"
+    assert not rec.console_errors, f"{docname}: console errors: {rec.console_errors}"
+    assert (HTML / f"{docname}.html").stat().st_size <= PAGE_MAX_BYTES, f"{docname} is heavier than {PAGE_MAX_BYTES} bytes"
+    assert (SCREENSHOTS / f"{docname}.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_images_load(load, docname):
+    page = load(docname).page
+    broken = page.evaluate("() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 120))")
+    assert not broken, f"{docname}: images that did not load: {broken}"
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_math_is_typeset(load, docname):
+    page = load(docname).page
+    result = page.evaluate(
+        """() => {
+            const math = [...document.querySelectorAll('.math')];
+            const untypeset = math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80));
+            const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
+            const raw = [];
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+                if (n.parentElement.closest('pre, code, script, style, textarea, mjx-container, .highlight')) continue;
+                if (/\\$\\$|\\\\\\(|\\\\\\[/.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 80));
+            }
+            return {n: math.length, typeset: document.querySelectorAll('mjx-container').length, untypeset, raw};
+        }"""
+    )
+    assert not result["untypeset"], f"{docname}: math that MathJax did not typeset: {result['untypeset'][:10]}"
+    assert not result["raw"], f"{docname}: raw TeX delimiters left in the text: {result['raw'][:10]}"
+    assert result["typeset"] >= result["n"]
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_solutions_hidden_until_clicked(load, docname):
+    page = load(docname).page
+    solutions = page.locator(".solution")
+    for i in range(solutions.count()):
+        sol = solutions.nth(i)
+        body = sol.locator(":scope > :not(.admonition-title)")
+        assert body.count() > 0, f"{docname}: solution {i + 1} is empty"
+        assert not any(body.nth(j).is_visible() for j in range(body.count())), f"{docname}: solution {i + 1} is visible before a click"
+        sol.locator(":scope > .admonition-title").click()
+        body.first.wait_for(state="visible", timeout=5_000)
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_static_widgets_respond(load, docname):
+    page = load(docname).page
+    widgets = page.locator(".tl-latent")
+    for i in range(widgets.count()):
+        w = widgets.nth(i)
+        w.scroll_into_view_if_needed()
+        size = w.evaluate("w => w.outerHTML.length")
+        assert size <= STATIC_MAX_BYTES + 1_000, f"{docname}: widget {i + 1} weighs {size} bytes (budget {STATIC_MAX_BYTES})"
+        assert w.locator("img.tl-latent-sprite").evaluate("i => i.complete && i.naturalWidth > 0"), f"{docname}: widget {i + 1}'s sprite did not load"
+        view = w.locator(".tl-latent-view")
+        sliders = w.locator("input[type=range]")
+        assert sliders.count() >= 1
+        state = _widget_state(w, view)
+        moves = [(sliders.nth(0), "End")] + ([(sliders.nth(1), "Home")] if sliders.count() > 1 else [])
+        for k, (slider, key) in enumerate(moves):
+            slider.focus()
+            slider.press(key)
+            new = _widget_state(w, view)
+            assert new[0] != state[0], f"{docname}: widget {i + 1}: slider {k + 1} did not change the image (tile {state[0]})"
+            assert new[1] != state[1], f"{docname}: widget {i + 1}: slider {k + 1} changed the tile but not the pixels"
+            state = new
+        select = w.locator("select")
+        if select.count():
+            n = select.locator("option").count()
+            assert n > 1
+            select.select_option(index=n - 1)
+            new = _widget_state(w, view)
+            assert new[0] != state[0] and new[1] != state[1], f"{docname}: widget {i + 1}: picking another option did not change the image"
+
+
+def _widget_state(widget, view) -> tuple[str, bytes]:
+    """(the tile index the widget shows, a screenshot of its image)."""
+    return widget.get_attribute("data-tile"), view.screenshot()
