@@ -145,7 +145,8 @@ class AEConfig(TrainConfig):
 
     model: ClassVar[str] = "ae"
 
-    epochs: int = 8
+    epochs: int = 5
+    lr: float = 3e-3
     latent_dim: int = 10
     hidden_dims: tuple[int, ...] = (512, 256)
     arch: str = "mlp"
@@ -228,9 +229,9 @@ class VAEConfig(TrainConfig):
 
     model: ClassVar[str] = "vae"
 
-    epochs: int = 10
-    latent_dim: int = 20
-    hidden_dims: tuple[int, ...] = (400,)
+    epochs: int = 24
+    latent_dim: int = 32
+    hidden_dims: tuple[int, ...] = (512, 256)
     decoder: str = "bernoulli"
     estimator: str = "B"
     n_samples: int = 1

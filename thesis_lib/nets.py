@@ -13,16 +13,20 @@ def mlp(
     activation: Callable[[], nn.Module] = nn.ReLU,
     dropout: float = 0.0,
     final_activation: bool = False,
+    batch_norm: bool = False,
 ) -> nn.Sequential:
     """A fully connected network ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
 
     Hidden layers get ``activation`` (and dropout if ``dropout > 0``); the last layer is linear
-    unless ``final_activation``.
+    unless ``final_activation``. With ``batch_norm`` every hidden layer is
+    ``Linear -> BatchNorm1d -> activation`` (the GAN's generator uses it).
     """
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2 or final_activation:
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(n_out))
             layers.append(activation())
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))

@@ -1,0 +1,172 @@
+"""The autoencoder chapter's exercises: every reference solution passes its check, plausible wrong
+answers fail it, and the derivations the solutions state are numerically right."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from thesis_lib import losses
+from thesis_lib.exercises import ae as ex
+from thesis_lib.models.ae import mask_square
+
+
+def _passes(check, fn, capsys) -> bool:
+    ok = check(fn)
+    out = capsys.readouterr().out
+    assert out.startswith("✓" if ok else "✗"), out  # one line of feedback, matching the verdict
+    assert out.count("\n") == 1, out
+    return ok
+
+
+# ----------------------------------------------------------------------------- stable BCE from logits
+def test_bce_with_logits_solution_passes(capsys):
+    assert _passes(ex.check_bce_with_logits, ex.solution_bce_with_logits, capsys)
+
+
+def test_bce_with_logits_library_passes(capsys):
+    assert _passes(ex.check_bce_with_logits, losses.reconstruction_bce, capsys)
+
+
+def _naive_bce(a, x):  # the textbook formula through sigmoid: log(0) for large |a|
+    p = torch.sigmoid(a)
+    return -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).flatten(1).sum(1)
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _naive_bce,
+        lambda a, x: (torch.log1p(torch.exp(a)) - x * a).flatten(1).sum(1),  # exact, but exp(1000) overflows
+        lambda a, x: (a.clamp(min=0) - x * a).flatten(1).sum(1),  # forgot the log(1 + e^{-|a|}) term
+        lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).mean(1),  # mean over pixels
+        lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).sum(),  # summed over the batch too
+        lambda a, x: (a.clamp(min=0) + x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1),  # sign of x * a
+        lambda a, x: F.binary_cross_entropy(torch.sigmoid(a), x, reduction="none").flatten(1).sum(1),  # clamps log at -100
+    ],
+)
+def test_bce_with_logits_wrong_answers_fail(wrong, capsys):
+    assert not _passes(ex.check_bce_with_logits, wrong, capsys)
+
+
+def test_bce_with_logits_crash_is_reported(capsys):
+    def broken(a, x):
+        raise NotImplementedError
+
+    assert not _passes(ex.check_bce_with_logits, broken, capsys)
+
+
+# ----------------------------------------------------------------------------- masking corruption
+def test_mask_square_solution_passes(capsys):
+    assert _passes(ex.check_mask_square, ex.solution_mask_square, capsys)
+
+
+def test_mask_square_library_passes(capsys):
+    assert _passes(ex.check_mask_square, lambda x, size: mask_square(x, size), capsys)
+
+
+def _fixed_centre(x, size):
+    out = x.clone()
+    h, w = x.shape[-2:]
+    t, s = (h - size) // 2, (w - size) // 2
+    out[..., t : t + size, s : s + size] = 0
+    return out
+
+
+def _same_place_for_batch(x, size):
+    out = x.clone()
+    t, s = (int(v) for v in torch.randint(0, x.shape[-1] - size + 1, (2,)))
+    out[..., t : t + size, s : s + size] = 0
+    return out
+
+
+def _off_by_one(x, size):  # randint's upper end is exclusive: the last row and column are never reached
+    out = x.clone()
+    for i in range(x.shape[0]):
+        t = int(torch.randint(0, x.shape[-2] - size, (1,)))
+        s = int(torch.randint(0, x.shape[-1] - size, (1,)))
+        out[i, :, t : t + size, s : s + size] = 0
+    return out
+
+
+def _in_place(x, size):
+    for i in range(x.shape[0]):
+        t, s = (int(v) for v in torch.randint(0, x.shape[-1] - size + 1, (2,)))
+        x[i, :, t : t + size, s : s + size] = 0
+    return x
+
+
+def _too_small(x, size):
+    return ex.solution_mask_square(x, size - 1)
+
+
+def _stripe(x, size):  # rows instead of a square
+    out = x.clone()
+    for i in range(x.shape[0]):
+        t = int(torch.randint(0, x.shape[-2] - size + 1, (1,)))
+        out[i, :, t : t + size, :] = 0
+    return out
+
+
+def _noise_outside(x, size):  # the hole is right, but the rest is changed too
+    return (ex.solution_mask_square(x, size) * 0.99)
+
+
+@pytest.mark.parametrize("wrong", [_fixed_centre, _same_place_for_batch, _off_by_one, _in_place, _too_small, _stripe, _noise_outside])
+def test_mask_square_wrong_answers_fail(wrong, capsys):
+    assert not _passes(ex.check_mask_square, wrong, capsys)
+
+
+def test_checks_leave_the_global_rng_alone(capsys):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    ex.check_mask_square(ex.solution_mask_square)
+    ex.check_bce_with_logits(ex.solution_bce_with_logits)
+    assert torch.equal(torch.rand(3), expected)
+    capsys.readouterr()
+
+
+# ----------------------------------------------------------------------------- derivations in the solutions
+def test_gaussian_nll_is_scaled_squared_error_plus_constant():
+    """ae-ex-gaussian: -log N(x; x_hat, s^2 I) = ||x - x_hat||^2 / (2 s^2) + (d / 2) log(2 pi s^2)."""
+    torch.manual_seed(0)
+    x, x_hat = torch.rand(5, 1, 28, 28, dtype=torch.float64), torch.rand(5, 1, 28, 28, dtype=torch.float64)
+    d = 28 * 28
+    for s in (1.0, 0.5, 0.1):
+        nll = -torch.distributions.Normal(x_hat, s).log_prob(x).flatten(1).sum(1)
+        formula = losses.reconstruction_mse(x_hat, x) / (2 * s**2) + 0.5 * d * math.log(2 * math.pi * s**2)
+        assert torch.allclose(nll, formula)
+        logvar = torch.full_like(x, math.log(s**2))
+        assert torch.allclose(-losses.gaussian_log_likelihood(x, x_hat, logvar), formula)
+
+
+def test_learned_shared_variance_gives_log_of_squared_error():
+    """ae-ex-gaussian: the best shared s^2 is ||x - x_hat||^2 / d, and then NLL = (d/2) log(||x - x_hat||^2 / d) + (d/2)(1 + log 2 pi)."""
+    torch.manual_seed(1)
+    x, x_hat = torch.rand(784, dtype=torch.float64), torch.rand(784, dtype=torch.float64)
+    d, sq = 784, float(((x - x_hat) ** 2).sum())
+
+    def nll(var):
+        return sq / (2 * var) + 0.5 * d * math.log(2 * math.pi * var)
+
+    best = sq / d
+    for factor in (0.5, 0.9, 0.99, 1.01, 1.1, 2.0):
+        assert nll(best) < nll(best * factor)
+    assert nll(best) == pytest.approx(0.5 * d * math.log(sq / d) + 0.5 * d * (1 + math.log(2 * math.pi)))
+
+
+def test_bce_of_grey_target_is_minimised_at_the_target_with_value_its_entropy():
+    """ae-ex-gaussian, part 3: for x in (0, 1), -[x log p + (1 - x) log(1 - p)] is smallest at p = x, where it equals H(x)."""
+    p = torch.linspace(0.001, 0.999, 999, dtype=torch.float64)
+    for x in (0.1, 0.3, 0.5, 0.8):
+        bce = -(x * torch.log(p) + (1 - x) * torch.log1p(-p))
+        assert float(p[bce.argmin()]) == pytest.approx(x, abs=1e-3)
+        entropy = -(x * math.log(x) + (1 - x) * math.log(1 - x))
+        assert float(bce.min()) == pytest.approx(entropy, abs=1e-6)
+        # and the logit form agrees: the library's BCE at logit(x) is H(x) per pixel
+        assert float(losses.reconstruction_bce(torch.logit(torch.tensor([[x]], dtype=torch.float64)), torch.tensor([[x]], dtype=torch.float64))) == pytest.approx(entropy)
+

@@ -1,0 +1,171 @@
+"""Exercises of chapter 1.4 (adversarial autoencoder): checks and reference solutions.
+
+* :func:`check_aggregated_sampler`: sample the aggregated posterior
+  q(z) = (1/N) Σ_n N(z; μ(x_n), diag σ²(x_n)) of a Gaussian encoder on N data points;
+* :func:`check_ring_prior`: a custom prior p(z) for the AAE (a ring, one arc per class when
+  labels are given) that :class:`~thesis_lib.models.aae.AdversarialAutoencoder` accepts.
+
+    >>> from thesis_lib.exercises.aae import check_ring_prior, solution_ring_prior
+    >>> check_ring_prior(solution_ring_prior)        # doctest: +SKIP
+    ✓ ring prior: all 7 checks passed
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from . import run_checks
+
+# The ring prior of the exercise: radius, radial standard deviation, number of arcs (classes).
+RING_RADIUS = 3.0
+RING_STD = 0.1
+RING_ARCS = 10
+
+_N = 20_000  # samples for the statistical checks: the tolerances below are > 5 standard errors
+
+
+# ============================================================================ aggregated posterior
+def solution_aggregated_sampler(mu: Tensor, logvar: Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
+    r"""``n`` samples of the aggregated posterior of a Gaussian encoder on N data points.
+
+    .. math:: q(z) = \frac1N\sum_{i=1}^N \mathcal N\big(z;\, \mu_i, \operatorname{diag}\sigma_i^2\big)
+
+    ``mu`` and ``logvar`` have shape (N, d): the encoder's outputs μ(x_i), log σ²(x_i). Sampling
+    follows q(z) = ∫ q(z|x) p_d(x) dx: draw a data point i uniformly (x ~ p_d), then
+    z ~ q(z|x_i) by reparameterisation. Returns shape (n, d).
+    """
+    i = torch.randint(0, mu.shape[0], (n,), generator=generator)
+    eps = torch.randn(n, mu.shape[1], generator=generator, dtype=mu.dtype)
+    return mu[i] + torch.exp(0.5 * logvar[i]) * eps
+
+
+def check_aggregated_sampler(student_fn: Callable[..., Tensor]) -> bool:
+    """Check ``student_fn(mu, logvar, n, generator=None) -> (n, d)`` samples of q(z); print feedback."""
+    g = torch.Generator().manual_seed(0)
+    mu_small, logvar_small = torch.randn(5, 3, generator=g), torch.randn(5, 3, generator=g) * 0.3
+    # Four well separated components in 2-D with different spreads.
+    mu = torch.tensor([[-10.0, 0.0], [10.0, 0.0], [0.0, 10.0], [0.0, -10.0]])
+    std = torch.tensor([[0.5, 0.5], [1.0, 1.0], [1.5, 1.5], [2.0, 0.25]])
+    logvar = 2 * torch.log(std)
+
+    def draw(m, lv, n, seed=1):
+        z = student_fn(m, lv, n, generator=torch.Generator().manual_seed(seed))
+        return torch.as_tensor(z).float()
+
+    def component(z):  # nearest centre: the components are 10 apart with spreads <= 2
+        return torch.cdist(z, mu).argmin(1)
+
+    def shape_ok():
+        z = draw(mu_small, logvar_small, 7)
+        return z.shape == (7, 3) and bool(torch.isfinite(z).all())
+
+    def reproducible():
+        return torch.equal(draw(mu_small, logvar_small, 50, seed=3), draw(mu_small, logvar_small, 50, seed=3))
+
+    def deterministic_limit():
+        z = draw(mu_small, torch.full_like(logvar_small, -30.0), 200)  # σ ≈ 3e-7: a deterministic encoder
+        return bool((torch.cdist(z, mu_small).min(1).values < 1e-3).all())
+
+    def every_point_equally():
+        share = torch.bincount(component(draw(mu, logvar, _N)), minlength=4).float() / _N
+        return bool(((share - 0.25).abs() < 0.02).all())
+
+    def own_spread():
+        z = draw(mu, logvar, _N)
+        c = component(z)
+        sd = torch.stack([z[c == k].std(0) for k in range(4)])
+        return bool(((sd / std - 1).abs() < 0.1).all())
+
+    def moments():
+        z = draw(mu, logvar, _N)
+        mean = mu.mean(0)
+        var = std.pow(2).mean(0) + mu.var(0, unbiased=False)  # law of total variance
+        return bool(((z.mean(0) - mean).abs() < 0.3).all() and ((z.var(0) / var - 1).abs() < 0.05).all())
+
+    return run_checks("aggregated posterior sampler", [
+        ("returns a finite tensor of shape (n, d)", shape_ok),
+        ("the same generator seed gives the same samples (draw all randomness from `generator`)", reproducible),
+        ("with σ → 0 (a deterministic encoder) every sample is one of the μ_i", deterministic_limit),
+        ("each data point's component gets about 1/N of the samples", every_point_equally),
+        ("the samples of component i have standard deviation σ_i = exp(logvar_i / 2)", own_spread),
+        ("mean and variance match the mixture's: E[μ_i] and E[σ_i²] + Var[μ_i]", moments),
+    ])
+
+
+# ============================================================================ ring prior
+def solution_ring_prior(n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+    r"""A ring of radius 3 with radial noise of standard deviation 0.1: shape (n, 2).
+
+    The angle is uniform on [0, 2π); with ``labels`` class c gets the c-th of 10 equal arcs,
+    [2πc/10, 2π(c+1)/10), like the AAE paper's label-conditioned priors.
+    """
+    u = torch.rand(n, generator=generator)
+    if labels is not None:
+        u = (labels.long().cpu() % RING_ARCS + u) / RING_ARCS
+    angle = 2 * math.pi * u
+    r = RING_RADIUS + RING_STD * torch.randn(n, generator=generator)
+    return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], dim=1)
+
+
+def check_ring_prior(student_fn: Callable[..., Tensor]) -> bool:
+    """Check ``student_fn(n, labels=None, generator=None) -> (n, 2)``, the ring prior; print feedback."""
+    from ..config import AAEConfig
+    from ..models.aae import AdversarialAutoencoder
+
+    def draw(n, labels=None, seed=0):
+        z = student_fn(n, labels=labels, generator=torch.Generator().manual_seed(seed))
+        return torch.as_tensor(z).float()
+
+    def angle(z):
+        return torch.remainder(torch.atan2(z[:, 1], z[:, 0]), 2 * math.pi)
+
+    def shape_ok():
+        z = draw(11)
+        return z.shape == (11, 2) and bool(torch.isfinite(z).all())
+
+    def reproducible():
+        return torch.equal(draw(100, seed=5), draw(100, seed=5)) and not torch.equal(draw(100, seed=5), draw(100, seed=6))
+
+    def radius():
+        r = draw(_N).norm(dim=1)
+        return abs(r.mean().item() - RING_RADIUS) < 0.01 and abs(r.std().item() - RING_STD) < 0.01
+
+    def uniform_angle():
+        share = torch.histc(angle(draw(_N)), bins=10, min=0, max=2 * math.pi) / _N
+        return bool(((share - 0.1).abs() < 0.015).all())
+
+    def arcs():
+        labels = torch.arange(_N) % RING_ARCS
+        z = draw(_N, labels=labels)
+        pos = angle(z) * RING_ARCS / (2 * math.pi) - labels  # position inside the own arc, in [0, 1)
+        pos = torch.where(pos < -0.5, pos + RING_ARCS, pos)  # the wrap-around at angle 0
+        r = z.norm(dim=1)
+        return (z.shape == (_N, 2) and bool(((pos > -1e-4) & (pos < 1 + 1e-4)).all())
+                and abs(pos.mean().item() - 0.5) < 0.01 and abs(r.mean().item() - RING_RADIUS) < 0.01)
+
+    def model_accepts():
+        model = AdversarialAutoencoder(AAEConfig(), prior=student_fn)
+        x = model.sample(3, generator=torch.Generator().manual_seed(0))
+        return model.sample_prior(5).shape == (5, 2) and x.shape == (3, 1, 28, 28)
+
+    def model_with_labels():
+        model = AdversarialAutoencoder(AAEConfig(label_prior=True), prior=student_fn)
+        labels = torch.arange(10)
+        z = model.sample_prior(10, labels, generator=torch.Generator().manual_seed(0)).cpu()
+        pos = angle(z) * RING_ARCS / (2 * math.pi) - labels
+        pos = torch.where(pos < -0.5, pos + RING_ARCS, pos)
+        return bool(((pos > -1e-4) & (pos < 1 + 1e-4)).all())
+
+    return run_checks("ring prior", [
+        ("returns a finite tensor of shape (n, 2)", shape_ok),
+        ("draws all randomness from `generator` (same seed, same points; another seed, other points)", reproducible),
+        (f"the radius has mean {RING_RADIUS} and standard deviation {RING_STD}", radius),
+        ("without labels the angle is uniform on [0, 2π)", uniform_angle),
+        (f"with labels, class c lies on the c-th of {RING_ARCS} equal arcs, uniformly along it", arcs),
+        ("AdversarialAutoencoder(AAEConfig(), prior=...) samples with it", model_accepts),
+        ("with label_prior=True the model draws class c from arc c", model_with_labels),
+    ])

@@ -1,0 +1,169 @@
+"""Exercises of the autoencoder chapter (thesis 1.1): checks with immediate feedback and reference solutions.
+
+    >>> from thesis_lib.exercises.ae import check_bce_with_logits
+    >>> check_bce_with_logits(my_bce_with_logits)          # doctest: +SKIP
+    ✓ bce_with_logits: all 6 checks passed
+
+Every check runs on its own seeded random stream (``torch.random.fork_rng``), so it gives the
+same verdict every time and never changes the notebook's random numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Callable, Iterator
+
+import torch
+from torch import Tensor
+
+from .. import losses
+from . import run_checks
+
+__all__ = [
+    "check_bce_with_logits", "solution_bce_with_logits",
+    "check_mask_square", "solution_mask_square",
+]
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """A private RNG stream: the check's draws are repeatable and leave the global stream alone."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def _close(a, b, atol: float = 1e-4, rtol: float = 1e-4) -> bool:
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=rtol))
+
+
+# ============================================================================ stable BCE from logits
+def solution_bce_with_logits(logits: Tensor, x: Tensor) -> Tensor:
+    r"""Binary cross-entropy of targets ``x`` in [0, 1] under Bernoulli logits ``a``, summed per example.
+
+    With :math:`\hat x = \sigma(a)`, :math:`-\log\hat x = \log(1 + e^{-a})` and
+    :math:`-\log(1 - \hat x) = \log(1 + e^{a})`, so
+
+    .. math:: \ell = \sum_j \log(1 + e^{a_j}) - x_j a_j = \sum_j \max(a_j, 0) - x_j a_j + \log\big(1 + e^{-|a_j|}\big)
+
+    The right-hand form never exponentiates a large positive number and never takes log(0).
+    """
+    per_pixel = logits.clamp(min=0) - logits * x + torch.log1p(torch.exp(-logits.abs()))
+    return per_pixel.flatten(1).sum(1)
+
+
+def check_bce_with_logits(fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
+    """Check ``fn(logits, x)``: the per-example binary cross-entropy, stable for any logits."""
+    with _seeded(0):
+        logits = 3 * torch.randn(6, 1, 5, 5)
+        x_binary = torch.bernoulli(torch.full((6, 1, 5, 5), 0.3))
+        x_grey = torch.rand(6, 1, 5, 5)
+    big = torch.tensor([100.0, -100.0, 1000.0, -1000.0, 30.0, -30.0]).view(6, 1, 1, 1).expand(6, 1, 5, 5).contiguous()
+    x_big = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.5, 0.5]).view(6, 1, 1, 1).expand(6, 1, 5, 5).contiguous()
+
+    def shape_ok():
+        return tuple(fn(logits, x_binary).shape) == (6,)
+
+    def binary():
+        return _close(fn(logits, x_binary), losses.reconstruction_bce(logits, x_binary))
+
+    def grey():
+        return _close(fn(logits, x_grey), losses.reconstruction_bce(logits, x_grey))
+
+    def extreme_finite():
+        return bool(torch.isfinite(fn(big, x_big)).all())
+
+    def extreme_value():
+        return _close(fn(big, x_big), losses.reconstruction_bce(big, x_big), rtol=1e-5)
+
+    def extreme_gradient():
+        a = big.clone().requires_grad_(True)
+        fn(a, x_big).sum().backward()
+        return a.grad is not None and _close(a.grad, torch.sigmoid(big) - x_big, atol=1e-5)
+
+    return run_checks("bce_with_logits", [
+        ("returns one value per example, shape (B,) for inputs of shape (B, 1, H, W) (sum over pixels)", shape_ok),
+        ("binary targets: equals -log p(x) of a Bernoulli decoder (losses.reconstruction_bce)", binary),
+        ("grey-level targets x in [0, 1]: the same formula still applies", grey),
+        ("logits of +-100 and +-1000: the result is finite (no log(0), no overflow of exp)", extreme_finite),
+        ("logits of +-100 and +-1000: the result is right (about |a| per pixel when the target disagrees)", extreme_value),
+        ("logits of +-100 and +-1000: the gradient is finite and equals sigmoid(a) - x", extreme_gradient),
+    ])
+
+
+# ============================================================================ masking corruption
+def solution_mask_square(x: Tensor, size: int, generator: torch.Generator | None = None) -> Tensor:
+    """A copy of the images ``x`` (B, C, H, W), each with a ``size`` x ``size`` square of zeros at a random place.
+
+    The square lies wholly inside the image: its top row is uniform on 0 .. H - size (both
+    ends included), its left column on 0 .. W - size. Every image gets its own place.
+    """
+    out = x.clone()
+    n, _, h, w = x.shape
+    for i in range(n):
+        top = int(torch.randint(0, h - size + 1, (1,), generator=generator))
+        left = int(torch.randint(0, w - size + 1, (1,), generator=generator))
+        out[i, :, top : top + size, left : left + size] = 0
+    return out
+
+
+def _holes(x: Tensor, out: Tensor) -> list[tuple[int, int, int, int]]:
+    """Per image, the pixels that ``out`` zeroes (``x`` has no zeros): ``(count, top, left, 1000 * height + width)`` of their bounding box."""
+    result = []
+    for xi, oi in zip(x, out):
+        zero = (oi[0] == 0) & (xi[0] != 0)
+        rows, cols = zero.nonzero(as_tuple=True)
+        if rows.numel() == 0:
+            result.append((0, -1, -1, 0))
+            continue
+        top, left = int(rows.min()), int(cols.min())
+        result.append((int(zero.sum()), top, left, (int(rows.max()) - top + 1) * 1000 + int(cols.max()) - left + 1))
+    return result
+
+
+def check_mask_square(fn: Callable[..., Tensor]) -> bool:
+    """Check ``fn(x, size)``: each image gets a ``size`` x ``size`` hole of zeros at its own random place."""
+    with _seeded(0):
+        x = 0.1 + 0.9 * torch.rand(256, 1, 28, 28)  # no zero pixels, so every zero is the hole
+    x_before = x.clone()
+    cache: dict[int, Tensor] = {}
+
+    def out(size: int) -> Tensor:  # called inside the checks, so that an error becomes a failed check
+        if size not in cache:
+            with _seeded(size):
+                cache[size] = fn(x, size)
+        return cache[size]
+
+    def shape_ok():
+        return tuple(out(12).shape) == tuple(x.shape)
+
+    def input_untouched():
+        out(12)
+        return torch.equal(x, x_before)
+
+    def square():
+        return all(count == 144 and box == 12 * 1000 + 12 for count, _, _, box in _holes(x, out(12)))
+
+    def rest_kept():
+        keep = out(12) != 0
+        return torch.equal(out(12)[keep], x[keep])
+
+    def random_places():
+        return len({(top, left) for _, top, left, _ in _holes(x, out(12))}) >= 50
+
+    def every_place_reachable():  # a 26 x 26 hole has 3 x 3 places; all should occur in 256 images
+        return {(top, left) for _, top, left, _ in _holes(x, out(26))} == {(t, s) for t in range(3) for s in range(3)}
+
+    def whole_image():
+        return bool((out(28) == 0).all())
+
+    return run_checks("mask_square", [
+        ("returns images of the input's shape (B, C, H, W)", shape_ok),
+        ("does not change its input (corrupt a copy: the clean image is the training target)", input_untouched),
+        ("every image has exactly one size x size square of zeros", square),
+        ("pixels outside the square are unchanged", rest_kept),
+        ("the square is at a different random place in different images", random_places),
+        ("every place is possible: the square may touch all four borders (top in 0 .. H - size, both ends)", every_place_reachable),
+        ("size = H = W blanks the whole image", whole_image),
+    ])

@@ -1,0 +1,170 @@
+"""Exercises of the GAN chapter (thesis 1.2): checks with immediate feedback and reference solutions.
+
+    >>> from thesis_lib.exercises.gan import check_discriminator_loss
+    >>> check_discriminator_loss(my_discriminator_loss)          # doctest: +SKIP
+    ✓ discriminator_loss: all 5 checks passed
+
+Every check runs on its own seeded random stream (``torch.random.fork_rng``), so it gives the
+same verdict every time and never changes the notebook's random numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .. import losses
+from . import run_checks
+
+__all__ = [
+    "check_discriminator_loss", "solution_discriminator_loss",
+    "check_js_divergence", "solution_js_divergence",
+    "solution_optimal_d_pointwise", "solution_virtual_training_criterion", "solution_generator_logit_gradients",
+]
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """A private RNG stream: the check's draws are repeatable and leave the global stream alone."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def _close(a, b, atol: float = 1e-5, rtol: float = 1e-5) -> bool:
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=rtol))
+
+
+# ============================================================================ the discriminator loss
+def solution_discriminator_loss(d_real_logits: Tensor, d_fake_logits: Tensor) -> Tensor:
+    r"""The loss D descends: minus the minibatch value function, from D's logits a (D = σ(a)).
+
+    .. math:: \mathcal L_D = -\frac1m\sum_{i=1}^m \Big[\log D\big(x^{(i)}\big) + \log\Big(1 - D\big(G(z^{(i)})\big)\Big)\Big]
+
+    With log σ(a) = logsigmoid(a) and log(1 − σ(a)) = log σ(−a) = logsigmoid(−a), no log(0) can
+    occur, however confident D is.
+    """
+    return -(F.logsigmoid(d_real_logits).mean() + F.logsigmoid(-d_fake_logits).mean())
+
+
+def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
+    """Check ``loss_fn(d_real_logits, d_fake_logits) -> scalar``: the discriminator's loss from logits."""
+    with _seeded(0):
+        real, fake = 2 * torch.randn(64), 2 * torch.randn(64)
+    reference = losses.discriminator_loss(real, fake)
+
+    def scalar():
+        out = loss_fn(real, fake)
+        return torch.is_tensor(out) and out.dim() == 0
+
+    def chance():  # D = 1/2 everywhere: -(log 1/2 + log 1/2) = log 4
+        return _close(loss_fn(torch.zeros(8), torch.zeros(8)), torch.tensor(math.log(4.0)))
+
+    def value():
+        return _close(loss_fn(real, fake), reference)
+
+    def direction():  # D descends the loss: it must fall when D grows on real data and shrinks on fakes
+        base = float(loss_fn(real, fake))
+        return float(loss_fn(real + 1, fake)) < base and float(loss_fn(real, fake - 1)) < base
+
+    def stable():  # a confident D: logits of ±200 must give finite values and gradients (no log(0))
+        r = torch.tensor([200.0, -200.0], requires_grad=True)
+        f = torch.tensor([-200.0, 200.0], requires_grad=True)
+        out = loss_fn(r, f)
+        out.backward()
+        return (
+            bool(torch.isfinite(out))
+            and _close(out, torch.tensor(200.0), atol=1e-3)
+            and r.grad is not None and f.grad is not None
+            and _close(r.grad, torch.tensor([0.0, -0.5]), atol=1e-6)
+            and _close(f.grad, torch.tensor([0.0, 0.5]), atol=1e-6)
+        )
+
+    return run_checks("discriminator_loss", [
+        ("returns one number (a 0-dimensional tensor): the mean over the minibatch", scalar),
+        ("D(x) = D(G(z)) = 1/2 (all logits 0) gives log 4", chance),
+        ("equals -(1/m) sum [log D(x) + log(1 - D(G(z)))] with D = sigmoid(logit)", value),
+        ("the loss falls when D(x) rises or D(G(z)) falls (D descends it)", direction),
+        ("logits of ±200 give a finite loss and the right gradients (use logsigmoid, not log(sigmoid))", stable),
+    ])
+
+
+# ============================================================================ Jensen-Shannon divergence
+def solution_js_divergence(p: Tensor, q: Tensor) -> Tensor:
+    r"""JSD(p ‖ q) of two discrete distributions (last axis), in nats; 0·log 0 counts as 0.
+
+    .. math:: \mathrm{JSD}(p\,\|\,q) = \tfrac12 \mathrm{KL}\big(p \,\|\, \tfrac{p+q}2\big) + \tfrac12 \mathrm{KL}\big(q \,\|\, \tfrac{p+q}2\big)
+    """
+    m = (p + q) / 2
+
+    def kl(a: Tensor, b: Tensor) -> Tensor:
+        terms = torch.where(a > 0, a * (torch.log(a) - torch.log(torch.where(a > 0, b, torch.ones_like(b)))), torch.zeros_like(a))
+        return terms.sum(-1)
+
+    return 0.5 * kl(p, m) + 0.5 * kl(q, m)
+
+
+def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
+    """Check ``jsd_fn(p, q)``: the Jensen-Shannon divergence of discrete distributions along the last axis."""
+    with _seeded(1):
+        p = torch.softmax(torch.randn(4, 6, dtype=torch.float64), -1)
+        q = torch.softmax(torch.randn(4, 6, dtype=torch.float64), -1)
+
+    def shape_ok():
+        return tuple(jsd_fn(p, q).shape) == (4,)
+
+    def zero_and_symmetric():
+        return _close(jsd_fn(p, p), torch.zeros(4), atol=1e-9) and _close(jsd_fn(p, q), jsd_fn(q, p))
+
+    def disjoint():  # no overlap: JSD = log 2, its maximum (0 log 0 = 0 must not give nan)
+        a = torch.tensor([[0.5, 0.5, 0.0, 0.0]], dtype=torch.float64)
+        b = torch.tensor([[0.0, 0.0, 0.25, 0.75]], dtype=torch.float64)
+        return _close(jsd_fn(a, b), torch.tensor([math.log(2.0)]))
+
+    def value():
+        return _close(jsd_fn(p, q), solution_js_divergence(p, q))
+
+    def criterion():  # Theorem 1: C(G) = -log 4 + 2 JSD(p_data || p_g)
+        return _close(solution_virtual_training_criterion(p, q), -math.log(4.0) + 2 * jsd_fn(p, q))
+
+    return run_checks("js_divergence", [
+        ("returns one value per row, shape (B,) for inputs (B, K) (sum over the last axis)", shape_ok),
+        ("JSD(p || p) = 0 and JSD(p || q) = JSD(q || p)", zero_and_symmetric),
+        ("distributions with disjoint supports give log 2 (treat 0 log 0 as 0)", disjoint),
+        ("random distributions: 1/2 KL(p || m) + 1/2 KL(q || m) with m = (p + q)/2", value),
+        ("C(G) = V(D*, G) equals -log 4 + 2 JSD(p_data || p_g)", criterion),
+    ])
+
+
+# ============================================================================ derivations (numerical answers)
+def solution_optimal_d_pointwise(a: Tensor, b: Tensor) -> Tensor:
+    r"""The maximiser of f(y) = a log y + b log(1 − y) on (0, 1), for a, b ≥ 0 not both 0.
+
+    f'(y) = a/y − b/(1 − y) = 0 gives y* = a/(a + b); f''(y) = −a/y² − b/(1 − y)² < 0, so it
+    is the maximum. With a = p_data(x), b = p_g(x): D*_G(x) = p_data(x)/(p_data(x) + p_g(x)).
+    """
+    return a / (a + b)
+
+
+def solution_virtual_training_criterion(p_data: Tensor, p_g: Tensor) -> Tensor:
+    r"""C(G) = max_D V(D, G) = V(D*_G, G) for discrete p_data, p_g (last axis).
+
+    .. math:: C(G) = \sum_x p_{\text{data}}(x)\log\frac{p_{\text{data}}(x)}{p_{\text{data}}(x)+p_g(x)} + p_g(x)\log\frac{p_g(x)}{p_{\text{data}}(x)+p_g(x)}
+    """
+    d = losses.optimal_discriminator(p_data, p_g)
+    return (torch.xlogy(p_data, d) + torch.xlogy(p_g, 1 - d)).sum(-1)
+
+
+def solution_generator_logit_gradients(d: Tensor) -> tuple[Tensor, Tensor]:
+    r"""∂/∂a of the two generator losses per example, at D(G(z)) = d = σ(a).
+
+    minimax: ∂/∂a log(1 − σ(a)) = −σ(a) = −d, which vanishes as d → 0;
+    non-saturating: ∂/∂a (−log σ(a)) = −(1 − σ(a)) = −(1 − d), which tends to −1 as d → 0.
+    """
+    return -d, -(1 - d)
