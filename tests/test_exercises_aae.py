@@ -152,3 +152,44 @@ def test_priors_documented_statistics():
     assert torch.equal(torch.cdist(z, means).argmin(1), labels)
     z = SwissRollPrior()(50_000, generator=g)
     assert z.shape == (50_000, 2) and z.abs().max().item() <= 4.0 + 1e-4
+
+
+# ----------------------------------------------------------------------------- the chapter's library additions
+def test_encoding_distributions_plot_one_panel_per_encoder():
+    """plots.encoding_distributions: one panel per model; a deterministic encoder has zero spread."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from thesis_lib import AAEConfig, plots
+    from thesis_lib.data import Dataset
+    from thesis_lib.models.aae import AdversarialAutoencoder
+
+    data = Dataset("mnist", "test", torch.rand(60, 1, 28, 28), torch.arange(60) % 10, 10)
+    models = {kind: AdversarialAutoencoder(AAEConfig(encoder=kind, hidden_dims=(16,), d_hidden=(8,))) for kind in ("deterministic", "gaussian", "universal")}
+    state = torch.get_rng_state()
+    fig = plots.encoding_distributions(models, data, n_samples=20, n=50)
+    assert torch.equal(torch.get_rng_state(), state)  # the global RNG is left as it was
+    axes = fig.axes
+    assert [a.get_title() for a in axes] == ["deterministic", "gaussian", "universal"]
+    texts = [a.texts[0].get_text() for a in axes]
+    assert texts[0].startswith("sd of q(z|x): 0\n") and not texts[1].startswith("sd of q(z|x): 0\n")
+    plt.close(fig)
+
+
+def test_prior_vs_posterior_names_a_custom_prior():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from thesis_lib import AAEConfig, plots
+    from thesis_lib.data import Dataset
+    from thesis_lib.models.aae import AdversarialAutoencoder
+
+    data = Dataset("mnist", "test", torch.rand(30, 1, 28, 28), torch.arange(30) % 10, 10)
+    model = AdversarialAutoencoder(AAEConfig(hidden_dims=(16,), d_hidden=(8,)), prior=ex.solution_ring_prior)
+    fig = plots.prior_vs_posterior(model, data, n=30)
+    assert fig.axes[0].get_title() == "prior p(z): solution_ring_prior"
+    plt.close(fig)

@@ -170,3 +170,20 @@ def test_bce_of_grey_target_is_minimised_at_the_target_with_value_its_entropy():
         # and the logit form agrees: the library's BCE at logit(x) is H(x) per pixel
         assert float(losses.reconstruction_bce(torch.logit(torch.tensor([[x]], dtype=torch.float64)), torch.tensor([[x]], dtype=torch.float64))) == pytest.approx(entropy)
 
+
+
+def test_shared_variance_keeps_the_squared_error_minimiser_per_image_variance_does_not():
+    """ae-ex-gaussian, part 2: one sigma for the data set -> log of the total squared error (same order);
+    one sigma per image -> a sum of logs, which can prefer a reconstruction with a larger total error."""
+    d = 784
+
+    def profile_nll(squared_errors, per_image):  # NLL with the best variance(s) plugged in, constants dropped
+        if per_image:
+            return sum(0.5 * d * math.log(s / d) for s in squared_errors)
+        return 0.5 * d * len(squared_errors) * math.log(sum(squared_errors) / (d * len(squared_errors)))
+
+    a = [1.0, 50.0]  # reconstructions A and B of the same two images: per-image squared errors
+    b = [10.0, 30.0]
+    assert sum(b) < sum(a)  # B has the smaller squared error ...
+    assert profile_nll(b, per_image=False) < profile_nll(a, per_image=False)  # ... and wins with one shared sigma
+    assert profile_nll(a, per_image=True) < profile_nll(b, per_image=True)  # but A wins with a sigma per image

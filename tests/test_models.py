@@ -176,7 +176,7 @@ def _code_kl_to_standard_normal(z: torch.Tensor) -> float:
 def test_aae_codes_move_towards_the_prior(mnist_train):
     data = mnist_train.subset(2000)
     common = dict(latent_dim=2, hidden_dims=(64,), epochs=3, batch_size=25, lr=1e-3, device="cpu")
-    cfg = AAEConfig(d_hidden=(64, 64), reg_lr=1e-3, **common)
+    cfg = AAEConfig(d_hidden=(64, 64), reg_lr=1e-3, prior_std=1.0, **common)  # the prior N(0, I) the KL below measures against
     seed_everything(cfg.seed)
     init = build_model(cfg).eval()
     aae = train(cfg, data=data, **QUIET).model

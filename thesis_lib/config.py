@@ -187,17 +187,17 @@ class GANConfig(TrainConfig):
 
     model: ClassVar[str] = "gan"
 
-    epochs: int = 20
+    epochs: int = 6
     batch_size: int = 64
-    lr: float = 2e-4
+    lr: float = 3e-4
     adam_betas: tuple[float, float] = (0.5, 0.999)
     latent_dim: int = 64
     g_hidden: tuple[int, ...] = (256, 512)
-    d_hidden: tuple[int, ...] = (512, 256)
+    d_hidden: tuple[int, ...] = (512,)
     k: int = 1
     generator_loss: str = "nonsaturating"
     conditional: bool = False
-    dropout: float = 0.3
+    dropout: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -270,17 +270,17 @@ class AAEConfig(TrainConfig):
 
     model: ClassVar[str] = "aae"
 
-    epochs: int = 10
+    epochs: int = 6
     batch_size: int = 100
     lr: float = 1e-3
     adam_betas: tuple[float, float] = (0.5, 0.999)
     latent_dim: int = 2
-    hidden_dims: tuple[int, ...] = (512, 512)
-    d_hidden: tuple[int, ...] = (256, 256)
+    hidden_dims: tuple[int, ...] = (256, 256)
+    d_hidden: tuple[int, ...] = (128, 128)
     encoder: str = "deterministic"
     noise_dim: int = 8
     prior: str = "gaussian"
-    prior_std: float = 1.0
+    prior_std: float = 5.0
     n_components: int = 10
     label_prior: bool = False
     reg_lr: float = 2e-4

@@ -78,7 +78,7 @@ def reconstruction_bce(logits: Tensor, x: Tensor) -> Tensor:
 
 
 def reconstruction_mse(x_hat: Tensor, x: Tensor) -> Tensor:
-    r"""Squared reconstruction error per example (a Gaussian NLL with unit variance, up to constants).
+    r"""Squared reconstruction error per example (twice the NLL of a unit-variance Gaussian, minus a constant).
 
     .. math:: \ell(x, \hat x) = \sum_j (x_j - \hat x_j)^2
 

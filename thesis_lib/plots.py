@@ -25,6 +25,7 @@ __all__ = [
     "prior_vs_posterior", "samples_per_class", "gan_1d_curves", "plot_gan_1d", "CLASS_COLORS",
     "autoencoder_diagram",
     "gan_1d_snapshots", "generator_gradients", "generated_scatter",
+    "encoding_distributions",
 ]
 
 CLASS_COLORS = plt.get_cmap("tab10").colors  # one colour per class, shared by every scatter
@@ -364,6 +365,10 @@ def prior_vs_posterior(
         xlabel, ylabel = "$z_1$", "$z_2$"
     names = _class_names(data, getattr(data, "n_classes", 10))
     prior_name = getattr(getattr(model, "config", None), "prior", "prior")
+    from .priors import GaussianPrior, MixturePrior, SwissRollPrior
+
+    if getattr(model, "prior", None) is not None and not isinstance(model.prior, (GaussianPrior, MixturePrior, SwissRollPrior)):
+        prior_name = getattr(model.prior, "__name__", type(model.prior).__name__)  # a user's sampler passed as prior=
     lab = None if labels is None else labels.numpy()
     if overlay:
         ax = _new_ax(ax, (5.6, 4.6))
@@ -392,6 +397,69 @@ def prior_vs_posterior(
     axes[0].set_ylabel(ylabel)
     if lab is not None:
         _class_legend(axes[-1], "digit" if names[0] == "0" else "class")
+    return axes[0].figure
+
+
+def encoding_distributions(
+    models,
+    data,
+    indices: Sequence[int] | None = None,
+    n_samples: int = 300,
+    n: int = 3000,
+    seed: int = 0,
+    axes: Sequence[Axes] | None = None,
+    s: float = 3.0,
+) -> Figure:
+    """AAE: the encoding distribution q(z|x) of a few images under each model's kind of encoder.
+
+    One panel per entry of ``models`` (a mapping ``name -> AAE``, e.g. a deterministic, a
+    Gaussian and a universal-approximator encoder). Grey: one code ``z ~ q(z|x)`` for each of
+    the first ``n`` examples of ``data``, a sample of the aggregated posterior q(z). Coloured
+    (by class): ``n_samples`` codes of each image in ``indices`` (default: the first image of
+    each of five classes), so a deterministic encoder shows one point per image, a Gaussian one
+    an ellipse, a universal approximator any shape. Each panel also prints the spread of both
+    (root mean square over the coordinates of the standard deviation; for q(z|x) averaged over
+    the chosen images). Codes are drawn with the model's own ``encode`` on a random stream
+    seeded by ``seed`` (the global RNG is left as it was).
+    """
+    x_all, y_all = latent._split_data(data, None)
+    if indices is None:
+        indices = [int((y_all == c).nonzero()[0]) for c in (0, 1, 2, 4, 7) if bool((y_all == c).any())]
+    names = _class_names(data, getattr(data, "n_classes", 10))
+    models = dict(models)
+    if axes is None:
+        _, axes = plt.subplots(1, len(models), figsize=(min(10.0, 3.4 * len(models)), 3.6), layout="constrained", squeeze=False)
+        axes = list(axes[0])
+    for ax, (name, model) in zip(axes, models.items()):
+        device = latent.model_device(model)
+        with latent.eval_mode(model), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            grey = torch.cat([model.encode(b.to(device)).cpu() for b in x_all[:n].split(1000)])
+            picked = [model.encode(x_all[i : i + 1].expand(n_samples, *x_all.shape[1:]).to(device)).cpu() for i in indices]
+        if grey.shape[1] > 2:
+            mean, comps, _ = latent.pca(grey, 2)
+            project = lambda z: (z - mean) @ comps.T  # noqa: E731
+        else:
+            project = latent.project_2d
+        g2 = project(grey)
+        ax.scatter(g2[:, 0], g2[:, 1], s=s, color=PRIOR_COLOR, alpha=0.4, linewidths=0, rasterized=True, label="q(z)")
+        for i, z in zip(indices, picked):
+            c = int(y_all[i])
+            z2 = project(z)
+            ax.scatter(z2[:, 0], z2[:, 1], s=4 * s, color=CLASS_COLORS[c % 10], alpha=0.7, linewidths=0, rasterized=True,
+                       label=f"q(z|x), x = a {names[c]}" if c < len(names) else f"q(z|x), class {c}")
+        sd_x = torch.stack([z.std(0).pow(2).mean().sqrt() for z in picked]).mean().item()
+        sd_all = grey.std(0).pow(2).mean().sqrt().item()
+        ax.text(0.03, 0.97, f"sd of q(z|x): {sd_x:.2g}\nsd of q(z): {sd_all:.2g}", transform=ax.transAxes,
+                va="top", ha="left", fontsize="small", bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
+        kind = getattr(getattr(model, "config", None), "encoder", "")
+        ax.set_title(f"{name}" + (f" ({kind})" if kind and kind != name else ""))
+        ax.set_xlabel("$z_1$")
+        ax.set_aspect("equal", adjustable="datalim")
+    axes[0].set_ylabel("$z_2$")
+    leg = axes[-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", markerscale=2, frameon=False)
+    for handle in leg.legend_handles:
+        handle.set_alpha(1.0)
     return axes[0].figure
 
 
@@ -640,8 +708,9 @@ def generated_scatter(
     The principal components of ``n_data`` real images of ``data`` define a 2-D view of image
     space. Left: the real images in that view, coloured by their label. Right: images generated
     by a conditional GAN, ``n_per_class`` per class (noise from a generator seeded by ``seed``),
-    projected on the same components and coloured by the class they were conditioned on. If
-    G(z, c) has learnt p(x | c), each class lands where the real images of that class are.
+    projected on the same components and coloured by the class they were conditioned on. Each
+    class's mean is marked with its name. If G(z, c) has learnt p(x | c), each class lands where
+    the real images of that class are.
     """
     x, y = data.x[:n_data].flatten(1).float().cpu(), data.y[:n_data].cpu()
     mean, comps, var = latent.pca(x, 2)
@@ -661,6 +730,13 @@ def generated_scatter(
     names = _class_names(data, getattr(data, "n_classes", 10))
     _scatter_classes(axes[0], real_2d.numpy(), y.numpy(), names, s, alpha)
     _scatter_classes(axes[1], fake_2d.numpy(), labels.numpy(), names, s, alpha)
+    import matplotlib.patheffects as pe
+
+    for a_, pts, lab in ((axes[0], real_2d, y), (axes[1], fake_2d, labels)):
+        for c in range(model.n_classes):  # each class's mean, labelled: compare the two panels
+            m = pts[lab == c].mean(0)
+            a_.text(float(m[0]), float(m[1]), names[c] if c < len(names) else str(c), ha="center", va="center", fontsize=12,
+                    fontweight="bold", color=CLASS_COLORS[c % 10], path_effects=[pe.withStroke(linewidth=3, foreground="white")])
     axes[0].set_title("real images (coloured by label)")
     axes[1].set_title("generated G(z, c) (coloured by c)")
     total = x.var(0).sum()
