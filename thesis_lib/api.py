@@ -78,7 +78,8 @@ def train(
         trainer.fit()
     else:
         model.eval()
-        print(f"loaded the finished run in {out_dir} ({trainer.epoch} epochs, {sum(trainer.history.train_seconds):.0f} s of training)")
+        where = f"the run cache ({Path(out_dir).name})" if cache else str(out_dir)
+        print(f"loaded the finished {config.model} run from {where}: {trainer.epoch} epochs, {sum(trainer.history.train_seconds):.0f} s of training")
     return trainer
 
 
