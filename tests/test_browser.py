@@ -328,8 +328,17 @@ def test_solutions_hidden_until_clicked(load, docname):
         body = sol.locator(":scope > :not(.admonition-title)")
         assert body.count() > 0, f"{docname}: solution {i + 1} is empty"
         assert not any(body.nth(j).is_visible() for j in range(body.count())), f"{docname}: solution {i + 1} is visible before a click"
-        sol.locator(":scope > .admonition-title").click()
-        body.first.wait_for(state="visible", timeout=5_000)
+        # sphinx-togglebutton makes the title clickable once its script has run: wait for its
+        # button, bring the title into view, click, and retry once if the page was still busy.
+        title = sol.locator(":scope > .admonition-title")
+        sol.locator(".toggle-button").first.wait_for(state="attached", timeout=20_000)
+        title.scroll_into_view_if_needed()
+        title.click()
+        try:
+            body.first.wait_for(state="visible", timeout=10_000)
+        except Exception:
+            title.click()
+            body.first.wait_for(state="visible", timeout=10_000)
 
 
 @pytest.mark.parametrize("docname", PAGES)
