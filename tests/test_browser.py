@@ -330,15 +330,12 @@ def test_solutions_hidden_until_clicked(load, docname):
         assert not any(body.nth(j).is_visible() for j in range(body.count())), f"{docname}: solution {i + 1} is visible before a click"
         # sphinx-togglebutton makes the title clickable once its script has run: wait for its
         # button, bring the title into view, click, and retry once if the page was still busy.
-        title = sol.locator(":scope > .admonition-title")
-        sol.locator(".toggle-button").first.wait_for(state="attached", timeout=20_000)
-        title.scroll_into_view_if_needed()
-        title.click()
-        try:
-            body.first.wait_for(state="visible", timeout=10_000)
-        except Exception:
-            title.click()
-            body.first.wait_for(state="visible", timeout=10_000)
+        # Click sphinx-togglebutton's own button: the middle of the title is often the link
+        # "Solution to Exercise N", and clicking that navigates instead of opening the solution.
+        button = sol.locator(".toggle-button").first
+        button.wait_for(state="attached", timeout=20_000)
+        button.click()
+        body.first.wait_for(state="visible", timeout=10_000)
 
 
 @pytest.mark.parametrize("docname", PAGES)
