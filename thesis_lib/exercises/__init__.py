@@ -11,7 +11,10 @@ run through the checks by the test suite).
 
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+from typing import Callable, Iterator
+
+import torch
 
 
 def run_checks(exercise: str, checks: list[tuple[str, Callable[[], bool]]]) -> bool:
@@ -31,3 +34,17 @@ def run_checks(exercise: str, checks: list[tuple[str, Callable[[], bool]]]) -> b
             return False
     print(f"✓ {exercise}: all {len(checks)} checks passed")
     return True
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """A private RNG stream: a check's draws are repeatable and leave the global stream alone."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def close(a, b, atol: float = 1e-4, rtol: float = 1e-4) -> bool:
+    """Same shape and equal within tolerance (compared in float64)."""
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=rtol))

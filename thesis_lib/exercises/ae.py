@@ -10,32 +10,18 @@ same verdict every time and never changes the notebook's random numbers.
 
 from __future__ import annotations
 
-import contextlib
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 from torch import Tensor
 
 from .. import losses
-from . import run_checks
+from . import close as _close, run_checks, seeded as _seeded
 
 __all__ = [
     "check_bce_with_logits", "solution_bce_with_logits",
     "check_mask_square", "solution_mask_square",
 ]
-
-
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """A private RNG stream: the check's draws are repeatable and leave the global stream alone."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
-def _close(a, b, atol: float = 1e-4, rtol: float = 1e-4) -> bool:
-    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
-    return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=rtol))
 
 
 # ============================================================================ stable BCE from logits

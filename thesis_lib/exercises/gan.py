@@ -10,16 +10,15 @@ same verdict every time and never changes the notebook's random numbers.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .. import losses
-from . import run_checks
+from . import close, run_checks, seeded as _seeded
 
 __all__ = [
     "check_discriminator_loss", "solution_discriminator_loss",
@@ -28,17 +27,8 @@ __all__ = [
 ]
 
 
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """A private RNG stream: the check's draws are repeatable and leave the global stream alone."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
 def _close(a, b, atol: float = 1e-5, rtol: float = 1e-5) -> bool:
-    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
-    return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=rtol))
+    return close(a, b, atol=atol, rtol=rtol)
 
 
 # ============================================================================ the discriminator loss

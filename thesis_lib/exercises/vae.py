@@ -10,34 +10,20 @@ same verdict every time and never changes the notebook's random numbers.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 from torch import Tensor
 
 from .. import losses
-from . import run_checks
+from . import close as _close, run_checks, seeded as _seeded
 
 __all__ = [
     "check_gaussian_kl", "solution_gaussian_kl",
     "check_reparameterize", "solution_reparameterize",
     "check_elbo_spread", "solution_elbo_spread",
 ]
-
-
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """A private RNG stream: the check's draws are repeatable and leave the global stream alone."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
-def _close(a, b, atol: float = 1e-4, rtol: float = 1e-4) -> bool:
-    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
-    return a.shape == b.shape and bool(torch.allclose(a, b, atol=atol, rtol=rtol))
 
 
 # ============================================================================ KL of two Gaussians
