@@ -26,7 +26,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ["book/ae.ipynb", "book/gan.ipynb", "book/vae.ipynb", "book/aae.ipynb"]
+CHAPTERS = ["book/ae.ipynb", "book/gan.ipynb", "book/vae.ipynb", "book/aae.ipynb", "book/comparison.ipynb", "book/papers.ipynb"]
 MARKER = "# NBVAL_CHECK_OUTPUT"
 TIMEOUT = 900
 

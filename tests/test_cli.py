@@ -50,7 +50,7 @@ def test_end_to_end_train_sample_evaluate_resume(tmp_path: Path):
     assert r.returncode == 0, r.stderr
     assert Image.open(tmp_path / "s.png").size[0] > 28 * 4
 
-    r = run_cli("evaluate", str(out), "--n", "200", "--k", "5")
+    r = run_cli("evaluate", str(out), "--metrics", "likelihood", "reconstruction", "--n", "200", "--k", "5")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     assert result["model"] == "vae" and result["n_test"] == 200

@@ -112,13 +112,24 @@ def runs_root() -> Path:
     return Path(value).expanduser() if value else Path.home() / ".cache" / "thesis_lib" / "runs"
 
 
+# Parts of the library that never touch a training run: editing them keeps the cached runs.
+NOT_TRAINING = ("cli.py", "__main__.py", "plots.py", "latent.py", "widgets.py", "exercises/", "metrics/")
+
+
 def library_fingerprint() -> str:
-    """A hash of the library's own source files and the torch version."""
+    """A hash of the torch version and of every library source file a training run depends on.
+
+    Everything except :data:`NOT_TRAINING` counts, so a new module is part of the key until
+    someone decides it cannot change a run.
+    """
     import torch
 
     h = hashlib.sha256(torch.__version__.encode())
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        h.update(path.relative_to(Path(__file__).parent).as_posix().encode())
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).as_posix().startswith(NOT_TRAINING):
+            continue
+        h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -126,8 +137,8 @@ def library_fingerprint() -> str:
 def cached_run_dir(config: TrainConfig) -> Path:
     """The run folder for ``config`` under :func:`runs_root`, keyed by the config and the code.
 
-    Any change to a setting, or to any file of ``thesis_lib``, gives a new folder, so a cached
-    result can never be stale.
+    Any change to a setting, or to a library file that training uses (see
+    :func:`library_fingerprint`), gives a new folder, so a cached result can never be stale.
     """
     key = hashlib.sha256((json.dumps(config.to_dict(), sort_keys=True) + library_fingerprint()).encode()).hexdigest()[:16]
     return runs_root() / f"{config.model}-{key}"

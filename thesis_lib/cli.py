@@ -2,7 +2,9 @@
 
     thesis-lib train {ae,gan,vae,aae} [--epochs N] [--latent-dim D] ... [--out DIR] [--resume]
     thesis-lib sample DIR --n N --out FILE.npy|FILE.png
-    thesis-lib evaluate DIR [--k K] [--binarize]
+    thesis-lib evaluate DIR [--metrics parzen quality likelihood reconstruction] [--k K] [--out FILE.json]
+    thesis-lib evaluate --real mnist      (the real-data reference row)
+    thesis-lib reproduce NAME | --list    (a paper's figure, re-measured into results/papers/NAME.json)
 
 ``train``'s options are generated from the model's config dataclass, so every config field is an
 option (``--k``, ``--generator-loss``, ``--estimator``, ``--n-samples``, ``--encoder``,
@@ -67,7 +69,7 @@ def _add_config_options(parser: argparse.ArgumentParser, cls: type[TrainConfig])
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Train, sample and evaluate the thesis's generative models (AE, GAN, VAE, AAE).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate}", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate,reproduce}", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model; writes DIR/checkpoint.pt, config.json, history.json")
     models = train.add_subparsers(dest="model", required=True, metavar="{ae,gan,vae,aae}", parser_class=_Parser)
@@ -87,11 +89,23 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     sample.add_argument("--label", type=int, default=None, help="class to sample (conditional GAN, label-prior AAE)")
 
-    evaluate = commands.add_parser("evaluate", help="print test metrics of a trained model as JSON")
-    evaluate.add_argument("run", type=Path, metavar="DIR", help="run folder written by 'train'")
+    evaluate = commands.add_parser("evaluate", help="print every metric of a trained model (or of real data) as JSON")
+    evaluate.add_argument("run", type=Path, nargs="?", metavar="DIR", help="run folder written by 'train'")
+    evaluate.add_argument("--real", choices=("mnist", "fashion-mnist"), default=None, help="score 10,000 real training images as if they were samples (the reference row) instead of a run")
+    evaluate.add_argument("--metrics", nargs="+", default=None, metavar="NAME", help="any of parzen, quality, likelihood, reconstruction (default: all that apply)")
+    evaluate.add_argument("--n-samples", type=int, default=10_000, help="samples for the Parzen window and the classifier metrics (default: 10000, as the GAN paper)")
     evaluate.add_argument("--k", type=int, default=100, help="importance samples per image for the NLL (default: 100; the IWAE paper uses 5000)")
-    evaluate.add_argument("--binarize", action="store_true", help="evaluate on dynamically binarised test images (fixed seed)")
-    evaluate.add_argument("--n", type=int, default=None, help="evaluate on the first N test images only")
+    evaluate.add_argument("--binarize", action=argparse.BooleanOptionalAction, default=None, help="likelihoods on dynamically binarised test images (default: as the model was trained)")
+    evaluate.add_argument("--n", type=int, default=None, help="likelihood and reconstruction on the first N test images only")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the samples and Monte Carlo estimates (default: 0)")
+    evaluate.add_argument("--out", type=Path, default=None, metavar="FILE.json", help="also write the JSON to this file")
+
+    reproduce = commands.add_parser("reproduce", help="re-measure a paper's MNIST figure; writes results/papers/NAME.json")
+    reproduce.add_argument("name", nargs="?", default=None, help="experiment name (see --list)")
+    reproduce.add_argument("--list", action="store_true", help="list the experiments and what each paper reports")
+    reproduce.add_argument("--runs", type=Path, default=Path("runs/papers"), metavar="DIR", help="where the runs are trained (default: runs/papers; resumable)")
+    reproduce.add_argument("--results", type=Path, default=Path("results/papers"), metavar="DIR", help="where NAME.json is written (default: results/papers)")
+    reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
 
 
@@ -159,29 +173,42 @@ def _sample(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from . import metrics
     from .api import load
-    from .data import load_dataset
 
-    if args.k < 1:
-        raise ValueError(f"--k must be an integer >= 1, got {args.k}")
-    model = load(args.run)
-    cfg = model.config
-    test = load_dataset(cfg.dataset, "test")
-    if args.n is not None:
-        if args.n < 1:
-            raise ValueError(f"--n must be an integer >= 1, got {args.n}")
-        test = test.subset(args.n)
-    if args.binarize:
-        test = metrics.binarized(test)
-    result: dict[str, object] = {"model": cfg.model, "dataset": cfg.dataset, "n_test": len(test), "binarized": args.binarize}
-    if model.images and cfg.model != "gan":
-        result.update({f"test_{k}": v for k, v in metrics.reconstruction_error(model, test).items()})
-    if cfg.model == "vae":
-        result.update({f"test_{k}": v for k, v in metrics.test_elbo(model, test).items()})
-        result["test_neg_elbo"] = -result["test_elbo"]
-    if metrics.supports_likelihood(model):
-        nll = metrics.importance_sampled_nll(model, test, k=args.k)
-        result.update({"test_nll": nll["nll"], "test_nll_se": nll["nll_se"], "nll_k": args.k})
-    print(json.dumps(result, indent=2))
+    for name, value in (("--k", args.k), ("--n-samples", args.n_samples), ("--n", args.n)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value}")
+    if (args.run is None) == (args.real is None):
+        raise ValueError("evaluate needs either a run folder DIR or --real DATASET (not both)")
+    if args.real is not None:
+        chosen = tuple(args.metrics or ("parzen", "quality"))
+        extra = sorted(set(chosen) - {"parzen", "quality"})
+        if extra:
+            raise ValueError(f"--real scores data as samples: --metrics may be parzen or quality, not {extra[0]!r}")
+        result = metrics.evaluate_real(args.real, chosen, n=args.n_samples)
+    else:
+        model = load(args.run)
+        chosen = tuple(args.metrics or metrics.METRICS)
+        result = metrics.evaluate_model(model, chosen, n_samples=args.n_samples, k=args.k, n_test=args.n, binarize=args.binarize, seed=args.seed)
+        result = {"run": str(args.run), **result}
+    text = json.dumps(result, indent=2)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from .papers import EXPERIMENTS, reproduce
+
+    if args.list or args.name is None:
+        if not args.list:
+            raise ValueError(f"reproduce needs an experiment name, one of: {', '.join(EXPERIMENTS)} (or --list)")
+        for e in EXPERIMENTS.values():
+            print(f"{e.name:18s} {e.paper}; reported {json.dumps(e.reported)}")
+        return 0
+    result = reproduce(args.name, runs_dir=args.runs, results_dir=args.results, progress=not args.no_progress)
+    print(json.dumps({"wrote": str(args.results / f"{args.name}.json"), "runs": {r["label"]: {k: v for k, v in r["metrics"].items() if isinstance(v, (int, float))} for r in result["runs"]}}, indent=1))
     return 0
 
 
@@ -190,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"train": _train, "sample": _sample, "evaluate": _evaluate}[args.command](args)
+        return {"train": _train, "sample": _sample, "evaluate": _evaluate, "reproduce": _reproduce}[args.command](args)
     except (ValueError, ThesisLibError, OSError) as e:
         message = str(e).splitlines()[0] if str(e) else e.__class__.__name__
         sys.stderr.write(f"{PROG}: error: {message}\n")

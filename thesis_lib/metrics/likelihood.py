@@ -1,4 +1,4 @@
-"""Evaluation metrics, in nats per example so that numbers compare with the papers.
+"""Likelihood-based metrics, in nats per example so that numbers compare with the papers.
 
 * :func:`reconstruction_error`: mean reconstruction BCE (nats) and squared error per image;
 * :func:`test_elbo`: the VAE's lower bound on a test set;
@@ -12,9 +12,9 @@ import math
 
 import torch
 
-from . import losses
-from .data import Dataset, binarize
-from .models import GenerativeModel
+from .. import losses
+from ..data import Dataset, binarize
+from ..models import GenerativeModel
 
 
 def _batches(data: Dataset, batch_size: int, device: torch.device):

@@ -1,0 +1,221 @@
+"""Metrics: the Parzen protocol, the classifier-based scores and the evaluation report."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from thesis_lib import metrics, train
+from thesis_lib.config import GANConfig, VAEConfig
+from thesis_lib.metrics import parzen
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# ============================================================================ Parzen window
+def test_parzen_with_one_sample_is_the_gaussian_density():
+    s, x = torch.randn(1, 5, generator=_gen(0)), torch.randn(7, 5, generator=_gen(1))
+    expected = torch.distributions.Normal(s.double(), 0.3).log_prob(x.double()).sum(1)
+    torch.testing.assert_close(metrics.parzen_log_likelihood(s, x, 0.3), expected)
+
+
+def test_parzen_is_the_log_mean_of_the_kernels_even_where_exp_underflows():
+    s = torch.tensor([[0.0], [100.0]])
+    x = torch.tensor([[101.0]])
+    # exp(-101² / 2σ²) underflows to 0; the max-subtracted log-mean-exp keeps the nearest kernel.
+    got = metrics.parzen_log_likelihood(s, x, 0.1, batch_size=1)
+    expected = torch.distributions.Normal(torch.tensor(100.0, dtype=torch.float64), 0.1).log_prob(torch.tensor(101.0, dtype=torch.float64)) - math.log(2)
+    torch.testing.assert_close(got, expected.view(1))
+    assert torch.isfinite(got).all()
+
+
+def test_parzen_batches_agree():
+    s, x = torch.rand(300, 20, generator=_gen(0)), torch.rand(50, 20, generator=_gen(1))
+    torch.testing.assert_close(metrics.parzen_log_likelihood(s, x, 0.2, batch_size=7), metrics.parzen_log_likelihood(s, x, 0.2, batch_size=1000))
+
+
+def test_parzen_protocol_recovers_a_known_density():
+    """With many samples and σ picked on validation data, the KDE's test LL approaches the truth."""
+    samples, val, test = (torch.randn(n, 1, generator=_gen(i)) for i, n in enumerate((20000, 1000, 5000)))
+    r = metrics.parzen_evaluation(samples, val, test, sigmas=torch.logspace(-2, 0, 20).tolist())
+    true_ll = -0.5 * math.log(2 * math.pi * math.e)  # E log N(x; 0, 1) under N(0, 1)
+    assert abs(r["parzen_ll"] - true_ll) < 3 * r["parzen_se"] + 0.02, r
+    assert 0.05 < r["parzen_sigma"] < 0.5  # neither the smallest nor the largest candidate
+    assert r["n_samples"] == 20000 and r["n_val"] == 1000 and r["n_test"] == 5000
+
+
+def test_parzen_sigma_grid_is_the_papers():
+    assert parzen.SIGMAS[0] == pytest.approx(0.1) and parzen.SIGMAS[-1] == pytest.approx(1.0) and len(parzen.SIGMAS) == 10
+    assert parzen.SIGMAS[1] == pytest.approx(10 ** (-8 / 9))
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0])
+def test_parzen_rejects_bad_sigma(bad):
+    with pytest.raises(ValueError, match="sigma must be a number > 0"):
+        metrics.parzen_log_likelihood(torch.zeros(2, 3), torch.zeros(1, 3), bad)
+
+
+def test_parzen_rejects_mismatched_sizes():
+    with pytest.raises(ValueError, match="784 dimensions but the data has 10"):
+        metrics.parzen_log_likelihood(torch.zeros(2, 784), torch.zeros(1, 10), 0.1)
+
+
+# ============================================================================ classifier scores
+def test_frechet_distance_of_gaussians_matches_the_formula():
+    """For diagonal covariances d² = |μ1 - μ2|² + Σ (σ1 - σ2)²."""
+    n = 200_000
+    mu1, sd1 = torch.tensor([0.0, 1.0, -1.0]), torch.tensor([1.0, 2.0, 0.5])
+    mu2, sd2 = torch.tensor([1.0, 1.0, 0.0]), torch.tensor([1.0, 1.0, 1.5])
+    a = mu1 + sd1 * torch.randn(n, 3, generator=_gen(0), dtype=torch.float64)
+    b = mu2 + sd2 * torch.randn(n, 3, generator=_gen(1), dtype=torch.float64)
+    expected = ((mu1 - mu2) ** 2).sum() + ((sd1 - sd2) ** 2).sum()
+    assert metrics.frechet_distance(a, b) == pytest.approx(expected.item(), abs=0.03)
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frechet_distance_with_correlated_features():
+    """Rotating both sets by the same orthogonal matrix leaves the distance unchanged."""
+    a, b = torch.randn(5000, 4, generator=_gen(0), dtype=torch.float64), 2 * torch.randn(5000, 4, generator=_gen(1), dtype=torch.float64) + 1
+    q, _ = torch.linalg.qr(torch.randn(4, 4, generator=_gen(2), dtype=torch.float64))
+    assert metrics.frechet_distance(a @ q, b @ q) == pytest.approx(metrics.frechet_distance(a, b), rel=1e-8)
+
+
+def test_mnist_score_and_label_entropy_bounds():
+    confident_all = torch.eye(10).repeat(100, 1)  # every class, each predicted with certainty
+    assert metrics.mnist_score(confident_all) == pytest.approx(10.0, rel=1e-6)
+    assert metrics.label_entropy(confident_all) == pytest.approx(math.log(10))
+    collapsed = torch.eye(10)[torch.zeros(1000, dtype=torch.long)]  # mode collapse onto "0"
+    assert metrics.mnist_score(collapsed) == pytest.approx(1.0)
+    assert metrics.label_entropy(collapsed) == 0.0
+    unsure = torch.full((1000, 10), 0.1)  # blurry samples: no confident class
+    assert metrics.mnist_score(unsure) == pytest.approx(1.0)
+    two_classes = torch.eye(10)[torch.arange(1000) % 2]
+    assert metrics.mnist_score(two_classes) == pytest.approx(2.0, rel=1e-6)
+    assert metrics.label_entropy(two_classes) == pytest.approx(math.log(2))
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    from conftest import image_data_available
+
+    if not image_data_available("MNIST"):
+        pytest.skip("MNIST not found")
+    return metrics.load_classifier("mnist", progress=False)
+
+
+def test_classifier_is_accurate_and_cached(classifier):
+    from thesis_lib.metrics.classifier import ClassifierSettings, classifier_dir
+
+    assert classifier.test_accuracy >= 0.985
+    assert (classifier_dir(ClassifierSettings()) / "classifier.pt").exists()
+    again = metrics.load_classifier("mnist", progress=False)  # from the cache: same weights
+    for p, q in zip(classifier.parameters(), again.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_classifier_scores_real_images_like_a_perfect_model(classifier, mnist_train):
+    from thesis_lib.data import load_dataset
+
+    test = load_dataset("mnist", "test")
+    r = metrics.sample_quality(classifier, mnist_train.x[:5000], test.x)
+    assert r["mnist_score"] > 9.0 and r["label_entropy"] > 0.99 * math.log(10)
+    assert r["fid"] < 10.0  # not 0: finite samples, and train and test images differ a little
+    # a collapsed "model" that only draws ones is caught by every score
+    ones = mnist_train.x[mnist_train.y == 1][:1000]
+    c = metrics.sample_quality(classifier, ones, test.x)
+    assert c["mnist_score"] < 1.2 and c["label_entropy"] < 0.1 and c["fid"] > 20 * r["fid"]
+    assert c["label_histogram"][1] > 0.95 * len(ones)
+
+
+def test_load_classifier_rejects_a_toy_dataset():
+    with pytest.raises(ValueError, match="needs an image dataset.*'swiss-roll'"):
+        metrics.load_classifier("swiss-roll")
+
+
+# ============================================================================ report and CLI
+@pytest.fixture(scope="module")
+def tiny_vae(tmp_path_factory, require_mnist_module):
+    from thesis_lib.data import load_dataset
+
+    out = tmp_path_factory.mktemp("vae")
+    cfg = VAEConfig(hidden_dims=(64,), latent_dim=4, epochs=2, device="cpu")
+    train(cfg, out, data=load_dataset("mnist", "train").subset(2000), progress=False, validate=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def require_mnist_module():
+    from conftest import image_data_available
+
+    if not image_data_available("MNIST"):
+        pytest.skip("MNIST not found")
+
+
+def test_evaluate_model_reports_every_metric_that_applies(tiny_vae, classifier):
+    from thesis_lib import load
+
+    r = metrics.evaluate_model(load(tiny_vae), n_samples=500, k=20, n_test=300, progress=False)
+    for key in ("parzen_ll", "parzen_se", "parzen_sigma", "fid", "mnist_score", "label_entropy", "test_neg_elbo", "test_nll", "test_recon_bce"):
+        assert math.isfinite(r[key]), key
+    assert r["n_samples"] == 500 and r["n_test"] == 300 and r["nll_k"] == 20
+    assert r["test_nll"] < r["test_neg_elbo"] + 0.5  # the k-sample bound is tighter than the ELBO
+    assert any(r["parzen_sigma"] == pytest.approx(s) for s in parzen.SIGMAS)
+
+
+def test_evaluate_model_skips_what_does_not_apply(require_mnist_module):
+    from thesis_lib.models import build_model
+
+    gan = build_model(GANConfig(g_hidden=(16,), d_hidden=(16,), latent_dim=4, device="cpu")).eval()
+    r = metrics.evaluate_model(gan, ("parzen", "likelihood", "reconstruction"), n_samples=200, progress=False)
+    assert "parzen_ll" in r and "test_nll" not in r and "test_recon_bce" not in r and "fid" not in r
+    with pytest.raises(ValueError, match="unknown metric 'fidd'; allowed: parzen, quality, likelihood, reconstruction"):
+        metrics.evaluate_model(gan, ("fidd",))
+
+
+def _cli(*args: str):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "thesis_lib", *args], capture_output=True, text=True, env=env)
+
+
+def test_cli_evaluate_writes_json(tiny_vae, tmp_path: Path):
+    out = tmp_path / "results" / "vae.json"
+    r = _cli("evaluate", str(tiny_vae), "--metrics", "parzen", "likelihood", "--n-samples", "300", "--k", "5", "--n", "100", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    printed, saved = json.loads(r.stdout), json.loads(out.read_text())
+    assert printed == saved and saved["run"] == str(tiny_vae) and saved["n_samples"] == 300 and "test_nll" in saved
+
+
+def test_cli_evaluate_real_reference_row(require_mnist_module):
+    r = _cli("evaluate", "--real", "mnist", "--metrics", "parzen", "--n-samples", "2000")
+    assert r.returncode == 0, r.stderr
+    row = json.loads(r.stdout)
+    assert row["model"] == "real data" and row["n_samples"] == 2000 and row["parzen_ll"] > 100
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ((), ["either a run folder DIR or --real"]),
+        (("--real", "mnist", "--metrics", "likelihood"), ["--real", "'likelihood'"]),
+        (("somewhere", "--k", "0"), ["--k", ">= 1", "0"]),
+        (("somewhere", "--real", "mnist"), ["not both"]),
+    ],
+)
+def test_cli_evaluate_bad_input_is_one_line(args, words, capsys):
+    from thesis_lib import cli
+
+    assert cli.main(["evaluate", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    for w in words:
+        assert w in err, err

@@ -1,0 +1,37 @@
+"""Metrics that put numbers on the models, in the units the papers use.
+
+* :mod:`.likelihood`: reconstruction error, the VAE's test ELBO and the importance-sampled NLL;
+* :mod:`.parzen`: the GAN paper's Parzen-window log-likelihood protocol;
+* :mod:`.classifier`: a small MNIST CNN, trained once and cached, whose features and
+  predictions score samples;
+* :mod:`.sample_quality`: Fréchet distance, "MNIST score" and label entropy from that classifier;
+* :mod:`.report`: all of these for one model (or for real data as a reference row).
+"""
+
+from .likelihood import binarized, importance_sampled_nll, reconstruction_error, supports_likelihood, test_elbo
+from .parzen import SIGMAS, parzen_evaluation, parzen_log_likelihood, select_sigma
+from .classifier import Classifier, load_classifier
+from .sample_quality import frechet_distance, label_entropy, mnist_score, sample_quality
+from .report import METRICS, evaluate_model, evaluate_real, evaluate_run
+
+__all__ = [
+    "METRICS",
+    "SIGMAS",
+    "Classifier",
+    "evaluate_model",
+    "evaluate_real",
+    "evaluate_run",
+    "frechet_distance",
+    "label_entropy",
+    "load_classifier",
+    "mnist_score",
+    "sample_quality",
+    "binarized",
+    "importance_sampled_nll",
+    "parzen_evaluation",
+    "parzen_log_likelihood",
+    "reconstruction_error",
+    "select_sigma",
+    "supports_likelihood",
+    "test_elbo",
+]

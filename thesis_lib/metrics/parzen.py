@@ -1,0 +1,90 @@
+r"""Parzen-window log-likelihood: the GAN paper's way to score a model that only samples.
+
+Goodfellow et al. (2014, Table 1) fit a Gaussian kernel density estimate to samples of the
+model and report the mean log-likelihood of the MNIST test images under it:
+
+.. math::
+
+    \hat p_\sigma(x) = \frac1n \sum_{i=1}^n \mathcal N(x;\, s_i, \sigma^2 I), \qquad
+    \log \hat p_\sigma(x) = \log \frac1n \sum_{i=1}^n \exp\Big(-\frac{\|x - s_i\|^2}{2\sigma^2}\Big)
+        - \frac d2 \log(2\pi\sigma^2).
+
+The protocol of the paper's reference code (``parzen_ll.py`` in goodfeli/adversarial), which
+:func:`parzen_evaluation` follows: n = 10,000 samples; σ picked from ``logspace(-1, 0, 10)``
+by the mean log-likelihood of 1,000 validation images (train[50000:60000]); then the mean and
+standard error over the 10,000 test images; pixels in [0, 1].
+
+The estimator is known to be poor in 784 dimensions (Theis et al. 2016): it rewards samples
+that sit close to many test images, and even real training images score only about 240 nats.
+Use it to compare with the papers, not as a measure of sample quality.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+SIGMAS: tuple[float, ...] = tuple(torch.logspace(-1.0, 0.0, 10, dtype=torch.float64).tolist())
+"""The GAN paper's candidate bandwidths, ``numpy.logspace(-1, 0, 10)``."""
+
+
+@torch.no_grad()
+def parzen_log_likelihood(samples: Tensor, x: Tensor, sigma: float, batch_size: int = 500) -> Tensor:
+    r"""log p̂_σ(x) for every row of ``x`` under the Gaussian KDE centred on ``samples``.
+
+    Computed in float64 as a max-subtracted log-mean-exp of
+    :math:`-\|x - s_i\|^2 / 2\sigma^2`, with ``||x - s||² = ||x||² + ||s||² - 2 x·s`` so that
+    memory grows as ``batch_size × n_samples``, not with the image size.
+
+    Args:
+        samples: (n, ...) model samples (flattened internally).
+        x: (m, ...) points to score, same size as the samples.
+        sigma: kernel standard deviation.
+        batch_size: rows of ``x`` per distance matrix (500 × 10,000 doubles = 40 MB).
+
+    Returns:
+        (m,) float64 log-likelihoods in nats.
+    """
+    if not sigma > 0:
+        raise ValueError(f"sigma must be a number > 0, got {sigma!r}")
+    s = samples.flatten(1).double()
+    x = x.flatten(1).double().to(s.device)
+    if s.shape[1] != x.shape[1]:
+        raise ValueError(f"samples have {s.shape[1]} dimensions but the data has {x.shape[1]}")
+    s_sq = (s * s).sum(1)
+    log_norm = math.log(s.shape[0]) + 0.5 * s.shape[1] * math.log(2 * math.pi * sigma**2)
+    out = []
+    for start in range(0, x.shape[0], batch_size):
+        xb = x[start : start + batch_size]
+        sq_dist = ((xb * xb).sum(1, keepdim=True) + s_sq - 2.0 * xb @ s.T).clamp_min_(0.0)
+        out.append(torch.logsumexp(-sq_dist / (2 * sigma**2), dim=1) - log_norm)
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def select_sigma(samples: Tensor, val: Tensor, sigmas: Sequence[float] = SIGMAS) -> tuple[float, list[float]]:
+    """The σ from ``sigmas`` that maximises the mean log-likelihood of ``val``; also all the means."""
+    means = [parzen_log_likelihood(samples, val, s).mean().item() for s in sigmas]
+    best = max(range(len(sigmas)), key=means.__getitem__)
+    return float(sigmas[best]), means
+
+
+@torch.no_grad()
+def parzen_evaluation(samples: Tensor, val: Tensor, test: Tensor, sigmas: Sequence[float] = SIGMAS) -> dict[str, float]:
+    """The GAN paper's protocol: pick σ on ``val``, then the mean ± standard error on ``test``.
+
+    Returns ``{"parzen_ll", "parzen_se", "parzen_sigma", "n_samples", "n_val", "n_test"}``.
+    """
+    sigma, _ = select_sigma(samples, val, sigmas)
+    ll = parzen_log_likelihood(samples, test, sigma)
+    return {
+        "parzen_ll": ll.mean().item(),
+        "parzen_se": (ll.std() / math.sqrt(len(ll))).item(),
+        "parzen_sigma": sigma,
+        "n_samples": int(samples.shape[0]),
+        "n_val": int(val.shape[0]),
+        "n_test": int(test.shape[0]),
+    }

@@ -1,0 +1,158 @@
+"""Every metric for one trained model, or for real data as the reference row, in one dict.
+
+:func:`evaluate_model` is what ``thesis-lib evaluate DIR`` prints and what the comparison
+chapter tabulates; :func:`evaluate_real` scores 10,000 real training images *as if they were
+samples*, the row a perfect model would get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from ..data import load_dataset
+from ..models import GenerativeModel
+from .classifier import load_classifier
+from .likelihood import binarized, importance_sampled_nll, reconstruction_error, supports_likelihood, test_elbo
+from .parzen import parzen_evaluation
+from .sample_quality import sample_quality
+
+METRICS = ("parzen", "quality", "likelihood", "reconstruction")
+"""Metric groups: Parzen LL; classifier FID/score/label entropy; test ELBO and IS NLL; reconstruction."""
+
+N_SAMPLES = 10_000
+N_PARZEN_VAL = 1_000
+
+
+def _check_metrics(metrics: tuple[str, ...]) -> None:
+    for m in metrics:
+        if m not in METRICS:
+            raise ValueError(f"unknown metric {m!r}; allowed: {', '.join(METRICS)}")
+
+
+def _sample_metrics(samples: torch.Tensor, dataset: str, metrics: tuple[str, ...], progress: bool) -> dict[str, object]:
+    test, out = load_dataset(dataset, "test"), {}
+    if "parzen" in metrics:
+        val = load_dataset(dataset, "val").subset(N_PARZEN_VAL)
+        out.update(parzen_evaluation(samples, val.x, test.x))
+    if "quality" in metrics:
+        classifier = load_classifier(dataset, progress=progress)
+        out.update(sample_quality(classifier, samples, test.x))
+        out["classifier_accuracy"] = classifier.test_accuracy
+    return out
+
+
+def evaluate_model(
+    model: GenerativeModel,
+    metrics: tuple[str, ...] = METRICS,
+    *,
+    n_samples: int = N_SAMPLES,
+    k: int = 100,
+    n_test: int | None = None,
+    binarize: bool | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, object]:
+    """All ``metrics`` that apply to ``model`` (nats per image where it applies).
+
+    Args:
+        metrics: any of :data:`METRICS`; groups that do not apply (a GAN has no reconstruction,
+            an AE no likelihood) are skipped.
+        n_samples: samples for the Parzen window and the classifier metrics (the papers: 10,000).
+        k: importance samples per test image for the NLL (the IWAE paper: 5,000).
+        n_test: likelihood and reconstruction on the first ``n_test`` test images only.
+        binarize: score likelihoods on dynamically binarised test images (fixed seed); by
+            default, when the model was trained on binarised data.
+        seed: seed of the samples and of the Monte Carlo estimates.
+    """
+    _check_metrics(metrics)
+    cfg = model.config
+    if not model.images:
+        raise ValueError(f"evaluation needs an image model (mnist or fashion-mnist), got dataset {cfg.dataset!r}")
+    start = time.perf_counter()
+    result: dict[str, object] = {"model": cfg.model, "dataset": cfg.dataset}
+    if "parzen" in metrics or "quality" in metrics:
+        samples = model.sample(n_samples, generator=torch.Generator().manual_seed(seed)).cpu()
+        result.update(_sample_metrics(samples, cfg.dataset, metrics, progress))
+    test = load_dataset(cfg.dataset, "test")
+    if n_test is not None:
+        test = test.subset(n_test)
+    if (cfg.binarize if binarize is None else binarize):
+        test = binarized(test, seed=seed)
+    result.update({"n_test": len(test), "binarized": bool(cfg.binarize if binarize is None else binarize)})
+    if "reconstruction" in metrics and cfg.model != "gan":
+        result.update({f"test_{k_}": v for k_, v in reconstruction_error(model, test).items()})
+    if "likelihood" in metrics:
+        if cfg.model == "vae":
+            elbo = test_elbo(model, test, seed=seed)
+            result.update({"test_neg_elbo": -elbo["elbo"], "test_kl": elbo["kl"]})
+        if supports_likelihood(model):
+            nll = importance_sampled_nll(model, test, k=k, seed=seed)
+            result.update({"test_nll": nll["nll"], "test_nll_se": nll["nll_se"], "nll_k": k})
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    return result
+
+
+def metrics_fingerprint() -> str:
+    """A hash of the metrics' own source files: a cached evaluation is redone when they change."""
+    h = hashlib.sha256(torch.__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def evaluate_run(run_dir: str | Path, metrics: tuple[str, ...] = METRICS, **kwargs) -> dict[str, object]:
+    """:func:`evaluate_model` of the run saved in ``run_dir``, cached beside its checkpoint.
+
+    The result is stored as ``run_dir/evaluation-<key>.json``, keyed by the arguments, the
+    checkpoint file and the metrics' source, so a book chapter that is executed twice (by nbval,
+    then by the book build) evaluates once and never shows a stale number.
+    """
+    from ..api import load
+    from ..checkpoint import checkpoint_path
+
+    _check_metrics(metrics)
+    ckpt = checkpoint_path(run_dir)
+    stat = ckpt.stat()
+    key_data = json.dumps({"metrics": list(metrics), **{k: v for k, v in kwargs.items() if k != "progress"}, "ckpt": [stat.st_size, stat.st_mtime_ns]}, sort_keys=True)
+    key = hashlib.sha256((key_data + metrics_fingerprint()).encode()).hexdigest()[:16]
+    path = ckpt.parent / f"evaluation-{key}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    result = evaluate_model(load(ckpt), metrics, **kwargs)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    tmp.replace(path)
+    return result
+
+
+def evaluate_real(dataset: str = "mnist", metrics: tuple[str, ...] = ("parzen", "quality"), n: int = N_SAMPLES, progress: bool = True, cache: bool = False) -> dict[str, object]:
+    """The reference row: the first ``n`` training images scored as if a model had sampled them.
+
+    With ``cache=True`` the row is stored under the run cache (``$THESIS_LIB_RUNS/reference``),
+    keyed by the arguments and the metrics' source.
+    """
+    _check_metrics(metrics)
+    path = None
+    if cache:
+        from ..api import runs_root
+
+        key = hashlib.sha256((json.dumps([dataset, list(metrics), n]) + metrics_fingerprint()).encode()).hexdigest()[:16]
+        path = runs_root() / "reference" / f"{dataset}-{key}.json"
+        if path.exists():
+            return json.loads(path.read_text())
+    start = time.perf_counter()
+    train = load_dataset(dataset, "train")
+    if not 1 <= n <= len(train):
+        raise ValueError(f"n must be an integer in [1, {len(train)}], got {n}")
+    result: dict[str, object] = {"model": "real data", "dataset": dataset}
+    result.update(_sample_metrics(train.x[:n], dataset, metrics, progress))
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1) + "\n")
+    return result
