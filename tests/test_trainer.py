@@ -324,3 +324,26 @@ def test_callbacks_see_every_step_and_epoch(mnist_small):
     assert rec.steps[-1][1]["G"] == trainer.history.steps["G"][-1]
     assert rec.steps[-1][1]["D"] == trainer.history.steps["D"][-1]  # the last of the k D steps
     assert rec.epochs == [(1, False), (2, False)] and rec.ended == 1
+
+
+# ============================================================================ run cache key
+def test_run_cache_key_follows_training_code_only(tmp_path, monkeypatch):
+    """Editing a plot or a metric keeps the cached runs; editing a model or the trainer does not."""
+    import shutil
+    from pathlib import Path
+
+    import thesis_lib
+    from thesis_lib import api
+
+    lib = Path(thesis_lib.__file__).parent
+    for entry in api.NOT_TRAINING:  # every exclusion names something that exists
+        assert (lib / entry.rstrip("/")).exists(), entry
+    copy = tmp_path / "thesis_lib"
+    shutil.copytree(lib, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(api, "__file__", str(copy / "api.py"))
+    before = api.library_fingerprint()
+    (copy / "plots.py").write_text((copy / "plots.py").read_text() + "\n# an edit\n")
+    (copy / "metrics" / "parzen.py").write_text((copy / "metrics" / "parzen.py").read_text() + "\n# an edit\n")
+    assert api.library_fingerprint() == before
+    (copy / "models" / "gan.py").write_text((copy / "models" / "gan.py").read_text() + "\n# an edit\n")
+    assert api.library_fingerprint() != before

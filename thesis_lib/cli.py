@@ -207,7 +207,11 @@ def _reproduce(args: argparse.Namespace) -> int:
         for e in EXPERIMENTS.values():
             print(f"{e.name:18s} {e.paper}; reported {json.dumps(e.reported)}")
         return 0
-    result = reproduce(args.name, runs_dir=args.runs, results_dir=args.results, progress=not args.no_progress)
+    try:
+        result = reproduce(args.name, runs_dir=args.runs, results_dir=args.results, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted; the runs are saved in {args.runs / args.name}: run the same command again to continue\n")
+        return EXIT_INTERRUPTED
     print(json.dumps({"wrote": str(args.results / f"{args.name}.json"), "runs": {r["label"]: {k: v for k, v in r["metrics"].items() if isinstance(v, (int, float))} for r in result["runs"]}}, indent=1))
     return 0
 

@@ -142,11 +142,16 @@ def _save_samples(model, path: Path) -> str:
     return path.name
 
 
+def stored_results_dir() -> Path:
+    """The repository's ``results/papers`` folder (absolute), where the committed results live."""
+    return Path(__file__).resolve().parents[1] / RESULTS_DIR
+
+
 def load_result(name: str, results_dir: str | Path | None = None) -> dict:
     """The stored result of experiment ``name`` (what the book's page reads)."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; allowed: {', '.join(EXPERIMENTS)}")
-    path = _result_path(name, Path(results_dir) if results_dir is not None else Path(__file__).resolve().parents[1] / RESULTS_DIR)
+    path = _result_path(name, Path(results_dir) if results_dir is not None else stored_results_dir())
     if not path.exists():
         raise FileNotFoundError(f"no stored result at {path}: run 'thesis-lib reproduce {name}' from the repository root")
     return json.loads(path.read_text())

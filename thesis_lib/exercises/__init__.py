@@ -1,6 +1,6 @@
 """Exercise checks: call ``check_*`` on your own function for immediate feedback.
 
-Each chapter's module (:mod:`.ae`, :mod:`.gan`, :mod:`.vae`, :mod:`.aae`) holds the checks for its
+Each chapter's module (:mod:`.ae`, :mod:`.gan`, :mod:`.vae`, :mod:`.aae`, :mod:`.comparison`) holds the checks for its
 exercises and a reference solution for each (shown in the book's hidden solution dropdowns, and
 run through the checks by the test suite).
 

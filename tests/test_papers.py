@@ -1,0 +1,63 @@
+"""The papers registry, `thesis-lib reproduce`, and the stored results the book's page reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from thesis_lib import papers
+from thesis_lib.config import VAEConfig
+
+
+
+@pytest.mark.parametrize("name", list(papers.EXPERIMENTS))
+def test_stored_result_matches_the_registry(name):
+    """The committed JSON was produced by the experiment as it is defined now (not a stale one)."""
+    exp = papers.EXPERIMENTS[name]
+    result = papers.load_result(name)
+    assert result["command"] == f"thesis-lib reproduce {name}"
+    assert result["reported"] == exp.reported
+    assert [r["label"] for r in result["runs"]] == list(exp.runs)
+    for row, config in zip(result["runs"], exp.runs.values()):
+        assert row["config"] == config.to_dict(), f"results/papers/{name}.json is stale: run 'thesis-lib reproduce {name}'"
+        assert row["epochs"] == config.epochs
+        for key in exp.reported:
+            if not key.endswith("_se"):
+                assert key in row["metrics"], key
+        assert (papers.stored_results_dir() / row["samples"]).exists()
+    assert (result["real_data"] is not None) == exp.real_data
+
+
+def test_reproduce_writes_and_regenerates(tmp_path: Path, monkeypatch, require_mnist):
+    tiny = papers.Experiment(
+        name="tiny-vae",
+        paper="a test",
+        reported={"test_nll": 100.0},
+        note="tiny",
+        runs={"N_z=2": VAEConfig(epochs=1, latent_dim=2, hidden_dims=(16,), device="cpu")},
+        metrics=("likelihood",),
+        evaluate={"k": 5, "n_test": 50},
+    )
+    monkeypatch.setitem(papers.EXPERIMENTS, "tiny-vae", tiny)
+    kwargs = dict(runs_dir=tmp_path / "runs", results_dir=tmp_path / "results", progress=False)
+    first = papers.reproduce("tiny-vae", **kwargs)
+    stored = json.loads((tmp_path / "results" / "tiny-vae.json").read_text())
+    assert stored == json.loads(json.dumps(first))
+    row = stored["runs"][0]
+    assert row["label"] == "N_z=2" and row["epochs"] == 1 and row["metrics"]["n_test"] == 50
+    assert row["metrics"]["test_nll"] <= row["metrics"]["test_neg_elbo"] + 0.5
+    assert (tmp_path / "results" / row["samples"]).exists() and (tmp_path / "runs" / "tiny-vae" / "N_z2" / "checkpoint.pt").exists()
+    assert papers.load_result("tiny-vae", tmp_path / "results") == stored
+    # running the command again regenerates the same numbers from the finished run
+    (tmp_path / "results" / "tiny-vae.json").unlink()
+    again = papers.reproduce("tiny-vae", **kwargs)
+    assert again["runs"][0]["metrics"]["test_nll"] == pytest.approx(row["metrics"]["test_nll"])
+
+
+def test_unknown_experiment_is_one_clear_error():
+    with pytest.raises(ValueError, match="unknown experiment 'gan'; allowed: gan-parzen, aae-parzen"):
+        papers.reproduce("gan")
+    with pytest.raises(ValueError, match="unknown experiment"):
+        papers.load_result("nope")
