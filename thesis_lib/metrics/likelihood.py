@@ -72,6 +72,8 @@ def importance_sampled_nll(
         raise ValueError(f"importance-sampled NLL needs a model with a Gaussian q(z|x) and a prior density (a VAE, or an AAE with encoder 'gaussian' and prior 'gaussian'), got {type(model).__name__}")
     if k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k}")
+    # k decoder passes per image: keep about 50,000 in flight (a few hundred MB), whatever k is.
+    batch_size = max(1, min(batch_size, 50_000 // k))
     values = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
