@@ -229,7 +229,7 @@ class VAEConfig(TrainConfig):
 
     model: ClassVar[str] = "vae"
 
-    epochs: int = 30
+    epochs: int = 35
     latent_dim: int = 32
     hidden_dims: tuple[int, ...] = (512, 256)
     decoder: str = "bernoulli"

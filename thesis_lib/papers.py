@@ -2,8 +2,8 @@
 
 ``thesis-lib reproduce NAME`` trains the entry's runs (resumable: Ctrl-C and run it again),
 evaluates them with :mod:`thesis_lib.metrics` and writes ``results/papers/NAME.json`` (and a
-grid of samples per run, ``NAME-LABEL.png``), which the book's "papers" page reads. Re-running the command regenerates the file; the numbers in the
-book are never typed in.
+grid of samples per run, ``NAME-LABEL.png``), which the book's "papers" page reads.
+Re-running the command regenerates the file; the numbers in the book are never typed in.
 
     thesis-lib reproduce --list
     thesis-lib reproduce gan-parzen
@@ -76,7 +76,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="vae-latent-sizes",
             paper="Kingma & Welling (2013), Figure 2: lower bound on MNIST for several latent sizes N_z",
             reported={},
-            note="Algorithm 2 as in the paper (Adagrad, M = 100, L = 1, one hidden layer of 500 units, the N/M-scaled objective) but for 30 epochs instead of up to 10^8 training samples; the test curve is the bound on the validation images train[50000:60000].",
+            note="Algorithm 2 as in the paper (Adagrad, M = 100, L = 1, one hidden layer of 500 units, the N/M-scaled objective, dynamically binarised images) but for 30 epochs instead of up to 10^8 training samples; the test curve is the bound on the validation images train[50000:60000].",
             runs={f"N_z={n}": VAEConfig(epochs=30, latent_dim=n, hidden_dims=(500,), batch_size=100, optimizer="adagrad", lr=0.02, objective="dataset", binarize=True) for n in (3, 5, 10, 20)},
             metrics=("likelihood",),
         ),
