@@ -328,9 +328,7 @@ def test_solutions_hidden_until_clicked(load, docname):
         body = sol.locator(":scope > :not(.admonition-title)")
         assert body.count() > 0, f"{docname}: solution {i + 1} is empty"
         assert not any(body.nth(j).is_visible() for j in range(body.count())), f"{docname}: solution {i + 1} is visible before a click"
-        # sphinx-togglebutton makes the title clickable once its script has run: wait for its
-        # button, bring the title into view, click, and retry once if the page was still busy.
-        # Click sphinx-togglebutton's own button: the middle of the title is often the link
+        # Wait for sphinx-togglebutton's button (added by its script), then click it: the middle of the title is often the link
         # "Solution to Exercise N", and clicking that navigates instead of opening the solution.
         button = sol.locator(".toggle-button").first
         button.wait_for(state="attached", timeout=20_000)

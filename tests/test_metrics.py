@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,8 @@ import torch
 from thesis_lib import metrics, train
 from thesis_lib.config import GANConfig, VAEConfig
 from thesis_lib.metrics import parzen
+
+from test_cli import assert_one_line_error, run_cli
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -179,24 +180,16 @@ def test_evaluate_model_skips_what_does_not_apply(require_mnist_module):
         metrics.evaluate_model(gan, ("fidd",))
 
 
-def _cli(*args: str):
-    import subprocess
-    import sys
-
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "thesis_lib", *args], capture_output=True, text=True, env=env)
-
-
 def test_cli_evaluate_writes_json(tiny_vae, tmp_path: Path):
     out = tmp_path / "results" / "vae.json"
-    r = _cli("evaluate", str(tiny_vae), "--metrics", "parzen", "likelihood", "--n-samples", "300", "--k", "5", "--n", "100", "--out", str(out))
+    r = run_cli("evaluate", str(tiny_vae), "--metrics", "parzen", "likelihood", "--n-samples", "300", "--k", "5", "--n", "100", "--out", str(out))
     assert r.returncode == 0, r.stderr
     printed, saved = json.loads(r.stdout), json.loads(out.read_text())
     assert printed == saved and saved["run"] == str(tiny_vae) and saved["n_samples"] == 300 and "test_nll" in saved
 
 
 def test_cli_evaluate_real_reference_row(require_mnist_module):
-    r = _cli("evaluate", "--real", "mnist", "--metrics", "parzen", "--n-samples", "2000")
+    r = run_cli("evaluate", "--real", "mnist", "--metrics", "parzen", "--n-samples", "2000")
     assert r.returncode == 0, r.stderr
     row = json.loads(r.stdout)
     assert row["model"] == "real data" and row["n_samples"] == 2000 and row["parzen_ll"] > 100
@@ -215,7 +208,4 @@ def test_cli_evaluate_bad_input_is_one_line(args, words, capsys):
     from thesis_lib import cli
 
     assert cli.main(["evaluate", *args]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
-    for w in words:
-        assert w in err, err
+    assert_one_line_error(capsys.readouterr().err, *words)

@@ -29,9 +29,9 @@ def save_checkpoint(out_dir: str | Path, config: TrainConfig, state: dict) -> Pa
     out.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "config": config.to_dict(), **state}
     path = out / CHECKPOINT
-    _atomic_write(path, lambda p: torch.save(payload, p))
-    _atomic_write(out / CONFIG, lambda p: config.to_json(p))
-    _atomic_write(out / HISTORY, lambda p: Path(p).write_text(json.dumps(state["history"]) + "\n"))
+    atomic_write(path, lambda p: torch.save(payload, p))
+    atomic_write(out / CONFIG, lambda p: config.to_json(p))
+    atomic_write(out / HISTORY, lambda p: Path(p).write_text(json.dumps(state["history"]) + "\n"))
     return path
 
 
@@ -67,7 +67,8 @@ def checkpoint_config(state: dict) -> TrainConfig:
         raise CheckpointError(f"the checkpoint's config is invalid: {e}") from None
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """``write(tmp)`` to a temporary file beside ``path``, then rename it over ``path``: readers never see half a file."""
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
     os.replace(tmp, path)

@@ -100,7 +100,7 @@ def _result_path(name: str, results_dir: Path) -> Path:
 def reproduce(name: str, *, runs_dir: str | Path = RUNS_DIR, results_dir: str | Path = RESULTS_DIR, progress: bool = True) -> dict:
     """Train (or resume) the runs of experiment ``name``, evaluate them and write its JSON file."""
     from .api import train
-    from .checkpoint import CHECKPOINT
+    from .checkpoint import CHECKPOINT, atomic_write
     from .metrics import evaluate_model, evaluate_real
 
     if name not in EXPERIMENTS:
@@ -129,7 +129,7 @@ def reproduce(name: str, *, runs_dir: str | Path = RUNS_DIR, results_dir: str | 
     }
     path = _result_path(name, Path(results_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1) + "\n")
+    atomic_write(path, lambda p: Path(p).write_text(json.dumps(result, indent=1) + "\n"))
     return result
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from ..checkpoint import atomic_write
 from ..data import load_dataset
 from ..seed import seed_everything, select_device
 
@@ -108,9 +108,7 @@ def load_classifier(dataset: str = "mnist", progress: bool = True) -> Classifier
     else:
         model, acc = train_classifier(settings, progress=progress)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save({"model": model.state_dict(), "test_accuracy": acc, "settings": asdict(settings)}, tmp)
-        os.replace(tmp, path)
+        atomic_write(path, lambda p: torch.save({"model": model.state_dict(), "test_accuracy": acc, "settings": asdict(settings)}, p))
     if acc < MIN_ACCURACY[dataset]:
         raise ValueError(f"the cached {dataset} classifier at {path} has test accuracy {acc:.4f}, below the required {MIN_ACCURACY[dataset]}: delete it to retrain")
     model.test_accuracy = acc

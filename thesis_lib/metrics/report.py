@@ -11,9 +11,11 @@ import hashlib
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 
+from ..checkpoint import atomic_write
 from ..data import load_dataset
 from ..models import GenerativeModel
 from .classifier import load_classifier
@@ -34,14 +36,14 @@ def _check_metrics(metrics: tuple[str, ...]) -> None:
             raise ValueError(f"unknown metric {m!r}; allowed: {', '.join(METRICS)}")
 
 
-def _sample_metrics(samples: torch.Tensor, dataset: str, metrics: tuple[str, ...], progress: bool) -> dict[str, object]:
-    test, out = load_dataset(dataset, "test"), {}
+def _sample_metrics(samples: torch.Tensor, test: torch.Tensor, dataset: str, metrics: tuple[str, ...], progress: bool) -> dict[str, object]:
+    out: dict[str, object] = {}
     if "parzen" in metrics:
         val = load_dataset(dataset, "val").subset(N_PARZEN_VAL)
-        out.update(parzen_evaluation(samples, val.x, test.x))
+        out.update(parzen_evaluation(samples, val.x, test))
     if "quality" in metrics:
         classifier = load_classifier(dataset, progress=progress)
-        out.update(sample_quality(classifier, samples, test.x))
+        out.update(sample_quality(classifier, samples, test))
         out["classifier_accuracy"] = classifier.test_accuracy
     return out
 
@@ -75,15 +77,16 @@ def evaluate_model(
         raise ValueError(f"evaluation needs an image model (mnist or fashion-mnist), got dataset {cfg.dataset!r}")
     start = time.perf_counter()
     result: dict[str, object] = {"model": cfg.model, "dataset": cfg.dataset}
+    test = load_dataset(cfg.dataset, "test")
     if "parzen" in metrics or "quality" in metrics:
         samples = model.sample(n_samples, generator=torch.Generator().manual_seed(seed)).cpu()
-        result.update(_sample_metrics(samples, cfg.dataset, metrics, progress))
-    test = load_dataset(cfg.dataset, "test")
+        result.update(_sample_metrics(samples, test.x, cfg.dataset, metrics, progress))
     if n_test is not None:
         test = test.subset(n_test)
-    if (cfg.binarize if binarize is None else binarize):
+    binarize = cfg.binarize if binarize is None else binarize
+    if binarize:
         test = binarized(test, seed=seed)
-    result.update({"n_test": len(test), "binarized": bool(cfg.binarize if binarize is None else binarize)})
+    result.update({"n_test": len(test), "binarized": bool(binarize)})
     if "reconstruction" in metrics and cfg.model != "gan":
         result.update({f"test_{k_}": v for k_, v in reconstruction_error(model, test).items()})
     if "likelihood" in metrics:
@@ -120,13 +123,16 @@ def evaluate_run(run_dir: str | Path, metrics: tuple[str, ...] = METRICS, **kwar
     stat = ckpt.stat()
     key_data = json.dumps({"metrics": list(metrics), **{k: v for k, v in kwargs.items() if k != "progress"}, "ckpt": [stat.st_size, stat.st_mtime_ns]}, sort_keys=True)
     key = hashlib.sha256((key_data + metrics_fingerprint()).encode()).hexdigest()[:16]
-    path = ckpt.parent / f"evaluation-{key}.json"
+    return _cached_json(ckpt.parent / f"evaluation-{key}.json", lambda: evaluate_model(load(ckpt), metrics, **kwargs))
+
+
+def _cached_json(path: Path, compute: Callable[[], dict]) -> dict:
+    """The JSON stored at ``path``, or ``compute()`` stored there (atomically) first."""
     if path.exists():
         return json.loads(path.read_text())
-    result = evaluate_model(load(ckpt), metrics, **kwargs)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    tmp.replace(path)
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda p: Path(p).write_text(json.dumps(result, indent=1) + "\n"))
     return result
 
 
@@ -137,22 +143,20 @@ def evaluate_real(dataset: str = "mnist", metrics: tuple[str, ...] = ("parzen", 
     keyed by the arguments and the metrics' source.
     """
     _check_metrics(metrics)
-    path = None
-    if cache:
-        from ..api import runs_root
-
-        key = hashlib.sha256((json.dumps([dataset, list(metrics), n]) + metrics_fingerprint()).encode()).hexdigest()[:16]
-        path = runs_root() / "reference" / f"{dataset}-{key}.json"
-        if path.exists():
-            return json.loads(path.read_text())
-    start = time.perf_counter()
     train = load_dataset(dataset, "train")
     if not 1 <= n <= len(train):
         raise ValueError(f"n must be an integer in [1, {len(train)}], got {n}")
-    result: dict[str, object] = {"model": "real data", "dataset": dataset}
-    result.update(_sample_metrics(train.x[:n], dataset, metrics, progress))
-    result["seconds"] = round(time.perf_counter() - start, 1)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=1) + "\n")
-    return result
+
+    def compute() -> dict[str, object]:
+        start = time.perf_counter()
+        result: dict[str, object] = {"model": "real data", "dataset": dataset}
+        result.update(_sample_metrics(train.x[:n], load_dataset(dataset, "test").x, dataset, metrics, progress))
+        result["seconds"] = round(time.perf_counter() - start, 1)
+        return result
+
+    if not cache:
+        return compute()
+    from ..api import runs_root
+
+    key = hashlib.sha256((json.dumps([dataset, list(metrics), n]) + metrics_fingerprint()).encode()).hexdigest()[:16]
+    return _cached_json(runs_root() / "reference" / f"{dataset}-{key}.json", compute)
