@@ -1,144 +1,159 @@
-"""The two calls most users need: :func:`train` a model from its config, :func:`load` a trained one."""
+"""The two calls most users need: :func:`train` a model from its config, :func:`load` a trained one.
+
+    >>> run = train(VAEConfig(latent_dim=2), epochs=6, cache=True)     # doctest: +SKIP
+    >>> run.schedule.epochs, run.model.sample(4).shape                 # doctest: +SKIP
+    (6, torch.Size([4, 1, 28, 28]))
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
-import os
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from .callbacks import Callback
+import torch
+
+from .cache import key, runs_root, source_fingerprint
 from .checkpoint import CHECKPOINT, checkpoint_config, load_checkpoint
-from .config import TrainConfig
+from .config import ModelConfig, RunConfig, Schedule, System, run_config
 from .data import Dataset, load_dataset
-from .models import GenerativeModel, build_model
-from .priors import Prior
+from .models import MODELS, GenerativeModel, build_model
 from .seed import seed_everything, select_device
-from .trainer import Trainer
+from .trainer import Callback, Trainer
+
+if TYPE_CHECKING:
+    from .priors import Prior
+
+__all__ = ["train", "load", "cached_run_dir", "run_fingerprint", "runs_root"]
 
 
 def train(
-    config: TrainConfig,
+    config: ModelConfig | RunConfig,
     out_dir: str | Path | None = None,
     *,
+    schedule: Schedule | None = None,
+    system: System | None = None,
     resume: bool = False,
     cache: bool = False,
     callbacks: Iterable[Callback] = (),
-    progress: bool = True,
     validate: bool = True,
     data: Dataset | None = None,
-    prior: Prior | None = None,
+    prior: "Prior | None" = None,
+    **settings: Any,
 ) -> Trainer:
     """Seed, load the data, build the model and train it with the shared :class:`Trainer`.
 
     Args:
-        config: e.g. ``VAEConfig()`` (the book chapter's settings) or ``GANConfig(k=5)``.
+        config: the model, e.g. ``VAEConfig()`` (the book chapter's) or ``GANConfig(k=5)``; or a
+            :class:`~thesis_lib.config.RunConfig` (model and schedule together).
         out_dir: folder for ``checkpoint.pt``, ``config.json`` and ``history.json``.
+        schedule: how to train (default: the model's chapter schedule, e.g. ``VAESchedule()``).
+        system: device, threads and progress bar (default ``System()``).
         resume: continue the run saved in ``out_dir``; the result equals an uninterrupted run.
-            ``config`` may differ from the saved one only in ``epochs`` (to train longer).
-        cache: reuse a finished run of the same config trained by the same library code (see
-            :func:`cached_run_dir`): load it instead of training again. An unfinished one is
-            resumed. The book's chapters use this, so re-running a chapter is fast and never stale.
+            The model and schedule may differ from the saved ones only in ``epochs`` (to train longer).
+        cache: reuse a finished run of the same model and schedule trained by the same library
+            code (see :func:`cached_run_dir`): load it instead of training again. An unfinished
+            one is resumed. The book's chapters use this, so re-running a chapter is fast and never stale.
         callbacks: e.g. ``[SampleGrid(out_dir)]``.
-        progress: show the progress bar.
         validate: evaluate on the validation split after every epoch.
-        data: train on this dataset instead of ``config.dataset``'s training split.
+        data: train on this dataset instead of the config's dataset's training split.
         prior: AAE only: a custom prior sampler ``prior(n, labels=None, generator=None)``.
+        **settings: changes to the schedule or the system by field name, e.g. ``epochs=6``,
+            ``lr=1e-3``, ``device="cpu"``, ``progress=False``.
 
     Returns:
-        The trainer: ``.model`` (in eval mode), ``.history``, ``.interrupted``.
+        The trainer: ``.model`` (in eval mode), ``.schedule``, ``.history``, ``.interrupted``.
     """
+    system_changes = {k: settings.pop(k) for k in list(settings) if k in System.field_names()}
+    run = run_config(config, schedule)
+    unknown = sorted(set(settings) - set(run.schedule.field_names()))
+    if unknown:
+        raise ValueError(f"unknown setting {unknown[0]!r} for train(); the schedule has {', '.join(run.schedule.field_names())}, "
+                         f"the system {', '.join(System.field_names())} (model settings go into the {type(run.config).__name__})")
+    run = run.replace(**settings)
+    system = (system or System()).replace(**system_changes)
+    if out_dir is not None:
+        check_out_dir(out_dir)
     state = None
     if cache:
         if data is not None or prior is not None:
-            raise ValueError("cache=True trains on config.dataset with the configured prior; it cannot be combined with data= or prior=")
-        out_dir = out_dir or cached_run_dir(config)
+            raise ValueError("cache=True trains on the config's dataset with the configured prior; it cannot be combined with data= or prior=")
+        out_dir = out_dir or cached_run_dir(run)
         if (Path(out_dir) / CHECKPOINT).exists():
             state = load_checkpoint(out_dir)
-            _check_resumable(checkpoint_config(state), config)
+            _check_resumable(checkpoint_config(state), run)
     elif resume:
         if out_dir is None:
             raise ValueError("resume=True needs out_dir, the folder of the run to continue")
         state = load_checkpoint(out_dir)
-        saved = checkpoint_config(state)
-        _check_resumable(saved, config)
-    seed_everything(config.seed)
-    device = select_device(config.device)
+        _check_resumable(checkpoint_config(state), run)
+    if system.threads is not None:
+        torch.set_num_threads(system.threads)
+    seed_everything(run.schedule.seed)
+    device = select_device(system.device)
     if data is None:
-        data = load_dataset(config.dataset, "train")
-    val = load_dataset(config.dataset, "val") if validate else None
+        data = load_dataset(run.config.dataset, "train")
+    val = load_dataset(run.config.dataset, "val") if validate else None
     kwargs = {"prior": prior} if prior is not None else {}
-    model = build_model(config, **kwargs).to(device)
-    trainer = Trainer(model, data, val_data=val, out_dir=out_dir, callbacks=callbacks, progress=progress)
+    model = build_model(run.config, **kwargs).to(device)
+    trainer = Trainer(model, data, run.schedule, val_data=val, out_dir=out_dir, callbacks=callbacks, progress=system.progress)
     if state is not None:
         trainer.load_state_dict(state)
-    if trainer.epoch < config.epochs:
+    if trainer.epoch < run.schedule.epochs:
         trainer.fit()
     else:
         model.eval()
         where = f"the run cache ({Path(out_dir).name})" if cache else str(out_dir)
-        print(f"loaded the finished {config.model} run from {where}: {trainer.epoch} epochs, {sum(trainer.history.train_seconds):.0f} s of training")
+        print(f"loaded the finished {run.model} run from {where}: {trainer.epoch} epochs, {sum(trainer.history.train_seconds):.0f} s of training")
     return trainer
 
 
-def load(path: str | Path, *, device: str = "cpu", prior: Prior | None = None) -> GenerativeModel:
+def load(path: str | Path, *, device: str = "cpu", prior: "Prior | None" = None) -> GenerativeModel:
     """A trained model from a run folder (or its ``checkpoint.pt``), in eval mode."""
     state = load_checkpoint(path)
     config = checkpoint_config(state)
     kwargs = {"prior": prior} if prior is not None else {}
-    model = build_model(config, **kwargs)
+    model = build_model(config.config, **kwargs)
     model.load_state_dict(state["model"])
     return model.to(select_device(device)).eval()
 
 
-def _check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
-    if type(saved) is not type(config):
+def check_out_dir(out_dir: str | Path) -> None:
+    """Refuse a run folder that cannot be one (an existing file, or a path through a file) before any training."""
+    path = Path(out_dir)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                where = "is a file" if p == path else f"goes through the file {p}"
+                raise ValueError(f"the run folder {path} {where}; give a folder (existing or new) for checkpoint.pt")
+            return
+
+
+def _check_resumable(saved: RunConfig, config: RunConfig) -> None:
+    if saved.model != config.model:
         raise ValueError(f"cannot resume a {saved.model!r} run with a {config.model!r} config")
-    for f in dataclasses.fields(config):
-        if f.name != "epochs" and getattr(saved, f.name) != getattr(config, f.name):
-            raise ValueError(
-                f"cannot resume: {f.name} is {getattr(config, f.name)!r} but the checkpoint was trained with {getattr(saved, f.name)!r} (only epochs may change)"
-            )
+    differ = [(name, mine, theirs) for name, mine, theirs in config.differences(saved) if name != "epochs"]
+    if differ:
+        what = "; ".join(f"{name} is {mine!r} but the checkpoint was trained with {theirs!r}" for name, mine, theirs in differ)
+        raise ValueError(f"cannot resume: {what} (only epochs may change)")
 
 
-RUNS_ENV = "THESIS_LIB_RUNS"
+# ----------------------------------------------------------------------------- the run cache
+def run_fingerprint(model: str, library: Path | None = None) -> str:
+    """A hash of the source a run of ``model`` imports: its model's module, the trainer and this
+    module, and everything they import (:func:`~thesis_lib.cache.source_fingerprint`), except the
+    other models' modules (the registry that lists them all is the only place that imports them)."""
+    modules = {name: cls.__module__.removeprefix("thesis_lib.") for name, cls in MODELS.items()}
+    others = [m for name, m in modules.items() if name != model]
+    kwargs = {"library": library} if library is not None else {}
+    return source_fingerprint([modules[model], "trainer", "api"], blocked=others, **kwargs)
 
 
-def runs_root() -> Path:
-    """Where cached runs live: ``$THESIS_LIB_RUNS``, else ``~/.cache/thesis_lib/runs``."""
-    value = os.environ.get(RUNS_ENV)
-    return Path(value).expanduser() if value else Path.home() / ".cache" / "thesis_lib" / "runs"
+def cached_run_dir(config: RunConfig) -> Path:
+    """The run folder for ``config`` under :func:`runs_root`, keyed by the model, the schedule and the code.
 
-
-# Parts of the library that never touch a training run: editing them keeps the cached runs.
-NOT_TRAINING = ("cli.py", "__main__.py", "plots.py", "latent.py", "widgets.py", "papers.py", "exercises/", "metrics/")
-
-
-def library_fingerprint() -> str:
-    """A hash of the torch version and of every library source file a training run depends on.
-
-    Everything except :data:`NOT_TRAINING` counts, so a new module is part of the key until
-    someone decides it cannot change a run.
+    Any change to a model or schedule setting, or to a library file the run imports (see
+    :func:`run_fingerprint`), gives a new folder, so a cached result can never be stale. The
+    :class:`~thesis_lib.config.System` (device, threads, progress bar) is not part of the key.
     """
-    import torch
-
-    h = hashlib.sha256(torch.__version__.encode())
-    root = Path(__file__).parent
-    for path in sorted(root.rglob("*.py")):
-        if path.relative_to(root).as_posix().startswith(NOT_TRAINING):
-            continue
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def cached_run_dir(config: TrainConfig) -> Path:
-    """The run folder for ``config`` under :func:`runs_root`, keyed by the config and the code.
-
-    Any change to a setting, or to a library file that training uses (see
-    :func:`library_fingerprint`), gives a new folder, so a cached result can never be stale.
-    """
-    key = hashlib.sha256((json.dumps(config.to_dict(), sort_keys=True) + library_fingerprint()).encode()).hexdigest()[:16]
-    return runs_root() / f"{config.model}-{key}"
+    return runs_root() / f"{config.model}-{key(json.dumps(config.to_dict(), sort_keys=True), run_fingerprint(config.model))}"

@@ -1,31 +1,20 @@
-"""Callbacks: hooks the trainer calls after every step, every epoch and at the end.
+"""Ready-made callbacks: :class:`SampleGrid`, :class:`StopAfter`, :class:`GAN1DSnapshots`.
 
-Epoch-end hooks run on a forked, epoch-seeded RNG stream (see the trainer), so a callback that
-draws random numbers never changes what is trained.
+The :class:`Callback` hooks themselves are part of the trainer (:class:`thesis_lib.trainer.Callback`,
+re-exported here). Epoch-end hooks run on a forked, epoch-seeded RNG stream (see the trainer), so
+a callback that draws random numbers never changes what is trained.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
-if TYPE_CHECKING:
-    from .trainer import Trainer
+from .toy import gan_1d_curves
+from .trainer import Callback, Trainer
 
-
-class Callback:
-    """Base class; override the hooks you need."""
-
-    def on_step_end(self, trainer: "Trainer", logs: dict[str, float]) -> None:
-        """After each iteration, with the values it logged."""
-
-    def on_epoch_end(self, trainer: "Trainer") -> None:
-        """After each epoch (the model is in eval mode)."""
-
-    def on_train_end(self, trainer: "Trainer") -> None:
-        """After training stops (finished or interrupted)."""
+__all__ = ["Callback", "SampleGrid", "StopAfter", "GAN1DSnapshots"]
 
 
 class SampleGrid(Callback):
@@ -73,7 +62,7 @@ class GAN1DSnapshots(Callback):
 
     For the ``toy-1d`` chapter figure in the style of Goodfellow et al. (2014), Figure 1: after
     each iteration in ``steps`` (counted from 1 over the whole run) and once more at the end of
-    training, ``plots.gan_1d_curves(model, **curve_kwargs)`` is stored in :attr:`snapshots` as
+    training, ``toy.gan_1d_curves(model, **curve_kwargs)`` is stored in :attr:`snapshots` as
     ``(iteration, curves)``; draw them with ``plots.gan_1d_snapshots(cb.snapshots)``. The curves
     use their own seeded generator and eval mode, so recording never changes what is trained.
     A cached run that is loaded rather than trained calls no callbacks, so train without cache.
@@ -85,8 +74,6 @@ class GAN1DSnapshots(Callback):
         self.snapshots: list[tuple[int, dict]] = []
 
     def _record(self, trainer: "Trainer") -> None:
-        from .plots import gan_1d_curves
-
         if self.snapshots and self.snapshots[-1][0] == trainer.global_step:
             return
         self.snapshots.append((trainer.global_step, gan_1d_curves(trainer.model, **self.curve_kwargs)))

@@ -1,5 +1,6 @@
 """Checkpoint files: one ``checkpoint.pt`` holding model, optimisers, position, RNG states,
-config and history, plus ``config.json`` and ``history.json`` beside it for people and tools.
+the run's config (model config + schedule) and history, plus ``config.json`` and ``history.json``
+beside it for people and tools.
 
 Writes are atomic (a temporary file, then a rename), so a Ctrl-C or crash during a save never
 leaves a half-written checkpoint. Reads use ``torch.load(weights_only=True)``: a checkpoint is
@@ -9,21 +10,21 @@ plain tensors, numbers and strings, never pickled code.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
 
-from .config import TrainConfig, config_from_dict
+from .cache import atomic_write
+from .config import RunConfig, config_from_dict
 from .errors import CheckpointError
 
 CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.json"
 HISTORY = "history.json"
-FORMAT = 1
+FORMAT = 1  # the layout of checkpoint.pt; the config inside describes itself (see config_from_dict)
 
 
-def save_checkpoint(out_dir: str | Path, config: TrainConfig, state: dict) -> Path:
+def save_checkpoint(out_dir: str | Path, config: RunConfig, state: dict) -> Path:
     """Save a trainer state (see :meth:`thesis_lib.trainer.Trainer.state_dict`) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,16 +60,12 @@ def load_checkpoint(path: str | Path) -> dict:
     return state
 
 
-def checkpoint_config(state: dict) -> TrainConfig:
-    """The config stored in a checkpoint."""
+def checkpoint_config(state: dict) -> RunConfig:
+    """The run config (model config + schedule) stored in a checkpoint."""
     try:
-        return config_from_dict(state["config"])
+        config = config_from_dict(state["config"])
     except ValueError as e:
         raise CheckpointError(f"the checkpoint's config is invalid: {e}") from None
-
-
-def atomic_write(path: Path, write) -> None:
-    """``write(tmp)`` to a temporary file beside ``path``, then rename it over ``path``: readers never see half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+    if not isinstance(config, RunConfig):
+        raise CheckpointError("the checkpoint's config has no training schedule")
+    return config

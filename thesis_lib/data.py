@@ -18,6 +18,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor
@@ -28,8 +29,16 @@ from .errors import DataError
 DATA_ENV = "THESIS_LIB_DATA"
 DEFAULT_ROOT = Path.home() / ".cache" / "thesis_lib" / "data"
 SPLITS = ("train", "val", "test", "full")
-IMAGE_DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
-TOY_DATASETS = ("toy-1d", "mixture-2d", "swiss-roll")
+
+# The one list of datasets: configs type their ``dataset`` field with DatasetName, the CLI and the
+# metrics read the tuples below.
+ImageDataset = Literal["mnist", "fashion-mnist"]
+ToyDataset = Literal["toy-1d", "mixture-2d", "swiss-roll"]
+DatasetName = Literal[ImageDataset, ToyDataset]
+IMAGE_DATASETS: tuple[str, ...] = get_args(ImageDataset)
+TOY_DATASETS: tuple[str, ...] = get_args(ToyDataset)
+DATASETS: tuple[str, ...] = get_args(DatasetName)
+TORCHVISION_NAMES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}  # torchvision's class (and folder) per image dataset
 N_TRAIN = 50_000
 
 # Exact sizes of the decompressed IDX files: a truncated file is caught before parsing.
@@ -41,6 +50,17 @@ CLASS_NAMES = {
     "mnist": tuple(str(i) for i in range(10)),
     "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
 }
+
+
+def image_datasets_text() -> str:
+    """The image datasets for a message: ``'mnist' or 'fashion-mnist'``."""
+    return " or ".join(map(repr, IMAGE_DATASETS))
+
+
+def class_names(dataset: str, n_classes: int = 10) -> list[str]:
+    """The label names of a dataset (digits for MNIST, clothing for Fashion-MNIST; the label number otherwise)."""
+    names = CLASS_NAMES.get(dataset)
+    return list(names) if names else [str(i) for i in range(n_classes)]
 
 
 @dataclass
@@ -101,7 +121,7 @@ def load_dataset(name: str, split: str = "train", root: str | Path | None = None
     if name in TOY_DATASETS:
         return _toy(name, split)
     if name not in IMAGE_DATASETS:
-        allowed = ", ".join(map(repr, (*IMAGE_DATASETS, *TOY_DATASETS)))
+        allowed = ", ".join(map(repr, DATASETS))
         raise ValueError(f"dataset must be one of {allowed}, got {name!r}")
     images, labels = _load_idx(name, split != "test", str(Path(root) if root else data_root()))
     if split == "train":
@@ -139,8 +159,8 @@ def _load_idx(name: str, train: bool, root: str) -> tuple[Tensor, Tensor]:
     """Parse one IDX file pair with torchvision (cached per process)."""
     from torchvision import datasets  # imported lazily: torchvision takes a second to import
 
-    cls = getattr(datasets, IMAGE_DATASETS[name])
-    raw = Path(root) / IMAGE_DATASETS[name] / "raw"
+    cls = getattr(datasets, TORCHVISION_NAMES[name])
+    raw = Path(root) / TORCHVISION_NAMES[name] / "raw"
     _check_raw_files(raw, train)
     if not all((raw / f).exists() for f in (*_RAW_FILES[True], *_RAW_FILES[False])):  # torchvision needs all four
         _download(cls, Path(root), raw)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 @dataclass
@@ -38,10 +36,3 @@ class History:
     @classmethod
     def from_dict(cls, d: dict) -> "History":
         return cls({k: list(v) for k, v in d["steps"].items()}, {k: list(v) for k, v in d["epochs"].items()}, list(d["train_seconds"]))
-
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict()) + "\n")
-
-    @classmethod
-    def load(cls, path: str | Path) -> "History":
-        return cls.from_dict(json.loads(Path(path).read_text()))

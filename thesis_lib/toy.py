@@ -2,7 +2,10 @@
 
 Each sampler takes an explicit :class:`torch.Generator` (or uses the global one), returns
 ``(x, labels)`` where the label is the component (or roll segment) a point came from, and has
-an exact density where one exists, so tests and chapters can compare with the truth.
+an exact density where one exists, so tests and chapters can compare with the truth. The GAN
+chapter's 1-D toy numerics are here too: a kernel density estimate (:func:`kde`) and the curves
+of a GAN trained on the 1-D mixture (:func:`gan_1d_curves`, drawn by
+:func:`thesis_lib.plots.plot_gan_1d`).
 """
 
 from __future__ import annotations
@@ -141,3 +144,57 @@ class LinearGaussian:
         """
         mu, var = mu[..., 0], torch.exp(logvar[..., 0])
         return -0.5 * (math.log(2 * math.pi * self.s**2) + ((x - self.b - self.w * mu) ** 2 + self.w**2 * var) / self.s**2)
+
+
+# ----------------------------------------------------------------------------- the GAN's 1-D toy
+def kde(samples: Tensor, x: Tensor, bandwidth: float | None = None) -> Tensor:
+    """Gaussian kernel density estimate of 1-D ``samples`` at ``x`` (Scott's bandwidth by default)."""
+    samples = torch.as_tensor(samples, dtype=torch.float64).flatten()
+    x = torch.as_tensor(x, dtype=torch.float64).flatten()
+    if bandwidth is None:
+        bandwidth = float(samples.std()) * samples.numel() ** (-1 / 5) or 1.0
+    dens = torch.zeros_like(x)
+    for chunk in samples.split(4096):
+        dens += torch.exp(-0.5 * ((x[:, None] - chunk[None]) / bandwidth) ** 2).sum(1)
+    return (dens / (samples.numel() * bandwidth * math.sqrt(2 * math.pi))).float()
+
+
+def gan_1d_curves(
+    model,
+    x: Tensor | None = None,
+    n_samples: int = 20_000,
+    n_mapping: int = 25,
+    seed: int = 0,
+    bandwidth: float | None = None,
+) -> dict:
+    """Everything :func:`thesis_lib.plots.plot_gan_1d` draws, for a GAN trained on the ``toy-1d`` data.
+
+    Returns ``dict(x, p_data, p_g, d, z, g_z)`` of numpy arrays: the x grid (default ``[-5, 5]``,
+    500 points), the exact data density, a Gaussian KDE of ``n_samples`` generator samples,
+    ``D(x)``, and, for a 1-D noise space only, ``n_mapping`` evenly spaced quantiles ``z`` of p_z
+    with their images ``G(z)`` (``None`` otherwise). The model runs in eval mode without
+    gradients (its mode is restored), its samples come from a generator seeded by ``seed``.
+    """
+    x = torch.linspace(-5, 5, 500) if x is None else torch.as_tensor(x, dtype=torch.float32).flatten()
+    g = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            samples = model.sample(n_samples, generator=g).cpu().flatten()
+            d = torch.sigmoid(model.discriminate(x[:, None].to(device))).cpu()
+            z = g_z = None
+            if model.latent_dim == 1:
+                z = torch.special.ndtri((torch.arange(n_mapping, dtype=torch.float64) + 0.5) / n_mapping).float()
+                g_z = model.decode(z[:, None].to(device)).cpu().flatten()
+    finally:
+        model.train(was_training)
+    return {
+        "x": x.numpy(),
+        "p_data": gaussian_mixture_1d_density(x).float().numpy(),
+        "p_g": kde(samples, x, bandwidth).numpy(),
+        "d": d.numpy(),
+        "z": None if z is None else z.numpy(),
+        "g_z": None if g_z is None else g_z.numpy(),
+    }

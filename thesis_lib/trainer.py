@@ -5,12 +5,15 @@ runs, for every iteration and every phase in order, ``repeats`` times::
 
     x, y = next minibatch          (if the phase asks for a fresh one)
     model.zero_grad()
-    loss = phase.step(x, y)["loss"]
-    loss.backward()
+    out = phase.step(x, y)         {"loss": per-example loss, ("objective": what to descend,) ...}
+    out.get("objective", out["loss"]).backward()
     optimizers[phase.optimizer].step()
 
+The schedule (epochs, minibatch size, seed, binarisation; the optimisers' settings go to
+``model.configure_optimizers(schedule)``) is given to the trainer, never read from the model.
 Everything else here is bookkeeping: the shuffled in-memory minibatches, the history, the
-progress bar, callbacks, validation, checkpoints, Ctrl-C and resuming.
+progress bar, callbacks (:class:`Callback`, the hooks the trainer calls), validation,
+checkpoints, Ctrl-C and resuming.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from typing import Iterable
 import torch
 from tqdm.auto import tqdm
 
-from .callbacks import Callback
 from .checkpoint import save_checkpoint
+from .config import RunConfig, Schedule
 from .data import Dataset, binarize, minibatch_indices
 from .errors import TrainingDiverged
 from .history import History
@@ -38,12 +41,31 @@ EVAL_BATCH = 1000
 POSTFIX_SECONDS = 0.5  # how often the progress bar's loss display is refreshed
 
 
+class Callback:
+    """Hooks the trainer calls after every step, every epoch and at the end; override the ones you need.
+
+    Epoch-end hooks run on a forked, epoch-seeded RNG stream, so a callback that draws random
+    numbers never changes what is trained. Ready-made ones are in :mod:`thesis_lib.callbacks`.
+    """
+
+    def on_step_end(self, trainer: "Trainer", logs: dict[str, float]) -> None:
+        """After each iteration, with the values it logged."""
+
+    def on_epoch_end(self, trainer: "Trainer") -> None:
+        """After each epoch (the model is in eval mode)."""
+
+    def on_train_end(self, trainer: "Trainer") -> None:
+        """After training stops (finished or interrupted)."""
+
+
 class Trainer:
     """Trains a :class:`~thesis_lib.models.base.GenerativeModel` on an in-memory dataset.
 
     Args:
         model: the model (already on its device).
         data: the training split.
+        schedule: epochs, minibatch size, seed, binarisation and the optimisers' settings; its
+            class is the model's (e.g. :class:`~thesis_lib.config.VAESchedule`).
         val_data: evaluated with ``model.evaluate`` after every epoch (logged as ``val/<name>``).
         out_dir: where ``checkpoint.pt``, ``config.json`` and ``history.json`` go (after every
             epoch, at the end, and on Ctrl-C). ``None`` keeps everything in memory.
@@ -55,6 +77,7 @@ class Trainer:
         self,
         model: GenerativeModel,
         data: Dataset,
+        schedule: Schedule,
         *,
         val_data: Dataset | None = None,
         out_dir: str | Path | None = None,
@@ -62,14 +85,15 @@ class Trainer:
         progress: bool = True,
     ):
         self.model = model
-        self.config = model.config
+        self.schedule = schedule
+        self.run_config = RunConfig(model.config, schedule)  # validates that the schedule is the model's kind
         self.device = model.device
         self.data = data.to(self.device)
         self.val_data = val_data.to(self.device) if val_data is not None else None
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.callbacks = list(callbacks)
         self.progress = progress
-        self.optimizers = model.configure_optimizers()
+        self.optimizers = model.configure_optimizers(schedule)
         self.phases = model.phases()
         self.history = History()
         self.epoch = 0  # completed epochs
@@ -84,7 +108,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ the loop
     def fit(self) -> History:
-        """Train until ``config.epochs`` epochs are done (or Ctrl-C); return the history.
+        """Train until ``schedule.epochs`` epochs are done (or Ctrl-C); return the history.
 
         The first Ctrl-C finishes the current iteration, saves a checkpoint and returns (with
         ``self.interrupted`` set); a second one stops at once.
@@ -93,7 +117,7 @@ class Trainer:
         self.model.setup(self.data)
         with self._deferred_sigint():
             try:
-                while self.epoch < self.config.epochs and not self._stop_requested:
+                while self.epoch < self.schedule.epochs and not self._stop_requested:
                     self._train_epoch()
                     if self._stop_requested:
                         break
@@ -111,11 +135,11 @@ class Trainer:
 
     def iterations_per_epoch(self) -> int:
         """Iterations in one pass over the data (each takes ``batches_per_iteration`` minibatches)."""
-        n_batches = math.ceil(len(self.data) / self.config.batch_size)
+        n_batches = math.ceil(len(self.data) / self.schedule.batch_size)
         return max(n_batches // self.batches_per_iteration, 1)
 
     def _train_epoch(self) -> None:
-        cfg, model, data = self.config, self.model, self.data
+        cfg, model, data = self.schedule, self.model, self.data
         batches = minibatch_indices(len(data), cfg.batch_size, cfg.seed, self.epoch, self.device)
         n_iter = self.iterations_per_epoch()
         bar = tqdm(total=n_iter, initial=self.iteration, desc=f"epoch {self.epoch + 1}/{cfg.epochs}", disable=not self.progress, leave=True)
@@ -135,7 +159,7 @@ class Trainer:
                             x = binarize(x)
                     model.zero_grad(set_to_none=True)
                     out = phase.step(x, y)
-                    out["loss"].backward()
+                    out.get("objective", out["loss"]).backward()
                     self.optimizers[phase.optimizer].step()
                     self._log(phase.name, out, logs)
             self.iteration += 1
@@ -152,11 +176,12 @@ class Trainer:
         bar.close()
 
     def _log(self, phase: str, out: dict[str, torch.Tensor], logs: dict[str, float]) -> None:
-        for key, tensor in out.items():
-            name = phase if key == "loss" else key
-            value = tensor.item()
-            if key == "loss" and not math.isfinite(value):
-                raise TrainingDiverged(f"the {phase!r} loss is {value} at epoch {self.epoch + 1}, step {self.global_step + 1} (iteration {self.iteration + 1} of the epoch); lower the learning rate (lr={self.config.lr})")
+        """Log the loss as ``phase``, the objective (if any) as ``"<phase> objective"``, the rest by their keys."""
+        for key in sorted(out, key=lambda k: ("loss", "objective").index(k) if k in ("loss", "objective") else 2):
+            name = phase if key == "loss" else f"{phase} objective" if key == "objective" else key
+            value = out[key].item()
+            if key in ("loss", "objective") and not math.isfinite(value):
+                raise TrainingDiverged(f"the {name!r} loss is {value} at epoch {self.epoch + 1}, step {self.global_step + 1} (iteration {self.iteration + 1} of the epoch); lower the learning rate (lr={self.schedule.lr})")
             self.history.log_step(name, value)
             acc = self._epoch_sums.setdefault(name, [0.0, 0])
             acc[0] += value
@@ -174,7 +199,7 @@ class Trainer:
         # Epoch-end work runs on a forked RNG stream seeded by the epoch: it is repeatable and
         # leaves the training stream untouched (so callbacks never change what is trained).
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            torch.manual_seed(self.config.seed + 7919 * self.epoch)
+            torch.manual_seed(self.schedule.seed + 7919 * self.epoch)
             self.model.eval()
             self.model.after_epoch(self.data)
             if self.val_data is not None:
@@ -223,7 +248,7 @@ class Trainer:
     def save(self) -> None:
         """Write ``checkpoint.pt``, ``config.json`` and ``history.json`` to ``out_dir`` (if any)."""
         if self.out_dir is not None:
-            save_checkpoint(self.out_dir, self.config, self.state_dict())
+            save_checkpoint(self.out_dir, self.run_config, self.state_dict())
 
     def request_stop(self) -> None:
         """Stop after the current iteration, as the first Ctrl-C does."""

@@ -20,10 +20,10 @@ import torch
 from torch import Tensor, nn
 
 from .. import losses
-from ..config import AAEConfig
+from ..config import AAEConfig, AAESchedule
 from ..nets import mlp, one_hot
-from ..priors import GaussianPrior, Prior, make_prior
-from .base import GenerativeModel, Phase
+from ..priors import GaussianPrior, MixturePrior, Prior, SwissRollPrior, make_prior
+from .base import ELBOTerms, GenerativeModel, Phase
 
 
 class AdversarialAutoencoder(GenerativeModel):
@@ -56,9 +56,6 @@ class AdversarialAutoencoder(GenerativeModel):
         return out
 
     def embed(self, x: Tensor) -> Tensor:
-        return self.encode_mean(x)
-
-    def encode_mean(self, x: Tensor) -> Tensor:
         """A deterministic code for plots: μ(x) (Gaussian), f(x, 0) (universal) or f(x)."""
         h = x.flatten(1)
         if self.config.encoder == "universal":
@@ -67,32 +64,46 @@ class AdversarialAutoencoder(GenerativeModel):
         return out.chunk(2, dim=1)[0] if self.config.encoder == "gaussian" else out
 
     @property
-    def has_log_weights(self) -> bool:
-        """Whether :meth:`log_weights` applies: a Gaussian encoder and a Gaussian prior."""
+    def has_likelihood(self) -> bool:
+        """Whether the likelihood metrics apply: a Gaussian encoder and a Gaussian prior."""
         return self.config.encoder == "gaussian" and isinstance(self.prior, GaussianPrior)
+
+    def _posterior(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """μ(x), log σ²(x) of a Gaussian encoder, and the prior's log-variance (shaped like μ)."""
+        if not self.has_likelihood:
+            raise ValueError(f"the likelihood needs encoder 'gaussian' and prior 'gaussian', got encoder {self.config.encoder!r} and prior {self.prior_name!r}")
+        mu, logvar = self.encoder(x.flatten(1)).chunk(2, dim=1)
+        return mu, logvar, torch.full_like(mu, 2 * math.log(self.prior.std))
 
     def log_weights(self, x: Tensor, n_samples: int) -> tuple[Tensor, Tensor, Tensor]:
         """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each, shapes (L, B).
 
-        Only for a Gaussian encoder with the Gaussian prior (see :attr:`has_log_weights`).
+        Only for a Gaussian encoder with the Gaussian prior (see :attr:`has_likelihood`).
         """
-        if not self.has_log_weights:
-            raise ValueError(f"log weights need encoder 'gaussian' and prior 'gaussian', got encoder {self.config.encoder!r} and prior {self.config.prior!r}")
-        mu, logvar = self.encoder(x.flatten(1)).chunk(2, dim=1)
+        mu, logvar, prior_logvar = self._posterior(x)
         z = losses.reparameterize(mu, logvar, n_samples)
-        prior_logvar = torch.full_like(mu, 2 * math.log(self.prior.std))
         log_pz = losses.diagonal_gaussian_log_density(z, torch.zeros_like(mu), prior_logvar)
-        return losses.bernoulli_log_likelihood(x, self.decode_raw_batched(z)), log_pz, losses.diagonal_gaussian_log_density(z, mu, logvar)
+        return losses.bernoulli_log_likelihood(x, self.decode_raw(z)), log_pz, losses.diagonal_gaussian_log_density(z, mu, logvar)
 
-    def decode_raw_batched(self, z: Tensor) -> Tensor:
-        """Decoder logits for z of shape (L, B, D): (L, B, *data_shape)."""
-        return self.decoder(z).view(*z.shape[:-1], *self.data_shape)
+    def elbo(self, x: Tensor, n_samples: int | None = None, estimator: str | None = None) -> ELBOTerms:
+        """The lower bound of the AAE read as a latent-variable model (Gaussian encoder and prior),
+        by estimator B (analytic KL to N(0, std² I)) or A, with ``n_samples`` (default 1) samples."""
+        mu, logvar, prior_logvar = self._posterior(x)
+        z = losses.reparameterize(mu, logvar, n_samples or 1)
+        log_px_z = losses.bernoulli_log_likelihood(x, self.decode_raw(z))
+        if (estimator or "B") == "A":
+            log_pz = losses.diagonal_gaussian_log_density(z, torch.zeros_like(mu), prior_logvar)
+            log_qz = losses.diagonal_gaussian_log_density(z, mu, logvar)
+            return ELBOTerms(losses.elbo_estimator_a(log_px_z, log_pz, log_qz), (log_qz - log_pz).mean(0), log_px_z.mean(0))
+        kl = losses.gaussian_kl_two(mu, logvar, torch.zeros_like(mu), prior_logvar)
+        return ELBOTerms(losses.elbo_estimator_b(kl, log_px_z), kl, log_px_z.mean(0))
 
     def decode_raw(self, z: Tensor) -> Tensor:
-        return self.decoder(z).view(z.shape[0], *self.data_shape)
+        """Decoder logits for z of shape (..., D): (..., *data_shape)."""
+        return self.decoder(z).view(*z.shape[:-1], *self.data_shape)
 
-    def decode(self, z: Tensor) -> Tensor:
-        """p(x|z): pixel probabilities."""
+    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """p(x|z): pixel probabilities (the label, if any, enters the prior, not the decoder)."""
         return torch.sigmoid(self.decode_raw(z))
 
     def discriminate(self, z: Tensor, labels: Tensor) -> Tensor:
@@ -106,13 +117,24 @@ class AdversarialAutoencoder(GenerativeModel):
         use = labels.cpu() if (labels is not None and self.config.label_prior) else None
         return self.prior(n, labels=use, generator=generator).to(self.device)
 
+    @property
+    def class_conditional(self) -> bool:
+        """With ``label_prior`` each class has its region of the prior, so samples can be asked for a class."""
+        return self.config.label_prior
+
+    @property
+    def prior_name(self) -> str:
+        """The configured prior's name, or a user sampler's (passed as ``prior=``)."""
+        if isinstance(self.prior, (GaussianPrior, MixturePrior, SwissRollPrior)):
+            return self.config.prior
+        return getattr(self.prior, "__name__", type(self.prior).__name__)
+
     # -- training: reconstruction, then regularisation --------------------------------
-    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        c = self.config
+    def configure_optimizers(self, schedule: AAESchedule) -> dict[str, torch.optim.Optimizer]:
         return {
-            "autoencoder": self.make_optimizer([*self.encoder.parameters(), *self.decoder.parameters()]),
-            "discriminator": self.make_optimizer(self.discriminator.parameters(), lr=c.reg_lr),
-            "encoder": self.make_optimizer(self.encoder.parameters(), lr=c.reg_lr),
+            "autoencoder": self.make_optimizer([*self.encoder.parameters(), *self.decoder.parameters()], schedule),
+            "discriminator": self.make_optimizer(self.discriminator.parameters(), schedule, lr=schedule.reg_lr),
+            "encoder": self.make_optimizer(self.encoder.parameters(), schedule, lr=schedule.reg_lr),
         }
 
     def phases(self) -> list[Phase]:
@@ -143,10 +165,3 @@ class AdversarialAutoencoder(GenerativeModel):
     def evaluate(self, x: Tensor, y: Tensor) -> dict[str, float]:
         raw = self.decode_raw(self.encode(x))
         return {"recon": losses.reconstruction_bce(raw, x).mean().item()}
-
-    @torch.no_grad()
-    def sample(self, n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """Decode z ~ p(z); with ``label_prior`` and ``labels``, from those classes' regions."""
-        if labels is None and self.config.label_prior:
-            labels = torch.arange(n) % self.n_classes
-        return self.decode(self.sample_prior(n, labels, generator))

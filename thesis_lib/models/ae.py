@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import losses
-from ..config import AEConfig
+from ..config import AEConfig, Schedule
 from ..data import Dataset
 from ..nets import ConvDecoder, ConvEncoder, mlp
 from .base import GenerativeModel, Phase
@@ -43,18 +43,25 @@ class Autoencoder(GenerativeModel):
         return self.encoder(x)
 
     def embed(self, x: Tensor) -> Tensor:
+        """The code itself, y = E(x) (the encoder is deterministic)."""
         return self.encode(x)
 
     def decode_raw(self, z: Tensor) -> Tensor:
         """Decoder output before the output non-linearity (logits for pixels)."""
         return self.decoder(z).view(z.shape[0], *self.data_shape)
 
-    def decode(self, z: Tensor) -> Tensor:
-        """D(y), in data space."""
+    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """D(y), in data space (the autoencoder takes no labels)."""
         return self._output(self.decode_raw(z))
 
-    def reconstruct(self, x: Tensor) -> Tensor:
-        return self.decode(self.encode(x))
+    def sample_prior(self, n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """Codes from the Gaussian fitted to the training codes (see :meth:`after_epoch`), so that the AE can generate."""
+        eps = self._randn(n, self.config.latent_dim, generator=generator)
+        return self.latent_mean + eps @ self.latent_scale_tril.T
+
+    @property
+    def prior_name(self) -> str:
+        return "Gaussian fitted to the codes"
 
     def corrupt(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """The training input: x itself, x plus Gaussian noise, or x with a square hole."""
@@ -73,8 +80,8 @@ class Autoencoder(GenerativeModel):
         return losses.reconstruction_mse(self._output(raw), x_target)
 
     # -- training --------------------------------------------------------------------
-    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"autoencoder": self.make_optimizer(self.parameters())}
+    def configure_optimizers(self, schedule: Schedule) -> dict[str, torch.optim.Optimizer]:
+        return {"autoencoder": self.make_optimizer(self.parameters(), schedule)}
 
     def phases(self) -> list[Phase]:
         return [Phase("recon", "autoencoder", self.reconstruction_step)]
@@ -104,12 +111,6 @@ class Autoencoder(GenerativeModel):
             "recon_bce": losses.reconstruction_bce(raw, x).mean().item() if self.images else float("nan"),
             "recon_mse": losses.reconstruction_mse(self._output(raw), x).mean().item(),
         }
-
-    @torch.no_grad()
-    def sample(self, n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """Decode codes drawn from the Gaussian fitted to the training codes (see :meth:`after_epoch`)."""
-        eps = self._randn(n, self.config.latent_dim, generator=generator)
-        return self.decode(self.latent_mean + eps @ self.latent_scale_tril.T)
 
 
 def mask_square(x: Tensor, size: int, generator: torch.Generator | None = None) -> Tensor:

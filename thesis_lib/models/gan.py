@@ -13,14 +13,15 @@ import torch
 from torch import Tensor, nn
 
 from .. import losses
-from ..config import GANConfig
+from ..config import GANConfig, Schedule
 from ..nets import mlp, one_hot
-from .base import GenerativeModel, Phase
+from .base import GenerativeModel, LatentAxes, Phase
 
 
 class GAN(GenerativeModel):
     config_class = GANConfig
     config: GANConfig
+    has_encoder = False
 
     def __init__(self, config: GANConfig):
         super().__init__(config)
@@ -58,10 +59,10 @@ class GAN(GenerativeModel):
         return self._randn(n, self.config.latent_dim, generator=generator)
 
     # -- training: Algorithm 1 -------------------------------------------------------
-    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+    def configure_optimizers(self, schedule: Schedule) -> dict[str, torch.optim.Optimizer]:
         return {
-            "discriminator": self.make_optimizer(self.discriminator.parameters()),
-            "generator": self.make_optimizer(self.generator.parameters()),
+            "discriminator": self.make_optimizer(self.discriminator.parameters(), schedule),
+            "generator": self.make_optimizer(self.generator.parameters(), schedule),
         }
 
     def phases(self) -> list[Phase]:
@@ -106,3 +107,24 @@ class GAN(GenerativeModel):
         if labels is not None:
             labels = labels.to(self.device)
         return self.generate(self.noise(n, generator), labels)
+
+    # -- the shared vocabulary -------------------------------------------------------
+    @property
+    def needs_labels(self) -> bool:
+        """A conditional GAN's generator takes the class: G(z, c)."""
+        return self.config.conditional
+
+    def sample_prior(self, n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """z ~ p_z = N(0, I); the class of a conditional GAN enters G, not the prior."""
+        return self.noise(n, generator)
+
+    def explorer_axes(self, n_sliders: int, generator: torch.Generator) -> LatentAxes:
+        """Around a fixed noise vector z₀ (a "style"), along fixed random orthonormal directions of
+        length sqrt(latent_dim) / 2, about the distance between two noise vectors, so that sliders
+        from -1 to 1 visibly change the image."""
+        d = self.config.latent_dim
+        k = min(n_sliders, d)
+        base = torch.randn(d, generator=generator)
+        q, _ = torch.linalg.qr(torch.randn(d, k, generator=generator))
+        limits = torch.tensor([[-1.0, 1.0]] * k)
+        return LatentAxes(base, q.T * d**0.5 / 2, limits, tuple(f"direction {i + 1}" for i in range(k)), "noise z = z₀ + Σ value·direction")

@@ -7,29 +7,22 @@ estimator A or B from L reparameterised samples per datapoint.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 from torch import Tensor, nn
 
 from .. import losses
-from ..config import VAEConfig
+from ..config import Schedule, VAEConfig
 from ..data import Dataset
 from ..nets import mlp
-from .base import GenerativeModel, Phase
+from .base import ELBOTerms, GenerativeModel, Phase
 
-
-class ELBOTerms(NamedTuple):
-    """Per-example terms of one lower-bound estimate (shape (B,), nats)."""
-
-    elbo: Tensor
-    kl: Tensor  # analytic KL for estimator B; the Monte Carlo log q - log p for estimator A
-    log_px_given_z: Tensor  # the reconstruction term, averaged over the L samples
+__all__ = ["VAE", "ELBOTerms"]
 
 
 class VAE(GenerativeModel):
     config_class = VAEConfig
     config: VAEConfig
+    has_likelihood = True
 
     def __init__(self, config: VAEConfig):
         super().__init__(config)
@@ -42,21 +35,25 @@ class VAE(GenerativeModel):
         self.n_data = 50_000  # N of Algorithm 2's N/M scaling; set from the data by :meth:`setup`
 
     # -- the model -------------------------------------------------------------------
-    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+    def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """q_φ(z|x): the mean and log-variance of the Gaussian posterior approximation."""
         mu, logvar = self.encoder(x).chunk(2, dim=-1)
         return mu, logvar
 
+    def encode(self, x: Tensor) -> Tensor:
+        """One z ~ q_φ(z|x) per example, by reparameterisation."""
+        return losses.reparameterize(*self.posterior(x))[0]
+
     def embed(self, x: Tensor) -> Tensor:
         """The posterior mean μ(x)."""
-        return self.encode(x)[0]
+        return self.posterior(x)[0]
 
     def decode_raw(self, z: Tensor) -> Tensor:
         """Decoder output for z of shape (..., D): Bernoulli logits or the Gaussian mean, shape (..., *data_shape)."""
         return self.decoder(z).view(*z.shape[:-1], *self.data_shape)
 
-    def decode(self, z: Tensor) -> Tensor:
-        """The decoder's mean E[x|z] in data space."""
+    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """The decoder's mean E[x|z] in data space (the VAE takes no labels)."""
         raw = self.decode_raw(z)
         return torch.sigmoid(raw) if self.config.decoder == "bernoulli" else raw
 
@@ -69,7 +66,7 @@ class VAE(GenerativeModel):
 
     def log_weights(self, x: Tensor, n_samples: int) -> tuple[Tensor, Tensor, Tensor]:
         """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each; shapes (L, B)."""
-        mu, logvar = self.encode(x)
+        mu, logvar = self.posterior(x)
         z = losses.reparameterize(mu, logvar, n_samples)
         return self.log_px_given_z(x, z), losses.standard_normal_log_density(z), losses.diagonal_gaussian_log_density(z, mu, logvar)
 
@@ -77,7 +74,7 @@ class VAE(GenerativeModel):
         """The per-example lower bound L(θ, φ; x_i) by estimator A or B with L samples."""
         n_samples = n_samples or self.config.n_samples
         estimator = estimator or self.config.estimator
-        mu, logvar = self.encode(x)
+        mu, logvar = self.posterior(x)
         z = losses.reparameterize(mu, logvar, n_samples)
         log_px_z = self.log_px_given_z(x, z)
         if estimator == "A":
@@ -94,29 +91,31 @@ class VAE(GenerativeModel):
     def setup(self, data: Dataset) -> None:
         self.n_data = len(data)
 
-    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"vae": self.make_optimizer(self.parameters())}
+    def configure_optimizers(self, schedule: Schedule) -> dict[str, torch.optim.Optimizer]:
+        return {"vae": self.make_optimizer(self.parameters(), schedule)}
 
     def phases(self) -> list[Phase]:
         return [Phase("-elbo", "vae", self.elbo_step)]
 
     def elbo_step(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
-        """One step of Algorithm 2: descend minus the minibatch estimate of the lower bound."""
+        """One step of Algorithm 2: descend minus the minibatch estimate of the lower bound.
+
+        The loss logged as ``-elbo`` is per example; what the optimiser descends (``objective``:
+        the minibatch sum or Algorithm 2's N/M-scaled sum) is logged apart.
+        """
         t = self.elbo(x)
+        out = {"loss": -t.elbo.mean(), "kl": t.kl.mean(), "recon": -t.log_px_given_z.mean()}
         if self.config.objective == "dataset":
-            objective = losses.minibatch_objective(t.elbo, self.n_data)
+            out["objective"] = -losses.minibatch_objective(t.elbo, self.n_data)
         elif self.config.objective == "sum":
-            objective = t.elbo.sum()
-        else:
-            objective = t.elbo.mean()
-        return {"loss": -objective, "-elbo/example": -t.elbo.mean(), "kl": t.kl.mean(), "recon": -t.log_px_given_z.mean()}
+            out["objective"] = -t.elbo.sum()
+        return out
 
     @torch.no_grad()
     def evaluate(self, x: Tensor, y: Tensor) -> dict[str, float]:
         t = self.elbo(x, n_samples=1, estimator="B")
         return {"-elbo": -t.elbo.mean().item(), "kl": t.kl.mean().item(), "recon": -t.log_px_given_z.mean().item()}
 
-    @torch.no_grad()
-    def sample(self, n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """Decode z ~ p(z) = N(0, I); returns the decoder's mean (pixel probabilities)."""
-        return self.decode(self._randn(n, self.config.latent_dim, generator=generator))
+    def sample_prior(self, n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """z ~ p(z) = N(0, I) (samples decode to the decoder's mean, pixel probabilities)."""
+        return self._randn(n, self.config.latent_dim, generator=generator)

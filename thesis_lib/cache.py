@@ -1,0 +1,151 @@
+"""Caches that are never stale: every stored result is keyed by what produced it.
+
+One helper for the three caches of the library (training runs, evaluations, the MNIST judge):
+
+* :func:`source_fingerprint` hashes the torch version and the source of the library modules that a
+  computation *imports*: the static import graph from its root modules, read from the files
+  (``from .x import y`` anywhere in a module, except under ``if TYPE_CHECKING:``). So editing a
+  plot never retrains a model, and editing one model's file never retrains another model.
+* :func:`key` turns settings and fingerprints into a short folder or file name;
+  :func:`cached_json` stores a computed dict under such a name; :func:`atomic_write` writes any
+  file so that a reader never sees half of it.
+
+The cached files live under :func:`runs_root` (``$THESIS_LIB_RUNS``).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+
+RUNS_ENV = "THESIS_LIB_RUNS"
+PACKAGE = "thesis_lib"
+LIBRARY = Path(__file__).resolve().parent
+
+
+def runs_root() -> Path:
+    """Where cached runs (and evaluations and the judge) live: ``$THESIS_LIB_RUNS``, else ``~/.cache/thesis_lib/runs``."""
+    value = os.environ.get(RUNS_ENV)
+    return Path(value).expanduser() if value else Path.home() / ".cache" / "thesis_lib" / "runs"
+
+
+def key(*parts: str) -> str:
+    """A 16-hex-digit hash of the parts (settings as sorted JSON, fingerprints ...)."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` to a temporary file beside ``path``, then rename it over ``path``: readers never see half a file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def cached_json(path: Path, compute: Callable[[], dict]) -> dict:
+    """The JSON stored at ``path``, or ``compute()`` stored there (atomically) first."""
+    path = Path(path)
+    if path.exists():
+        return json.loads(path.read_text())
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda p: Path(p).write_text(json.dumps(result, indent=1) + "\n"))
+    return result
+
+
+# ----------------------------------------------------------------------------- what a computation imports
+def module_file(module: str, library: Path = LIBRARY) -> Path | None:
+    """The file of a library module given relative to the package (``"models.vae"``, ``"config"``), if it exists."""
+    base = library.joinpath(*module.split(".")) if module else library
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _import_nodes(tree: ast.AST) -> Iterable[ast.Import | ast.ImportFrom]:
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        elif not (isinstance(node, ast.If) and _is_type_checking(node)):
+            yield from _import_nodes(node)
+
+
+def imports_of(module: str, library: Path = LIBRARY) -> list[str]:
+    """The library modules that ``module``'s source imports (directly), relative to the package."""
+    path = module_file(module, library)
+    if path is None:
+        return []
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    package = [p for p in package if p]
+    found: list[str] = []
+
+    def add(parts: list[str]) -> None:
+        name = ".".join(parts)
+        if module_file(name, library) is not None and name not in found:
+            found.append(name)
+
+    for node in _import_nodes(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == PACKAGE:
+                    add(alias.name.split(".")[1:])
+            continue
+        parts = (node.module or "").split(".") if node.module else []
+        if node.level:
+            target = package[: len(package) - (node.level - 1)] + parts
+        elif parts and parts[0] == PACKAGE:
+            target = parts[1:]
+        else:
+            continue  # another package (torch ...)
+        for alias in node.names:
+            if module_file(".".join(target + [alias.name]), library) is not None:
+                add(target + [alias.name])  # a submodule: from .. import losses
+            else:
+                add(target)  # a name inside the module: from ..data import Dataset
+    return found
+
+
+def import_closure(roots: Iterable[str], blocked: Iterable[str] = (), library: Path = LIBRARY) -> list[str]:
+    """``roots`` and every library module they import, transitively, never entering ``blocked`` ones; sorted."""
+    blocked = set(blocked)
+    seen: set[str] = set()
+    todo = [r for r in roots if r not in blocked]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        todo.extend(m for m in imports_of(module, library) if m not in seen and m not in blocked)
+    return sorted(seen)
+
+
+def source_fingerprint(roots: Iterable[str], blocked: Iterable[str] = (), library: Path = LIBRARY) -> str:
+    """A hash of the torch version and of the source of :func:`import_closure` (``roots``, ``blocked``)."""
+    return _fingerprint(tuple(roots), tuple(sorted(blocked)), Path(library), _sources_stamp(Path(library)))
+
+
+def _sources_stamp(library: Path) -> tuple:
+    """Sizes and modification times of the library's files: a cached fingerprint is recomputed when any changes."""
+    return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in library.rglob("*.py")))
+
+
+@functools.lru_cache(maxsize=64)
+def _fingerprint(roots: tuple[str, ...], blocked: tuple[str, ...], library: Path, stamp: tuple) -> str:
+    h = hashlib.sha256(torch.__version__.encode())
+    for module in import_closure(roots, blocked, library):
+        path = module_file(module, library)
+        h.update(path.relative_to(library).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()

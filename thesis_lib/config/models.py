@@ -1,0 +1,252 @@
+"""The four models' settings and their chapters' training schedules, one pair per model.
+
+A model config says what the model *is* (architecture, losses, the data it models); the model is
+built from it alone. Its schedule says how the chapter trains it. Defaults are the book chapter's
+settings, so ``thesis-lib train gan`` with no options trains exactly the chapter's GAN::
+
+    >>> VAEConfig(latent_dim=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: latent_dim must be an integer >= 1, got 0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from ..data import IMAGE_DATASETS, DatasetName, image_datasets_text
+from .schedule import Schedule
+from .settings import Settings, check_int, check_positive, check_range, check_sizes, write_json
+
+
+@dataclass
+class ModelConfig(Settings):
+    """Settings every model has.
+
+    Attributes:
+        dataset: ``mnist``, ``fashion-mnist`` or a toy set (``toy-1d``, ``mixture-2d``, ``swiss-roll``).
+    """
+
+    model: ClassVar[str] = ""
+    schedule_class: ClassVar[type[Schedule]] = Schedule
+    what: ClassVar[str] = "config"
+
+    dataset: DatasetName = "mnist"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"model": name, **fields}``: :func:`~thesis_lib.config.config_from_dict` rebuilds it."""
+        return {"model": self.model, **super().to_dict()}
+
+    def to_json(self, path) -> None:
+        write_json(self.to_dict(), path)
+
+    def _needs_images(self, what: str) -> None:
+        if self.dataset not in IMAGE_DATASETS:
+            raise ValueError(f"{what} needs an image dataset ({image_datasets_text()}), got dataset {self.dataset!r}")
+
+
+# ----------------------------------------------------------------------------- 1.1 autoencoder
+@dataclass
+class AESchedule(Schedule):
+    """The autoencoder chapter's schedule."""
+
+    epochs: int = 5
+    lr: float = 3e-3
+
+
+@dataclass
+class AEConfig(ModelConfig):
+    """Autoencoder (thesis 1.1).
+
+    Attributes:
+        latent_dim: size of the code y = E(x); the thesis's example compresses 28x28 to 10.
+        hidden_dims: hidden layer sizes of the encoder; the decoder mirrors them.
+            ``(h,)`` is the thesis's simplest 3-layer form; ``()`` is a linear autoencoder.
+        arch: ``mlp`` (fully connected) or ``conv`` (convolutional, images only).
+        recon_loss: ``bce`` (Bernoulli negative log-likelihood) or ``mse`` (Gaussian, fixed variance).
+        corruption: ``none``, ``gaussian`` (denoising) or ``mask`` (inpainting): the input is
+            corrupted, the clean image is the target.
+        noise_std: standard deviation of the Gaussian corruption.
+        mask_size: side of the square hole cut out by the ``mask`` corruption.
+    """
+
+    model: ClassVar[str] = "ae"
+    schedule_class: ClassVar[type[Schedule]] = AESchedule
+
+    latent_dim: int = 10
+    hidden_dims: tuple[int, ...] = (512, 256)
+    arch: Literal["mlp", "conv"] = "mlp"
+    recon_loss: Literal["bce", "mse"] = "bce"
+    corruption: Literal["none", "gaussian", "mask"] = "none"
+    noise_std: float = 0.5
+    mask_size: int = 12
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("latent_dim", self.latent_dim)
+        check_sizes("hidden_dims", self.hidden_dims, allow_empty=True)
+        check_positive("noise_std", self.noise_std)
+        check_int("mask_size", self.mask_size)
+        for name, value, bad in (("arch", self.arch, "conv"), ("recon_loss", self.recon_loss, "bce"), ("corruption", self.corruption, "mask")):
+            if value == bad:
+                self._needs_images(f"{name} {bad!r}")
+
+
+# ----------------------------------------------------------------------------- 1.2 GAN
+@dataclass
+class GANSchedule(Schedule):
+    """The GAN chapter's schedule."""
+
+    epochs: int = 6
+    batch_size: int = 64
+    lr: float = 3e-4
+    adam_betas: tuple[float, float] = (0.5, 0.999)
+
+
+@dataclass
+class GANConfig(ModelConfig):
+    """Generative adversarial network (thesis 1.2, Goodfellow et al. 2014).
+
+    Attributes:
+        latent_dim: size of the noise z ~ p_z = N(0, I).
+        g_hidden: hidden layer sizes of the generator G.
+        d_hidden: hidden layer sizes of the discriminator D.
+        k: discriminator steps per generator step (Algorithm 1), each on a fresh minibatch.
+        generator_loss: ``minimax`` descends log(1 - D(G(z))) as in Algorithm 1;
+            ``nonsaturating`` descends -log D(G(z)), the paper's recommended fix.
+        conditional: model p(x | c): the one-hot label c is given to both G and D.
+        dropout: dropout in D's hidden layers.
+    """
+
+    model: ClassVar[str] = "gan"
+    schedule_class: ClassVar[type[Schedule]] = GANSchedule
+
+    latent_dim: int = 64
+    g_hidden: tuple[int, ...] = (256, 512)
+    d_hidden: tuple[int, ...] = (512,)
+    k: int = 1
+    generator_loss: Literal["minimax", "nonsaturating"] = "nonsaturating"
+    conditional: bool = False
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("latent_dim", self.latent_dim)
+        check_sizes("g_hidden", self.g_hidden)
+        check_sizes("d_hidden", self.d_hidden)
+        check_int("k", self.k)
+        check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
+
+
+# ----------------------------------------------------------------------------- 1.3 VAE
+@dataclass
+class VAESchedule(Schedule):
+    """The VAE chapter's schedule."""
+
+    epochs: int = 35
+
+
+@dataclass
+class VAEConfig(ModelConfig):
+    """Variational autoencoder (thesis 1.3, Kingma & Welling 2013).
+
+    Attributes:
+        latent_dim: size of z; the prior is p(z) = N(0, I).
+        hidden_dims: hidden layer sizes of the encoder q(z|x); the decoder mirrors them.
+        decoder: ``bernoulli`` p(x|z) (logits) or ``gaussian`` (mean and a learned per-pixel variance).
+        estimator: ``A`` (Monte Carlo log p(x,z) - log q(z|x)) or ``B`` (analytic KL + Monte Carlo
+            reconstruction).
+        n_samples: L, samples of z per datapoint.
+        objective: what the optimiser descends: ``dataset`` = Algorithm 2's (N/M) sum over the
+            minibatch, ``sum`` = the sum over the minibatch (the PyTorch example), ``mean`` = per
+            example. It is logged apart, as ``-elbo objective``; ``-elbo`` is always nats per example.
+    """
+
+    model: ClassVar[str] = "vae"
+    schedule_class: ClassVar[type[Schedule]] = VAESchedule
+
+    latent_dim: int = 32
+    hidden_dims: tuple[int, ...] = (512, 256)
+    decoder: Literal["bernoulli", "gaussian"] = "bernoulli"
+    estimator: Literal["A", "B"] = "B"
+    n_samples: int = 1
+    objective: Literal["dataset", "sum", "mean"] = "sum"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("latent_dim", self.latent_dim)
+        check_sizes("hidden_dims", self.hidden_dims)
+        check_int("n_samples", self.n_samples)
+        if self.decoder == "bernoulli" and self.dataset not in IMAGE_DATASETS:
+            raise ValueError(f"decoder 'bernoulli' needs an image dataset ({image_datasets_text()}), got dataset {self.dataset!r}; use decoder 'gaussian'")
+
+
+# ----------------------------------------------------------------------------- 1.4 AAE
+@dataclass
+class AAESchedule(Schedule):
+    """The adversarial autoencoder chapter's schedule.
+
+    Attributes:
+        reg_lr: learning rate of the regularisation phase (discriminator and encoder).
+    """
+
+    epochs: int = 6
+    batch_size: int = 100
+    lr: float = 1e-3
+    adam_betas: tuple[float, float] = (0.5, 0.999)
+    reg_lr: float = 2e-4
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_positive("reg_lr", self.reg_lr)
+
+
+@dataclass
+class AAEConfig(ModelConfig):
+    """Adversarial autoencoder (thesis 1.4, Makhzani et al. 2016).
+
+    Attributes:
+        latent_dim: size of z.
+        hidden_dims: hidden sizes of encoder (decoder mirrors them).
+        d_hidden: hidden sizes of the discriminator on z.
+        encoder: ``deterministic``, ``gaussian`` or ``universal`` (extra noise input eta).
+        noise_dim: size of eta for the universal approximator encoder.
+        prior: ``gaussian``, ``mixture``, ``swiss-roll`` (or a user sampler passed to the model).
+        prior_std: standard deviation of the Gaussian prior (the AAE paper's MNIST runs use 5).
+        n_components: components of the mixture prior.
+        label_prior: use the label: each class gets its own mixture component or swiss-roll
+            segment, and D sees the one-hot label.
+        dropout: dropout in the hidden layers of the encoder/decoder/discriminator.
+    """
+
+    model: ClassVar[str] = "aae"
+    schedule_class: ClassVar[type[Schedule]] = AAESchedule
+
+    latent_dim: int = 2
+    hidden_dims: tuple[int, ...] = (256, 256)
+    d_hidden: tuple[int, ...] = (128, 128)
+    encoder: Literal["deterministic", "gaussian", "universal"] = "deterministic"
+    noise_dim: int = 8
+    prior: Literal["gaussian", "mixture", "swiss-roll"] = "gaussian"
+    prior_std: float = 5.0
+    n_components: int = 10
+    label_prior: bool = False
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("latent_dim", self.latent_dim)
+        check_sizes("hidden_dims", self.hidden_dims)
+        check_sizes("d_hidden", self.d_hidden)
+        check_int("noise_dim", self.noise_dim)
+        check_positive("prior_std", self.prior_std)
+        check_int("n_components", self.n_components)
+        check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        self._needs_images("the AAE's Bernoulli decoder")
+        if self.prior in ("mixture", "swiss-roll") and self.latent_dim != 2:
+            raise ValueError(f"prior {self.prior!r} is defined in 2 dimensions: latent_dim must be 2, got {self.latent_dim}")
+
+
+CONFIGS: dict[str, type[ModelConfig]] = {c.model: c for c in (AEConfig, GANConfig, VAEConfig, AAEConfig)}
+"""Every model's config class, by model name (the CLI's ``train`` subcommands)."""
