@@ -1,4 +1,4 @@
-"""Config validation and JSON serialisation."""
+"""Settings validation (model configs, schedules, the system) and JSON serialisation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import math
 
 import pytest
 
-from thesis_lib.config import AAEConfig, AEConfig, GANConfig, VAEConfig, config_from_dict, load_config
+from thesis_lib.config import (
+    CONFIGS, AAEConfig, AESchedule, AEConfig, GANConfig, GANSchedule, RunConfig, System, VAEConfig, VAESchedule,
+    config_from_dict, load_config, run_config,
+)
 
 BAD_VALUES = [
     # (config class, field, bad value, text the message must show for the value)
@@ -15,15 +18,15 @@ BAD_VALUES = [
     (AEConfig, "latent_dim", -3, "-3"),
     (VAEConfig, "latent_dim", True, "True"),
     (GANConfig, "k", 0, "0"),
-    (VAEConfig, "lr", 0, "0"),
-    (VAEConfig, "lr", -1, "-1"),
-    (VAEConfig, "lr", math.nan, "nan"),
-    (GANConfig, "lr", math.inf, "inf"),
-    (AEConfig, "optimizer", "rmsprop", "'rmsprop'"),
+    (VAESchedule, "lr", 0, "0"),
+    (VAESchedule, "lr", -1, "-1"),
+    (VAESchedule, "lr", math.nan, "nan"),
+    (GANSchedule, "lr", math.inf, "inf"),
+    (AESchedule, "optimizer", "rmsprop", "'rmsprop'"),
     (VAEConfig, "estimator", "C", "'C'"),
     (AAEConfig, "prior", "laplace", "'laplace'"),
     (AAEConfig, "encoder", "x", "'x'"),
-    (GANConfig, "batch_size", 0, "0"),
+    (GANSchedule, "batch_size", 0, "0"),
     (VAEConfig, "dataset", "cifar", "'cifar'"),
     (AEConfig, "hidden_dims", (0,), "0"),
     (VAEConfig, "hidden_dims", (), "[]"),
@@ -33,10 +36,10 @@ BAD_VALUES = [
     (VAEConfig, "objective", "total", "'total'"),
     (VAEConfig, "n_samples", 0, "0"),
     (AEConfig, "corruption", "blur", "'blur'"),
-    (AEConfig, "epochs", 0, "0"),
-    (AEConfig, "momentum", 1.0, "1.0"),
-    (AEConfig, "device", "tpu", "'tpu'"),
-    (AEConfig, "seed", -1, "-1"),
+    (AESchedule, "epochs", 0, "0"),
+    (AESchedule, "momentum", 1.0, "1.0"),
+    (System, "device", "tpu", "'tpu'"),
+    (AESchedule, "seed", -1, "-1"),
 ]
 
 
@@ -64,28 +67,30 @@ def test_conv_autoencoder_needs_images():
 
 
 def test_replace_validates_again():
-    cfg = VAEConfig()
+    cfg = VAESchedule()
     assert cfg.replace(lr=0.5).lr == 0.5
-    assert cfg.lr == VAEConfig().lr  # the original is untouched
+    assert cfg.lr == VAESchedule().lr  # the original is untouched
     with pytest.raises(ValueError, match="lr"):
         cfg.replace(lr=0)
 
 
 def test_lists_become_tuples():
-    cfg = GANConfig(g_hidden=[8, 4], adam_betas=[0.1, 0.2])
-    assert cfg.g_hidden == (8, 4) and cfg.adam_betas == (0.1, 0.2)
-    assert cfg == GANConfig(g_hidden=(8, 4), adam_betas=(0.1, 0.2))
+    cfg, schedule = GANConfig(g_hidden=[8, 4]), GANSchedule(adam_betas=[0.1, 0.2])
+    assert cfg.g_hidden == (8, 4) and schedule.adam_betas == (0.1, 0.2)
+    assert cfg == GANConfig(g_hidden=(8, 4)) and schedule == GANSchedule(adam_betas=(0.1, 0.2))
 
 
 ROUND_TRIP = [
-    AEConfig(dataset="fashion-mnist", hidden_dims=(), latent_dim=3, corruption="mask", mask_size=7, lr=3e-4, adam_betas=(0.8, 0.99)),
-    GANConfig(dataset="toy-1d", k=3, g_hidden=(16,), d_hidden=(32, 8), generator_loss="minimax", conditional=True, seed=7, dropout=0.0),
-    VAEConfig(estimator="A", n_samples=5, objective="dataset", decoder="gaussian", optimizer="adagrad", lr=0.01, binarize=True),
-    AAEConfig(prior="swiss-roll", encoder="universal", noise_dim=3, label_prior=True, reg_lr=1.5e-4, optimizer="sgd", momentum=0.9, device="cpu"),
+    run_config("ae", dataset="fashion-mnist", hidden_dims=(), latent_dim=3, corruption="mask", mask_size=7, lr=3e-4, adam_betas=(0.8, 0.99)),
+    run_config("gan", dataset="toy-1d", k=3, g_hidden=(16,), d_hidden=(32, 8), generator_loss="minimax", conditional=True, seed=7, dropout=0.0),
+    run_config("vae", estimator="A", n_samples=5, objective="dataset", decoder="gaussian", optimizer="adagrad", lr=0.01, binarize=True),
+    run_config("aae", prior="swiss-roll", encoder="universal", noise_dim=3, label_prior=True, reg_lr=1.5e-4, optimizer="sgd", momentum=0.9),
+    AEConfig(dataset="fashion-mnist", hidden_dims=(), latent_dim=3, corruption="mask", mask_size=7),
+    AAEConfig(prior="swiss-roll", encoder="universal", noise_dim=3, label_prior=True),
 ]
 
 
-@pytest.mark.parametrize("cfg", ROUND_TRIP, ids=[c.model for c in ROUND_TRIP])
+@pytest.mark.parametrize("cfg", ROUND_TRIP, ids=[f"{type(c).__name__}-{c.model}" for c in ROUND_TRIP])
 def test_json_round_trip(cfg, tmp_path):
     path = tmp_path / "config.json"
     cfg.to_json(path)
@@ -144,3 +149,60 @@ def test_load_config_rejects_bad_json(tmp_path):
     bad.write_text("[1, 2]")
     with pytest.raises(ValueError, match="JSON object"):
         load_config(bad)
+
+
+# ============================================================================ split by owner
+@pytest.mark.parametrize("cls", [AEConfig, GANConfig, VAEConfig, AAEConfig])
+def test_default_run_configs_round_trip_with_the_chapter_schedule(cls, tmp_path):
+    run = RunConfig(cls())
+    assert type(run.schedule) is cls.schedule_class and run.schedule == cls.schedule_class()
+    run.to_json(tmp_path / "c.json")
+    assert load_config(tmp_path / "c.json") == run
+
+
+def test_every_setting_has_exactly_one_owner():
+    for cls in CONFIGS.values():
+        model, schedule, system = set(cls.field_names()), set(cls.schedule_class.field_names()), set(System.field_names())
+        assert not (model & schedule) and not (model & system) and not (schedule & system), cls
+
+
+def test_run_config_routes_settings_to_their_owner():
+    run = run_config("vae", latent_dim=2, epochs=6, lr=0.01)
+    assert run == RunConfig(VAEConfig(latent_dim=2), VAESchedule(epochs=6, lr=0.01))
+    assert run_config(VAEConfig(latent_dim=2), epochs=6, lr=0.01) == run
+    assert run.replace(epochs=7).schedule.epochs == 7 and run.schedule.epochs == 6
+    with pytest.raises(ValueError, match=r"^unknown vae setting 'epoch'; model settings: .*latent_dim.*; schedule: .*epochs"):
+        run_config("vae", epoch=3)
+    with pytest.raises(ValueError, match=r"unknown vae setting 'device'"):  # the system is not part of a run
+        run_config("vae", device="cpu")
+    with pytest.raises(ValueError, match="a vae run needs a VAESchedule as its schedule, got GANSchedule"):
+        RunConfig(VAEConfig(), GANSchedule())
+
+
+def test_run_config_json_names_each_owner(tmp_path):
+    run = run_config("aae", latent_dim=8, reg_lr=1e-4)
+    run.to_json(tmp_path / "config.json")
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved == {**AAEConfig(latent_dim=8).to_dict(), "schedule": run.schedule.to_dict()} and saved["model"] == "aae"
+    assert saved["latent_dim"] == 8 and saved["schedule"]["reg_lr"] == 1e-4 and "device" not in json.dumps(saved)
+    with pytest.raises(ValueError, match="unknown aae config field 'epochs'"):
+        config_from_dict({"model": "aae", "epochs": 3, "schedule": {}})
+    with pytest.raises(ValueError, match="unknown schedule field 'latent_dim'"):
+        config_from_dict({"model": "aae", "schedule": {"latent_dim": 3}})
+
+
+def test_flat_configs_of_older_checkpoints_are_read_as_runs():
+    """Before the split a config.json held model, schedule and device side by side."""
+    old = {"model": "vae", "dataset": "mnist", "epochs": 60, "batch_size": 100, "lr": 0.001, "optimizer": "adam", "momentum": 0.0,
+           "adam_betas": [0.9, 0.999], "seed": 0, "device": "auto", "binarize": True, "latent_dim": 50, "hidden_dims": [200, 200],
+           "decoder": "bernoulli", "estimator": "B", "n_samples": 1, "objective": "sum"}
+    assert config_from_dict(old) == run_config("vae", latent_dim=50, hidden_dims=(200, 200), epochs=60, batch_size=100, binarize=True)
+
+
+def test_choices_are_literal_types_listed_once():
+    from thesis_lib.config import choices, field_types
+    from thesis_lib.data import DATASETS
+
+    assert choices(field_types(AESchedule)["optimizer"]) == ("sgd", "adagrad", "adam")
+    assert choices(field_types(VAEConfig)["dataset"]) == DATASETS
+    assert choices(field_types(System)["device"]) == ("auto", "cpu", "cuda", "mps")

@@ -82,7 +82,7 @@ def test_gaussian_kl_is_kl_two_against_standard_normal():
 def narrow_vae():
     """A tiny Bernoulli VAE whose posterior is narrower than the prior (sigma^2 = e^-4), as after training."""
     torch.manual_seed(0)
-    model = build_model(VAEConfig(dataset="mnist", hidden_dims=(16,), latent_dim=3, device="cpu")).eval()
+    model = build_model(VAEConfig(dataset="mnist", hidden_dims=(16,), latent_dim=3)).eval()
     with torch.no_grad():
         model.encoder[-1].bias[3:] = -4.0  # the log-variance half of the encoder's output
     x = torch.bernoulli(torch.full((3, 1, 28, 28), 0.2), generator=_gen(0))  # binary "images"

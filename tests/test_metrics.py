@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from thesis_lib import metrics, train
-from thesis_lib.config import GANConfig, VAEConfig
+from thesis_lib.config import GANConfig, run_config
 from thesis_lib.metrics import parzen
 
 from test_cli import assert_one_line_error, run_cli
@@ -146,8 +146,8 @@ def tiny_vae(tmp_path_factory, require_mnist_module):
     from thesis_lib.data import load_dataset
 
     out = tmp_path_factory.mktemp("vae")
-    cfg = VAEConfig(hidden_dims=(64,), latent_dim=4, epochs=2, device="cpu")
-    train(cfg, out, data=load_dataset("mnist", "train").subset(2000), progress=False, validate=False)
+    cfg = run_config("vae", hidden_dims=(64,), latent_dim=4, epochs=2)
+    train(cfg, out, data=load_dataset("mnist", "train").subset(2000), progress=False, validate=False, device="cpu")
     return out
 
 
@@ -173,7 +173,7 @@ def test_evaluate_model_reports_every_metric_that_applies(tiny_vae, classifier):
 def test_evaluate_model_skips_what_does_not_apply(require_mnist_module):
     from thesis_lib.models import build_model
 
-    gan = build_model(GANConfig(g_hidden=(16,), d_hidden=(16,), latent_dim=4, device="cpu")).eval()
+    gan = build_model(GANConfig(g_hidden=(16,), d_hidden=(16,), latent_dim=4)).eval()
     r = metrics.evaluate_model(gan, ("parzen", "likelihood", "reconstruction"), n_samples=200, progress=False)
     assert "parzen_ll" in r and "test_nll" not in r and "test_recon_bce" not in r and "fid" not in r
     with pytest.raises(ValueError, match="unknown metric 'fidd'; allowed: parzen, quality, likelihood, reconstruction"):

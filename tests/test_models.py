@@ -6,14 +6,14 @@ import pytest
 import torch
 
 from thesis_lib import toy, train
-from thesis_lib.config import AAEConfig, AEConfig, GANConfig, VAEConfig
+from thesis_lib.config import AAEConfig, AEConfig, GANConfig, VAEConfig, run_config
 from thesis_lib.data import Dataset, minibatch_indices
 from thesis_lib.models import GAN, AdversarialAutoencoder, Autoencoder, VAE, build_model
 from thesis_lib.models.ae import mask_square
 from thesis_lib.seed import seed_everything
 from thesis_lib.trainer import Trainer
 
-QUIET = dict(progress=False, validate=False)
+QUIET = dict(progress=False, validate=False, device="cpu")
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -24,18 +24,18 @@ def _gen(seed: int) -> torch.Generator:
 @pytest.mark.parametrize(
     "cfg, key",
     [
-        (AEConfig(hidden_dims=(32,), latent_dim=4, epochs=3, batch_size=50, device="cpu"), "recon"),
-        (AEConfig(arch="conv", latent_dim=4, epochs=2, batch_size=50, device="cpu", corruption="gaussian"), "recon"),
-        (VAEConfig(hidden_dims=(32,), latent_dim=4, epochs=3, batch_size=50, device="cpu"), "-elbo/example"),
-        (VAEConfig(hidden_dims=(32,), latent_dim=4, epochs=3, batch_size=50, device="cpu", estimator="A", n_samples=2, objective="dataset", binarize=True), "-elbo/example"),
-        (AAEConfig(hidden_dims=(32,), d_hidden=(16,), latent_dim=2, epochs=3, batch_size=50, device="cpu"), "recon"),
+        (run_config("ae", hidden_dims=(32,), latent_dim=4, epochs=3, batch_size=50), "recon"),
+        (run_config("ae", arch="conv", latent_dim=4, epochs=2, batch_size=50, corruption="gaussian"), "recon"),
+        (run_config("vae", hidden_dims=(32,), latent_dim=4, epochs=3, batch_size=50), "-elbo"),
+        (run_config("vae", hidden_dims=(32,), latent_dim=4, epochs=3, batch_size=50, estimator="A", n_samples=2, objective="dataset", binarize=True), "-elbo"),
+        (run_config("aae", hidden_dims=(32,), d_hidden=(16,), latent_dim=2, epochs=3, batch_size=50), "recon"),
     ],
     ids=["ae", "ae-conv-denoising", "vae-B", "vae-A-dataset-objective", "aae"],
 )
 def test_losses_fall_over_a_short_run(cfg, key, mnist_train):
     trainer = train(cfg, data=mnist_train.subset(1000), **QUIET)
     per_epoch = trainer.history.epochs[key]
-    assert len(per_epoch) == cfg.epochs
+    assert len(per_epoch) == cfg.schedule.epochs
     assert per_epoch[-1] < 0.8 * per_epoch[0], per_epoch
     assert trainer.model.training is False  # train() hands back the model in eval mode
 
@@ -49,8 +49,8 @@ def _unimodal_toy(n: int = 4096, mean: float = 3.0, std: float = 0.5) -> Dataset
 def test_gan_samples_move_to_the_data(generator_loss):
     """On 1-D data N(3, 0.5^2), G(z) starts near 0 and its samples' mean moves to 3."""
     data = _unimodal_toy()
-    cfg = GANConfig(dataset="toy-1d", latent_dim=2, g_hidden=(32,), d_hidden=(32,), dropout=0.0, lr=1e-3, batch_size=64, epochs=3, generator_loss=generator_loss, device="cpu")
-    seed_everything(cfg.seed)
+    cfg = run_config("gan", dataset="toy-1d", latent_dim=2, g_hidden=(32,), d_hidden=(32,), dropout=0.0, lr=1e-3, batch_size=64, epochs=3, generator_loss=generator_loss)
+    seed_everything(cfg.schedule.seed)
     before = build_model(cfg).eval().sample(4000, generator=_gen(1))
     trainer = train(cfg, data=data, **QUIET)
     after = trainer.model.sample(4000, generator=_gen(1))
@@ -66,14 +66,14 @@ def test_gan_samples_move_to_the_data(generator_loss):
 def test_gan_k_discriminator_steps_per_generator_step(monkeypatch):
     """k=3: three D steps, each on a fresh minibatch, then one G step, per iteration."""
     data = _unimodal_toy(n=640)  # 10 minibatches of 64 -> 3 iterations of 3 batches
-    cfg = GANConfig(dataset="toy-1d", k=3, latent_dim=2, g_hidden=(8,), d_hidden=(8,), batch_size=64, epochs=1, device="cpu")
+    cfg = run_config("gan", dataset="toy-1d", k=3, latent_dim=2, g_hidden=(8,), d_hidden=(8,), batch_size=64, epochs=1)
     seen: list[tuple[str, torch.Tensor]] = []
     d_step, g_step = GAN.discriminator_step, GAN.generator_step
     monkeypatch.setattr(GAN, "discriminator_step", lambda self, x, y: (seen.append(("D", x.clone())), d_step(self, x, y))[1])
     monkeypatch.setattr(GAN, "generator_step", lambda self, x, y: (seen.append(("G", x.clone())), g_step(self, x, y))[1])
-    seed_everything(cfg.seed)
+    seed_everything(cfg.schedule.seed)
     model = build_model(cfg)
-    trainer = Trainer(model, data, progress=False)
+    trainer = Trainer(model, data, cfg.schedule, progress=False)
     assert trainer.batches_per_iteration == 3
     assert trainer.iterations_per_epoch() == 10 // 3
     trainer.fit()
@@ -82,7 +82,7 @@ def test_gan_k_discriminator_steps_per_generator_step(monkeypatch):
     assert len(trainer.history.epochs["D"]) == 1
     assert [kind for kind, _ in seen] == ["D", "D", "D", "G"] * n_iter
     # The D steps consume the epoch's minibatches in order, one fresh batch each (9 of 10).
-    batches = minibatch_indices(len(data), cfg.batch_size, cfg.seed, 0)
+    batches = minibatch_indices(len(data), cfg.schedule.batch_size, cfg.schedule.seed, 0)
     d_inputs = [x for kind, x in seen if kind == "D"]
     for i, x in enumerate(d_inputs):
         assert torch.equal(x, data.x[batches[i]])
@@ -93,7 +93,7 @@ def test_gan_k_discriminator_steps_per_generator_step(monkeypatch):
 
 # ============================================================================ AE corruption
 def _tiny_ae(**kw) -> Autoencoder:
-    return build_model(AEConfig(hidden_dims=(16,), latent_dim=4, device="cpu", **kw))
+    return build_model(AEConfig(hidden_dims=(16,), latent_dim=4, **kw))
 
 
 def test_mask_square_zeros_exactly_one_square_per_image():
@@ -143,7 +143,7 @@ def test_uncorrupted_autoencoder_input_is_the_data():
 
 # ============================================================================ conditional GAN
 def test_conditional_gan_samples_depend_on_labels():
-    model = build_model(GANConfig(conditional=True, latent_dim=4, g_hidden=(16,), d_hidden=(16,), device="cpu")).eval()
+    model = build_model(GANConfig(conditional=True, latent_dim=4, g_hidden=(16,), d_hidden=(16,))).eval()
     zeros = model.sample(8, labels=torch.zeros(8, dtype=torch.long), generator=_gen(0))
     ones = model.sample(8, labels=torch.ones(8, dtype=torch.long), generator=_gen(0))
     assert zeros.shape == (8, 1, 28, 28)
@@ -160,7 +160,7 @@ def test_conditional_gan_samples_depend_on_labels():
 
 
 def test_conditional_gan_trains_with_labels(mnist_small):
-    cfg = GANConfig(conditional=True, latent_dim=4, g_hidden=(16,), d_hidden=(16,), epochs=1, batch_size=64, device="cpu")
+    cfg = run_config("gan", conditional=True, latent_dim=4, g_hidden=(16,), d_hidden=(16,), epochs=1, batch_size=64)
     trainer = train(cfg, data=mnist_small, **QUIET)
     assert len(trainer.history.steps["G"]) == 4
 
@@ -175,12 +175,12 @@ def _code_kl_to_standard_normal(z: torch.Tensor) -> float:
 
 def test_aae_codes_move_towards_the_prior(mnist_train):
     data = mnist_train.subset(2000)
-    common = dict(latent_dim=2, hidden_dims=(64,), epochs=3, batch_size=25, lr=1e-3, device="cpu")
-    cfg = AAEConfig(d_hidden=(64, 64), reg_lr=1e-3, prior_std=1.0, **common)  # the prior N(0, I) the KL below measures against
-    seed_everything(cfg.seed)
+    common = dict(latent_dim=2, hidden_dims=(64,), epochs=3, batch_size=25, lr=1e-3)
+    cfg = run_config("aae", d_hidden=(64, 64), reg_lr=1e-3, prior_std=1.0, **common)  # the prior N(0, I) the KL below measures against
+    seed_everything(cfg.schedule.seed)
     init = build_model(cfg).eval()
     aae = train(cfg, data=data, **QUIET).model
-    ae = train(AEConfig(**common), data=data, **QUIET).model  # same encoder, no regularisation
+    ae = train(run_config("ae", **common), data=data, **QUIET).model  # same encoder, no regularisation
     with torch.no_grad():
         kl_init, kl_aae, kl_ae = (_code_kl_to_standard_normal(m.encode(data.x)) for m in (init, aae, ae))
     assert kl_aae < 0.75 * kl_init, (kl_init, kl_aae, kl_ae)
@@ -195,8 +195,8 @@ def test_aae_uses_a_user_supplied_prior(mnist_train):
         return 5.0 + 0.1 * torch.randn(n, 2, generator=generator)
 
     data = mnist_train.subset(2000)
-    cfg = AAEConfig(latent_dim=2, hidden_dims=(64,), d_hidden=(64, 64), epochs=3, batch_size=25, lr=1e-3, reg_lr=1e-3, device="cpu")
-    seed_everything(cfg.seed)
+    cfg = run_config("aae", latent_dim=2, hidden_dims=(64,), d_hidden=(64, 64), epochs=3, batch_size=25, lr=1e-3, reg_lr=1e-3)
+    seed_everything(cfg.schedule.seed)
     with torch.no_grad():
         before = build_model(cfg).eval().encode(data.x).mean(0)
     trainer = train(cfg, data=data, prior=prior, **QUIET)
@@ -212,14 +212,14 @@ def test_aae_uses_a_user_supplied_prior(mnist_train):
 
 @pytest.mark.parametrize("encoder", ["deterministic", "gaussian", "universal"])
 def test_aae_encoder_kinds(encoder, mnist_small):
-    cfg = AAEConfig(latent_dim=3, hidden_dims=(16,), d_hidden=(8,), encoder=encoder, noise_dim=4, epochs=1, batch_size=64, device="cpu")
+    cfg = run_config("aae", latent_dim=3, hidden_dims=(16,), d_hidden=(8,), encoder=encoder, noise_dim=4, epochs=1, batch_size=64)
     trainer = train(cfg, data=mnist_small, **QUIET)
     model = trainer.model
     assert [len(trainer.history.steps[k]) for k in ("recon", "D", "E")] == [4, 4, 4]
     x = mnist_small.x[:10]
     with torch.no_grad():
         z1, z2 = model.encode(x), model.encode(x)
-        m1, m2 = model.encode_mean(x), model.encode_mean(x)
+        m1, m2 = model.embed(x), model.embed(x)
     assert z1.shape == (10, 3) and m1.shape == (10, 3)
     assert torch.equal(m1, m2)
     if encoder == "deterministic":
@@ -230,7 +230,7 @@ def test_aae_encoder_kinds(encoder, mnist_small):
 
 
 def test_aae_label_prior_gives_each_class_its_region():
-    model = build_model(AAEConfig(prior="mixture", label_prior=True, hidden_dims=(16,), d_hidden=(8,), device="cpu"))
+    model = build_model(AAEConfig(prior="mixture", label_prior=True, hidden_dims=(16,), d_hidden=(8,)))
     labels = torch.full((300,), 4)
     z = model.sample_prior(300, labels, generator=_gen(0))
     assert (z.mean(0) - toy.mixture_2d_means()[4]).norm() < 0.5
@@ -240,10 +240,10 @@ def test_aae_label_prior_gives_each_class_its_region():
 
 # ============================================================================ sampling
 SAMPLERS = [
-    AEConfig(hidden_dims=(16,), latent_dim=4, device="cpu"),
-    GANConfig(latent_dim=4, g_hidden=(16,), d_hidden=(16,), device="cpu"),
-    VAEConfig(hidden_dims=(16,), latent_dim=4, device="cpu"),
-    AAEConfig(hidden_dims=(16,), d_hidden=(8,), device="cpu"),
+    AEConfig(hidden_dims=(16,), latent_dim=4),
+    GANConfig(latent_dim=4, g_hidden=(16,), d_hidden=(16,)),
+    VAEConfig(hidden_dims=(16,), latent_dim=4),
+    AAEConfig(hidden_dims=(16,), d_hidden=(8,)),
 ]
 
 
@@ -259,7 +259,7 @@ def test_sample_shapes_ranges_and_repeatability(cfg):
 
 
 def test_autoencoder_samples_from_the_fitted_code_distribution(mnist_small):
-    trainer = train(AEConfig(hidden_dims=(16,), latent_dim=3, epochs=1, batch_size=64, device="cpu"), data=mnist_small, **QUIET)
+    trainer = train(run_config("ae", hidden_dims=(16,), latent_dim=3, epochs=1, batch_size=64), data=mnist_small, **QUIET)
     model = trainer.model
     with torch.no_grad():
         z = model.encode(mnist_small.x)
@@ -268,9 +268,9 @@ def test_autoencoder_samples_from_the_fitted_code_distribution(mnist_small):
 
 
 def test_toy_models_sample_in_data_space():
-    vae = build_model(VAEConfig(dataset="mixture-2d", hidden_dims=(8,), latent_dim=2, decoder="gaussian", device="cpu")).eval()
+    vae = build_model(VAEConfig(dataset="mixture-2d", hidden_dims=(8,), latent_dim=2, decoder="gaussian")).eval()
     assert vae.sample(5).shape == (5, 2)
-    gan = build_model(GANConfig(dataset="toy-1d", latent_dim=2, g_hidden=(8,), d_hidden=(8,), device="cpu")).eval()
+    gan = build_model(GANConfig(dataset="toy-1d", latent_dim=2, g_hidden=(8,), d_hidden=(8,))).eval()
     assert gan.sample(5).shape == (5, 1)
 
 

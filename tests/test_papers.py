@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from thesis_lib import papers
-from thesis_lib.config import VAEConfig
+from thesis_lib.config import run_config
 
 
 
@@ -22,7 +22,7 @@ def test_stored_result_matches_the_registry(name):
     assert [r["label"] for r in result["runs"]] == list(exp.runs)
     for row, config in zip(result["runs"], exp.runs.values()):
         assert row["config"] == config.to_dict(), f"results/papers/{name}.json is stale: run 'thesis-lib reproduce {name}'"
-        assert row["epochs"] == config.epochs
+        assert row["epochs"] == config.schedule.epochs
         for key in exp.reported:
             if not key.endswith("_se"):
                 assert key in row["metrics"], key
@@ -36,7 +36,7 @@ def test_reproduce_writes_and_regenerates(tmp_path: Path, monkeypatch, require_m
         paper="a test",
         reported={"test_nll": 100.0},
         note="tiny",
-        runs={"N_z=2": VAEConfig(epochs=1, latent_dim=2, hidden_dims=(16,), device="cpu")},
+        runs={"N_z=2": run_config("vae", epochs=1, latent_dim=2, hidden_dims=(16,))},
         metrics=("likelihood",),
         evaluate={"k": 5, "n_test": 50},
     )

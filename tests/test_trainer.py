@@ -14,24 +14,24 @@ import torch
 from thesis_lib import load, load_config, train
 from thesis_lib.callbacks import Callback, SampleGrid, StopAfter
 from thesis_lib.checkpoint import load_checkpoint
-from thesis_lib.config import AEConfig, GANConfig, VAEConfig
+from thesis_lib.config import RunConfig, run_config
 from thesis_lib.errors import CheckpointError, TrainingDiverged
 from thesis_lib.models import GAN, VAE, Autoencoder
 
-QUIET = dict(progress=False, validate=False)
+QUIET = dict(progress=False, validate=False, device="cpu")
 
 
 # 256 images in minibatches of 32: 8 minibatches per epoch.
-def tiny_vae(**kw) -> VAEConfig:
-    return VAEConfig(**{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "binarize": True, "device": "cpu", **kw})
+def tiny_vae(**kw) -> RunConfig:
+    return run_config("vae", **{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "binarize": True, **kw})
 
 
-def tiny_gan(**kw) -> GANConfig:  # k=2: 4 iterations per epoch; D has dropout, so it uses the RNG
-    return GANConfig(**{"latent_dim": 4, "g_hidden": (16,), "d_hidden": (16,), "k": 2, "epochs": 2, "batch_size": 32, "device": "cpu", **kw})
+def tiny_gan(**kw) -> RunConfig:  # k=2: 4 iterations per epoch; D has dropout, so it uses the RNG
+    return run_config("gan", **{"latent_dim": 4, "g_hidden": (16,), "d_hidden": (16,), "k": 2, "epochs": 2, "batch_size": 32, **kw})
 
 
-def tiny_ae(**kw) -> AEConfig:
-    return AEConfig(**{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "corruption": "gaussian", "device": "cpu", **kw})
+def tiny_ae(**kw) -> RunConfig:
+    return run_config("ae", **{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "corruption": "gaussian", **kw})
 
 
 # ============================================================================ comparisons
@@ -90,9 +90,9 @@ def test_checkpoint_round_trip(mnist_small, tmp_path):
         assert_same(model.state_dict(), trainer.model.state_dict())
     assert load_config(tmp_path / "config.json") == cfg
     history = json.loads((tmp_path / "history.json").read_text())
-    assert len(history["train_seconds"]) == cfg.epochs and all(s > 0 for s in history["train_seconds"])
+    assert len(history["train_seconds"]) == cfg.schedule.epochs and all(s > 0 for s in history["train_seconds"])
     assert history["steps"] == trainer.history.steps and history["epochs"] == trainer.history.epochs
-    assert len(history["steps"]["-elbo"]) == cfg.epochs * 8 and len(history["epochs"]["-elbo"]) == cfg.epochs
+    assert len(history["steps"]["-elbo"]) == cfg.schedule.epochs * 8 and len(history["epochs"]["-elbo"]) == cfg.schedule.epochs
 
 
 def test_checkpoint_loads_with_weights_only(mnist_small, tmp_path):
@@ -165,7 +165,7 @@ def test_resume_to_more_epochs_continues_the_run(make, mnist_small, tmp_path):
     more = train(make(epochs=3), tmp_path, resume=True, data=mnist_small, **QUIET)
     assert more.epoch == 3 and len(more.history.epochs[next(iter(more.history.epochs))]) == 3
     assert_same_run(more, straight)
-    assert load_config(tmp_path / "config.json").epochs == 3
+    assert load_config(tmp_path / "config.json").schedule.epochs == 3
 
 
 def test_resume_of_a_finished_run_trains_nothing(mnist_small, tmp_path):
@@ -327,23 +327,84 @@ def test_callbacks_see_every_step_and_epoch(mnist_small):
 
 
 # ============================================================================ run cache key
-def test_run_cache_key_follows_training_code_only(tmp_path, monkeypatch):
-    """Editing a plot or a metric keeps the cached runs; editing a model or the trainer does not."""
+def _library_copy(tmp_path):
     import shutil
     from pathlib import Path
 
     import thesis_lib
+
+    copy = tmp_path / "thesis_lib"
+    shutil.copytree(Path(thesis_lib.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _edit(path) -> None:
+    path.write_text(path.read_text() + "\n# an edit\n")
+
+
+def test_run_cache_key_follows_training_code_only(tmp_path):
+    """Editing a plot or a metric keeps the cached runs; editing a model or the trainer does not."""
+    from thesis_lib.api import run_fingerprint
+
+    copy = _library_copy(tmp_path)
+    before = {m: run_fingerprint(m, copy) for m in ("ae", "gan", "vae", "aae")}
+    _edit(copy / "plots" / "images.py")
+    _edit(copy / "metrics" / "parzen.py")
+    _edit(copy / "widgets" / "static.py")
+    assert {m: run_fingerprint(m, copy) for m in before} == before
+    _edit(copy / "models" / "gan.py")
+    assert run_fingerprint("gan", copy) != before["gan"]
+    _edit(copy / "trainer.py")
+    assert all(run_fingerprint(m, copy) != before[m] for m in before)
+
+
+def test_one_models_source_is_not_in_another_models_key(tmp_path):
+    """A docstring edit in gan.py must not retrain the VAE; the modules a run imports are its key."""
+    from thesis_lib import cache
+    from thesis_lib.api import run_fingerprint
+
+    copy = _library_copy(tmp_path)
+    before = {m: run_fingerprint(m, copy) for m in ("ae", "gan", "vae", "aae")}
+    gan = copy / "models" / "gan.py"
+    gan.write_text(gan.read_text().replace('"""The generative adversarial network', '"""The GAN', 1))
+    after = {m: run_fingerprint(m, copy) for m in before}
+    assert after["gan"] != before["gan"]
+    assert {m: after[m] for m in ("ae", "vae", "aae")} == {m: before[m] for m in ("ae", "vae", "aae")}
+    # what the VAE's run imports: its model, the shared core, never another model or an outer module
+    modules = cache.import_closure(["models.vae", "trainer", "api"], ["models.ae", "models.gan", "models.aae"])
+    assert {"models.vae", "models.base", "losses", "nets", "trainer", "data", "config.models", "checkpoint", "seed"} <= set(modules)
+    assert not [m for m in modules if m.split(".")[0] in ("plots", "widgets", "metrics", "latent", "cli", "papers", "exercises", "callbacks")]
+    assert not {"models.gan", "models.ae", "models.aae", "priors"} & set(modules)
+
+
+def test_system_settings_are_not_part_of_the_run(mnist_small, tmp_path, monkeypatch):
+    """device, threads and the progress bar never change the run-cache key, so a cached run is reused."""
     from thesis_lib import api
 
-    lib = Path(thesis_lib.__file__).parent
-    for entry in api.NOT_TRAINING:  # every exclusion names something that exists
-        assert (lib / entry.rstrip("/")).exists(), entry
-    copy = tmp_path / "thesis_lib"
-    shutil.copytree(lib, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(api, "__file__", str(copy / "api.py"))
-    before = api.library_fingerprint()
-    (copy / "plots.py").write_text((copy / "plots.py").read_text() + "\n# an edit\n")
-    (copy / "metrics" / "parzen.py").write_text((copy / "metrics" / "parzen.py").read_text() + "\n# an edit\n")
-    assert api.library_fingerprint() == before
-    (copy / "models" / "gan.py").write_text((copy / "models" / "gan.py").read_text() + "\n# an edit\n")
-    assert api.library_fingerprint() != before
+    monkeypatch.setenv("THESIS_LIB_RUNS", str(tmp_path))
+    first = train(tiny_vae(epochs=1), cache=True, validate=False, progress=False)
+    again = train(tiny_vae(epochs=1), cache=True, validate=False, progress=True, device="cpu", threads=1)
+    assert first.out_dir == again.out_dir == api.cached_run_dir(tiny_vae(epochs=1))
+    assert_same(again.model.state_dict(), first.model.state_dict())
+    assert len(list(tmp_path.glob("vae-*"))) == 1
+
+
+def test_vae_logs_nats_per_example_and_its_objective_apart(mnist_small):
+    trainer = train(tiny_vae(epochs=1, objective="sum"), data=mnist_small, **QUIET)
+    steps = trainer.history.steps
+    assert set(steps) == {"-elbo", "-elbo objective", "kl", "recon"}
+    # the minibatch sum over 32 images is 32 times the per-example value (up to float rounding)
+    assert all(abs(o - 32 * e) < 1e-3 * abs(o) for o, e in zip(steps["-elbo objective"], steps["-elbo"]))
+    assert all(abs(e - (k + r)) < 1e-3 * abs(e) for e, k, r in zip(steps["-elbo"], steps["kl"], steps["recon"]))
+    mean = train(tiny_vae(epochs=1, objective="mean"), data=mnist_small, **QUIET)
+    assert "-elbo objective" not in mean.history.steps  # what is descended is the logged loss itself
+
+
+def test_train_rejects_an_existing_file_as_out_dir_before_training(mnist_small, tmp_path):
+    file = tmp_path / "a-file"
+    file.write_text("not a folder")
+    for out in (file, file / "run"):
+        with pytest.raises(ValueError, match=f"the run folder {out} (is a file|goes through the file {file})"):
+            train(tiny_vae(), out, data=mnist_small, callbacks=[StopAfter(0)], **QUIET)
+    with pytest.raises(ValueError, match="unknown setting 'latent_dim' for train"):
+        train(tiny_vae(), data=mnist_small, latent_dim=3, **QUIET)

@@ -6,15 +6,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from types import SimpleNamespace  # noqa: E402
-
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import thesis_lib as tl  # noqa: E402
-from thesis_lib import latent, plots, widgets  # noqa: E402
+from thesis_lib import latent, plots, toy, widgets  # noqa: E402
 from thesis_lib.data import Dataset  # noqa: E402
 from thesis_lib.errors import DataError  # noqa: E402
 
@@ -42,7 +40,7 @@ def _untrained(cfg):
 @pytest.fixture(scope="module")
 def vae(data):
     """A 1-epoch VAE with a 2-D latent space (and its trainer, for the history)."""
-    return _train(tl.VAEConfig(epochs=1, latent_dim=2, hidden_dims=(64,)), data)
+    return _train(tl.run_config("vae", epochs=1, latent_dim=2, hidden_dims=(64,)), data)
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +54,16 @@ def close_figures():
     plt.close("all")
 
 
-class FakeDecoder:
+class FakeDecoder(torch.nn.Module):
     """Stands in for a model: decode returns z itself, so a test sees the exact latent points."""
 
-    def __init__(self, latent_dim: int = 2):
-        self.config = SimpleNamespace(latent_dim=latent_dim)
+    needs_labels = False
 
-    def decode(self, z):
+    def __init__(self, latent_dim: int = 2):
+        super().__init__()
+        self.latent_dim = latent_dim
+
+    def decode(self, z, labels=None):
         return z.clone()
 
 
@@ -284,7 +285,7 @@ def test_plots_return_figures(vae, cgan, data):
 
 def test_gan_1d_curves():
     gan = _untrained(tl.GANConfig(dataset="toy-1d", latent_dim=1, g_hidden=(8,), d_hidden=(8,)))
-    curves = plots.gan_1d_curves(gan, n_samples=2000, n_mapping=7)
+    curves = toy.gan_1d_curves(gan, n_samples=2000, n_mapping=7)
     assert curves["x"].shape == curves["p_data"].shape == curves["p_g"].shape == curves["d"].shape == (500,)
     assert curves["z"].shape == curves["g_z"].shape == (7,)
     dx = curves["x"][1] - curves["x"][0]

@@ -6,24 +6,29 @@
     thesis-lib evaluate --real mnist      (the real-data reference row)
     thesis-lib reproduce NAME | --list    (a paper's figure, re-measured into results/papers/NAME.json)
 
-``train``'s options are generated from the model's config dataclass, so every config field is an
-option (``--k``, ``--generator-loss``, ``--estimator``, ``--n-samples``, ``--encoder``,
-``--prior`` ...) and the defaults are the book chapter's settings. Bad input gives one line on
-stderr and a non-zero exit code, never a traceback.
+``train``'s options are generated from the settings dataclasses, in three groups: the model's
+config (``--k``, ``--generator-loss``, ``--estimator``, ``--encoder``, ``--prior`` ...), its
+schedule (``--epochs``, ``--lr``, ``--batch-size`` ...) and the system (``--device``,
+``--threads``, ``--no-progress``). Defaults are the book chapter's settings, and a ``Literal``
+field's allowed values are its ``choices``. ``--resume`` accepts the options the run was trained
+with, and refuses only those that differ (except ``--epochs``, to train longer). Bad input gives
+one line on stderr and a non-zero exit code, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import re
 import sys
 import typing
 from pathlib import Path
 
-from .config import CONFIGS, TrainConfig, field_types
+from .config import CONFIGS, Settings, System, choices, field_types, run_config
+from .config.settings import optional_type
+from .data import IMAGE_DATASETS
 from .errors import ThesisLibError
+from .metrics.report import METRICS
 
 PROG = "thesis-lib"
 EXIT_ERROR = 2
@@ -49,22 +54,28 @@ def _field_help(cls: type) -> dict[str, str]:
     return helps
 
 
-def _add_config_options(parser: argparse.ArgumentParser, cls: type[TrainConfig]) -> None:
+def _add_settings_options(parser: argparse.ArgumentParser, cls: type[Settings], title: str) -> None:
+    """One option per field of ``cls`` (in an argument group), typed, with its help, default and choices."""
+    group = parser.add_argument_group(title)
     defaults = cls()
     helps = _field_help(cls)
     for name, tp in field_types(cls).items():
         default = getattr(defaults, name)
         flag = "--" + name.replace("_", "-")
         text = f"{helps.get(name, '')} (default: {list(default) if isinstance(default, tuple) else default})".replace("%", "%%")
+        tp = optional_type(tp)
         origin, args = typing.get_origin(tp), typing.get_args(tp)
+        allowed = choices(tp)
         if tp is bool:
-            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
+            group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        elif allowed is not None:
+            group.add_argument(flag, dest=name, choices=allowed, default=None, help=text)
         elif origin is tuple:
             item = args[0]
             nargs = "*" if (len(args) == 2 and args[1] is Ellipsis) else len(args)
-            parser.add_argument(flag, dest=name, type=item, nargs=nargs, default=None, metavar=item.__name__.upper(), help=text)
+            group.add_argument(flag, dest=name, type=item, nargs=nargs, default=None, metavar=item.__name__.upper(), help=text)
         else:
-            parser.add_argument(flag, dest=name, type=tp, default=None, metavar=tp.__name__.upper(), help=text)
+            group.add_argument(flag, dest=name, type=tp, default=None, metavar=tp.__name__.upper(), help=text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,11 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name, cls in CONFIGS.items():
         sub = models.add_parser(name, help=(cls.__doc__ or "").strip().splitlines()[0])
         sub.add_argument("--out", type=Path, default=None, metavar="DIR", help=f"run folder (default: runs/{name})")
-        sub.add_argument("--resume", action="store_true", help="continue the run saved in --out (only --epochs may change)")
-        sub.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+        sub.add_argument("--resume", action="store_true", help="continue the run saved in --out (options equal to the saved ones may be repeated; only --epochs may change)")
         if name == "gan":
             sub.add_argument("--hidden-dims", dest="hidden_dims", type=int, nargs="+", metavar="INT", help="shorthand: sets --g-hidden to these sizes and --d-hidden to them reversed")
-        _add_config_options(sub, cls)
+        _add_settings_options(sub, cls, f"model ({cls.__name__})")
+        _add_settings_options(sub, cls.schedule_class, f"training schedule ({cls.schedule_class.__name__})")
+        _add_settings_options(sub, System, "system (not part of the run)")
 
     sample = commands.add_parser("sample", help="draw samples from a trained model")
     sample.add_argument("run", type=Path, metavar="DIR", help="run folder written by 'train'")
@@ -91,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="print every metric of a trained model (or of real data) as JSON")
     evaluate.add_argument("run", type=Path, nargs="?", metavar="DIR", help="run folder written by 'train'")
-    evaluate.add_argument("--real", choices=("mnist", "fashion-mnist"), default=None, help="score 10,000 real training images as if they were samples (the reference row) instead of a run")
-    evaluate.add_argument("--metrics", nargs="+", default=None, metavar="NAME", help="any of parzen, quality, likelihood, reconstruction (default: all that apply)")
+    evaluate.add_argument("--real", choices=IMAGE_DATASETS, default=None, help="score 10,000 real training images as if they were samples (the reference row) instead of a run")
+    evaluate.add_argument("--metrics", nargs="+", default=None, metavar="NAME", help=f"any of {', '.join(METRICS)} (default: all that apply)")
     evaluate.add_argument("--n-samples", type=int, default=10_000, help="samples for the Parzen window and the classifier metrics (default: 10000, as the GAN paper)")
     evaluate.add_argument("--k", type=int, default=100, help="importance samples per image for the NLL (default: 100; the IWAE paper uses 5000)")
     evaluate.add_argument("--binarize", action=argparse.BooleanOptionalAction, default=None, help="likelihoods on dynamically binarised test images (default: as the model was trained)")
@@ -110,32 +122,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ----------------------------------------------------------------------------- commands
+def _given(args: argparse.Namespace, cls: type[Settings]) -> dict:
+    return {name: getattr(args, name) for name in cls.field_names() if getattr(args, name, None) is not None}
+
+
 def _train(args: argparse.Namespace) -> int:
-    from .api import train
+    from .api import check_out_dir, train
     from .callbacks import SampleGrid
     from .checkpoint import checkpoint_config, load_checkpoint
 
     cls = CONFIGS[args.model]
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
+    given = {**_given(args, cls), **_given(args, cls.schedule_class)}
     if args.model == "gan" and getattr(args, "hidden_dims", None):
         given.setdefault("g_hidden", tuple(args.hidden_dims))
         given.setdefault("d_hidden", tuple(reversed(args.hidden_dims)))
+    system = System(**_given(args, System))
     out = args.out or Path("runs") / args.model
+    check_out_dir(out)
     if args.resume:
         saved = checkpoint_config(load_checkpoint(out))
-        extra = sorted(set(given) - {"epochs"})
-        if extra:
-            raise ValueError(f"--resume continues the saved run: only --epochs may be given, not --{extra[0].replace('_', '-')}")
         config = saved.replace(**given)
+        differ = [(name, mine, theirs) for name, mine, theirs in config.differences(saved) if name != "epochs"]
+        if differ:
+            flag = lambda name: "--" + name.replace("_", "-")  # noqa: E731
+            what = "; ".join(f"{flag(n)} is {_show(mine)} but the run was trained with {_show(theirs)}" for n, mine, theirs in differ)
+            raise ValueError(f"--resume continues the saved run in {out}: {what} (only --epochs may change)")
     else:
-        config = cls(**given)
-    run = train(config, out, resume=args.resume, callbacks=[SampleGrid(out / "samples")], progress=not args.no_progress)
+        config = run_config(args.model, **given)
+    run = train(config, out, resume=args.resume, system=system, callbacks=[SampleGrid(out / "samples")])
     summary = {k: round(v[-1], 4) for k, v in run.history.epochs.items()}
     if run.interrupted:
         print(f"interrupted after epoch {run.epoch} + {run.iteration} iterations; checkpoint saved in {out}; continue with: {PROG} train {args.model} --out {out} --resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(json.dumps({"out": str(out), "epochs": run.epoch, "train_seconds": round(sum(run.history.train_seconds), 2), "last_epoch": summary}))
     return 0
+
+
+def _show(value) -> str:
+    """A setting as it is typed on the command line (lists without brackets)."""
+    return " ".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -186,9 +211,12 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise ValueError(f"--real scores data as samples: --metrics may be parzen or quality, not {extra[0]!r}")
         result = metrics.evaluate_real(args.real, chosen, n=args.n_samples)
     else:
+        from .checkpoint import checkpoint_config, load_checkpoint
+
         model = load(args.run)
+        binarize = args.binarize if args.binarize is not None else checkpoint_config(load_checkpoint(args.run)).schedule.binarize
         chosen = tuple(args.metrics or metrics.METRICS)
-        result = metrics.evaluate_model(model, chosen, n_samples=args.n_samples, k=args.k, n_test=args.n, binarize=args.binarize, seed=args.seed)
+        result = metrics.evaluate_model(model, chosen, n_samples=args.n_samples, k=args.k, n_test=args.n, binarize=binarize, seed=args.seed)
         result = {"run": str(args.run), **result}
     text = json.dumps(result, indent=2)
     if args.out is not None:

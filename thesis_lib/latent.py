@@ -4,7 +4,9 @@ Pure tensor code (no plotting): :mod:`thesis_lib.plots` and :mod:`thesis_lib.wid
 what these functions compute. Everything is deterministic: codes are the models'
 deterministic ``embed`` (the VAE's posterior mean μ(x)), datasets are read in order, and
 random draws take an explicit seed. Results are returned on the CPU; models are run on their
-own device, in eval mode (restored afterwards).
+own device, in eval mode (restored afterwards). Only the models' shared vocabulary is used
+(``has_encoder``, ``embed``, ``decode(z, labels)``, ``needs_labels``, ``latent_dim``; see
+:mod:`thesis_lib.models.base`), so any model (or an ``nn.Module`` stand-in with those) works.
 
 Grids of latent points are returned in *image order*: row-major, the first row at the *top*,
 so a grid shown with ``show_images(images, nrow=steps)`` has the first latent coordinate
@@ -29,30 +31,25 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- helpers
 def model_device(model) -> torch.device:
-    """The device of a model's parameters (CPU for parameterless stand-ins)."""
-    try:
-        return next(model.parameters()).device
-    except (AttributeError, StopIteration):
-        return torch.device("cpu")
+    """The device of a model's parameters (CPU for a parameterless module)."""
+    return next(model.parameters(), torch.empty(0)).device
 
 
 @contextlib.contextmanager
 def eval_mode(model) -> Iterator[None]:
     """Run ``model`` in eval mode (no dropout) and without gradients; restore its mode after."""
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
+    was_training = model.training
+    model.eval()
     try:
         with torch.no_grad():
             yield
     finally:
-        if was_training:
-            model.train()
+        model.train(was_training)
 
 
 def _split_data(data, n: int | None) -> tuple[Tensor, Tensor | None]:
     """``(x, y)`` of the first ``n`` examples of a Dataset, an ``(x, y)`` pair or a tensor ``x``."""
-    if isinstance(data, Dataset) or (hasattr(data, "x") and hasattr(data, "y")):
+    if isinstance(data, Dataset):
         x, y = data.x, data.y
     elif isinstance(data, (tuple, list)):
         x, y = data
@@ -65,24 +62,21 @@ def _split_data(data, n: int | None) -> tuple[Tensor, Tensor | None]:
 
 
 def decode_batched(model, z: Tensor, labels: Tensor | None = None, batch: int = 1024) -> Tensor:
-    """``model.decode(z)`` in batches (with ``labels`` for a conditional GAN), on the CPU."""
+    """``model.decode(z, labels)`` in batches (``labels`` for a model that :attr:`needs_labels`), on the CPU."""
     device = model_device(model)
     out = []
     with eval_mode(model):
         for i in range(0, z.shape[0], batch):
-            zb = z[i : i + batch].to(device)
-            if labels is None:
-                out.append(model.decode(zb).cpu())
-            else:
-                out.append(model.decode(zb, labels[i : i + batch].to(device)).cpu())
+            lb = None if labels is None else labels[i : i + batch].to(device)
+            out.append(model.decode(z[i : i + batch].to(device), lb).cpu())
     return torch.cat(out) if out else z.new_zeros((0,))
 
 
 def _check_labels(model, labels, n: int) -> Tensor | None:
-    """Labels as a tensor of length ``n`` (an int is repeated); a clear error if a conditional GAN gets none."""
+    """Labels as a tensor of length ``n`` (an int is repeated); a clear error if a model that needs them gets none."""
     if labels is None:
-        if getattr(getattr(model, "config", None), "conditional", False):
-            raise ValueError("a conditional GAN needs labels: pass labels=<class> (an int or a tensor)")
+        if model.needs_labels:
+            raise ValueError(f"a {type(model).__name__} whose decoder takes the class (a conditional GAN) needs labels: pass labels=<class> (an int or a tensor)")
         return None
     if isinstance(labels, int):
         return torch.full((n,), labels, dtype=torch.long)
@@ -95,7 +89,7 @@ def embed_dataset(model, data, n: int | None = 5000, batch: int = 1000) -> tuple
     """Deterministic codes ``model.embed(x)`` of the first ``n`` examples of ``data``.
 
     Args:
-        model: an AE, VAE or AAE (anything with ``embed``; the GAN has no encoder).
+        model: a model with an encoder (``has_encoder``: AE, VAE, AAE; the GAN has none).
         data: a :class:`~thesis_lib.data.Dataset`, an ``(x, y)`` pair or a tensor ``x``.
         n: number of examples (the first ``n``, no shuffling); ``None`` for all.
         batch: batch size of the forward passes.
@@ -104,17 +98,17 @@ def embed_dataset(model, data, n: int | None = 5000, batch: int = 1000) -> tuple
         ``(codes, labels)``: codes of shape ``(n, latent_dim)`` and labels of shape ``(n,)``
         (``None`` when ``data`` is a bare tensor), both on the CPU.
     """
+    _check_encoder(model, "data has no codes; explore its noise space with latent.interpolate_noise or widgets.explore instead")
     x, y = _split_data(data, n)
     device = model_device(model)
-    try:
-        with eval_mode(model):
-            codes = torch.cat([model.embed(b.to(device)).cpu() for b in x.split(batch)])
-    except NotImplementedError:
-        raise NotImplementedError(
-            f"{type(model).__name__} has no encoder, so data has no codes; explore its noise space with "
-            "latent.interpolate_noise or widgets.explore instead"
-        ) from None
+    with eval_mode(model):
+        codes = torch.cat([model.embed(b.to(device)).cpu() for b in x.split(batch)])
     return codes, (y.cpu() if y is not None else None)
+
+
+def _check_encoder(model, hint: str) -> None:
+    if not model.has_encoder:
+        raise NotImplementedError(f"{type(model).__name__} has no encoder, so {hint}")
 
 
 def pca(codes: Tensor, k: int = 2) -> tuple[Tensor, Tensor, Tensor]:
@@ -189,7 +183,7 @@ def interpolate(model, x_a: Tensor, x_b: Tensor, steps: int = 10, slerp: bool = 
     """Decode ``steps`` points on the line (or arc) between ``embed(x_a)`` and ``embed(x_b)``.
 
     Args:
-        model: an AE, VAE or AAE (for the GAN see :func:`interpolate_noise`).
+        model: a model with an encoder (for the GAN see :func:`interpolate_noise`).
         x_a, x_b: one example each (shape ``data_shape``) or batches ``(B, *data_shape)``.
         steps: number of images, endpoints included: the first is ``decode(embed(x_a))``, the
             last ``decode(embed(x_b))``.
@@ -198,16 +192,12 @@ def interpolate(model, x_a: Tensor, x_b: Tensor, steps: int = 10, slerp: bool = 
     Returns:
         ``(steps, *data_shape)`` for one pair; ``(B, steps, *data_shape)`` for batches.
     """
+    _check_encoder(model, "examples have no codes; interpolate between noise vectors with latent.interpolate_noise")
     single = x_a.dim() == len(model.data_shape)
     xa, xb = (x_a[None], x_b[None]) if single else (x_a, x_b)
     device = model_device(model)
-    try:
-        with eval_mode(model):
-            za, zb = model.embed(xa.to(device)).cpu(), model.embed(xb.to(device)).cpu()
-    except NotImplementedError:
-        raise NotImplementedError(
-            f"{type(model).__name__} has no encoder; interpolate between noise vectors with latent.interpolate_noise"
-        ) from None
+    with eval_mode(model):
+        za, zb = model.embed(xa.to(device)).cpu(), model.embed(xb.to(device)).cpu()
     z = _path(za, zb, steps, slerp)  # (steps, B, d)
     images = decode_batched(model, z.reshape(-1, z.shape[-1]))
     images = images.view(steps, za.shape[0], *images.shape[1:]).transpose(0, 1)
@@ -219,7 +209,7 @@ def interpolate_noise(model, z_a: Tensor, z_b: Tensor, steps: int = 10, labels=N
 
     Args:
         z_a, z_b: ``(d,)`` vectors or ``(B, d)`` batches.
-        labels: the class for a conditional GAN: an int, or one label per pair.
+        labels: the class, for a model that :attr:`needs_labels` (a conditional GAN): an int, or one label per pair.
         slerp: spherical interpolation (the usual choice between two Gaussian noise vectors).
 
     Returns:
@@ -287,13 +277,13 @@ def latent_grid(
         steps: points per side (linearly spaced, ends included).
         dims: the two latent coordinates that vary (for models with more than 2 dimensions).
         base: the other coordinates (zeros by default).
-        labels: the class, for a conditional GAN.
+        labels: the class, for a model that :attr:`needs_labels` (a conditional GAN).
 
     Returns:
         ``steps**2`` decoded images in image order: show with ``show_images(x, nrow=steps)``.
     """
     (x0, x1), (y0, y1) = _limits_pair(limits)
-    z = grid_points(torch.linspace(x0, x1, steps), torch.linspace(y0, y1, steps), model.config.latent_dim, dims, base)
+    z = grid_points(torch.linspace(x0, x1, steps), torch.linspace(y0, y1, steps), model.latent_dim, dims, base)
     return decode_batched(model, z, _check_labels(model, labels, z.shape[0]))
 
 
@@ -311,7 +301,7 @@ def gaussian_cdf_grid(
     """
     u = (torch.arange(steps, dtype=torch.float64) + 0.5) / steps
     v = (std * torch.special.ndtri(u)).float()
-    z = grid_points(v, v, model.config.latent_dim, dims, base)
+    z = grid_points(v, v, model.latent_dim, dims, base)
     return decode_batched(model, z, _check_labels(model, labels, z.shape[0]))
 
 

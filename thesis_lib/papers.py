@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .config import AAEConfig, GANConfig, TrainConfig, VAEConfig
+from .config import AAEConfig, GANConfig, RunConfig, VAEConfig, run_config
 from .seed import select_device
 
 RUNS_DIR = Path("runs") / "papers"
@@ -35,7 +35,7 @@ class Experiment:
         paper: where the figure is reported.
         reported: what the paper reports, e.g. ``{"parzen_ll": 225, "parzen_se": 2}``.
         note: what differs from the paper's setup.
-        runs: the runs to train, by label.
+        runs: the runs to train (model config and schedule), by label.
         metrics: metric groups of :func:`thesis_lib.metrics.evaluate_model`.
         evaluate: extra arguments of :func:`~thesis_lib.metrics.evaluate_model` (``k``, ``n_test`` ...).
         real_data: also score real training images as the reference row.
@@ -45,7 +45,7 @@ class Experiment:
     paper: str
     reported: dict[str, float]
     note: str
-    runs: dict[str, TrainConfig] = field(default_factory=dict)
+    runs: dict[str, RunConfig] = field(default_factory=dict)
     metrics: tuple[str, ...] = ("parzen",)
     evaluate: dict[str, Any] = field(default_factory=dict)
     real_data: bool = False
@@ -59,7 +59,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             paper="Goodfellow et al. (2014), Table 1: Parzen window log-likelihood of MNIST test images",
             reported={"parzen_ll": 225.0, "parzen_se": 2.0},
             note="The book's GAN (an MLP generator with batch normalisation, a leaky-ReLU discriminator, Algorithm 1 with k = 1 and the non-saturating G loss) with the paper's 100-dimensional noise and minibatches of 100, trained 5 times longer than the chapter; the paper used a 1200-1200 generator, a maxout discriminator with dropout, and far more updates.",
-            runs={"gan": GANConfig(epochs=30, latent_dim=100, batch_size=100)},
+            runs={"gan": run_config(GANConfig(latent_dim=100), epochs=30, batch_size=100)},
             metrics=("parzen", "quality"),
             real_data=True,
         ),
@@ -68,7 +68,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             paper="Makhzani et al. (2016), Table 1: Parzen window log-likelihood of MNIST test images",
             reported={"parzen_ll": 340.0, "parzen_se": 2.0},
             note="The paper's setting as a public reproduction ran it: encoder and decoder 2 x 1200 units and a 2 x 1000 discriminator, dropout 0.2, latent dimension 8, prior N(0, 5^2 I), Adam with lr 2e-4 (reconstruction) and 1e-4 (regularisation); 25 epochs on 2 CPU cores, where the paper trained far longer.",
-            runs={"aae": AAEConfig(epochs=25, latent_dim=8, hidden_dims=(1200, 1200), d_hidden=(1000, 1000), dropout=0.2, prior_std=5.0, lr=2e-4, reg_lr=1e-4)},
+            runs={"aae": run_config(AAEConfig(latent_dim=8, hidden_dims=(1200, 1200), d_hidden=(1000, 1000), dropout=0.2, prior_std=5.0), epochs=25, lr=2e-4, reg_lr=1e-4)},
             metrics=("parzen", "quality"),
             real_data=True,
         ),
@@ -77,7 +77,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             paper="Kingma & Welling (2013), Figure 2: lower bound on MNIST for several latent sizes N_z",
             reported={},
             note="Algorithm 2 as in the paper (Adagrad, M = 100, L = 1, one hidden layer of 500 units, the N/M-scaled objective, dynamically binarised images) but for 30 epochs instead of up to 10^8 training samples; the test curve is the bound on the validation images train[50000:60000].",
-            runs={f"N_z={n}": VAEConfig(epochs=30, latent_dim=n, hidden_dims=(500,), batch_size=100, optimizer="adagrad", lr=0.02, objective="dataset", binarize=True) for n in (3, 5, 10, 20)},
+            runs={f"N_z={n}": run_config(VAEConfig(latent_dim=n, hidden_dims=(500,), objective="dataset"), epochs=30, batch_size=100, optimizer="adagrad", lr=0.02, binarize=True) for n in (3, 5, 10, 20)},
             metrics=("likelihood",),
         ),
         Experiment(
@@ -85,7 +85,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             paper="Burda et al. (2016, IWAE), Table 1: importance-sampled NLL (k = 5000) of a one-stochastic-layer VAE on dynamically binarised MNIST",
             reported={"test_nll": 86.76},
             note="The IWAE paper's architecture (two hidden layers of 200 units, 50 latent dimensions), ReLU instead of tanh, Adam, dynamic binarisation; trained for 60 epochs instead of 3,280 passes.",
-            runs={"vae": VAEConfig(epochs=60, latent_dim=50, hidden_dims=(200, 200), batch_size=100, binarize=True)},
+            runs={"vae": run_config(VAEConfig(latent_dim=50, hidden_dims=(200, 200)), epochs=60, batch_size=100, binarize=True)},
             metrics=("likelihood",),
             evaluate={"k": 5000},
         ),
@@ -100,7 +100,8 @@ def _result_path(name: str, results_dir: Path) -> Path:
 def reproduce(name: str, *, runs_dir: str | Path = RUNS_DIR, results_dir: str | Path = RESULTS_DIR, progress: bool = True) -> dict:
     """Train (or resume) the runs of experiment ``name``, evaluate them and write its JSON file."""
     from .api import train
-    from .checkpoint import CHECKPOINT, atomic_write
+    from .cache import atomic_write
+    from .checkpoint import CHECKPOINT
     from .metrics import evaluate_model, evaluate_real
 
     if name not in EXPERIMENTS:
@@ -113,7 +114,7 @@ def reproduce(name: str, *, runs_dir: str | Path = RUNS_DIR, results_dir: str | 
         if run.interrupted:
             raise KeyboardInterrupt
         row = {"label": label, "config": config.to_dict(), "epochs": run.epoch, "train_seconds": round(sum(run.history.train_seconds), 1)}
-        row["metrics"] = evaluate_model(run.model, exp.metrics, progress=progress, **exp.evaluate)
+        row["metrics"] = evaluate_model(run.model, exp.metrics, progress=progress, **{"binarize": config.schedule.binarize, **exp.evaluate})
         row["curves"] = {k: v for k, v in run.history.epochs.items() if "elbo" in k or k in ("D", "G", "recon")}
         row["samples"] = _save_samples(run.model, Path(results_dir) / f"{name}-{label.replace('=', '')}.png")
         rows.append(row)

@@ -34,6 +34,10 @@ class ModelConfig(Settings):
 
     dataset: DatasetName = "mnist"
 
+    @classmethod
+    def describe(cls) -> str:
+        return f"{cls.model} config"
+
     def to_dict(self) -> dict[str, Any]:
         """``{"model": name, **fields}``: :func:`~thesis_lib.config.config_from_dict` rebuilds it."""
         return {"model": self.model, **super().to_dict()}

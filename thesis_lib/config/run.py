@@ -8,7 +8,8 @@ to its owner, so that callers can stay short::
     >>> run_config("vae", latent_dim=2, epochs=6)            # doctest: +ELLIPSIS
     RunConfig(config=VAEConfig(dataset='mnist', latent_dim=2, ...), schedule=VAESchedule(epochs=6, ...))
 
-A ``config.json`` holds ``{"model": "vae", "config": {...}, "schedule": {...}}``.
+A run's ``config.json`` is its model config with the schedule as one more entry:
+``{"model": "vae", "dataset": "mnist", "latent_dim": 32, ..., "schedule": {"epochs": 35, ...}}``.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class RunConfig:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "config": {k: v for k, v in self.config.to_dict().items() if k != "model"}, "schedule": self.schedule.to_dict()}
+        """The model config's dict (:meth:`ModelConfig.to_dict`) with ``"schedule": {...}`` added."""
+        return {**self.config.to_dict(), "schedule": self.schedule.to_dict()}
 
     def to_json(self, path: str | Path) -> None:
         write_json(self.to_dict(), path)
@@ -110,20 +112,19 @@ def _route(cls: type[ModelConfig], changes: dict[str, Any]) -> tuple[dict[str, A
 def config_from_dict(d: dict[str, Any]) -> ModelConfig | RunConfig:
     """Rebuild (and validate) what :meth:`ModelConfig.to_dict` or :meth:`RunConfig.to_dict` wrote.
 
-    A dict with a ``schedule`` is a run; one without is a model config. The flat dicts of
-    checkpoint format 1 (model, schedule and device fields side by side) are read as runs.
+    A dict with a ``schedule`` is a run; one without is a model config. The flat configs written
+    before the split (model, schedule and device fields side by side) are read as runs.
     """
     d = dict(d)
     name = d.pop("model", None)
     check_choice("model", name, tuple(CONFIGS))
     cls = CONFIGS[name]
-    if "schedule" in d or "config" in d:
-        unknown = sorted(set(d) - {"config", "schedule"})
-        if unknown:
-            raise ValueError(f"unknown run config field {unknown[0]!r}; allowed: config, schedule")
-        return RunConfig(cls.from_dict(dict(d.get("config", {}))), cls.schedule_class.from_dict(dict(d.get("schedule", {}))))
-    legacy = set(cls.schedule_class.field_names()) | set(System.field_names())
-    if legacy & set(d):  # format 1: everything in one flat dict
+    if "schedule" in d:
+        schedule = d.pop("schedule")
+        if not isinstance(schedule, dict):
+            raise ValueError(f"schedule must be a JSON object, got {schedule!r}")
+        return RunConfig(cls.from_dict(d), cls.schedule_class.from_dict(schedule))
+    if (set(cls.schedule_class.field_names()) | set(System.field_names())) & set(d):  # a flat config from before the split
         return run_config(name, **{k: v for k, v in d.items() if k not in System.field_names()})
     return cls.from_dict(d)
 

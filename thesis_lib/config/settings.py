@@ -112,11 +112,16 @@ class Settings:
         return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in dataclasses.fields(self)}
 
     @classmethod
+    def describe(cls) -> str:
+        """What these settings are, for messages (``"schedule"``, ``"vae config"`` ...)."""
+        return cls.what
+
+    @classmethod
     def from_dict(cls, d: dict[str, Any]):
         """Rebuild from :meth:`to_dict` output (validated); an unknown field is an error naming the allowed ones."""
         unknown = sorted(set(d) - set(cls.field_names()))
         if unknown:
-            raise ValueError(f"unknown {cls.what} field {unknown[0]!r}; allowed: {', '.join(sorted(cls.field_names()))}")
+            raise ValueError(f"unknown {cls.describe()} field {unknown[0]!r}; allowed: {', '.join(sorted(cls.field_names()))}")
         return cls(**d)
 
     def replace(self, **changes: Any):

@@ -125,7 +125,7 @@ def _small_vae():
     from ..models.vae import VAE
 
     with _seeded(0):
-        model = VAE(VAEConfig(hidden_dims=(32,), latent_dim=8, device="cpu")).eval()
+        model = VAE(VAEConfig(hidden_dims=(32,), latent_dim=8)).eval()
         x = torch.rand(1, 28, 28)
     with torch.no_grad():  # a confident encoder (σ ≈ 0.14) so that estimators A and B have clearly different spreads
         model.encoder[-1].bias[8:] = -4.0

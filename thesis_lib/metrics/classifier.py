@@ -3,14 +3,14 @@
 The Inception network behind the FID and the Inception score was trained on ImageNet and
 cannot be downloaded here, so the library trains its own judge: a LeNet-style CNN that reaches
 about 99% test accuracy on MNIST in three epochs on a CPU (about a minute). It is saved under
-the run cache (``$THESIS_LIB_RUNS``) keyed by this file's source, the settings and the torch
-version, so every later evaluation reuses it. :func:`load_classifier` refuses a classifier
+the run cache (``$THESIS_LIB_RUNS``) keyed by the source this module imports (see
+:func:`thesis_lib.cache.source_fingerprint`), the settings and the torch version, so every later
+evaluation reuses it. :func:`load_classifier` refuses a classifier
 below :data:`MIN_ACCURACY`: a weak judge would make the scores meaningless.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,8 +19,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ..checkpoint import atomic_write
-from ..data import load_dataset
+from ..cache import atomic_write, key, runs_root, source_fingerprint
+from ..data import IMAGE_DATASETS, image_datasets_text, load_dataset
 from ..seed import seed_everything, select_device
 
 MIN_ACCURACY = {"mnist": 0.985, "fashion-mnist": 0.88}
@@ -88,16 +88,13 @@ def train_classifier(settings: ClassifierSettings = ClassifierSettings(), progre
 
 def classifier_dir(settings: ClassifierSettings = ClassifierSettings()) -> Path:
     """Where the judge for ``settings`` is cached (under the run cache, keyed by code and settings)."""
-    from ..api import runs_root
-
-    h = hashlib.sha256(Path(__file__).read_bytes() + torch.__version__.encode() + json.dumps(asdict(settings), sort_keys=True).encode())
-    return runs_root() / f"classifier-{settings.dataset}-{h.hexdigest()[:16]}"
+    return runs_root() / f"classifier-{settings.dataset}-{key(json.dumps(asdict(settings), sort_keys=True), source_fingerprint([__name__.removeprefix('thesis_lib.')]))}"
 
 
 def load_classifier(dataset: str = "mnist", progress: bool = True) -> Classifier:
     """The cached judge for ``dataset``; trains and caches it the first time (about a minute)."""
-    if dataset not in MIN_ACCURACY:
-        raise ValueError(f"the sample-quality classifier needs an image dataset ({', '.join(repr(d) for d in MIN_ACCURACY)}), got {dataset!r}")
+    if dataset not in IMAGE_DATASETS:
+        raise ValueError(f"the sample-quality classifier needs an image dataset ({image_datasets_text()}), got {dataset!r}")
     settings = ClassifierSettings(dataset=dataset)
     path = classifier_dir(settings) / "classifier.pt"
     if path.exists():

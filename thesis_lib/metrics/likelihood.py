@@ -1,9 +1,12 @@
 """Likelihood-based metrics, in nats per example so that numbers compare with the papers.
 
 * :func:`reconstruction_error`: mean reconstruction BCE (nats) and squared error per image;
-* :func:`test_elbo`: the VAE's lower bound on a test set;
+* :func:`test_elbo`: the evidence lower bound on a test set;
 * :func:`importance_sampled_nll`: -log p(x) estimated with k importance samples from q(z|x)
-  (Burda et al. 2016), for the VAE and for the AAE with a Gaussian encoder and Gaussian prior.
+  (Burda et al. 2016).
+
+The last two need a tractable likelihood (``model.has_likelihood``: the VAE, and the AAE with a
+Gaussian encoder and Gaussian prior), through the models' ``elbo`` and ``log_weights``.
 """
 
 from __future__ import annotations
@@ -34,10 +37,9 @@ def reconstruction_error(model: GenerativeModel, data: Dataset, batch_size: int 
 
 
 @torch.no_grad()
-def test_elbo(model, data: Dataset, n_samples: int = 1, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
-    """The VAE's lower bound (estimator B, L = ``n_samples``) averaged over ``data``, nats per image."""
-    if not hasattr(model, "elbo"):
-        raise ValueError(f"test ELBO needs a VAE, got a {type(model).__name__}")
+def test_elbo(model: GenerativeModel, data: Dataset, n_samples: int = 1, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
+    """The lower bound (estimator B, L = ``n_samples``) averaged over ``data``, nats per image."""
+    _check_likelihood(model, "the test ELBO")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         elbo = kl = 0.0
@@ -49,13 +51,18 @@ def test_elbo(model, data: Dataset, n_samples: int = 1, batch_size: int = 1000, 
 
 
 def supports_likelihood(model: GenerativeModel) -> bool:
-    """Whether :func:`importance_sampled_nll` applies (the model has tractable log weights)."""
-    return callable(getattr(model, "log_weights", None)) and getattr(model, "has_log_weights", True)
+    """Whether :func:`test_elbo` and :func:`importance_sampled_nll` apply (the model's ``likelihood`` metric group)."""
+    return "likelihood" in model.metric_groups
+
+
+def _check_likelihood(model: GenerativeModel, what: str) -> None:
+    if not supports_likelihood(model):
+        raise ValueError(f"{what} needs a model with a Gaussian q(z|x) and a prior density (a VAE, or an AAE with encoder 'gaussian' and prior 'gaussian'), got {type(model).__name__}")
 
 
 @torch.no_grad()
 def importance_sampled_nll(
-    model,
+    model: GenerativeModel,
     data: Dataset,
     k: int = 100,
     batch_size: int = 100,
@@ -68,8 +75,7 @@ def importance_sampled_nll(
     The estimate is an upper bound on the true NLL that tightens as k grows. Returns the mean
     and its standard error over ``data``.
     """
-    if not supports_likelihood(model):
-        raise ValueError(f"importance-sampled NLL needs a model with a Gaussian q(z|x) and a prior density (a VAE, or an AAE with encoder 'gaussian' and prior 'gaussian'), got {type(model).__name__}")
+    _check_likelihood(model, "importance-sampled NLL")
     if k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k}")
     # k decoder passes per image: keep about 50,000 in flight (a few hundred MB), whatever k is.

@@ -7,24 +7,23 @@ samples*, the row a perfect model would get.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Callable
 
 import torch
 
-from ..checkpoint import atomic_write
-from ..data import load_dataset
+from ..cache import cached_json, key, runs_root, source_fingerprint
+from ..data import IMAGE_DATASETS, load_dataset
 from ..models import GenerativeModel
 from .classifier import load_classifier
-from .likelihood import binarized, importance_sampled_nll, reconstruction_error, supports_likelihood, test_elbo
+from .likelihood import binarized, importance_sampled_nll, reconstruction_error, test_elbo
 from .parzen import parzen_evaluation
 from .sample_quality import sample_quality
 
 METRICS = ("parzen", "quality", "likelihood", "reconstruction")
-"""Metric groups: Parzen LL; classifier FID/score/label entropy; test ELBO and IS NLL; reconstruction."""
+"""Metric groups: Parzen LL; classifier FID/score/label entropy; test ELBO and IS NLL; reconstruction.
+A model says which apply (``model.metric_groups``)."""
 
 N_SAMPLES = 10_000
 N_PARZEN_VAL = 1_000
@@ -55,85 +54,71 @@ def evaluate_model(
     n_samples: int = N_SAMPLES,
     k: int = 100,
     n_test: int | None = None,
-    binarize: bool | None = None,
+    binarize: bool = False,
     seed: int = 0,
     progress: bool = True,
 ) -> dict[str, object]:
     """All ``metrics`` that apply to ``model`` (nats per image where it applies).
 
     Args:
-        metrics: any of :data:`METRICS`; groups that do not apply (a GAN has no reconstruction,
-            an AE no likelihood) are skipped.
+        metrics: any of :data:`METRICS`; groups that do not apply (``model.metric_groups``: a
+            GAN has no reconstruction, an AE no likelihood) are skipped.
         n_samples: samples for the Parzen window and the classifier metrics (the papers: 10,000).
         k: importance samples per test image for the NLL (the IWAE paper: 5,000).
         n_test: likelihood and reconstruction on the first ``n_test`` test images only.
-        binarize: score likelihoods on dynamically binarised test images (fixed seed); by
-            default, when the model was trained on binarised data.
+        binarize: score likelihoods on dynamically binarised test images (fixed seed); pass the
+            run's ``schedule.binarize`` to score as it was trained (:func:`evaluate_run` does).
         seed: seed of the samples and of the Monte Carlo estimates.
     """
     _check_metrics(metrics)
-    cfg = model.config
+    dataset = model.config.dataset
     if not model.images:
-        raise ValueError(f"evaluation needs an image model (mnist or fashion-mnist), got dataset {cfg.dataset!r}")
+        raise ValueError(f"evaluation needs an image model ({', '.join(IMAGE_DATASETS)}), got dataset {dataset!r}")
+    applies = [m for m in metrics if m in model.metric_groups]
     start = time.perf_counter()
-    result: dict[str, object] = {"model": cfg.model, "dataset": cfg.dataset}
-    test = load_dataset(cfg.dataset, "test")
-    if "parzen" in metrics or "quality" in metrics:
+    result: dict[str, object] = {"model": model.config.model, "dataset": dataset}
+    test = load_dataset(dataset, "test")
+    if "parzen" in applies or "quality" in applies:
         samples = model.sample(n_samples, generator=torch.Generator().manual_seed(seed)).cpu()
-        result.update(_sample_metrics(samples, test.x, cfg.dataset, metrics, progress))
+        result.update(_sample_metrics(samples, test.x, dataset, applies, progress))
     if n_test is not None:
         test = test.subset(n_test)
-    binarize = cfg.binarize if binarize is None else binarize
     if binarize:
         test = binarized(test, seed=seed)
     result.update({"n_test": len(test), "binarized": bool(binarize)})
-    if "reconstruction" in metrics and cfg.model != "gan":
+    if "reconstruction" in applies:
         result.update({f"test_{k_}": v for k_, v in reconstruction_error(model, test).items()})
-    if "likelihood" in metrics:
-        if cfg.model == "vae":
-            elbo = test_elbo(model, test, seed=seed)
-            result.update({"test_neg_elbo": -elbo["elbo"], "test_kl": elbo["kl"]})
-        if supports_likelihood(model):
-            nll = importance_sampled_nll(model, test, k=k, seed=seed)
-            result.update({"test_nll": nll["nll"], "test_nll_se": nll["nll_se"], "nll_k": k})
+    if "likelihood" in applies:
+        elbo = test_elbo(model, test, seed=seed)
+        result.update({"test_neg_elbo": -elbo["elbo"], "test_kl": elbo["kl"]})
+        nll = importance_sampled_nll(model, test, k=k, seed=seed)
+        result.update({"test_nll": nll["nll"], "test_nll_se": nll["nll_se"], "nll_k": k})
     result["seconds"] = round(time.perf_counter() - start, 1)
     return result
 
 
 def metrics_fingerprint() -> str:
-    """A hash of the metrics' own source files: a cached evaluation is redone when they change."""
-    h = hashlib.sha256(torch.__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + path.read_bytes())
-    return h.hexdigest()
+    """A hash of the source an evaluation imports (this module's import graph): a cached evaluation is redone when it changes."""
+    return source_fingerprint([__name__.removeprefix("thesis_lib.")])
 
 
 def evaluate_run(run_dir: str | Path, metrics: tuple[str, ...] = METRICS, **kwargs) -> dict[str, object]:
     """:func:`evaluate_model` of the run saved in ``run_dir``, cached beside its checkpoint.
 
-    The result is stored as ``run_dir/evaluation-<key>.json``, keyed by the arguments, the
-    checkpoint file and the metrics' source, so a book chapter that is executed twice (by nbval,
-    then by the book build) evaluates once and never shows a stale number.
+    Likelihoods are scored on binarised test images when the run was trained on them (unless
+    ``binarize`` is given). The result is stored as ``run_dir/evaluation-<key>.json``, keyed by
+    the arguments, the checkpoint file and the metrics' source, so a book chapter that is
+    executed twice (by nbval, then by the book build) evaluates once and never shows a stale number.
     """
     from ..api import load
-    from ..checkpoint import checkpoint_path
+    from ..checkpoint import checkpoint_config, checkpoint_path, load_checkpoint
 
     _check_metrics(metrics)
     ckpt = checkpoint_path(run_dir)
+    kwargs.setdefault("binarize", checkpoint_config(load_checkpoint(ckpt)).schedule.binarize)
     stat = ckpt.stat()
     key_data = json.dumps({"metrics": list(metrics), **{k: v for k, v in kwargs.items() if k != "progress"}, "ckpt": [stat.st_size, stat.st_mtime_ns]}, sort_keys=True)
-    key = hashlib.sha256((key_data + metrics_fingerprint()).encode()).hexdigest()[:16]
-    return _cached_json(ckpt.parent / f"evaluation-{key}.json", lambda: evaluate_model(load(ckpt), metrics, **kwargs))
-
-
-def _cached_json(path: Path, compute: Callable[[], dict]) -> dict:
-    """The JSON stored at ``path``, or ``compute()`` stored there (atomically) first."""
-    if path.exists():
-        return json.loads(path.read_text())
-    result = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda p: Path(p).write_text(json.dumps(result, indent=1) + "\n"))
-    return result
+    return cached_json(ckpt.parent / f"evaluation-{key(key_data, metrics_fingerprint())}.json", lambda: evaluate_model(load(ckpt), metrics, **kwargs))
 
 
 def evaluate_real(dataset: str = "mnist", metrics: tuple[str, ...] = ("parzen", "quality"), n: int = N_SAMPLES, progress: bool = True, cache: bool = False) -> dict[str, object]:
@@ -156,7 +141,4 @@ def evaluate_real(dataset: str = "mnist", metrics: tuple[str, ...] = ("parzen", 
 
     if not cache:
         return compute()
-    from ..api import runs_root
-
-    key = hashlib.sha256((json.dumps([dataset, list(metrics), n]) + metrics_fingerprint()).encode()).hexdigest()[:16]
-    return _cached_json(runs_root() / "reference" / f"{dataset}-{key}.json", compute)
+    return cached_json(runs_root() / "reference" / f"{dataset}-{key(json.dumps([dataset, list(metrics), n]), metrics_fingerprint())}.json", compute)

@@ -1,0 +1,49 @@
+"""An interactive latent-space explorer: sliders move a point in latent space, the decoder draws it.
+
+The *data model* is separate from the *views*, one idea per module:
+
+* :mod:`.explorer`: :class:`LatentExplorer`, the data model: options (one decoder each), the
+  point ``z = base + Σ_i value_i * directions[i]`` and the slider limits; it decodes any slider
+  position and precomputes a grid of them. It knows nothing about HTML or ipywidgets.
+* :mod:`.live`: the **live** view (:meth:`LatentExplorer.widget`): ipywidgets, continuous
+  sliders, decoded on demand; needs a running kernel (Jupyter, Binder, Colab).
+* :mod:`.static`: the **static** export (:meth:`LatentExplorer.static_html`): a self-contained
+  ``<div>`` for the rendered book, which has no kernel. Every point of a ``steps`` x ... x
+  ``steps`` grid of slider positions is decoded, for every option, at execution time; all those
+  28 x 28 images go into ONE grey-scale PNG sprite sheet, inlined as a base64 data URI, and the
+  package's ``static.js`` moves the sheet inside a clipping box as the reader moves a native
+  ``<input type=range>`` (one step = one grid cell) or picks an option in a ``<select>``. No
+  kernel, no CDN, no network; without JavaScript it still shows the middle image.
+* :mod:`.explore`: :func:`explore` and :func:`explore_priors` build explorers for trained models
+  from the models' shared vocabulary (``has_encoder``, ``embed``, ``sample_prior``,
+  ``needs_labels``, ``explorer_axes``; see :mod:`thesis_lib.models.base`).
+
+Displaying an explorer (the last line of a cell, or ``display(ex)``) emits ONE output whose
+mime bundle holds both: ``application/vnd.jupyter.widget-view+json`` (the live widget) and
+``text/html`` (the static version). Jupyter front ends rank the widget view first, so a
+notebook shows the live widget; the book's ``_config.yml`` drops the widget-view mime type
+for Sphinx (``nb_mime_priority_overrides``), so the rendered page shows the static version
+instead of an empty widget box.
+
+**Grid resolution vs page weight.** The static version stores ``options x steps**n_sliders``
+images: the default 9 steps and 2 sliders give 81 images per option (a conditional GAN's 10
+classes: 810). A 28 x 28 grey-scale tile costs roughly 0.2-0.6 KB in the PNG (plus a third for
+base64), so a widget weighs roughly 20-400 KB. :meth:`~LatentExplorer.static_html` keeps each
+widget under ``max_bytes`` (default :data:`STATIC_MAX_BYTES`, 300 KB of HTML): when the
+8-bit sheet is too heavy it first quantises to 16 grey levels (4-bit PNG, hardly visible at
+this size), then lowers the number of steps (9 -> 7 -> 5 ...) until it fits. Finer grids
+(``steps=15``) look smoother but cost ``(15/9)**2`` ~ 2.8 times more; a 3-slider explorer
+costs ``steps`` times more than a 2-slider one.
+
+    >>> from thesis_lib import widgets
+    >>> widgets.explore(vae, data)          # doctest: +SKIP   (displays the widget in a notebook)
+    >>> ex = widgets.explore(cgan)          # doctest: +SKIP
+    >>> ex.decode_at("3", [0.5, -1.0])      # doctest: +SKIP   (one (28, 28) image)
+"""
+
+from .explore import explore, explore_priors
+from .explorer import LatentExplorer
+from .live import png_bytes
+from .static import STATIC_MAX_BYTES, sprite_png
+
+__all__ = ["LatentExplorer", "explore", "explore_priors", "png_bytes", "sprite_png", "STATIC_MAX_BYTES"]

@@ -1,0 +1,159 @@
+"""The static export of a :class:`~thesis_lib.widgets.explorer.LatentExplorer`: one self-contained
+``<div>`` for a page without a kernel (the rendered book).
+
+Every grid position of every option is decoded at export time
+(:meth:`~thesis_lib.widgets.explorer.LatentExplorer.precompute`) and stored in one PNG sprite
+sheet (a base64 data URI); native range sliders (one step per grid cell) and a ``<select>``
+(several options) move the sheet inside a clipping box. The JavaScript that does it is the
+package file ``static.js``, inlined after each widget; element ids are unique, so a page can
+hold several widgets. See :mod:`thesis_lib.widgets` for the page-weight budget.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import html
+import importlib.resources
+import io
+import itertools
+import json
+import math
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = ["static_html", "sprite_png", "script", "STATIC_MAX_BYTES"]
+
+STATIC_MAX_BYTES = 300_000
+"""Default upper bound on one static widget's HTML (sprite sheet + markup + script), in bytes."""
+
+_static_counter = itertools.count(1)  # unique element ids when a page shows several widgets
+
+
+def sprite_png(tiles: Tensor, cols: int, bits: int = 8) -> bytes:
+    """``(n, H, W)`` grey-scale tiles in [0, 1] as one PNG sprite sheet, ``cols`` tiles per row.
+
+    Tile ``t`` sits at column ``t % cols``, row ``t // cols``; unused cells of the last row are
+    black. ``bits=8`` stores 256 grey levels; ``bits=4`` quantises to 16 (a 4-bit palette PNG,
+    about half the size).
+    """
+    from PIL import Image
+
+    if bits not in (4, 8):
+        raise ValueError(f"bits must be 4 or 8, got {bits}")
+    n, h, w = tiles.shape
+    rows = -(-n // cols)
+    a = tiles.detach().cpu().float().clamp(0, 1).numpy()
+    levels = (1 << bits) - 1
+    q = (a * levels).round().astype(np.uint8)
+    sheet = np.zeros((rows * cols, h, w), dtype=np.uint8)
+    sheet[:n] = q
+    sheet = sheet.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
+    buf = io.BytesIO()
+    if bits == 8:
+        Image.fromarray(sheet, mode="L").save(buf, format="PNG", optimize=True)
+    else:
+        img = Image.fromarray(sheet, mode="P")
+        img.putpalette([v for i in range(16) for v in (i * 17,) * 3])
+        img.save(buf, format="PNG", optimize=True, bits=4)
+    return buf.getvalue()
+
+
+@functools.cache
+def script() -> str:
+    """The code of the package file ``static.js`` (its leading comment, for readers of the file, left out)."""
+    source = importlib.resources.files(__package__).joinpath("static.js").read_text(encoding="utf-8")
+    return source.split("*/", 1)[1].strip() if source.lstrip().startswith("/*") else source.strip()
+
+
+def static_html(explorer: "LatentExplorer", steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES) -> str:
+    """``explorer`` as a self-contained ``<div>`` that works without a kernel (the book's version).
+
+    Args:
+        steps: grid positions per slider (default ``explorer.steps``).
+        max_bytes: upper bound on the returned HTML's size: if the 8-bit sheet makes it
+            larger, the sheet is quantised to 16 grey levels, then ``steps`` is lowered
+            by 2 at a time (down to 2) until it fits. ``None``: no bound.
+    """
+    steps = explorer.steps if steps is None else int(steps)
+    number = next(_static_counter)
+    cache: dict[int, dict[str, Tensor]] = {}
+    while True:
+        if steps not in cache:
+            cache = {steps: explorer.precompute(steps=steps)}
+        for bits in (8, 4):
+            out = _render(explorer, cache[steps], steps, bits, number)
+            if max_bytes is None or len(out.encode()) <= max_bytes:
+                return out
+        if steps <= 2:
+            return out
+        steps = max(2, steps - 2)
+
+
+def _render(explorer: "LatentExplorer", grids: dict[str, Tensor], steps: int, bits: int, number: int = 0) -> str:
+    names = explorer.option_names
+    n = explorer.n_sliders
+    per_option = steps**n
+    tiles = torch.cat([grids[k].reshape(per_option, *grids[k].shape[-2:]) for k in names])
+    th, tw = tiles.shape[-2:]
+    cols = max(1, math.ceil(math.sqrt(tiles.shape[0])))
+    png = sprite_png(tiles, cols, bits)
+    uid = f"tl-latent-{number}-{hashlib.sha1(png).hexdigest()[:8]}"
+    w, h = tw * explorer.scale, th * explorer.scale
+    mid = (steps - 1) // 2
+    t0 = sum(mid * steps**(n - 1 - i) for i in range(n))  # the middle image, shown without JavaScript
+    limits = [[list(lim) for lim in explorer.slider_limits(k)] for k in names]
+    cfg = {"steps": steps, "per_option": per_option, "cols": cols, "w": w, "h": h, "limits": limits}
+    parts = [f'<div id="{uid}" class="tl-latent mathjax_ignore" data-steps="{steps}" data-tile="{t0}" '
+             'style="margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4">']
+    if explorer.title:
+        parts.append(f'<div class="tl-latent-title" style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>')
+    parts.append('<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">')
+    parts.append(_controls(explorer, uid, limits[0], steps))
+    alt = f"decoded image, {len(names)} option(s) x {steps}^{n} precomputed slider positions"
+    parts.append(_view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0))
+    parts.append("</div>")
+    parts.append(f'<div class="tl-latent-note" style="font-size:0.85em;opacity:0.75">Precomputed: {steps} positions '
+                 f'per slider ({per_option * len(names)} images, {len(png) / 1024:.0f} KB); '
+                 "run the notebook for continuous sliders.</div>")
+    data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
+    parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')
+    parts.append(f"<script>{script()}\nwindow.thesisLibLatent(document.getElementById({json.dumps(uid)}));</script>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> str:
+    """The selector (several options) and one range input with its readout per slider, at the middle position."""
+    esc = html.escape
+    mid = (steps - 1) // 2
+    parts = ['<div class="tl-latent-controls" style="display:grid;grid-template-columns:auto auto auto;'
+             'gap:0.3em 0.6em;align-items:center">']
+    if len(explorer.option_names) > 1:
+        opts = "".join(f'<option value="{esc(k)}">{esc(k)}</option>' for k in explorer.option_names)
+        parts.append(f'<label for="{uid}-select">{esc(explorer.selector_label)}</label>'
+                     f'<select id="{uid}-select" style="grid-column:span 2;justify-self:start">{opts}</select>')
+    for i, label in enumerate(explorer.slider_labels):
+        lo, hi = limits[i]
+        v = lo + (hi - lo) * mid / (steps - 1)
+        parts.append(f'<label for="{uid}-s{i}">{esc(str(label))}</label>'
+                     f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" '
+                     f'aria-valuetext="{v:.2f}" style="width:12em">'
+                     f'<output for="{uid}-s{i}" style="font-family:monospace;min-width:4em">{v:.2f}</output>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _view(png: bytes, alt: str, cols: int, rows: int, w: int, h: int, tile: int) -> str:
+    """The clipping box of one tile, with the whole sprite sheet moved to show tile ``tile``."""
+    c0, r0 = tile % cols, tile // cols
+    return ('<div class="tl-latent-view" style="position:relative;overflow:hidden;'
+            f'width:{w}px;height:{h}px;background:#000;flex:none">'
+            f'<img class="tl-latent-sprite" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
+            f'alt="{html.escape(alt)}" width="{cols * w}" height="{rows * h}" style="position:absolute;'
+            f'left:{-c0 * w}px;top:{-r0 * h}px;width:{cols * w}px;height:{rows * h}px;max-width:none;'
+            'max-height:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated">'
+            "</div>")
