@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # benchmark the working tree's thesis_lib
 
 import thesis_lib  # noqa: E402
-from thesis_lib import VAEConfig, load_dataset  # noqa: E402
+from thesis_lib import RunConfig, VAEConfig, VAESchedule, load_dataset  # noqa: E402
 from thesis_lib.data import data_root  # noqa: E402
 
 BATCH_SIZE = 128
@@ -148,10 +148,10 @@ def run_bare(x: torch.Tensor, seed: int, epochs: int) -> tuple[list[float], floa
     return seconds, mean_loss
 
 
-def thesis_config(seed: int, epochs: int) -> VAEConfig:
-    return VAEConfig(
-        hidden_dims=(400,), latent_dim=20, batch_size=BATCH_SIZE, lr=LR, optimizer="adam",
-        estimator="B", n_samples=1, objective="sum", epochs=epochs, seed=seed, device="cpu",
+def thesis_config(seed: int, epochs: int) -> RunConfig:
+    return RunConfig(
+        VAEConfig(hidden_dims=(400,), latent_dim=20, estimator="B", n_samples=1, objective="sum"),
+        VAESchedule(batch_size=BATCH_SIZE, lr=LR, optimizer="adam", epochs=epochs, seed=seed),
     )
 
 
@@ -159,9 +159,9 @@ def run_thesis(data, seed: int, epochs: int) -> tuple[list[float], float, float]
     """(c) thesis_lib.train. Returns the trainer's per-epoch loop seconds, the per-epoch wall seconds of the call, last mean loss."""
     cfg = thesis_config(seed, epochs)
     start = time.perf_counter()
-    run = thesis_lib.train(cfg, data=data, progress=False, validate=False)
+    run = thesis_lib.train(cfg, data=data, progress=False, validate=False, device="cpu")
     wall = time.perf_counter() - start
-    return list(run.history.train_seconds), wall / epochs, run.history.last("-elbo/example")
+    return list(run.history.train_seconds), wall / epochs, run.history.last("-elbo")
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -10,6 +10,8 @@ The committed notebooks keep only the outputs that nbval compares: those of cell
     python scripts/notebooks.py run book/vae.ipynb     # execute in place, keep check outputs, print time
     python scripts/notebooks.py time                    # execute every chapter with a cold run cache; print times
     python scripts/notebooks.py check                   # fail if a notebook holds outputs it should not
+
+The chapters are the notebooks of ``_toc.yml`` (see ``book_toc.py``).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ["book/ae.ipynb", "book/gan.ipynb", "book/vae.ipynb", "book/aae.ipynb", "book/comparison.ipynb", "book/papers.ipynb"]
+from book_toc import ROOT, notebooks
+
+CHAPTERS = notebooks()
 MARKER = "# NBVAL_CHECK_OUTPUT"
 TIMEOUT = 900
 

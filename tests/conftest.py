@@ -1,4 +1,4 @@
-"""Shared fixtures: the data root, seeding, and the MNIST splits (skipped when absent).
+"""Shared fixtures: the data root, seeding, and the MNIST splits (skipped when absent); ``scripts/`` on the path.
 
 The data root is ``$THESIS_LIB_DATA``; when it is unset and the repository sits next to the
 project's read-only data mirror (``<repo>/../shared/data``), that mirror is used.
@@ -7,6 +7,7 @@ project's read-only data mirror (``<repo>/../shared/data``), that mirror is used
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(REPO_ROOT / "scripts"))  # the book's tooling (book_toc: the pages of _toc.yml)
 
 if not os.environ.get("THESIS_LIB_DATA") and SHARED_DATA.is_dir():
     os.environ["THESIS_LIB_DATA"] = str(SHARED_DATA)

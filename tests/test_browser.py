@@ -27,8 +27,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+import book_toc
 import pytest
-import yaml
 
 from thesis_lib.widgets import STATIC_MAX_BYTES
 
@@ -47,26 +47,7 @@ CHAPTER_WIDGETS = {"book/ae": None, "book/gan": "class", "book/vae": None, "book
 pytestmark = [pytest.mark.book_build, pytest.mark.browser]
 
 
-def toc_pages(toc: Path = BOOK_ROOT / "_toc.yml") -> list[str]:
-    """Every document of the TOC (root first), as docnames such as ``book/ae``."""
-    data = yaml.safe_load(toc.read_text())
-    pages = [data["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                pages.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk({k: v for k, v in data.items() if k != "root"})
-    return [re.sub(r"\.(md|ipynb|rst)$", "", p) for p in pages]
-
-
-PAGES = toc_pages()
+PAGES = book_toc.pages(BOOK_ROOT / "_toc.yml")  # every document of the TOC (root first), e.g. book/ae
 
 
 def _unavailable(reason: str):

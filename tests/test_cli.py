@@ -138,3 +138,45 @@ def test_console_script_is_installed():
     assert script is not None
     r = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "train" in r.stdout
+
+
+def test_resume_accepts_the_options_it_was_trained_with(tmp_path: Path, capsys, require_mnist):
+    """Re-running the same command with --resume (after Ctrl-C) continues the run; --epochs may grow."""
+    out = tmp_path / "vae"
+    same = ["--hidden-dims", "32", "--latent-dim", "2", "--no-progress", "--device", "cpu", "--out", str(out)]
+    assert cli.main(["train", "vae", "--epochs", "1", *same]) == 0
+    assert cli.main(["train", "vae", "--epochs", "1", *same, "--resume"]) == 0  # finished: nothing to do
+    assert cli.main(["train", "vae", "--epochs", "2", *same, "--resume", "--threads", "1"]) == 0
+    assert len(json.loads((out / "history.json").read_text())["train_seconds"]) == 2
+    capsys.readouterr()
+    assert cli.main(["train", "vae", *same, "--resume", "--lr", "0.1", "--seed", "3", "--hidden-dims", "16"]) == 2
+    assert_one_line_error(capsys.readouterr().err, "--lr is 0.1 but the run was trained with 0.001", "--seed is 3 but the run was trained with 0",
+                          "--hidden-dims is 16 but the run was trained with 32", "--epochs")
+
+
+def test_train_out_pointing_at_a_file_is_refused_before_training(tmp_path: Path, monkeypatch, capsys):
+    from thesis_lib import api
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the data was loaded: training started")
+
+    monkeypatch.setattr(api, "load_dataset", no_training)
+    file = tmp_path / "runs.txt"
+    file.write_text("a file")
+    for out in (file, file / "vae"):
+        assert cli.main(["train", "vae", *TINY_VAE, "--out", str(out)]) == 2
+        assert_one_line_error(capsys.readouterr().err, str(out), "is a file" if out == file else f"goes through the file {file}")
+        assert cli.main(["train", "vae", *TINY_VAE, "--out", str(out), "--resume"]) == 2
+        assert_one_line_error(capsys.readouterr().err, str(out))
+
+
+def test_options_come_in_three_groups_with_literal_choices(capsys):
+    parser = cli.build_parser()
+    args = parser.parse_args(["train", "aae", "--reg-lr", "1e-3", "--latent-dim", "8", "--device", "cpu", "--threads", "2", "--no-progress"])
+    assert (args.reg_lr, args.latent_dim, args.device, args.threads, args.progress) == (1e-3, 8, "cpu", 2, False)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "aae", "--help"])
+    text = capsys.readouterr().out
+    for group in ("model (AAEConfig)", "training schedule (AAESchedule)", "system (not part of the run)"):
+        assert group in text, group
+    assert "{deterministic,gaussian,universal}" in text and "{auto,cpu,cuda,mps}" in text

@@ -23,8 +23,8 @@ def new_ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 
 
 def class_names_of(data) -> list[str]:
-    """The class names of a :class:`~thesis_lib.data.Dataset` (digits 0-9 for bare tensors)."""
-    return class_names(data.name, data.n_classes) if isinstance(data, Dataset) else class_names("", 10)
+    """The class names of a :class:`~thesis_lib.data.Dataset` (the labels 0-9 for bare tensors)."""
+    return class_names(data.name, data.n_classes) if isinstance(data, Dataset) else [str(i) for i in range(10)]
 
 
 def images_of(data):
