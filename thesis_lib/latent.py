@@ -25,7 +25,7 @@ from .data import Dataset
 
 __all__ = [
     "embed_dataset", "pca", "project_2d", "interpolate", "interpolate_noise", "lerp", "slerp",
-    "latent_grid", "gaussian_cdf_grid", "grid_points", "decode_batched", "percentile_limits", "eval_mode", "model_device",
+    "latent_grid", "gaussian_cdf_grid", "grid_points", "decode_batched", "percentile_limits", "eval_mode", "model_device", "split_data",
 ]
 
 
@@ -47,7 +47,7 @@ def eval_mode(model) -> Iterator[None]:
         model.train(was_training)
 
 
-def _split_data(data, n: int | None) -> tuple[Tensor, Tensor | None]:
+def split_data(data, n: int | None) -> tuple[Tensor, Tensor | None]:
     """``(x, y)`` of the first ``n`` examples of a Dataset, an ``(x, y)`` pair or a tensor ``x``."""
     if isinstance(data, Dataset):
         x, y = data.x, data.y
@@ -99,7 +99,7 @@ def embed_dataset(model, data, n: int | None = 5000, batch: int = 1000) -> tuple
         (``None`` when ``data`` is a bare tensor), both on the CPU.
     """
     _check_encoder(model, "data has no codes; explore its noise space with latent.interpolate_noise or widgets.explore instead")
-    x, y = _split_data(data, n)
+    x, y = split_data(data, n)
     device = model_device(model)
     with eval_mode(model):
         codes = torch.cat([model.embed(b.to(device)).cpu() for b in x.split(batch)])

@@ -133,7 +133,7 @@ def encoding_distributions(
     the chosen images). Codes are drawn with the model's own ``encode`` on a random stream
     seeded by ``seed`` (the global RNG is left as it was).
     """
-    x_all, y_all = latent._split_data(data, None)
+    x_all, y_all = latent.split_data(data, None)
     if indices is None:
         indices = [int((y_all == c).nonzero()[0]) for c in (0, 1, 2, 4, 7) if bool((y_all == c).any())]
     names = class_names_of(data)
