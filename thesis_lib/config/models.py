@@ -25,7 +25,7 @@ class ModelConfig(Settings):
     """Settings every model has.
 
     Attributes:
-        dataset: ``mnist``, ``fashion-mnist`` or a toy set (``toy-1d``, ``mixture-2d``, ``swiss-roll``).
+        dataset: the data the model describes: an image set or a 1-D / 2-D toy set (see :mod:`thesis_lib.data`).
     """
 
     model: ClassVar[str] = ""
@@ -164,7 +164,7 @@ class VAEConfig(ModelConfig):
         n_samples: L, samples of z per datapoint.
         objective: what the optimiser descends: ``dataset`` = Algorithm 2's (N/M) sum over the
             minibatch, ``sum`` = the sum over the minibatch (the PyTorch example), ``mean`` = per
-            example. It is logged apart, as ``-elbo objective``; ``-elbo`` is always nats per example.
+            example. Unless it is ``mean``, it is logged apart as ``-elbo objective``; ``-elbo`` is always nats per example.
     """
 
     model: ClassVar[str] = "vae"

@@ -22,7 +22,7 @@ class Schedule(Settings):
         epochs: passes over the training split (train[:50000] for the image sets).
         batch_size: minibatch size m (Algorithm 1) or M (Algorithm 2).
         lr: learning rate of every optimiser the model declares (models may scale it per optimiser).
-        optimizer: ``sgd``, ``adagrad`` (the VAE paper's) or ``adam``.
+        optimizer: the optimiser of every phase (Adagrad is the VAE paper's, Adam the chapters').
         momentum: SGD momentum (ignored by the other optimisers).
         adam_betas: Adam's (beta1, beta2).
         seed: seeds Python, NumPy and PyTorch; CPU runs are repeatable bit for bit.
