@@ -113,7 +113,7 @@ def runs_root() -> Path:
 
 
 # Parts of the library that never touch a training run: editing them keeps the cached runs.
-NOT_TRAINING = ("cli.py", "__main__.py", "plots.py", "latent.py", "widgets.py", "papers.py", "exercises/", "metrics/")
+NOT_TRAINING = ("cli.py", "__main__.py", "plots.py", "latent.py", "widgets.py", "papers.py", "classroom.py", "exercises/", "metrics/")
 
 
 def library_fingerprint() -> str:

@@ -5,6 +5,7 @@
     thesis-lib evaluate DIR [--metrics parzen quality likelihood reconstruction] [--k K] [--out FILE.json]
     thesis-lib evaluate --real mnist      (the real-data reference row)
     thesis-lib reproduce NAME | --list    (a paper's figure, re-measured into thesis_lib/results/papers/NAME.json)
+    thesis-lib classroom OUT [--chapters NAME ...] [--force]   (student copies + nbgrader course; see classroom.py)
 
 ``train``'s options are generated from the model's config dataclass, so every config field is an
 option (``--k``, ``--generator-loss``, ``--estimator``, ``--n-samples``, ``--encoder``,
@@ -69,7 +70,7 @@ def _add_config_options(parser: argparse.ArgumentParser, cls: type[TrainConfig])
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Train, sample and evaluate the thesis's generative models (AE, GAN, VAE, AAE).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate,reproduce}", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate,reproduce,classroom}", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model; writes DIR/checkpoint.pt, config.json, history.json")
     models = train.add_subparsers(dest="model", required=True, metavar="{ae,gan,vae,aae}", parser_class=_Parser)
@@ -106,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--runs", type=Path, default=Path("runs/papers"), metavar="DIR", help="where the runs are trained (default: runs/papers; resumable)")
     reproduce.add_argument("--results", type=Path, default=None, metavar="DIR", help="where NAME.json is written (default: the package's thesis_lib/results/papers, which the book reads)")
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+    from . import classroom  # the options live with the command (thesis_lib/classroom.py)
+
+    classroom.add_arguments(commands.add_parser("classroom", help="write student copies of the chapters (solutions removed) and an nbgrader course"))
     return parser
 
 
@@ -222,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "classroom":
+            from .classroom import run
+
+            return run(args)
         return {"train": _train, "sample": _sample, "evaluate": _evaluate, "reproduce": _reproduce}[args.command](args)
     except (ValueError, ThesisLibError, OSError) as e:
         message = str(e).splitlines()[0] if str(e) else e.__class__.__name__
