@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, HTML, _unavailable, browser  # noqa: F401 (browser is a fixture)
+from test_browser import CHROMIUM, HTML, SCREENSHOTS, _unavailable, browser  # noqa: F401 (browser is a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = "book/gan.ipynb"
@@ -231,6 +231,9 @@ def test_chapter_runs_live_in_jupyterlab(lab, browser):
         assert options.count() > 1
         select.select_option(index=options.count() - 1)
         wait_changed(current, "picking another class")
+        shot = SCREENSHOTS / "jupyterlab" / CHAPTER.replace("/", "-").replace(".ipynb", ".png")
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        out.screenshot(path=str(shot))  # what a student sees after moving the controls
         assert not external, f"JupyterLab requested external URLs: {external}"
         assert not errors, f"uncaught errors in the page: {errors}"
     finally:

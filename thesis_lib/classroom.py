@@ -230,12 +230,16 @@ def solution_body(fn: types.FunctionType) -> list[str]:
     func = ast.parse(source).body[0]
     assert isinstance(func, ast.FunctionDef)
     body = func.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+    has_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)
+    if has_doc:
         body = body[1:]
+    if not body:
+        raise ValueError(f"{fn.__name__} has no code besides its docstring")
+    # the last line of the signature (or of the docstring): comment lines after it belong to the body
+    floor = func.body[0].end_lineno if has_doc else max([func.lineno, *(n.end_lineno for n in ast.walk(func.args) if hasattr(n, "end_lineno")), *([func.returns.end_lineno] if func.returns else [])])
     lines = source.split("\n")
-    first = body[0].lineno - 1
-    # keep comment lines directly above the first statement
-    while first - 1 > func.body[0].end_lineno - 1 and lines[first - 1].strip().startswith("#"):
+    first = body[0].lineno - 1  # index of the first statement's line
+    while first > floor and lines[first - 1].strip().startswith("#"):
         first -= 1
     code = textwrap.dedent("\n".join(lines[first : func.end_lineno])).rstrip().split("\n")
     return [("    " + line) if line.strip() else "" for line in [*_imports_for(fn, func), *code]]
