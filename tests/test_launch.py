@@ -108,15 +108,15 @@ def test_colab_data_downloads_through_torchvision_into_the_default_cache(monkeyp
 @pytest.mark.book_build
 @pytest.mark.browser
 def test_rendered_book_hides_the_colab_cell():
-    html = ROOT / "_build" / "html"
-    if not (html / "index.html").exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("the book is not built (CI=true)")
-        pytest.skip("the book is not built")
+    from test_browser import HTML, _unavailable
+
+    if not (HTML / "index.html").exists():
+        _unavailable(f"the book is not built: no {HTML / 'index.html'}")
     for name, path in CHAPTERS.items():
-        page = (html / path.relative_to(ROOT)).with_suffix(".html")
+        page = (HTML / path.relative_to(ROOT)).with_suffix(".html")
         assert page.exists(), page
-        assert "google.colab" not in page.read_text(encoding="utf-8"), f"{page}: the Colab cell must be removed from the book"
+        html = page.read_text(encoding="utf-8")
+        assert "google.colab" not in html and "git+" not in html, f"{page}: the Colab cell must be removed from the book"
 
 
 # ----------------------------------------------------------------------------- Binder
