@@ -152,3 +152,36 @@ def test_nbgrader_gives_full_marks_to_the_solutions_and_zero_to_unanswered_cells
     assert set(scores["reference"]) == {"bce-with-logits-test", "mask-square-test"}
     assert all(score == top > 0 for score, top in scores["reference"].values()), scores
     assert all(score == 0 and top > 0 for score, top in scores["unanswered"].values()), scores
+
+
+def test_every_chapters_reference_solutions_pass_their_hidden_tests(tmp_path, capsys):
+    """The instructor version of every chapter, run cell by cell in one namespace (no kernel: fast):
+    the reference solutions pass every hidden test, and the students' stubs fail every one."""
+    files = classroom.build(ROOT)
+    sources = {k: v for k, v in files.items() if k.startswith("nbgrader/source/")}
+    assert len(sources) == 5, sorted(sources)
+    for rel, nb in sources.items():
+        namespace: dict = {}
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                source = cell.source
+                if cell.metadata.get("nbgrader", {}).get("grade"):  # only the hidden test (the visible call runs the same check)
+                    source = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source, flags=re.S).group(1)
+                exec(compile(source, f"{rel}:{cell.id}", "exec"), namespace)  # an AssertionError here is a failing test
+        stubbed = 0
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code":
+                continue
+            source = cell.source
+            if meta.get("solution"):  # what generate_assignment leaves the students
+                source = re.sub(r"( *)### BEGIN SOLUTION\n.*?### END SOLUTION", r"\1raise NotImplementedError()", source, flags=re.S)
+            if meta.get("grade"):
+                with pytest.raises(AssertionError):
+                    exec(compile(source, f"{rel}:{cell.id}", "exec"), namespace)
+                stubbed += 1
+            else:
+                exec(compile(source, f"{rel}:{cell.id}", "exec"), namespace)
+        assert stubbed >= 2, rel
+    out = capsys.readouterr().out
+    assert "✗" in out, "the visible checks print what fails"
