@@ -10,6 +10,14 @@ The committed notebooks keep only the outputs that nbval compares: those of cell
     python scripts/notebooks.py run book/vae.ipynb     # execute in place, keep check outputs, print time
     python scripts/notebooks.py time                    # execute every chapter with a cold run cache; print times
     python scripts/notebooks.py check                   # fail if a notebook holds outputs it should not
+    python scripts/notebooks.py colab                   # insert / refresh the Colab install cell of every chapter
+    python scripts/notebooks.py colab --check           # fail if a chapter's first cell is not the current one
+
+The Colab cell is the first cell of every chapter notebook (those in ``_toc.yml``). On Google
+Colab (``"google.colab" in sys.modules``) it pip-installs the library from the repository that
+``_config.yml`` names (``repository.url`` and ``branch``: the one place of that URL); anywhere
+else it does nothing. It is tagged ``remove-cell``, so the rendered book does not show it.
+Re-run ``colab`` after changing the URL or adding a chapter.
 
 The chapters are the notebooks of ``_toc.yml`` (see ``book_toc.py``).
 """
@@ -25,6 +33,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbclient import NotebookClient
 
 from book_toc import ROOT, notebooks
@@ -32,6 +41,58 @@ from book_toc import ROOT, notebooks
 CHAPTERS = notebooks()
 MARKER = "# NBVAL_CHECK_OUTPUT"
 TIMEOUT = 900
+
+
+COLAB_ID = "colab-install"
+COLAB_TAGS = ["remove-cell"]
+COLAB_SOURCE = """\
+# On Google Colab, install this book's library first (this cell does nothing anywhere else).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "thesis-lib @ git+{url}@{branch}"], check=True)"""
+
+
+def colab_source(config: Path = ROOT / "_config.yml") -> str:
+    """The Colab cell's code for the repository that ``_config.yml`` names."""
+    repo = yaml.safe_load(config.read_text())["repository"]
+    url = repo["url"].rstrip("/")
+    if not url.startswith("https://"):
+        raise SystemExit(f"_config.yml repository.url must be an https URL of the repository, got {url!r}")
+    return COLAB_SOURCE.format(url=url, branch=repo.get("branch", "main"))
+
+
+def is_colab_cell(cell) -> bool:
+    return cell.cell_type == "code" and (cell.get("id") == COLAB_ID or '"google.colab" in sys.modules' in cell.source)
+
+
+def set_colab_cell(nb, source: str) -> bool:
+    """Make the notebook's first cell the current Colab cell (insert or refresh); True if it changed."""
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(COLAB_TAGS)})
+    cell.id = COLAB_ID
+    old = nb.cells[0] if nb.cells and is_colab_cell(nb.cells[0]) else None
+    if old is not None and old.source == cell.source and old.metadata.get("tags") == COLAB_TAGS and old.get("id") == COLAB_ID and not old.outputs:
+        return False
+    nb.cells = [cell] + [c for c in nb.cells if not is_colab_cell(c)]
+    return True
+
+
+def cmd_colab(paths: list[str], check: bool = False) -> int:
+    source = colab_source()
+    stale = []
+    for p in paths or notebooks():
+        nb = nbformat.read(ROOT / p, as_version=4)
+        if set_colab_cell(nb, source):
+            stale.append(p)
+            if not check:
+                nbformat.write(nb, ROOT / p)
+    if check:
+        print("\n".join(f"{p}: the first cell is not the current Colab cell (run: python scripts/notebooks.py colab)" for p in stale) or "Colab cells are current")
+        return 1 if stale else 0
+    print("\n".join(f"{p}: Colab cell written" for p in stale) or "Colab cells are current")
+    return 0
 
 
 def is_check_cell(cell) -> bool:
@@ -107,9 +168,12 @@ def cmd_check(paths: list[str]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["run", "time", "check"])
+    parser.add_argument("command", choices=["run", "time", "check", "colab"])
     parser.add_argument("paths", nargs="*")
+    parser.add_argument("--check", action="store_true", help="colab: only report chapters whose Colab cell is missing or stale")
     args = parser.parse_args()
+    if args.command == "colab":
+        return cmd_colab(args.paths, check=args.check)
     return {"run": cmd_run, "time": cmd_time, "check": cmd_check}[args.command](args.paths)
 
 

@@ -4,7 +4,8 @@
     thesis-lib sample DIR --n N --out FILE.npy|FILE.png
     thesis-lib evaluate DIR [--metrics parzen quality likelihood reconstruction] [--k K] [--out FILE.json]
     thesis-lib evaluate --real mnist      (the real-data reference row)
-    thesis-lib reproduce NAME | --list    (a paper's figure, re-measured into results/papers/NAME.json)
+    thesis-lib reproduce NAME | --list    (a paper's figure, re-measured into thesis_lib/results/papers/NAME.json)
+    thesis-lib classroom OUT [--chapters NAME ...] [--force]   (student copies + nbgrader course; see classroom.py)
 
 ``train``'s options are generated from the settings dataclasses, in three groups: the model's
 config (``--k``, ``--generator-loss``, ``--estimator``, ``--encoder``, ``--prior`` ...), its
@@ -80,7 +81,7 @@ def _add_settings_options(parser: argparse.ArgumentParser, cls: type[Settings], 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Train, sample and evaluate the thesis's generative models (AE, GAN, VAE, AAE).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate,reproduce}", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate,reproduce,classroom}", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model; writes DIR/checkpoint.pt, config.json, history.json")
     models = train.add_subparsers(dest="model", required=True, metavar="{ae,gan,vae,aae}", parser_class=_Parser)
@@ -112,12 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the samples and Monte Carlo estimates (default: 0)")
     evaluate.add_argument("--out", type=Path, default=None, metavar="FILE.json", help="also write the JSON to this file")
 
-    reproduce = commands.add_parser("reproduce", help="re-measure a paper's MNIST figure; writes results/papers/NAME.json")
+    reproduce = commands.add_parser("reproduce", help="re-measure a paper's MNIST figure; writes thesis_lib/results/papers/NAME.json")
     reproduce.add_argument("name", nargs="?", default=None, help="experiment name (see --list)")
     reproduce.add_argument("--list", action="store_true", help="list the experiments and what each paper reports")
     reproduce.add_argument("--runs", type=Path, default=Path("runs/papers"), metavar="DIR", help="where the runs are trained (default: runs/papers; resumable)")
-    reproduce.add_argument("--results", type=Path, default=Path("results/papers"), metavar="DIR", help="where NAME.json is written (default: results/papers)")
+    reproduce.add_argument("--results", type=Path, default=None, metavar="DIR", help="where NAME.json is written (default: the package's thesis_lib/results/papers, which the book reads)")
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+    from . import classroom  # the options live with the command (thesis_lib/classroom.py)
+
+    classroom.add_arguments(commands.add_parser("classroom", help="write student copies of the chapters (solutions removed) and an nbgrader course"))
     return parser
 
 
@@ -227,7 +232,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .papers import EXPERIMENTS, reproduce
+    from .papers import EXPERIMENTS, reproduce, stored_results_dir
 
     if args.list or args.name is None:
         if not args.list:
@@ -236,11 +241,12 @@ def _reproduce(args: argparse.Namespace) -> int:
             print(f"{e.name:18s} {e.paper}; reported {json.dumps(e.reported)}")
         return 0
     try:
-        result = reproduce(args.name, runs_dir=args.runs, results_dir=args.results, progress=not args.no_progress)
+        results = args.results or stored_results_dir()
+        result = reproduce(args.name, runs_dir=args.runs, results_dir=results, progress=not args.no_progress)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted; the runs are saved in {args.runs / args.name}: run the same command again to continue\n")
         return EXIT_INTERRUPTED
-    print(json.dumps({"wrote": str(args.results / f"{args.name}.json"), "runs": {r["label"]: {k: v for k, v in r["metrics"].items() if isinstance(v, (int, float))} for r in result["runs"]}}, indent=1))
+    print(json.dumps({"wrote": str(results / f"{args.name}.json"), "runs": {r["label"]: {k: v for k, v in r["metrics"].items() if isinstance(v, (int, float))} for r in result["runs"]}}, indent=1))
     return 0
 
 
@@ -249,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "classroom":
+            from .classroom import run
+
+            return run(args)
         return {"train": _train, "sample": _sample, "evaluate": _evaluate, "reproduce": _reproduce}[args.command](args)
     except (ValueError, ThesisLibError, OSError) as e:
         message = str(e).splitlines()[0] if str(e) else e.__class__.__name__

@@ -1,8 +1,10 @@
 """The papers' MNIST results, re-measured: one registry entry per reported figure.
 
 ``thesis-lib reproduce NAME`` trains the entry's runs (resumable: Ctrl-C and run it again),
-evaluates them with :mod:`thesis_lib.metrics` and writes ``results/papers/NAME.json`` (and a
-grid of samples per run, ``NAME-LABEL.png``), which the book's "papers" page reads.
+evaluates them with :mod:`thesis_lib.metrics` and writes ``thesis_lib/results/papers/NAME.json`` (and
+a grid of samples per run, ``NAME-LABEL.png``), which the book's "papers" page reads. The results
+are package data: the installed library carries them (the comparison and papers pages read them
+on Colab too).
 Re-running the command regenerates the file; the numbers in the book are never typed in.
 
     thesis-lib reproduce --list
@@ -23,7 +25,7 @@ from .config import AAEConfig, GANConfig, RunConfig, VAEConfig, run_config
 from .seed import select_device
 
 RUNS_DIR = Path("runs") / "papers"
-RESULTS_DIR = Path("results") / "papers"
+RESULTS_DIR = Path(__file__).resolve().parent / "results" / "papers"  # package data, committed
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,8 @@ def _save_samples(model, path: Path) -> str:
 
 
 def stored_results_dir() -> Path:
-    """The repository's ``results/papers`` folder (absolute), where the committed results live."""
-    return Path(__file__).resolve().parents[1] / RESULTS_DIR
+    """The package's ``results/papers`` folder (absolute), where the committed results live."""
+    return RESULTS_DIR
 
 
 def load_result(name: str, results_dir: str | Path | None = None) -> dict:
@@ -154,5 +156,5 @@ def load_result(name: str, results_dir: str | Path | None = None) -> dict:
         raise ValueError(f"unknown experiment {name!r}; allowed: {', '.join(EXPERIMENTS)}")
     path = _result_path(name, Path(results_dir) if results_dir is not None else stored_results_dir())
     if not path.exists():
-        raise FileNotFoundError(f"no stored result at {path}: run 'thesis-lib reproduce {name}' from the repository root")
+        raise FileNotFoundError(f"no stored result at {path}: run 'thesis-lib reproduce {name}'")
     return json.loads(path.read_text())

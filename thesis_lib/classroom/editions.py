@@ -1,0 +1,306 @@
+"""The three versions a teacher gets (student copy, exercise-only notebook, nbgrader source), and writing them."""
+
+
+from __future__ import annotations
+
+import ast
+import copy
+import importlib
+import re
+from pathlib import Path
+
+from ..toc import toc_notebooks
+
+COURSE_ID = "generative-models"
+POINTS = 1  # per code exercise
+METADATA_KEY = "thesis_lib"  # cell metadata: {"exercise": grade id, "function": ..., "solution": "module:function"}
+SOLUTION_TAGS = ("solution",)  # code cells tagged so (none today) are dropped from student copies
+
+
+from .parse import (
+    CodeExercise,
+    _chapter_modules,
+    _check_calls,
+    _exercise_blocks,
+    _replace_stub,
+    code_exercises,
+    solution_body,
+    strip_solutions,
+)
+
+
+# ----------------------------------------------------------------------------- the three versions
+def _title(nb, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+)$", cell.source, flags=re.M)
+            if m:
+                return m.group(1).strip()
+    return fallback
+
+
+def _is_colab_cell(cell) -> bool:
+    return cell.cell_type == "code" and '"google.colab" in sys.modules' in cell.source
+
+
+def student_notebook(nb):
+    """A copy of the chapter ``nb`` for students: every ``{solution}`` removed, outputs cleared;
+    the exercise cells (``raise NotImplementedError`` stubs and their ``check_...`` calls) stay."""
+    out = copy.deepcopy(nb)
+    cells = []
+    for cell in out.cells:
+        if set(cell.metadata.get("tags", [])) & set(SOLUTION_TAGS):
+            continue
+        if cell.cell_type == "markdown":
+            cell.source = strip_solutions(cell.source)
+            if not cell.source.strip():
+                continue
+        elif cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cells.append(cell)
+    out.cells = cells
+    out.metadata.pop("widgets", None)
+    return out
+
+
+def _exercise_parts(nb, name: str) -> list[tuple[str, str, list[CodeExercise]]]:
+    """``(statement, code, exercises)`` per code exercise cell, in the chapter's order."""
+    modules = _chapter_modules(nb)
+    parts, statement = [], ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            blocks = _exercise_blocks(strip_solutions(cell.source))
+            if blocks:
+                statement = blocks[-1]
+        elif cell.cell_type == "code":
+            found = code_exercises(cell.source, modules)
+            if found:
+                parts.append((statement, cell.source, found))
+                statement = ""
+    return parts
+
+
+def _cell(nbf, kind: str, source: str, cell_id: str, **metadata):
+    new = nbf.v4.new_code_cell if kind == "code" else nbf.v4.new_markdown_cell
+    cell = new(source)
+    cell.id = cell_id
+    cell.metadata.update(metadata)
+    return cell
+
+
+def _setup_source(parts) -> str:
+    checks: dict[str, list[str]] = {}
+    for _, _, found in parts:
+        for ex in found:
+            checks.setdefault(ex.module, []).append(ex.check)
+    imports = [f"from {m} import {', '.join(dict.fromkeys(names))}" for m, names in checks.items()]
+    return "\n".join(["import torch", "", *imports, "", "torch.manual_seed(0);"])
+
+
+def _split_exercise_code(source: str, found: list[CodeExercise]) -> tuple[str, str]:
+    """(the answer part: the cell without its exercise imports and check calls, the check calls)."""
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    drop, checks = set(), []
+    wanted = {ex.check for ex in found}
+    for stmt, check, _ in _check_calls(tree):
+        if check in wanted:
+            drop.update(range(stmt.lineno - 1, stmt.end_lineno))
+            checks.append("\n".join(lines[stmt.lineno - 1 : stmt.end_lineno]))
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("thesis_lib.exercises"):
+            drop.update(range(node.lineno - 1, node.end_lineno))
+    answer = "\n".join(line for k, line in enumerate(lines) if k not in drop).strip("\n")
+    return re.sub(r"\n{3,}", "\n\n\n", answer), "\n".join(checks)
+
+
+def exercise_notebook(nb, name: str):
+    """Only the code exercises of chapter ``nb``: a setup cell, then per exercise its statement,
+    the student's cell (the chapter's stub) and the check call. ``None`` when there are none."""
+    import nbformat
+
+    parts = _exercise_parts(nb, name)
+    if not parts:
+        return None
+    out = nbformat.v4.new_notebook(metadata=copy.deepcopy(nb.metadata))
+    out.metadata.pop("widgets", None)
+    title = _title(nb, name)
+    if nb.cells and _is_colab_cell(nb.cells[0]):
+        colab = copy.deepcopy(nb.cells[0])
+        colab.outputs, colab.execution_count = [], None
+        out.cells.append(colab)
+    out.cells.append(_cell(nbformat, "markdown", f"# Exercises: {title}\n\nThe code exercises of the chapter *{title}*. Write each function in its cell, then run the check below it: the library's check prints what works and what does not yet. The chapter itself has the background and the written exercises.", "intro"))
+    out.cells.append(_cell(nbformat, "code", _setup_source(parts), "setup"))
+    for statement, code, found in parts:
+        answer, checks = _split_exercise_code(code, found)
+        gid = found[0].grade_id
+        if statement:
+            out.cells.append(_cell(nbformat, "markdown", statement, f"{gid}-statement"))
+        out.cells.append(_cell(nbformat, "code", answer, f"{gid}-answer", **{METADATA_KEY: _exercise_meta(found)}))
+        out.cells.append(_cell(nbformat, "code", checks, f"{gid}-check"))
+    return out
+
+
+def _exercise_meta(found: list[CodeExercise]) -> dict:
+    return {"exercises": [{"function": ex.function, "solution": f"{ex.module}:{ex.solution}"} for ex in found]}
+
+
+def _nbgrader(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: int | None = None) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def nbgrader_notebook(nb, name: str):
+    """The nbgrader source (instructor) version of chapter ``nb``'s code exercises, or ``None``.
+
+    * setup cell: read-only;
+    * each answer cell: an *autograded answer*, the reference solution between
+      ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (``generate_assignment`` replaces it with
+      ``raise NotImplementedError()`` in the students' version);
+    * each check cell: an *autograder test* worth :data:`POINTS`; students see the check call
+      (their feedback), the hidden ``assert`` (check functions imported afresh, so a student
+      cannot redefine them) decides the points.
+    """
+    import nbformat
+
+    parts = _exercise_parts(nb, name)
+    if not parts:
+        return None
+    out = nbformat.v4.new_notebook(metadata=copy.deepcopy(nb.metadata))
+    out.metadata.pop("widgets", None)
+    title = _title(nb, name)
+    out.cells.append(_cell(nbformat, "markdown", f"# Exercises: {title}\n\nWrite each function in its cell (replace `raise NotImplementedError()`), then run the check below it for feedback. Each exercise is worth {POINTS} point(s) when the library's check passes.", "intro", **_nbgrader("intro", solution=False, grade=False, locked=True)))
+    out.cells.append(_cell(nbformat, "code", _setup_source(parts), "setup", **_nbgrader("setup", solution=False, grade=False, locked=True)))
+    for statement, code, found in parts:
+        answer, checks = _split_exercise_code(code, found)
+        for ex in found:
+            answer = _replace_stub(answer, ex.function, ["    ### BEGIN SOLUTION", *solution_body(ex.solution_function()), "    ### END SOLUTION"])
+        gid = found[0].grade_id
+        if statement:
+            out.cells.append(_cell(nbformat, "markdown", statement, f"{gid}-statement", **_nbgrader(f"{gid}-statement", solution=False, grade=False, locked=True)))
+        out.cells.append(_cell(nbformat, "code", answer, f"{gid}-answer", **_nbgrader(f"{gid}-answer", solution=True, grade=False, locked=False), **{METADATA_KEY: _exercise_meta(found)}))
+        hidden = [f"from {ex.module} import {ex.check} as _check" + "\n" + f'assert _check({ex.function}), "{ex.function} does not pass {ex.check}"' for ex in found]
+        test = "\n".join([checks, "### BEGIN HIDDEN TESTS", *hidden, "### END HIDDEN TESTS"])
+        out.cells.append(_cell(nbformat, "code", test, f"{gid}-test", **_nbgrader(f"{gid}-test", solution=False, grade=True, locked=True, points=POINTS * len(found))))
+    return out
+
+
+def fill_answers(nb):
+    """A copy of an exercise notebook (student or nbgrader release version) with every answer
+    cell filled in from the library's reference solutions: a full-marks submission."""
+    out = copy.deepcopy(nb)
+    for cell in out.cells:
+        info = cell.metadata.get(METADATA_KEY)
+        if cell.cell_type != "code" or not info:
+            continue
+        for ex in info["exercises"]:
+            module, _, fn = ex["solution"].partition(":")
+            cell.source = _replace_stub(cell.source, ex["function"], solution_body(getattr(importlib.import_module(module), fn)))
+    return out
+
+
+NBGRADER_CONFIG = '''\
+"""nbgrader course directory of the book's classroom edition (written by `thesis-lib classroom`).
+
+    cd {here}
+    nbgrader generate_assignment ae          # source/ae -> release/ae (solutions and hidden tests removed)
+    nbgrader autograde ae                    # grades submitted/<student>/ae/*.ipynb into gradebook.db
+"""
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+c.CourseDirectory.course_id = "{course}"
+c.CourseDirectory.assignments = {{{assignments}}}
+# a check builds small tensors or a tiny model: seconds, but leave room for a slow machine
+c.ExecutePreprocessor.timeout = 300
+'''
+
+README = """\
+# Classroom edition of the book
+
+Written by `thesis-lib classroom` from the book's chapters ({chapters}).
+
+* `student/<chapter>.ipynb`: the chapter for students: the solutions are removed; every code
+  exercise is a cell to fill in, followed by the library's check, which prints feedback.
+* `student/<chapter>-exercises.ipynb`: only the code exercises of the chapter (no training).
+* `nbgrader/`: an nbgrader course directory. `source/<chapter>/` is the instructor version
+  (reference solutions between `### BEGIN SOLUTION` / `### END SOLUTION`, hidden tests);
+  run `nbgrader generate_assignment <chapter>` inside `nbgrader/` for the students' version,
+  and `nbgrader autograde <chapter>` to grade what they hand in (one point per exercise).
+
+Note that the library itself contains the reference solutions (`thesis_lib.exercises.*.solution_*`)
+and the online book shows them folded: the checks are feedback for learning, not an exam.
+"""
+
+
+def build(book: str | Path = ".", chapters: list[str] | None = None) -> dict[str, object]:
+    """Every file of the classroom edition, in memory: ``{relative path: text or notebook}``."""
+    import nbformat
+
+    available = toc_notebooks(book)
+    if not available:
+        raise ValueError(f"_toc.yml in {str(book)!r} lists no chapter notebooks")
+    chosen = list(dict.fromkeys(chapters)) if chapters else list(available)
+    unknown = [c for c in chosen if c not in available]
+    if unknown:
+        raise ValueError(f"unknown chapter {unknown[0]!r}; the chapters are: {', '.join(available)}")
+    files: dict[str, object] = {}
+    assignments = []
+    for name in chosen:
+        nb = nbformat.read(available[name], as_version=4)
+        files[f"student/{name}.ipynb"] = student_notebook(nb)
+        exercises = exercise_notebook(nb, name)
+        if exercises is not None:
+            files[f"student/{name}-exercises.ipynb"] = exercises
+            files[f"nbgrader/source/{name}/{name}-exercises.ipynb"] = nbgrader_notebook(nb, name)
+            assignments.append(name)
+    here = "OUT/nbgrader"
+    files["nbgrader/nbgrader_config.py"] = NBGRADER_CONFIG.format(here=here, course=COURSE_ID, assignments=", ".join(f'"{a}": {{"name": "{a}"}}' for a in assignments))
+    files["README.md"] = README.format(chapters=", ".join(chosen))
+    return files
+
+
+def write(out: str | Path, book: str | Path = ".", chapters: list[str] | None = None, force: bool = False) -> list[Path]:
+    """Write the classroom edition into ``out`` (see the module's docstring); returns the files written.
+
+    Raises ``ValueError`` (before writing anything) for an unknown chapter, a book folder without
+    ``_toc.yml``, an ``out`` that is a file, or an ``out`` that is not empty and ``force`` is False.
+    """
+    import nbformat
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"OUT {str(out)!r} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ValueError(f"OUT {str(out)!r} exists and is not empty: choose a new folder, or pass --force to replace the classroom files in it")
+    files = build(book, chapters)  # everything converted before anything is written
+    written = []
+    for rel, content in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            nbformat.validate(content)
+            nbformat.write(content, path)
+        written.append(path)
+    return written
+
+
+# ----------------------------------------------------------------------------- command line
+def add_arguments(parser) -> None:
+    """The options of ``thesis-lib classroom`` (see :func:`write`)."""
+    parser.add_argument("out", type=Path, metavar="OUT", help="folder for the classroom edition (new or empty, or give --force)")
+    parser.add_argument("--book", type=Path, default=Path("."), metavar="DIR", help="the book's root folder, with _toc.yml (default: the current folder)")
+    parser.add_argument("--chapters", nargs="+", default=None, metavar="NAME", help="only these chapters, e.g. ae vae (default: every chapter notebook of _toc.yml)")
+    parser.add_argument("--force", action="store_true", help="write into a non-empty OUT, replacing the classroom files of the same name")
+
+
+def run(args) -> int:
+    """``thesis-lib classroom``: write the edition and print a JSON summary."""
+    import json
+
+    written = write(args.out, book=args.book, chapters=args.chapters, force=args.force)
+    print(json.dumps({"out": str(args.out), "files": [str(p.relative_to(args.out)) for p in written]}, indent=1))
+    return 0
