@@ -8,6 +8,7 @@ runs, for every iteration and every phase in order, ``repeats`` times::
     out = phase.step(x, y)         {"loss": per-example loss, ("objective": what to descend,) ...}
     out.get("objective", out["loss"]).backward()
     optimizers[phase.optimizer].step()
+    phase.after_step()             (if the phase has one: the GAN's moving average of G)
 
 The schedule (epochs, minibatch size, seed, binarisation; the optimisers' settings go to
 ``model.configure_optimizers(schedule)``) is given to the trainer, never read from the model.
@@ -161,6 +162,8 @@ class Trainer:
                     out = phase.step(x, y)
                     out.get("objective", out["loss"]).backward()
                     self.optimizers[phase.optimizer].step()
+                    if phase.after_step is not None:
+                        phase.after_step()
                     self._log(phase.name, out, logs)
             self.iteration += 1
             self.global_step += 1

@@ -5,6 +5,7 @@
 * :mod:`.classifier`: a small MNIST CNN, trained once and cached, whose features and
   predictions score samples;
 * :mod:`.sample_quality`: Fréchet distance, "MNIST score" and label entropy from that classifier;
+* :mod:`.diagnostics`: what is wrong with samples: border brightness, isolated pixels, a median filter;
 * :mod:`.report`: all of these for one model (or for real data as a reference row).
 """
 
@@ -12,7 +13,8 @@ from .likelihood import binarized, importance_sampled_nll, reconstruction_error,
 from .parzen import SIGMAS, parzen_evaluation, parzen_log_likelihood, select_sigma
 from .classifier import Classifier, load_classifier
 from .sample_quality import frechet_distance, label_entropy, mnist_score, sample_quality
-from .report import METRICS, evaluate_model, evaluate_real, evaluate_run
+from .diagnostics import border_brightness, isolated_pixels, median_filter
+from .report import METRICS, evaluate_model, evaluate_real, evaluate_run, evaluate_samples
 
 __all__ = [
     "METRICS",
@@ -21,6 +23,10 @@ __all__ = [
     "evaluate_model",
     "evaluate_real",
     "evaluate_run",
+    "evaluate_samples",
+    "border_brightness",
+    "isolated_pixels",
+    "median_filter",
     "frechet_distance",
     "label_entropy",
     "load_classifier",

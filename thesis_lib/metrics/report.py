@@ -7,6 +7,7 @@ samples*, the row a perfect model would get.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from ..cache import cached_json, key, runs_root, source_fingerprint
 from ..data import IMAGE_DATASETS, load_dataset
 from ..models import GenerativeModel
 from .classifier import load_classifier
+from .diagnostics import border_brightness, isolated_pixels
 from .likelihood import binarized, importance_sampled_nll, reconstruction_error, test_elbo
 from .parzen import parzen_evaluation
 from .sample_quality import sample_quality
@@ -44,6 +46,8 @@ def _sample_metrics(samples: torch.Tensor, test: torch.Tensor, dataset: str, met
         classifier = load_classifier(dataset, progress=progress)
         out.update(sample_quality(classifier, samples, test))
         out["classifier_accuracy"] = classifier.test_accuracy
+        out["border_brightness"] = border_brightness(samples)
+        out["isolated_pixels"] = isolated_pixels(samples)
     return out
 
 
@@ -119,6 +123,26 @@ def evaluate_run(run_dir: str | Path, metrics: tuple[str, ...] = METRICS, **kwar
     stat = ckpt.stat()
     key_data = json.dumps({"metrics": list(metrics), **{k: v for k, v in kwargs.items() if k != "progress"}, "ckpt": [stat.st_size, stat.st_mtime_ns]}, sort_keys=True)
     return cached_json(ckpt.parent / f"evaluation-{key(key_data, metrics_fingerprint())}.json", lambda: evaluate_model(load(ckpt), metrics, **kwargs))
+
+
+def evaluate_samples(samples: torch.Tensor, dataset: str = "mnist", metrics: tuple[str, ...] = ("parzen", "quality"), progress: bool = True) -> dict[str, object]:
+    """The sample metrics (``parzen``, ``quality``) of any images ``samples`` (n, 1, 28, 28) in [0, 1],
+    cached under the run cache by the samples' content (``$THESIS_LIB_RUNS/samples/``): e.g. a GAN's
+    samples drawn without its moving average, or filtered samples."""
+    bad = [m for m in metrics if m not in ("parzen", "quality")]
+    if bad:
+        raise ValueError(f"evaluate_samples scores samples only: metrics must be 'parzen' or 'quality', got {bad[0]!r}")
+    samples = samples.detach().float().cpu().contiguous()
+    digest = hashlib.sha256(samples.numpy().tobytes()).hexdigest()
+
+    def compute() -> dict[str, object]:
+        start = time.perf_counter()
+        result: dict[str, object] = {"dataset": dataset, "n_samples": len(samples)}
+        result.update(_sample_metrics(samples, load_dataset(dataset, "test").x, dataset, metrics, progress))
+        result["seconds"] = round(time.perf_counter() - start, 1)
+        return result
+
+    return cached_json(runs_root() / "samples" / f"{key(digest, json.dumps([dataset, list(metrics)]), metrics_fingerprint())}.json", compute)
 
 
 def evaluate_real(dataset: str = "mnist", metrics: tuple[str, ...] = ("parzen", "quality"), n: int = N_SAMPLES, progress: bool = True, cache: bool = False) -> dict[str, object]:

@@ -53,6 +53,7 @@ class Phase:
             and logs it as ``"<name> objective"``, so logged losses are always per example.
         repeats: how many times the phase runs per iteration (the GAN's k).
         new_batch: draw a fresh minibatch before each run; otherwise reuse the last one.
+        after_step: called after each optimiser step of the phase (the GAN's moving average of G).
     """
 
     name: str
@@ -60,6 +61,7 @@ class Phase:
     step: StepFn
     repeats: int = 1
     new_batch: bool = True
+    after_step: Callable[[], None] | None = None
 
 
 class ELBOTerms(NamedTuple):

@@ -13,7 +13,7 @@ The latent-space computations live in :mod:`thesis_lib.latent`, the toy's number
 (:mod:`thesis_lib.models.base`).
 """
 
-from .curves import generator_gradients, plot_history
+from .curves import class_counts, generator_gradients, plot_history
 from .diagrams import autoencoder_diagram
 from .gan_toy import gan_1d_snapshots, plot_gan_1d
 from .images import samples_per_class, show_denoising, show_images, show_reconstructions
@@ -24,5 +24,5 @@ __all__ = [
     "show_images", "plot_history", "show_reconstructions", "show_denoising", "latent_scatter",
     "prior_vs_posterior", "samples_per_class", "plot_gan_1d", "CLASS_COLORS",
     "autoencoder_diagram", "gan_1d_snapshots", "generator_gradients", "generated_scatter",
-    "encoding_distributions",
+    "encoding_distributions", "class_counts",
 ]

@@ -15,7 +15,7 @@ from ..history import History
 from ..trainer import Trainer
 from .style import TRAIN_COLOR_CYCLE, new_ax
 
-__all__ = ["plot_history", "generator_gradients"]
+__all__ = ["plot_history", "generator_gradients", "class_counts"]
 
 
 def _history_of(history):
@@ -158,3 +158,22 @@ def generator_gradients(d_min: float = 1e-3, ax: Axes | Sequence[Axes] | None = 
     axes[1].text(0.02, 0.5, "early\ntraining", fontsize="small", va="center")
     axes[0].legend(fontsize="small")
     return fig
+
+
+def class_counts(histograms: dict[str, Sequence[int]], class_names: Sequence[str] | None = None, ax: Axes | None = None, title: str = "") -> Figure:
+    """Grouped bars: for each named set of samples, how many the judge classifies as each class
+    (the ``label_histogram`` of :func:`thesis_lib.metrics.sample_quality`), as a share of the set."""
+    ax = new_ax(ax, (8, 2.8))
+    names = list(histograms)
+    n_classes = len(next(iter(histograms.values())))
+    labels = list(class_names) if class_names is not None else [str(i) for i in range(n_classes)]
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        counts = np.asarray(histograms[name], dtype=float)
+        ax.bar(np.arange(n_classes) + (i - (len(names) - 1) / 2) * width, counts / counts.sum(), width, label=name)
+    ax.axhline(1 / n_classes, color="black", lw=0.8, ls=":")
+    ax.set_xticks(np.arange(n_classes), labels)
+    ax.set_ylabel("share of samples")
+    ax.legend(fontsize=8, ncol=len(names))
+    ax.set_title(title)
+    return ax.figure
