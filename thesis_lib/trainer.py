@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Iterable
 
 import torch
-from tqdm.auto import tqdm
 
 from .checkpoint import save_checkpoint
 from .config import RunConfig, Schedule
@@ -36,6 +35,7 @@ from .data import Dataset, binarize, minibatch_indices
 from .errors import TrainingDiverged
 from .history import History
 from .models.base import GenerativeModel
+from .progress import RunProgress
 from .seed import get_rng_state, set_rng_state
 
 EVAL_BATCH = 1000
@@ -116,6 +116,8 @@ class Trainer:
         """
         self.model.train()
         self.model.setup(self.data)
+        start_step = self.global_step
+        self._progress = RunProgress(self.progress, self.model.config.model, self.schedule.epochs, self.iterations_per_epoch(), self.epoch, self.iteration)
         with self._deferred_sigint():
             try:
                 while self.epoch < self.schedule.epochs and not self._stop_requested:
@@ -127,8 +129,11 @@ class Trainer:
                 self._stop_requested = True
             if self._stop_requested:
                 self.interrupted = True
-                tqdm.write(f"interrupted at epoch {self.epoch + 1}, iteration {self.iteration}" + (f"; checkpoint saved in {self.out_dir}" if self.out_dir else ""))
             self.save()
+        last = {k: v[-1] for k, v in self.history.epochs.items() if not k.startswith("val/")} if self.history.epochs else {}
+        summary = self._progress.close(self.epoch, self.global_step - start_step, last, self.interrupted)
+        if self.interrupted:
+            print(f"{summary}; interrupted at epoch {self.epoch + 1}, iteration {self.iteration}" + (f"; checkpoint saved in {self.out_dir}" if self.out_dir else ""))
         for cb in self.callbacks:
             cb.on_train_end(self)
         self.model.eval()
@@ -143,7 +148,7 @@ class Trainer:
         cfg, model, data = self.schedule, self.model, self.data
         batches = minibatch_indices(len(data), cfg.batch_size, cfg.seed, self.epoch, self.device)
         n_iter = self.iterations_per_epoch()
-        bar = tqdm(total=n_iter, initial=self.iteration, desc=f"epoch {self.epoch + 1}/{cfg.epochs}", disable=not self.progress, leave=True)
+        self._progress.start_epoch(self.epoch, self.iteration)
         last_postfix = 0.0
         start = time.perf_counter()
         while self.iteration < n_iter and not self._stop_requested:
@@ -169,14 +174,13 @@ class Trainer:
             self.global_step += 1
             for cb in self.callbacks:
                 cb.on_step_end(self, logs)
-            bar.update(1)
             now = time.perf_counter()
-            if self.progress and now - last_postfix > POSTFIX_SECONDS:
-                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+            show = self.progress and now - last_postfix > POSTFIX_SECONDS
+            self._progress.update(logs if show else None)
+            if show:
                 last_postfix = now
         self._epoch_seconds += time.perf_counter() - start
-        bar.set_postfix({k: f"{s / n:.4g}" for k, (s, n) in self._epoch_sums.items()}, refresh=False)
-        bar.close()
+        self._progress.end_epoch({k: s / n for k, (s, n) in self._epoch_sums.items()})
 
     def _log(self, phase: str, out: dict[str, torch.Tensor], logs: dict[str, float]) -> None:
         """Log the loss as ``phase``, the objective (if any) as ``"<phase> objective"``, the rest by their keys."""
