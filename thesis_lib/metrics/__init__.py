@@ -13,7 +13,7 @@ from .likelihood import binarized, importance_sampled_nll, reconstruction_error,
 from .parzen import SIGMAS, parzen_evaluation, parzen_log_likelihood, select_sigma
 from .classifier import Classifier, load_classifier
 from .sample_quality import frechet_distance, label_entropy, mnist_score, sample_quality
-from .diagnostics import border_brightness, isolated_pixels, median_filter
+from .diagnostics import border_brightness, faint_pixel_share, isolated_pixels, median_filter
 from .report import METRICS, evaluate_model, evaluate_real, evaluate_run, evaluate_samples
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "border_brightness",
     "isolated_pixels",
     "median_filter",
+    "faint_pixel_share",
     "frechet_distance",
     "label_entropy",
     "load_classifier",

@@ -5,6 +5,7 @@ r"""What is wrong with a set of samples, in numbers: the measurements behind the
   generator that sprinkles stray pixels on the background is brighter there than real data.
 * :func:`isolated_pixels`: bright pixels whose eight neighbours are all dark, per image: the
   "speckle" a pen never draws.
+* :func:`faint_pixel_share`: the share of faintly grey pixels (a haze over the background).
 * :func:`median_filter`: a 3 x 3 median filter, which removes isolated pixels and keeps strokes;
   scoring filtered samples says how much of a metric the speckle costs.
 """
@@ -52,3 +53,10 @@ def median_filter(x: Tensor) -> Tensor:
     img = _images(x)
     patches = F.unfold(F.pad(img, (1, 1, 1, 1)), 3)  # (B, 9, 784)
     return patches.median(dim=1).values.view(x.shape)
+
+
+def faint_pixel_share(x: Tensor, low: float = 0.01, high: float = 0.1) -> float:
+    """The share of pixels with a value in (``low``, ``high``]: a faint haze that pen strokes and
+    a black background, which is what MNIST is made of, rarely have."""
+    v = x.flatten().float()
+    return ((v > low) & (v <= high)).float().mean().item()
