@@ -1,12 +1,16 @@
-"""Root pytest configuration: run the book's build test after everything else.
+"""Root pytest configuration: the order of the README's test command.
 
-The README's test command runs, in order: the unit tests (``tests/``), every chapter notebook
-under nbval (``book/*.ipynb``, ``--nbval-lax``: cells marked ``# NBVAL_CHECK_OUTPUT`` are
-compared with their stored output), and finally the Jupyter Book build with warnings as errors
-(``tests/test_book_build.py``, marked ``book_build``). The build comes last so that it reuses the
-training runs the notebooks just cached, instead of training every model a second time. After it,
-the browser tests (``tests/test_browser.py``, marked ``book_build`` and ``browser``) check the
-HTML it just built in headless Chromium.
+It runs, in order:
+
+1. the unit tests (``tests/``);
+2. the Jupyter Book build with warnings as errors (``tests/test_book_build.py``, marked
+   ``book_build``). In CI the run cache is empty at this point, so the build trains every chapter's
+   models, as a reader's first build does, and the pages it renders are those of a cold build;
+3. the browser tests (``tests/test_browser.py`` and the others marked ``book_build`` and
+   ``browser``), which check that HTML in headless Chromium, e.g. that no page shows a progress bar;
+4. every chapter notebook under nbval (``book/*.ipynb``, ``--nbval-lax``: cells marked
+   ``# NBVAL_CHECK_OUTPUT`` are compared with their stored output). They come last so that they
+   reuse the runs the build just trained instead of training every model a second time.
 """
 
 
@@ -16,6 +20,8 @@ def pytest_configure(config):
 
 
 def _order(item) -> int:
+    if str(item.fspath).endswith(".ipynb"):
+        return 3
     if item.get_closest_marker("book_build") is None:
         return 0
     return 2 if item.get_closest_marker("browser") is not None else 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import io
 import json
 import os
 import re
@@ -346,6 +347,56 @@ def test_static_widgets_respond(load, docname):
             select.select_option(index=n - 1)
             new = _widget_state(w, view)
             assert new[0] != state[0] and new[1] != state[1], f"{docname}: widget {i + 1}: picking another option did not change the image"
+
+
+# A tqdm bar as text: "epoch 3/6:  40%|####      | 200/500 [00:01<00:02, 150.00it/s]".
+PROGRESS_BAR = re.compile(r"\d+%\|.*?\|\s*\d+/\d+\s*\[|\d+(\.\d+)?\s*(it/s|s/it)\]|\[\d\d:\d\d<")
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_no_page_shows_a_progress_bar(load, docname):
+    """A page built from an empty run cache (as in CI, where the build trains every chapter's models)
+    shows at most one summary line per run, never a progress bar frozen at whatever it last drew."""
+    text = load(docname).page.inner_text("main") if load(docname).page.locator("main").count() else load(docname).page.inner_text("body")
+    bars = [line.strip()[:120] for line in text.splitlines() if PROGRESS_BAR.search(line)]
+    assert not bars, f"{docname} shows {len(bars)} progress-bar lines, e.g. {bars[:3]}"
+
+
+def test_progress_bar_pattern_matches_tqdm_text():
+    """The pattern above recognises what tqdm prints (so the test above can fail)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=500, desc="epoch 3/6", file=io.StringIO(), ascii=False)
+    bar.update(200)
+    line = str(bar)
+    bar.close()
+    assert PROGRESS_BAR.search(line), line
+    assert PROGRESS_BAR.search("epoch 3/6:   0%|          | 0/500 [00:00<?, ?it/s]")
+    assert not PROGRESS_BAR.search("trained the gan run: 4/4 epochs, 3128 iterations in 61 s; last epoch: D 1.37")
+
+
+def test_the_ci_build_started_from_an_empty_run_cache():
+    """In CI the book build trains the chapters' runs itself, so the pages checked here are a cold build's."""
+    info = ROOT / "_build" / "build_info.json"
+    if not info.exists():
+        _unavailable(f"no {info}: the book was not built by tests/test_book_build.py")
+    data = json.loads(info.read_text())
+    if not IN_CI and data["cached_before"]:
+        pytest.skip(f"this build reused {data['cached_before']} cached runs (in CI it starts from an empty cache)")
+    assert data["trained"], "the book build trained no run: its pages are not those of a cold build"
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_tables_fit_the_text_column(load, docname):
+    """At a 1280-pixel window every table fits the text column: no column hides behind a horizontal scroll."""
+    wide = load(docname).page.evaluate(
+        """() => [...document.querySelectorAll('main table')].map(t => {
+            const box = (t.closest('.cell_output, .output, .table-wrapper') || t.parentElement);
+            return {width: Math.round(t.getBoundingClientRect().width), column: Math.round(box.clientWidth),
+                    scroll: box.scrollWidth - box.clientWidth, head: t.innerText.slice(0, 60)};
+        }).filter(t => t.width > t.column + 1 || t.scroll > 1)"""
+    )
+    assert not wide, f"{docname}: tables wider than the text column: {wide[:5]}"
 
 
 def _widget_state(widget, view) -> tuple[str, bytes]:

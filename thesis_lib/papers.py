@@ -86,6 +86,38 @@ EXPERIMENTS: dict[str, Experiment] = {
             metrics=("parzen", "quality"),
         ),
         Experiment(
+            name="gan-seeds",
+            paper="This book, chapter 1.2: how much the chapter's GAN varies from one training seed to another",
+            reported={},
+            note="The chapter's GAN (GANConfig(), GANSchedule()) trained with three seeds (initial weights, noise and minibatch order); the spread of their scores is the yardstick for the differences in the gan-recipe ablation.",
+            runs={f"seed {s}": run_config(GANConfig(), seed=s) for s in (0, 1, 2)},
+            metrics=("parzen", "quality"),
+        ),
+        Experiment(
+            name="gan-arch",
+            paper="This book, chapter 1.2: a convolutional GAN (DCGAN) against the chapter's MLP GAN, per update and per second",
+            reported={},
+            note="One epoch of each (the same schedule, so the same number of updates of each player); the training seconds are measured in the same session on the same machine, so their ratio is meaningful where their values are not.",
+            runs={
+                "convolutional, 1 epoch": run_config(GANConfig(arch="conv"), epochs=1),
+                "MLP, 1 epoch": run_config(GANConfig(), epochs=1),
+            },
+            metrics=("quality",),
+        ),
+        Experiment(
+            name="gan-balance",
+            paper="This book, chapter 1.2, the exercise 'The balance between D and G': k and the generator loss after one epoch",
+            reported={},
+            note="The chapter's GAN for one epoch with k = 1 or 5 discriminator steps per generator step and the non-saturating or the minimax generator loss of Algorithm 1.",
+            runs={
+                "k = 1, non-saturating (the chapter's)": run_config(GANConfig(), epochs=1),
+                "k = 5, non-saturating": run_config(GANConfig(k=5), epochs=1),
+                "k = 1, minimax": run_config(GANConfig(generator_loss="minimax"), epochs=1),
+                "k = 5, minimax": run_config(GANConfig(k=5, generator_loss="minimax"), epochs=1),
+            },
+            metrics=("quality",),
+        ),
+        Experiment(
             name="aae-parzen",
             paper="Makhzani et al. (2016), Table 1: Parzen window log-likelihood of MNIST test images",
             reported={"parzen_ll": 340.0, "parzen_se": 2.0},
@@ -143,7 +175,7 @@ def reproduce(name: str, *, runs_dir: str | Path = RUNS_DIR, results_dir: str | 
             raise KeyboardInterrupt
         row = {"label": label, "config": config.to_dict(), "epochs": run.epoch, "train_seconds": round(sum(run.history.train_seconds), 1)}
         row["metrics"] = evaluate_model(run.model, exp.metrics, progress=progress, **{"binarize": config.schedule.binarize, **exp.evaluate})
-        row["curves"] = {k: v for k, v in run.history.epochs.items() if "elbo" in k or k in ("D", "G", "recon")}
+        row["curves"] = {k: v for k, v in run.history.epochs.items() if "elbo" in k or k in ("D", "G", "D(x)", "D(G(z))", "recon")}
         if exp.diagnose:
             row["diagnosis"] = parzen_diagnosis(run.model.sample(10_000, generator=torch.Generator().manual_seed(0)).cpu())
         row["samples"] = _save_samples(run.model, Path(results_dir) / f"{name}-{_slug(label)}.png")
