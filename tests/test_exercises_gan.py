@@ -56,7 +56,7 @@ def test_discriminator_loss_check_survives_an_exception(capsys):
 # ----------------------------------------------------------------------------- Jensen-Shannon divergence
 def test_js_divergence_solution_passes(capsys):
     assert ex.check_js_divergence(ex.solution_js_divergence)
-    assert "✓ js_divergence: all 5 checks passed" in capsys.readouterr().out
+    assert "✓ js_divergence: all 6 checks passed" in capsys.readouterr().out
 
 
 def test_js_divergence_wrong_answers_fail(capsys):
@@ -68,6 +68,7 @@ def test_js_divergence_wrong_answers_fail(capsys):
         "0 log 0 not handled (nan on disjoint supports)": lambda p, q: 0.5 * kl(p, (p + q) / 2) + 0.5 * kl(q, (p + q) / 2),
         "KL(p || q)/2 + KL(q || p)/2 (symmetrised KL)": lambda p, q: 0.5 * kl(p, q) + 0.5 * kl(q, p),
         "missing the 1/2": lambda p, q: ex.solution_js_divergence(p, q) * 2,
+        "xlogy(p, p / m): nan where p = q = 0": lambda p, q: 0.5 * torch.xlogy(p, 2 * p / (p + q)).sum(-1) + 0.5 * torch.xlogy(q, 2 * q / (p + q)).sum(-1),
     }
     for name, fn in wrong.items():
         assert not ex.check_js_divergence(fn), name

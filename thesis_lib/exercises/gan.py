@@ -117,6 +117,11 @@ def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
         b = torch.tensor([[0.0, 0.0, 0.25, 0.75]], dtype=torch.float64)
         return _close(jsd_fn(a, b), torch.tensor([math.log(2.0)]))
 
+    def shared_zero():  # an outcome neither distribution has (p = q = 0 there) adds nothing
+        a = torch.tensor([[0.5, 0.5, 0.0], [0.2, 0.0, 0.8]], dtype=torch.float64)
+        b = torch.tensor([[0.25, 0.75, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+        return _close(jsd_fn(a, b), solution_js_divergence(a, b))
+
     def value():
         return _close(jsd_fn(p, q), solution_js_divergence(p, q))
 
@@ -127,6 +132,7 @@ def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
         ("returns one value per row, shape (B,) for inputs (B, K) (sum over the last axis)", shape_ok),
         ("JSD(p || p) = 0 and JSD(p || q) = JSD(q || p)", zero_and_symmetric),
         ("distributions with disjoint supports give log 2 (treat 0 log 0 as 0)", disjoint),
+        ("an outcome where p = q = 0 contributes nothing (not 0/0 = nan)", shared_zero),
         ("random distributions: 1/2 KL(p || m) + 1/2 KL(q || m) with m = (p + q)/2", value),
         ("C(G) = V(D*, G) equals -log 4 + 2 JSD(p_data || p_g)", criterion),
     ])
@@ -134,7 +140,8 @@ def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
 
 # ============================================================================ derivations (numerical answers)
 def solution_optimal_d_pointwise(a: Tensor, b: Tensor) -> Tensor:
-    r"""The maximiser of f(y) = a log y + b log(1 − y) on (0, 1), for a, b ≥ 0 not both 0.
+    r"""The maximiser of f(y) = a log y + b log(1 − y) on (0, 1), for a, b > 0 (where one of them is 0,
+    f is monotone and a/(a + b) is the end of (0, 1) it approaches its supremum at).
 
     f'(y) = a/y − b/(1 − y) = 0 gives y* = a/(a + b); f''(y) = −a/y² − b/(1 − y)² < 0, so it
     is the maximum. With a = p_data(x), b = p_g(x): D*_G(x) = p_data(x)/(p_data(x) + p_g(x)).
