@@ -88,6 +88,15 @@ def test_frechet_distance_with_correlated_features():
     assert metrics.frechet_distance(a @ q, b @ q) == pytest.approx(metrics.frechet_distance(a, b), rel=1e-8)
 
 
+def test_confident_share_counts_rows_above_the_threshold():
+    probs = torch.tensor([[0.95, 0.05], [0.5, 0.5], [0.05, 0.95], [0.89, 0.11]])
+    assert metrics.confident_share(probs) == pytest.approx(0.5)
+    assert metrics.confident_share(probs, threshold=0.8) == pytest.approx(0.75)
+    assert metrics.confident_share(torch.full((10, 10), 0.1)) == 0.0
+    with pytest.raises(ValueError, match="threshold must be in \\(0, 1\\), got 1.5"):
+        metrics.confident_share(probs, threshold=1.5)
+
+
 def test_mnist_score_and_label_entropy_bounds():
     confident_all = torch.eye(10).repeat(100, 1)  # every class, each predicted with certainty
     assert metrics.mnist_score(confident_all) == pytest.approx(10.0, rel=1e-6)
@@ -128,6 +137,10 @@ def test_classifier_scores_real_images_like_a_perfect_model(classifier, mnist_tr
     r = metrics.sample_quality(classifier, mnist_train.x[:5000], test.x)
     assert r["mnist_score"] > 9.0 and r["label_entropy"] > 0.99 * math.log(10)
     assert r["fid"] < 10.0  # not 0: finite samples, and train and test images differ a little
+    assert r["confident_share"] > 0.95  # real digits are recognisable
+    blank = torch.zeros(500, 1, 28, 28)
+    noise = torch.rand(500, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    assert metrics.sample_quality(classifier, torch.cat([blank, noise]), test.x)["confident_share"] < 0.6 * r["confident_share"]
     # a collapsed "model" that only draws ones is caught by every score
     ones = mnist_train.x[mnist_train.y == 1][:1000]
     c = metrics.sample_quality(classifier, ones, test.x)

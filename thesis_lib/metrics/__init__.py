@@ -4,7 +4,8 @@
 * :mod:`.parzen`: the GAN paper's Parzen-window log-likelihood protocol;
 * :mod:`.classifier`: a small MNIST CNN, trained once and cached, whose features and
   predictions score samples;
-* :mod:`.sample_quality`: Fréchet distance, "MNIST score" and label entropy from that classifier;
+* :mod:`.sample_quality`: Fréchet distance, "MNIST score", label entropy and the share of confidently
+  classified images, from that classifier;
 * :mod:`.diagnostics`: what is wrong with samples: border brightness, isolated pixels, a median filter;
 * :mod:`.report`: all of these for one model (or for real data as a reference row).
 """
@@ -12,7 +13,7 @@
 from .likelihood import binarized, importance_sampled_nll, reconstruction_error, supports_likelihood, test_elbo
 from .parzen import SIGMAS, parzen_evaluation, parzen_log_likelihood, select_sigma
 from .classifier import Classifier, load_classifier
-from .sample_quality import frechet_distance, label_entropy, mnist_score, sample_quality
+from .sample_quality import classifier_outputs, confident_share, frechet_distance, label_entropy, mnist_score, sample_quality
 from .diagnostics import border_brightness, faint_pixel_share, isolated_pixels, median_filter
 from .report import METRICS, evaluate_model, evaluate_real, evaluate_run, evaluate_samples
 
@@ -28,6 +29,8 @@ __all__ = [
     "isolated_pixels",
     "median_filter",
     "faint_pixel_share",
+    "classifier_outputs",
+    "confident_share",
     "frechet_distance",
     "label_entropy",
     "load_classifier",

@@ -72,8 +72,10 @@ def importance_sampled_nll(
 
     .. math:: -\log p(x) \approx -\log \frac1k \sum_{l=1}^k \frac{p(x|z_l)\,p(z_l)}{q(z_l|x)}
 
-    The estimate is an upper bound on the true NLL that tightens as k grows. Returns the mean
-    and its standard error over ``data``.
+    The average inside the log is an unbiased estimate of p(x), so by Jensen's inequality the
+    estimate is an upper bound on the true NLL *in expectation* (one draw can fall below it), and
+    the expected bound tightens as k grows (Burda et al. 2016). Returns the mean and its standard
+    error over ``data``.
     """
     _check_likelihood(model, "importance-sampled NLL")
     if k < 1:

@@ -9,7 +9,10 @@ r"""Sample quality seen through the cached MNIST classifier (:mod:`.classifier`)
   :math:`\exp\big(\mathbb E_x\, \mathrm{KL}(p(y|x)\,\|\,p(y))\big)`, high when every sample is
   confidently one digit and all digits appear; at most the number of classes (10);
 * :func:`label_entropy`: the entropy (nats) of the histogram of predicted labels; ``log 10 ≈ 2.303``
-  when all digits are equally common, lower under mode collapse.
+  when all digits are equally common, lower under mode collapse;
+* :func:`confident_share`: the share of images the classifier assigns to one digit with
+  probability above 0.9: what "decodes to a recognisable digit" means in numbers (compare it with
+  the real images' share).
 """
 
 from __future__ import annotations
@@ -65,6 +68,13 @@ def label_entropy(probs: Tensor) -> float:
     return -(p * p.log()).sum().item()
 
 
+def confident_share(probs: Tensor, threshold: float = 0.9) -> float:
+    """The share of rows of ``probs`` whose largest class probability exceeds ``threshold``."""
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    return (probs.max(1).values > threshold).double().mean().item()
+
+
 @torch.no_grad()
 def sample_quality(classifier: Classifier, samples: Tensor, reference: Tensor) -> dict[str, object]:
     """FID against ``reference`` (e.g. the test images), MNIST score, label entropy and histogram."""
@@ -74,5 +84,6 @@ def sample_quality(classifier: Classifier, samples: Tensor, reference: Tensor) -
         "fid": frechet_distance(f_s, f_r),
         "mnist_score": mnist_score(p_s),
         "label_entropy": label_entropy(p_s),
+        "confident_share": confident_share(p_s),
         "label_histogram": torch.bincount(p_s.argmax(1), minlength=p_s.shape[1]).tolist(),
     }
