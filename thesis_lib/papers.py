@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from .config import AAEConfig, GANConfig, RunConfig, VAEConfig, run_config
+from .config import AAEConfig, AEConfig, GANConfig, RunConfig, VAEConfig, run_config
 from .seed import select_device
 
 RUNS_DIR = Path("runs") / "papers"
@@ -61,6 +61,14 @@ class Experiment:
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in (
+        Experiment(
+            name="ae-latent-sizes",
+            paper="This book, chapter 1.1, the exercise 'How big should the code be?'",
+            reported={},
+            note="The chapter's autoencoder (AEConfig(), AESchedule()) with codes of 2, 10 and 32 numbers; 'quality' scores 10,000 samples decoded from the Gaussian fitted to the codes.",
+            runs={f"latent_dim = {d}": run_config(AEConfig(latent_dim=d)) for d in (2, 10, 32)},
+            metrics=("reconstruction", "quality"),
+        ),
         Experiment(
             name="gan-parzen",
             paper="Goodfellow et al. (2014), Table 1: Parzen window log-likelihood of MNIST test images",

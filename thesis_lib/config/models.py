@@ -65,9 +65,11 @@ class AEConfig(ModelConfig):
 
     Attributes:
         latent_dim: size of the code y = E(x); the thesis's example compresses 28x28 to 10.
-        hidden_dims: hidden layer sizes of the encoder; the decoder mirrors them.
-            ``(h,)`` is the thesis's simplest 3-layer form; ``()`` is a linear autoencoder.
+        hidden_dims: hidden layer sizes of the encoder; the decoder mirrors them. ``()`` is the
+            thesis's simplest 3-layer form: input, the code as the one hidden layer, output.
         arch: ``mlp`` (fully connected) or ``conv`` (convolutional, images only).
+        channels: the two widths (c1, c2) of the convolutional encoder 1x28x28 -> c1x14x14 ->
+            c2x7x7 -> code; the decoder mirrors them.
         recon_loss: ``bce`` (Bernoulli negative log-likelihood) or ``mse`` (Gaussian, fixed variance).
         corruption: ``none``, ``gaussian`` (denoising) or ``mask`` (inpainting): the input is
             corrupted, the clean image is the target.
@@ -81,6 +83,7 @@ class AEConfig(ModelConfig):
     latent_dim: int = 10
     hidden_dims: tuple[int, ...] = (512, 256)
     arch: Literal["mlp", "conv"] = "mlp"
+    channels: tuple[int, ...] = (32, 64)
     recon_loss: Literal["bce", "mse"] = "bce"
     corruption: Literal["none", "gaussian", "mask"] = "none"
     noise_std: float = 0.5
@@ -90,6 +93,9 @@ class AEConfig(ModelConfig):
         super().__post_init__()
         check_int("latent_dim", self.latent_dim)
         check_sizes("hidden_dims", self.hidden_dims, allow_empty=True)
+        check_sizes("channels", self.channels)
+        if len(self.channels) != 2:
+            raise ValueError(f"channels must be two integers (c1, c2), got {list(self.channels)}")
         check_positive("noise_std", self.noise_std)
         check_int("mask_size", self.mask_size)
         for name, value, bad in (("arch", self.arch, "conv"), ("recon_loss", self.recon_loss, "bce"), ("corruption", self.corruption, "mask")):

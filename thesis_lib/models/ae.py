@@ -1,8 +1,8 @@
 """The autoencoder (thesis 1.1): E(x) = y, D(y) ≈ x, trained to reconstruct its input.
 
-Three architectures from the thesis: the simplest 3-layer form (``hidden_dims=(h,)``), the
-common shrinking/growing MLP (``hidden_dims=(512, 256)``, the default) and a convolutional one
-(``arch="conv"``). ``corruption="gaussian"`` or ``"mask"`` makes it a denoising or inpainting
+Three architectures from the thesis: the simplest 3-layer form (``hidden_dims=()``: input, the
+code, output), the common shrinking/growing MLP (``hidden_dims=(512, 256)``, the default) and a
+convolutional one (``arch="conv"``, widths ``channels``). ``corruption="gaussian"`` or ``"mask"`` makes it a denoising or inpainting
 autoencoder: the input is corrupted, the target is the clean image.
 """
 
@@ -28,8 +28,8 @@ class Autoencoder(GenerativeModel):
         super().__init__(config)
         c = config
         if c.arch == "conv":
-            self.encoder: nn.Module = ConvEncoder(c.latent_dim)
-            self.decoder: nn.Module = ConvDecoder(c.latent_dim)
+            self.encoder: nn.Module = ConvEncoder(c.latent_dim, c.channels)
+            self.decoder: nn.Module = ConvDecoder(c.latent_dim, c.channels)
         else:
             self.encoder = nn.Sequential(nn.Flatten(), mlp([self.data_dim, *c.hidden_dims, c.latent_dim]))
             self.decoder = mlp([c.latent_dim, *reversed(c.hidden_dims), self.data_dim])
