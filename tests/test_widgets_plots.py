@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 import thesis_lib as tl  # noqa: E402
 from thesis_lib import latent, plots, toy, widgets  # noqa: E402
@@ -291,3 +292,27 @@ def test_gan_1d_curves():
     dx = curves["x"][1] - curves["x"][0]
     assert abs(curves["p_data"].sum() * dx - 1) < 0.01 and abs(curves["p_g"].sum() * dx - 1) < 0.1
     assert isinstance(plots.plot_gan_1d(**curves), Figure)
+
+
+def _texts(fig: Figure) -> list[str]:
+    """Every text of the figure's axes: labels, annotations, titles."""
+    return [t.get_text() for ax in fig.axes for t in ax.findobj(Text)]
+
+
+def test_block_diagrams_draw_their_labels():
+    gan, cgan = _texts(plots.gan_diagram()), _texts(plots.gan_diagram(conditional=True))
+    for texts in (gan, cgan):
+        assert any("generator" in t for t in texts) and any("discriminator" in t for t in texts)
+        assert any("p_{\\mathrm{data}}(x)" in t for t in texts) and any("probability" in t for t in texts)
+    assert any("$c$" in t for t in cgan) and not any("$c$" in t or "class label" in t for t in gan)
+    vae = " ".join(_texts(plots.vae_diagram()))
+    for label in ("\\epsilon", "\\mu", "\\log \\sigma^2", "\\mathrm{KL}", "\\log p_\\theta(x \\mid z)", "gradients"):
+        assert label in vae, label
+    aae = _texts(plots.aae_diagram(title="AAE"))
+    assert any("p(z)" in t for t in aae) and any("$D$" in t for t in aae) and "AAE" in aae
+    assert any("generator of" in t for t in aae) and any("or code" in t for t in aae)
+    for draw in (plots.gan_diagram, plots.vae_diagram, plots.aae_diagram, plots.autoencoder_diagram):
+        _, ax = plt.subplots()
+        assert draw(ax=ax) is ax.figure
+    with pytest.raises(ValueError, match="conditional"):
+        plots.gan_diagram(conditional="yes")

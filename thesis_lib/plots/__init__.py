@@ -3,7 +3,8 @@
 One idea per module: :mod:`.images` (grids, reconstructions, samples per class), :mod:`.curves`
 (histories, the generator losses), :mod:`.latent_maps` (codes, prior against codes, encoding
 distributions, a GAN's images in the real images' principal plane), :mod:`.gan_toy` (the 1-D
-GAN figure), :mod:`.diagrams` (the autoencoder's layers); :mod:`.style` holds what they share.
+GAN figure), :mod:`.diagrams` (the autoencoder's layers; block diagrams of the GAN, VAE and
+AAE); :mod:`.style` holds what they share.
 
 Every function takes an optional matplotlib ``ax`` (a new figure is made when it is ``None``),
 returns the :class:`~matplotlib.figure.Figure` it drew on and never calls ``plt.show()``. In a
@@ -14,7 +15,7 @@ The latent-space computations live in :mod:`thesis_lib.latent`, the toy's number
 """
 
 from .curves import class_counts, generator_gradients, plot_history
-from .diagrams import autoencoder_diagram
+from .diagrams import aae_diagram, autoencoder_diagram, gan_diagram, vae_diagram
 from .gan_toy import gan_1d_snapshots, plot_gan_1d
 from .images import samples_per_class, show_denoising, show_images, show_reconstructions
 from .latent_maps import encoding_distributions, generated_scatter, latent_scatter, prior_vs_posterior
@@ -24,5 +25,5 @@ __all__ = [
     "show_images", "plot_history", "show_reconstructions", "show_denoising", "latent_scatter",
     "prior_vs_posterior", "samples_per_class", "plot_gan_1d", "CLASS_COLORS",
     "autoencoder_diagram", "gan_1d_snapshots", "generator_gradients", "generated_scatter",
-    "encoding_distributions", "class_counts",
+    "encoding_distributions", "class_counts", "gan_diagram", "vae_diagram", "aae_diagram",
 ]
