@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,16 +31,38 @@ def test_notebooks_keep_only_check_outputs():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def run_and_time_notebooks(command: list[str]) -> tuple[int, str, dict[str, float]]:
+    """Run the build, reading its log as it comes: (return code, log, seconds per executed notebook).
+
+    A notebook's time runs from its "Executing notebook" line to the next line that is not its
+    kernel's chatter (Sphinx reading the next page): what a reader's cold build of that chapter
+    costs, when the run cache is empty."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines as they happen, not when a pipe buffer fills
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
+    lines, seconds, current = [], {}, None
+    for line in proc.stdout:
+        now = time.perf_counter()
+        lines.append(line)
+        executing = re.search(r"book/(\w+)\.ipynb: Executing notebook", line)
+        if current and (executing or "Kernel" not in line):
+            seconds[current[0]] = round(now - current[1], 1)
+            current = None
+        if executing:
+            current = (executing.group(1), now)
+    return proc.wait(), "".join(lines), seconds
+
+
 @pytest.mark.book_build
 def test_book_builds_without_warnings():
     jb = Path(sys.executable).parent / "jupyter-book"
     before = finished_runs()
-    r = subprocess.run([str(jb), "build", ".", "-W", "--keep-going"], capture_output=True, text=True, cwd=ROOT)
-    log = r.stdout + r.stderr
-    # which runs the build trained itself (all of them when it started from an empty run cache)
+    start = time.perf_counter()
+    returncode, log, seconds = run_and_time_notebooks([str(jb), "build", ".", "-W", "--keep-going"])
+    # which runs the build trained itself (all of them when it started from an empty run cache), and how long each chapter took
     BUILD_INFO.parent.mkdir(parents=True, exist_ok=True)
-    BUILD_INFO.write_text(json.dumps({"cached_before": len(before), "trained": sorted(finished_runs() - before)}, indent=1) + "\n")
-    assert r.returncode == 0, log[-5000:]
+    info = {"cached_before": len(before), "trained": sorted(finished_runs() - before), "build_seconds": round(time.perf_counter() - start, 1), "notebook_seconds": seconds}
+    BUILD_INFO.write_text(json.dumps(info, indent=1) + "\n")
+    assert returncode == 0, log[-5000:]
     # Sphinx warnings fail the build under -W; this also catches any that --keep-going reported.
     # (ipykernel's own log line about running over TCP is not a Sphinx warning.)
     warnings = [line for line in log.splitlines() if "WARNING" in line and "Kernel is running over TCP" not in line]

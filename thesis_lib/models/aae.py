@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from .. import losses
 from ..config import AAEConfig, AAESchedule

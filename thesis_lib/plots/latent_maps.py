@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
