@@ -45,7 +45,73 @@ def _not_implemented(*args, **kwargs):
     raise NotImplementedError
 
 
-@pytest.mark.parametrize("wrong", [_first_component_only, _variance_as_std, _moment_matched_gaussian, _means_only, _global_rng, _not_implemented])
+def _one_noise_per_sample(mu, logvar, n, generator=None):  # eps of shape (n, 1): the coordinates move together
+    i = torch.randint(0, mu.shape[0], (n,), generator=generator)
+    return mu[i] + torch.exp(0.5 * logvar[i]) * torch.randn(n, 1, generator=generator)
+
+
+def _never_the_last_point(mu, logvar, n, generator=None):  # randint's upper end is exclusive
+    i = torch.randint(0, mu.shape[0] - 1, (n,), generator=generator)
+    return mu[i] + torch.exp(0.5 * logvar[i]) * torch.randn(n, mu.shape[1], generator=generator)
+
+
+def _points_in_turn(mu, logvar, n, generator=None):  # i = 0, 1, ..., N - 1, 0, 1, ...: not a random draw
+    i = torch.arange(n) % mu.shape[0]
+    return mu[i] + torch.exp(0.5 * logvar[i]) * torch.randn(n, mu.shape[1], generator=generator)
+
+
+def _component_per_coordinate(mu, logvar, n, generator=None):  # a data point per coordinate, not per sample
+    i = torch.randint(0, mu.shape[0], (n, mu.shape[1]), generator=generator)
+    eps = torch.randn(n, mu.shape[1], generator=generator)
+    return torch.gather(mu, 0, i) + torch.exp(0.5 * torch.gather(logvar, 0, i)) * eps
+
+
+def _fixed_seed_inside(mu, logvar, n, generator=None):  # its own generator: the argument is ignored
+    return ex.solution_aggregated_sampler(mu, logvar, n, generator=torch.Generator().manual_seed(0))
+
+
+def _noise_from_global_rng(mu, logvar, n, generator=None):  # the generator for i but not for eps
+    i = torch.randint(0, mu.shape[0], (n,), generator=generator)
+    return mu[i] + torch.exp(0.5 * logvar[i]) * torch.randn(n, mu.shape[1])
+
+
+def _average_sigma(mu, logvar, n, generator=None):  # the right centres, but one σ for all components
+    i = torch.randint(0, mu.shape[0], (n,), generator=generator)
+    return mu[i] + torch.exp(0.5 * logvar).mean(0) * torch.randn(n, mu.shape[1], generator=generator)
+
+
+def _halves_logvar_in_place(mu, logvar, n, generator=None):
+    std = logvar.mul_(0.5).exp_()  # overwrites the caller's logvar
+    i = torch.randint(0, mu.shape[0], (n,), generator=generator)
+    return mu[i] + std[i] * torch.randn(n, mu.shape[1], generator=generator)
+
+
+def test_aggregated_sampler_counts_its_checks(capsys):
+    ex.check_aggregated_sampler(ex.solution_aggregated_sampler)
+    assert "✓ aggregated posterior sampler: all 9 checks passed" in capsys.readouterr().out
+
+
+def _multinomial_and_normal(mu, logvar, n, generator=None):
+    i = torch.multinomial(torch.ones(mu.shape[0]), n, replacement=True, generator=generator)
+    return torch.normal(mu[i], torch.exp(0.5 * logvar[i]), generator=generator)
+
+
+def _shuffled_equal_shares(mu, logvar, n, generator=None):  # stratified: exact shares, random order
+    i = torch.randperm(n, generator=generator) % mu.shape[0]
+    return mu[i] + torch.exp(0.5 * logvar[i]) * torch.randn(n, mu.shape[1], generator=generator)
+
+
+@pytest.mark.parametrize("right", [_multinomial_and_normal, _shuffled_equal_shares])
+def test_aggregated_sampler_other_correct_samplers_pass(right, capsys):
+    assert ex.check_aggregated_sampler(right)
+    assert "✓ aggregated posterior sampler" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    _first_component_only, _variance_as_std, _moment_matched_gaussian, _means_only, _global_rng, _not_implemented,
+    _one_noise_per_sample, _never_the_last_point, _points_in_turn, _component_per_coordinate, _fixed_seed_inside,
+    _noise_from_global_rng, _average_sigma, _halves_logvar_in_place,
+])
 def test_aggregated_sampler_wrong_answers_fail(wrong, capsys):
     assert not ex.check_aggregated_sampler(wrong)
     assert "✗ aggregated posterior sampler" in capsys.readouterr().out
@@ -54,18 +120,29 @@ def test_aggregated_sampler_wrong_answers_fail(wrong, capsys):
 # ----------------------------------------------------------------------------- ring prior
 def test_ring_prior_solution_passes(capsys):
     assert ex.check_ring_prior(ex.solution_ring_prior)
-    assert "✓ ring prior: all 7 checks passed" in capsys.readouterr().out
+    assert "✓ ring prior: all 8 checks passed" in capsys.readouterr().out
 
 
-def _ring(radius=ex.RING_RADIUS, std=ex.RING_STD, span=2 * math.pi, use_labels=True, use_generator=True):
+def _ring(radius=ex.RING_RADIUS, std=ex.RING_STD, span=2 * math.pi, use_labels=True, use_generator=True,
+          radial_generator=True, arc="uniform", noise="radial", dtype=torch.float32):
     def prior(n, labels=None, generator=None):
         g = generator if use_generator else None
         u = torch.rand(n, generator=g)
         if labels is not None and use_labels:
-            u = (labels.long() % ex.RING_ARCS + u) / ex.RING_ARCS
+            c = labels.long() % ex.RING_ARCS
+            if arc == "uniform":
+                u = (c + u) / ex.RING_ARCS
+            elif arc == "reversed":  # class c on arc 9 - c
+                u = (ex.RING_ARCS - 1 - c + u) / ex.RING_ARCS
+            elif arc == "not divided":  # u not scaled to the arc: c / 10 + u covers the whole ring
+                u = c / ex.RING_ARCS + u
+            elif arc == "bunched":  # a bump at the arc's centre (sd 1/6 of the arc), like a mixture prior
+                u = (c + (0.5 + torch.randn(n, generator=g) / 6).clamp(0, 1 - 1e-6)) / ex.RING_ARCS
         a = span * u
-        r = radius + std * torch.randn(n, generator=g)
-        return torch.stack([r * torch.cos(a), r * torch.sin(a)], dim=1)
+        if noise == "isotropic":  # 2-D noise around the circle: points leave their arc
+            return (radius * torch.stack([torch.cos(a), torch.sin(a)], dim=1) + std * torch.randn(n, 2, generator=g)).to(dtype)
+        r = radius + std * torch.randn(n, generator=g if radial_generator else None)
+        return torch.stack([r * torch.cos(a), r * torch.sin(a)], dim=1).to(dtype)
 
     return prior
 
@@ -81,6 +158,14 @@ def _no_labels_argument(n, generator=None):  # the model passes labels=...
 @pytest.mark.parametrize("wrong", [
     _ring(radius=1.0), _ring(std=0.5), _ring(span=math.pi), _ring(use_labels=False), _ring(use_generator=False),
     _uniform_square, _no_labels_argument, _not_implemented,
+    pytest.param(_ring(std=ex.RING_STD**2), id="variance-where-std-is-meant"),
+    pytest.param(_ring(span=360.0), id="degrees-not-radians"),
+    pytest.param(_ring(radial_generator=False), id="radius-from-the-global-rng"),
+    pytest.param(_ring(arc="reversed"), id="arcs-in-reverse-order"),
+    pytest.param(_ring(arc="not divided"), id="arc-position-not-divided-by-10"),
+    pytest.param(_ring(arc="bunched"), id="bunched-at-the-arc-centre"),
+    pytest.param(_ring(noise="isotropic"), id="isotropic-2d-noise"),
+    pytest.param(_ring(dtype=torch.float64), id="float64-points"),
 ])
 def test_ring_prior_wrong_answers_fail(wrong, capsys):
     assert not ex.check_ring_prior(wrong)

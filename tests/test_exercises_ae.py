@@ -52,6 +52,41 @@ def test_bce_with_logits_wrong_answers_fail(wrong, capsys):
     assert not _passes(ex.check_bce_with_logits, wrong, capsys)
 
 
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        pytest.param(lambda a, x: -(x * torch.log(torch.sigmoid(a) + 1e-7) + (1 - x) * torch.log(1 - torch.sigmoid(a) + 1e-7)).flatten(1).sum(1), id="epsilon-inside-log"),
+        pytest.param(lambda a, x: -(x * torch.log(torch.sigmoid(a).clamp(1e-7, 1 - 1e-7)) + (1 - x) * torch.log(1 - torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))).flatten(1).sum(1), id="clamped-sigmoid"),
+        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a))).flatten(1).sum(1), id="exp(-a)-without-abs"),
+        pytest.param(lambda a, x: torch.where(a > 0, a - x * a + torch.log1p(torch.exp(-a)), -x * a + torch.log1p(torch.exp(a))).flatten(1).sum(1), id="where-branches-nan-gradient"),
+        pytest.param(lambda a, x: (a.abs() - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1), id="abs-instead-of-max"),
+        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).sum(1), id="sum-over-channels-only"),
+        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).sum((2, 3)), id="keeps-channel-axis"),
+        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1)[:, :-1].sum(1), id="off-by-one-pixel-sum"),
+        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1) / math.log(2), id="bits-not-nats"),
+        pytest.param(lambda a, x: F.binary_cross_entropy_with_logits(x, torch.sigmoid(a), reduction="none").flatten(1).sum(1), id="arguments-swapped"),
+        pytest.param(lambda a, x: (a.detach().clamp(min=0) - x * a.detach() + torch.log1p(torch.exp(-a.detach().abs()))).flatten(1).sum(1), id="detached"),
+        pytest.param(lambda a, x: [float(v) for v in losses.reconstruction_bce(a, x)], id="python-list"),
+    ],
+)
+def test_bce_with_logits_more_wrong_answers_fail(wrong, capsys):
+    assert not _passes(ex.check_bce_with_logits, wrong, capsys)
+
+
+@pytest.mark.parametrize(
+    "right",
+    [
+        pytest.param(lambda a, x: (F.softplus(a) - x * a).flatten(1).sum(1), id="softplus"),
+        pytest.param(lambda a, x: -(x * F.logsigmoid(a) + (1 - x) * F.logsigmoid(-a)).flatten(1).sum(1), id="logsigmoid"),
+        # log(1 + u) instead of log1p(u): off by < 1e-7 per pixel, as accurate as PyTorch's own BCE, so accepted
+        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log(1 + torch.exp(-a.abs()))).flatten(1).sum(1), id="log-not-log1p"),
+        pytest.param(lambda a, x: F.binary_cross_entropy_with_logits(a, x, reduction="none").sum((1, 2, 3)), id="sum-over-dims"),
+    ],
+)
+def test_bce_with_logits_equivalent_forms_pass(right, capsys):
+    assert _passes(ex.check_bce_with_logits, right, capsys)
+
+
 def test_bce_with_logits_crash_is_reported(capsys):
     def broken(a, x):
         raise NotImplementedError
@@ -65,7 +100,12 @@ def test_mask_square_solution_passes(capsys):
 
 
 def test_mask_square_library_passes(capsys):
-    assert _passes(ex.check_mask_square, lambda x, size: mask_square(x, size), capsys)
+    assert _passes(ex.check_mask_square, mask_square, capsys)
+
+
+def test_mask_square_counts_its_checks(capsys):
+    ex.check_mask_square(ex.solution_mask_square)
+    assert "✓ mask_square: all 11 checks passed" in capsys.readouterr().out
 
 
 def _fixed_centre(x, size):
@@ -115,7 +155,67 @@ def _noise_outside(x, size):  # the hole is right, but the rest is changed too
     return (ex.solution_mask_square(x, size) * 0.99)
 
 
-@pytest.mark.parametrize("wrong", [_fixed_centre, _same_place_for_batch, _off_by_one, _in_place, _too_small, _stripe, _noise_outside])
+def _loop(x, size, generator, hole):
+    """A per-image loop that draws (top, left) with ``hole(h, w, size, generator)`` and zeroes all channels."""
+    out = x.clone()
+    h, w = x.shape[-2:]
+    for i in range(x.shape[0]):
+        t, s = hole(h, w, size, generator)
+        out[i, :, t : t + size, s : s + size] = 0
+    return out
+
+
+def _randint(high, generator):
+    return int(torch.randint(0, high, (1,), generator=generator))
+
+
+def _ignores_generator(x, size, generator=None):
+    return ex.solution_mask_square(x, size)
+
+
+def _first_channel_only(x, size, generator=None):  # written for MNIST: out[i, 0] instead of out[i, :]
+    out = x.clone()
+    h, w = x.shape[-2:]
+    for i in range(x.shape[0]):
+        t, s = _randint(h - size + 1, generator), _randint(w - size + 1, generator)
+        out[i, 0, t : t + size, s : s + size] = 0
+    return out
+
+
+def _place_per_channel(x, size, generator=None):  # every channel gets its own hole
+    out = x.clone()
+    h, w = x.shape[-2:]
+    for i in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            t, s = _randint(h - size + 1, generator), _randint(w - size + 1, generator)
+            out[i, c, t : t + size, s : s + size] = 0
+    return out
+
+
+def _height_for_both(x, size, generator=None):  # the left column also ranges over 0 .. H - size
+    return _loop(x, size, generator, lambda h, w, k, g: (_randint(h - k + 1, g), _randint(h - k + 1, g)))
+
+
+def _width_for_both(x, size, generator=None):  # the top row also ranges over 0 .. W - size
+    return _loop(x, size, generator, lambda h, w, k, g: (_randint(w - k + 1, g), _randint(w - k + 1, g)))
+
+
+def _rounded_uniform(x, size, generator=None):  # round(u * (H - size)): the end places get half the share
+    return _loop(x, size, generator, lambda h, w, k, g: (round(float(torch.rand(1, generator=g)) * (h - k)), round(float(torch.rand(1, generator=g)) * (w - k))))
+
+
+def _diagonal(x, size, generator=None):  # one random number for both top and left
+    def hole(h, w, k, g):
+        t = _randint(h - k + 1, g)
+        return t, t
+
+    return _loop(x, size, generator, hole)
+
+
+@pytest.mark.parametrize("wrong", [
+    _fixed_centre, _same_place_for_batch, _off_by_one, _in_place, _too_small, _stripe, _noise_outside,
+    _ignores_generator, _first_channel_only, _place_per_channel, _height_for_both, _width_for_both, _rounded_uniform, _diagonal,
+])
 def test_mask_square_wrong_answers_fail(wrong, capsys):
     assert not _passes(ex.check_mask_square, wrong, capsys)
 

@@ -15,7 +15,7 @@ from thesis_lib.exercises import gan as ex
 # ----------------------------------------------------------------------------- discriminator loss
 def test_discriminator_loss_solution_passes(capsys):
     assert ex.check_discriminator_loss(ex.solution_discriminator_loss)
-    assert "✓ discriminator_loss: all 5 checks passed" in capsys.readouterr().out
+    assert "✓ discriminator_loss: all 6 checks passed" in capsys.readouterr().out
 
 
 def test_discriminator_loss_solution_equals_library():
@@ -29,7 +29,23 @@ def test_discriminator_loss_naive_log_sigmoid_fails(capsys):
         return -(torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean())
 
     assert not ex.check_discriminator_loss(naive)
-    assert "check 5 of 5 failed" in capsys.readouterr().out
+    assert "check 6 of 6 failed" in capsys.readouterr().out
+
+
+def _negates_fakes_in_place(r, f):
+    f.neg_()  # changes the caller's tensor
+    return -(F.logsigmoid(r).mean() + F.logsigmoid(f).mean())
+
+
+def test_discriminator_loss_equivalent_forms_pass(capsys):
+    right = {
+        "BCE with logits, targets 1 and 0": lambda r, f: F.binary_cross_entropy_with_logits(r, torch.ones_like(r)) + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f)),
+        "softplus": lambda r, f: F.softplus(-r).mean() + F.softplus(f).mean(),
+        "one mean of the per-pair sum (equal minibatch sizes)": lambda r, f: -(F.logsigmoid(r) + F.logsigmoid(-f)).mean(),
+    }
+    for name, fn in right.items():
+        assert ex.check_discriminator_loss(fn), name
+    assert "✗" not in capsys.readouterr().out
 
 
 def test_discriminator_loss_wrong_answers_fail(capsys):
@@ -39,6 +55,18 @@ def test_discriminator_loss_wrong_answers_fail(capsys):
         "sum instead of mean": lambda r, f: -(F.logsigmoid(r).sum() + F.logsigmoid(-f).sum()),
         "per-example, not reduced": lambda r, f: -(F.logsigmoid(r) + F.logsigmoid(-f)),
         "the non-saturating generator loss": lambda r, f: losses.generator_loss_nonsaturating(f),
+        "one mean over real and fake together (half the loss)": lambda r, f: -torch.cat([F.logsigmoid(r), F.logsigmoid(-f)]).mean(),
+        "1 - log D instead of log(1 - D)": lambda r, f: -(F.logsigmoid(r).mean() + (1 - F.logsigmoid(f)).mean()),
+        "log1p(-sigmoid(a)): -inf for a confident D": lambda r, f: -(F.logsigmoid(r).mean() + torch.log1p(-torch.sigmoid(f)).mean()),
+        "sigmoid clamped to [1e-7, 1 - 1e-7]": lambda r, f: -(torch.log(torch.sigmoid(r).clamp(1e-7, 1 - 1e-7)).mean() + torch.log(1 - torch.sigmoid(f).clamp(1e-7, 1 - 1e-7)).mean()),
+        "logsigmoid for the real term only": lambda r, f: -(F.logsigmoid(r).mean() + torch.log(torch.sigmoid(-f)).mean()),
+        "D instead of log D": lambda r, f: -(torch.sigmoid(r).mean() + torch.sigmoid(-f).mean()),
+        "the mean of the two BCE terms": lambda r, f: (F.binary_cross_entropy_with_logits(r, torch.ones_like(r)) + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))) / 2,
+        "in bits (log2)": lambda r, f: ex.solution_discriminator_loss(r, f) / math.log(2),
+        "real and fake swapped": lambda r, f: ex.solution_discriminator_loss(f, r),
+        "a Python float (.item())": lambda r, f: ex.solution_discriminator_loss(r, f).item(),
+        "detached inputs (no gradient)": lambda r, f: ex.solution_discriminator_loss(r.detach(), f.detach()),
+        "flips the fake logits in place": _negates_fakes_in_place,
     }
     for name, fn in wrong.items():
         assert not ex.check_discriminator_loss(fn), name
@@ -56,7 +84,13 @@ def test_discriminator_loss_check_survives_an_exception(capsys):
 # ----------------------------------------------------------------------------- Jensen-Shannon divergence
 def test_js_divergence_solution_passes(capsys):
     assert ex.check_js_divergence(ex.solution_js_divergence)
-    assert "✓ js_divergence: all 6 checks passed" in capsys.readouterr().out
+    assert "✓ js_divergence: all 8 checks passed" in capsys.readouterr().out
+
+
+def _clamps_in_place(p, q):  # changes the caller's distributions
+    p, q = p.clamp_(min=1e-300), q.clamp_(min=1e-300)
+    m = (p + q) / 2
+    return 0.5 * (p * (p / m).log()).sum(-1) + 0.5 * (q * (q / m).log()).sum(-1)
 
 
 def test_js_divergence_wrong_answers_fail(capsys):
@@ -69,10 +103,36 @@ def test_js_divergence_wrong_answers_fail(capsys):
         "KL(p || q)/2 + KL(q || p)/2 (symmetrised KL)": lambda p, q: 0.5 * kl(p, q) + 0.5 * kl(q, p),
         "missing the 1/2": lambda p, q: ex.solution_js_divergence(p, q) * 2,
         "xlogy(p, p / m): nan where p = q = 0": lambda p, q: 0.5 * torch.xlogy(p, 2 * p / (p + q)).sum(-1) + 0.5 * torch.xlogy(q, 2 * q / (p + q)).sum(-1),
+        "F.kl_div(log m, p): nan where p = q = 0": lambda p, q: 0.5 * F.kl_div(((p + q) / 2).log(), p, reduction="none").sum(-1) + 0.5 * F.kl_div(((p + q) / 2).log(), q, reduction="none").sum(-1),
+        "nan_to_num of the whole sum (disjoint rows become 0)": lambda p, q: torch.nan_to_num(0.5 * kl(p, (p + q) / 2) + 0.5 * kl(q, (p + q) / 2)),
+        "sum(1) instead of sum(-1): wrong for other shapes": lambda p, q: 0.5 * (torch.xlogy(p, p) - torch.xlogy(p, (p + q) / 2) + torch.xlogy(q, q) - torch.xlogy(q, (p + q) / 2)).sum(1),
+        "sum over the batch axis": lambda p, q: 0.5 * (torch.xlogy(p, p) - torch.xlogy(p, (p + q) / 2) + torch.xlogy(q, q) - torch.xlogy(q, (p + q) / 2)).sum(0),
+        "mean over outcomes instead of sum": lambda p, q: 0.5 * (torch.xlogy(p, p) - torch.xlogy(p, (p + q) / 2) + torch.xlogy(q, q) - torch.xlogy(q, (p + q) / 2)).mean(-1),
+        "one scalar for the batch": lambda p, q: ex.solution_js_divergence(p, q).sum(),
+        "in bits (log2)": lambda p, q: ex.solution_js_divergence(p, q) / math.log(2),
+        "m = p + q (no 1/2 in the mixture)": lambda p, q: 0.5 * torch.xlogy(p, p / (p + q)).nan_to_num().sum(-1) + 0.5 * torch.xlogy(q, q / (p + q)).nan_to_num().sum(-1),
+        "KL(m || p) + KL(m || q): the reverse direction": lambda p, q: 0.5 * kl((p + q) / 2, p) + 0.5 * kl((p + q) / 2, q),
+        "clamps p and q in place": _clamps_in_place,
+        "only one half, KL(p || m)": lambda p, q: torch.where(p > 0, p * torch.log(2 * p / (p + q)), torch.zeros_like(p)).sum(-1),
     }
     for name, fn in wrong.items():
         assert not ex.check_js_divergence(fn), name
     assert "✓" not in capsys.readouterr().out
+
+
+def test_js_divergence_equivalent_forms_pass(capsys):
+    def where_kl(a, b):
+        return torch.where(a > 0, a * torch.log(a / b), torch.zeros_like(a)).sum(-1)
+
+    right = {
+        "torch.where around the log": lambda p, q: 0.5 * where_kl(p, (p + q) / 2) + 0.5 * where_kl(q, (p + q) / 2),
+        "xlogy(p, p) - xlogy(p, m)": lambda p, q: 0.5 * (torch.xlogy(p, p) - torch.xlogy(p, (p + q) / 2) + torch.xlogy(q, q) - torch.xlogy(q, (p + q) / 2)).sum(-1),
+        "H(m) - (H(p) + H(q)) / 2": lambda p, q: torch.special.entr((p + q) / 2).sum(-1) - 0.5 * (torch.special.entr(p).sum(-1) + torch.special.entr(q).sum(-1)),
+        "float32": lambda p, q: ex.solution_js_divergence(p.float(), q.float()),
+    }
+    for name, fn in right.items():
+        assert ex.check_js_divergence(fn), name
+    assert "✗" not in capsys.readouterr().out
 
 
 def test_js_divergence_between_0_and_log_2():

@@ -21,6 +21,11 @@ def _passes(check, fn, capsys) -> bool:
 
 
 # ----------------------------------------------------------------------------- KL of two Gaussians
+def _exp_in_place(mq, lq, mp, lp):
+    var_q = lq.exp_()  # overwrites the caller's log-variance with the variance
+    return 0.5 * (lp - var_q.log() + (var_q + (mq - mp) ** 2) / lp.exp() - 1).sum(-1)
+
+
 def test_gaussian_kl_solution_passes(capsys):
     assert _passes(ex.check_gaussian_kl, ex.solution_gaussian_kl, capsys)
 
@@ -33,10 +38,38 @@ def test_gaussian_kl_solution_passes(capsys):
         lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) - 1).sum(-1),  # did not divide by σ_p²
         lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1),  # no sum over dimensions
         lambda mq, lq, mp, lp: losses.gaussian_kl(mq - mp, lq - lp),  # "standardise" q by p: wrong in general
+        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + ((0.5 * lq).exp() + (mq - mp) ** 2) / (0.5 * lp).exp() - 1).sum(-1), id="std-where-variance-is-meant"),
+        pytest.param(lambda mq, lq, mp, lp: 2 * ex.solution_gaussian_kl(mq, lq, mp, lp), id="missing-one-half"),
+        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lq - lp + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).sum(-1), id="log-ratio-sign-flipped"),
+        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).mean(-1), id="mean-over-dimensions"),
+        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).sum(1), id="sum(1)-not-last-axis"),
+        pytest.param(lambda mq, lq, mp, lp: ex.solution_gaussian_kl(mq, lq, mp, lp).sum(), id="summed-over-batch"),
+        pytest.param(lambda mq, lq, mp, lp: 0.5 * (2 * lp - 2 * lq + ((2 * lq).exp() + (mq - mp) ** 2) / (2 * lp).exp() - 1).sum(-1), id="logvar-read-as-log-std"),
+        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + lq.exp() / lp.exp() + (mq - mp) ** 2 / lq.exp() - 1).sum(-1), id="mean-term-over-var-q"),
+        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + lp.exp() / lq.exp() + (mq - mp) ** 2 / lp.exp() - 1).sum(-1), id="variance-ratio-inverted"),
+        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp()).sum(-1) - 0.5, id="minus-one-outside-the-sum"),
+        pytest.param(lambda mq, lq, mp, lp: ex.solution_gaussian_kl(mq, lq, mp, lp).sum().item(), id="python-float"),
+        pytest.param(_exp_in_place, id="exp-in-place-on-the-input"),
     ],
 )
 def test_gaussian_kl_wrong_answers_fail(wrong, capsys):
     assert not _passes(ex.check_gaussian_kl, wrong, capsys)
+
+
+def test_gaussian_kl_counts_its_checks(capsys):
+    ex.check_gaussian_kl(ex.solution_gaussian_kl)
+    assert "✓ gaussian_kl: all 6 checks passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "right",
+    [
+        pytest.param(lambda mq, lq, mp, lp: torch.distributions.kl_divergence(torch.distributions.Normal(mq, (0.5 * lq).exp()), torch.distributions.Normal(mp, (0.5 * lp).exp())).sum(-1), id="torch.distributions"),
+        pytest.param(lambda mq, lq, mp, lp: (0.5 * (lp - lq) + (lq.exp() + (mq - mp) ** 2) / (2 * lp.exp()) - 0.5).sum(-1), id="halves-distributed"),
+    ],
+)
+def test_gaussian_kl_equivalent_forms_pass(right, capsys):
+    assert _passes(ex.check_gaussian_kl, right, capsys)
 
 
 def test_gaussian_kl_formula_matches_monte_carlo():
@@ -58,6 +91,12 @@ def test_gaussian_kl_reduces_to_appendix_b():
 
 
 # ----------------------------------------------------------------------------- reparameterisation
+def _aliased_in_place(mu, lv):
+    z = mu  # not a copy
+    z += torch.exp(0.5 * lv) * torch.randn_like(mu)
+    return z
+
+
 def test_reparameterize_solution_passes(capsys):
     assert _passes(ex.check_reparameterize, ex.solution_reparameterize, capsys)
 
@@ -77,10 +116,38 @@ def test_library_reparameterize_passes(capsys):
         lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)),  # samples, but not reparameterised
         lambda mu, lv: mu + torch.exp(0.5 * lv).detach() * torch.randn_like(mu),  # no gradient to log σ²
         lambda mu, lv: (mu + torch.exp(0.5 * lv) * torch.randn_like(mu))[None],  # the library's (L, ...) shape
+        pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[0], 1), id="one-epsilon-per-row"),
+        pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[-1]), id="one-epsilon-for-the-batch"),
+        pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.rand_like(mu), id="rand-not-randn"),
+        pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * (torch.rand_like(mu) - 0.5) * math.sqrt(12), id="uniform-noise-of-unit-variance"),
+        pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape, generator=torch.Generator().manual_seed(0)), id="fixed-seed-inside"),
+        pytest.param(lambda mu, lv: mu + 0.5 * torch.exp(lv) * torch.randn_like(mu), id="half-the-variance-as-sigma"),
+        pytest.param(lambda mu, lv: mu + torch.exp(-0.5 * lv) * torch.randn_like(mu), id="exp(-logvar-over-2)"),
+        pytest.param(lambda mu, lv: mu + torch.nn.functional.softplus(lv) * torch.randn_like(mu), id="softplus-of-logvar"),
+        pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn_like(mu).clamp(-2, 2), id="clipped-noise"),
+        pytest.param(lambda mu, lv: lv + torch.exp(0.5 * mu) * torch.randn_like(mu), id="mu-and-logvar-swapped"),
+        pytest.param(lambda mu, lv: mu.add_(torch.exp(0.5 * lv) * torch.randn_like(mu)), id="in-place-on-mu"),
+        pytest.param(_aliased_in_place, id="z-is-mu-then-plus-equals"),
     ],
 )
 def test_reparameterize_wrong_answers_fail(wrong, capsys):
     assert not _passes(ex.check_reparameterize, wrong, capsys)
+
+
+def test_reparameterize_counts_its_checks(capsys):
+    ex.check_reparameterize(ex.solution_reparameterize)
+    assert "✓ reparameterize: all 7 checks passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "right",
+    [
+        pytest.param(lambda mu, lv: mu - torch.exp(0.5 * lv) * torch.randn_like(mu), id="minus-sigma-epsilon"),
+        pytest.param(lambda mu, lv: mu + torch.exp(lv).sqrt() * torch.randn(mu.shape), id="sqrt-of-variance"),
+    ],
+)
+def test_reparameterize_equivalent_forms_pass(right, capsys):
+    assert _passes(ex.check_reparameterize, right, capsys)
 
 
 def test_reparameterize_check_leaves_global_rng_alone(capsys):
@@ -134,7 +201,74 @@ def _kl_sign_flipped(model, x, estimator="B", n_samples=1, repeats=200):
     return est.mean().item(), est.std().item()
 
 
-@pytest.mark.parametrize("wrong", [_ignores_l, _std_of_mean, _one_noise_for_all, _always_b, _kl_sign_flipped])
+def _variance_not_std(model, x, estimator="B", n_samples=1, repeats=200):
+    mean, std = ex.solution_elbo_spread(model, x, estimator, n_samples, repeats)
+    return mean, std**2
+
+
+def _minus_elbo(model, x, estimator="B", n_samples=1, repeats=200):  # the loss, not the bound
+    mean, std = ex.solution_elbo_spread(model, x, estimator, n_samples, repeats)
+    return -mean, std
+
+
+def _fixed_repeats(model, x, estimator="B", n_samples=1, repeats=200):  # the default hard-coded
+    return ex.solution_elbo_spread(model, x, estimator, n_samples, 200)
+
+
+def _estimators_swapped(model, x, estimator="B", n_samples=1, repeats=200):
+    return ex.solution_elbo_spread(model, x, "A" if estimator == "B" else "B", n_samples, repeats)
+
+
+def _forgot_the_kl(model, x, estimator="B", n_samples=1, repeats=200):  # E log p(x|z) only
+    with torch.no_grad():
+        est = model.elbo(x.expand(repeats, *x.shape), n_samples=n_samples, estimator=estimator).log_px_given_z
+    return est.mean().item(), est.std().item()
+
+
+def _l_samples_as_repeats(model, x, estimator="B", n_samples=1, repeats=200):  # L * repeats single-sample estimates
+    with torch.no_grad():
+        est = model.elbo(x.expand(repeats * n_samples, *x.shape), n_samples=1, estimator=estimator).elbo
+    return est.mean().item(), est.std().item()
+
+
+def _std_times_sqrt_l(model, x, estimator="B", n_samples=1, repeats=200):
+    mean, std = ex.solution_elbo_spread(model, x, estimator, n_samples, repeats)
+    return mean, std * math.sqrt(n_samples)
+
+
+_OTHER_VAE = None
+
+
+def _global_model(model, x, estimator="B", n_samples=1, repeats=200):  # the notebook's `vae`, not the argument
+    global _OTHER_VAE
+    if _OTHER_VAE is None:
+        from thesis_lib.config import VAEConfig
+        from thesis_lib.models.vae import VAE
+
+        torch.manual_seed(5)
+        _OTHER_VAE = VAE(VAEConfig(hidden_dims=(32,), latent_dim=8)).eval()
+    return ex.solution_elbo_spread(_OTHER_VAE, x, estimator, n_samples, repeats)
+
+
+def test_elbo_spread_counts_its_checks(capsys):
+    ex.check_elbo_spread(ex.solution_elbo_spread)
+    assert "✓ elbo_spread: all 5 checks passed" in capsys.readouterr().out
+
+
+def _tensors(model, x, estimator="B", n_samples=1, repeats=200):  # 0-d tensors instead of floats: harmless
+    with torch.no_grad():
+        est = model.elbo(x.expand(repeats, *x.shape), n_samples=n_samples, estimator=estimator).elbo
+    return est.mean(), est.std(unbiased=False)
+
+
+def test_elbo_spread_tensor_results_pass(capsys):
+    assert _passes(ex.check_elbo_spread, _tensors, capsys)
+
+
+@pytest.mark.parametrize("wrong", [
+    _ignores_l, _std_of_mean, _one_noise_for_all, _always_b, _kl_sign_flipped, _variance_not_std, _minus_elbo,
+    _fixed_repeats, _estimators_swapped, _forgot_the_kl, _l_samples_as_repeats, _std_times_sqrt_l, _global_model,
+])
 def test_elbo_spread_wrong_answers_fail(wrong, capsys):
     assert not _passes(ex.check_elbo_spread, wrong, capsys)
 

@@ -6,7 +6,7 @@ run through the checks by the test suite).
 
     >>> from thesis_lib.exercises.vae import check_reparameterize
     >>> check_reparameterize(my_reparameterize)          # doctest: +SKIP
-    ✓ reparameterize: all 4 checks passed
+    ✓ reparameterize: all 7 checks passed
 """
 
 from __future__ import annotations

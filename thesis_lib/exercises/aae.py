@@ -7,7 +7,7 @@
 
     >>> from thesis_lib.exercises.aae import check_ring_prior, solution_ring_prior
     >>> check_ring_prior(solution_ring_prior)        # doctest: +SKIP
-    ✓ ring prior: all 7 checks passed
+    ✓ ring prior: all 8 checks passed
 """
 
 from __future__ import annotations
@@ -63,8 +63,22 @@ def check_aggregated_sampler(student_fn: Callable[..., Tensor]) -> bool:
         z = draw(mu_small, logvar_small, 7)
         return z.shape == (7, 3) and bool(torch.isfinite(z).all())
 
+    def inputs_untouched():  # std = logvar; std *= 0.5 ... would overwrite the encoder's outputs
+        m, lv = mu_small.clone(), logvar_small.clone()
+        draw(m, lv, 20)
+        return torch.equal(m, mu_small) and torch.equal(lv, logvar_small)
+
     def reproducible():
-        return torch.equal(draw(mu_small, logvar_small, 50, seed=3), draw(mu_small, logvar_small, 50, seed=3))
+        z = draw(mu_small, logvar_small, 50, seed=3)
+        return torch.equal(z, draw(mu_small, logvar_small, 50, seed=3)) and not torch.equal(z, draw(mu_small, logvar_small, 50, seed=4))
+
+    def random_choice():  # the data point of each sample is drawn at random, not taken in turn
+        return not torch.equal(component(draw(mu, logvar, 200, seed=1)), component(draw(mu, logvar, 200, seed=2)))
+
+    def independent_coordinates():  # diag σ²: within a component the coordinates are uncorrelated
+        z = draw(mu, logvar, _N)
+        c = component(z)
+        return all(abs(float(torch.corrcoef(z[c == k].T)[0, 1])) < 0.1 for k in range(4))
 
     def deterministic_limit():
         z = draw(mu_small, torch.full_like(logvar_small, -30.0), 200)  # σ ≈ 3e-7: a deterministic encoder
@@ -88,11 +102,14 @@ def check_aggregated_sampler(student_fn: Callable[..., Tensor]) -> bool:
 
     return run_checks("aggregated posterior sampler", [
         ("returns a finite tensor of shape (n, d)", shape_ok),
-        ("the same generator seed gives the same samples (draw all randomness from `generator`)", reproducible),
+        ("does not change mu or logvar (no in-place operations on them)", inputs_untouched),
+        ("draws all randomness from `generator` (same seed, same samples; another seed, other samples)", reproducible),
         ("with σ → 0 (a deterministic encoder) every sample is one of the μ_i", deterministic_limit),
         ("each data point's component gets about 1/N of the samples", every_point_equally),
+        ("the data point i of each sample is drawn at random, not taken in turn (0, 1, ..., N - 1, 0, ...)", random_choice),
         ("the samples of component i have standard deviation σ_i = exp(logvar_i / 2)", own_spread),
         ("mean and variance match the mixture's: E[μ_i] and E[σ_i²] + Var[μ_i]", moments),
+        ("each coordinate gets its own noise: within a component the coordinates are uncorrelated (diagonal σ²)", independent_coordinates),
     ])
 
 
@@ -147,6 +164,13 @@ def check_ring_prior(student_fn: Callable[..., Tensor]) -> bool:
         return (z.shape == (_N, 2) and bool(((pos > -1e-4) & (pos < 1 + 1e-4)).all())
                 and abs(pos.mean().item() - 0.5) < 0.01 and abs(r.mean().item() - RING_RADIUS) < 0.01)
 
+    def uniform_along_arc():  # 10 equal parts of every arc: about 10% of the class's points each
+        labels = torch.arange(_N) % RING_ARCS
+        pos = angle(draw(_N, labels=labels, seed=1)) * RING_ARCS / (2 * math.pi) - labels
+        pos = torch.where(pos < -0.5, pos + RING_ARCS, pos)
+        share = torch.histc(pos.clamp(0, 1 - 1e-6), bins=10, min=0, max=1) / _N
+        return bool(((share - 0.1).abs() < 0.015).all())
+
     def model_accepts():
         model = AdversarialAutoencoder(AAEConfig(), prior=student_fn)
         x = model.sample(3, generator=torch.Generator().manual_seed(0))
@@ -166,6 +190,7 @@ def check_ring_prior(student_fn: Callable[..., Tensor]) -> bool:
         (f"the radius has mean {RING_RADIUS} and standard deviation {RING_STD}", radius),
         ("without labels the angle is uniform on [0, 2π)", uniform_angle),
         (f"with labels, class c lies on the c-th of {RING_ARCS} equal arcs, uniformly along it", arcs),
+        ("with labels, the points are spread uniformly along their arc (not bunched at its centre)", uniform_along_arc),
         ("AdversarialAutoencoder(AAEConfig(), prior=...) samples with it", model_accepts),
         ("with label_prior=True the model draws class c from arc c", model_with_labels),
     ])

@@ -113,7 +113,7 @@ def check_mask_square(fn: Callable[..., Tensor]) -> bool:
     with _seeded(0):
         x = 0.1 + 0.9 * torch.rand(256, 1, 28, 28)  # no zero pixels, so every zero is the hole
     x_before = x.clone()
-    cache: dict[int, Tensor] = {}
+    cache: dict[int | str, Tensor] = {}
 
     def out(size: int) -> Tensor:  # called inside the checks, so that an error becomes a failed check
         if size not in cache:
@@ -144,6 +144,43 @@ def check_mask_square(fn: Callable[..., Tensor]) -> bool:
     def whole_image():
         return bool((out(28) == 0).all())
 
+    with _seeded(1):
+        x_rgb = 0.1 + 0.9 * torch.rand(64, 3, 10, 10)
+        x_wide = 0.1 + 0.9 * torch.rand(2000, 1, 6, 10)  # H != W: 3 possible top rows, 7 left columns
+
+    def all_channels():  # one place per image, zeroed in every channel
+        with _seeded(3):
+            zero = fn(x_rgb, 4) == 0
+        return bool((zero == zero[:, :1]).all()) and bool((zero[:, 0].flatten(1).sum(1) == 16).all())
+
+    def wide_holes() -> tuple[bool, Tensor, Tensor]:
+        """Whether every image of ``x_wide`` got one 4 x 4 hole, and the holes' top rows and left columns."""
+        if "wide" not in cache:
+            with _seeded(4):
+                cache["wide"] = fn(x_wide, 4)
+        zero = (cache["wide"][:, 0] == 0) & (x_wide[:, 0] != 0)  # (B, H, W)
+        rows, cols = zero.any(2), zero.any(1)
+        top, left = rows.int().argmax(1), cols.int().argmax(1)  # first row / column with a zero
+        one_square = bool((zero.flatten(1).sum(1) == 16).all() and (rows.sum(1) == 4).all() and (cols.sum(1) == 4).all())
+        return one_square, top, left
+
+    def not_square_images():  # top uses H, left uses W
+        one_square, top, left = wide_holes()
+        return one_square and set((7 * top + left).tolist()) == set(range(21))
+
+    def uniform_places():  # 2000 images: about 667 per top row, 286 per left column; 30% off is > 5 standard errors
+        _, top, left = wide_holes()
+        tops, lefts = torch.bincount(top, minlength=3).double(), torch.bincount(left, minlength=7).double()
+        return bool(((tops / (2000 / 3) - 1).abs() < 0.3).all()) and bool(((lefts / (2000 / 7) - 1).abs() < 0.3).all())
+
+    def uses_generator():  # the same generator seed gives the same holes, whatever the global random state
+        def draw(global_seed, seed):
+            with _seeded(global_seed):
+                return fn(x[:32], 12, generator=torch.Generator().manual_seed(seed))
+
+        a = draw(100, 7)
+        return torch.equal(a, draw(200, 7)) and not torch.equal(a, draw(100, 8))
+
     return run_checks("mask_square", [
         ("returns images of the input's shape (B, C, H, W)", shape_ok),
         ("does not change its input (corrupt a copy: the clean image is the training target)", input_untouched),
@@ -152,4 +189,8 @@ def check_mask_square(fn: Callable[..., Tensor]) -> bool:
         ("the square is at a different random place in different images", random_places),
         ("every place is possible: the square may touch all four borders (top in 0 .. H - size, both ends)", every_place_reachable),
         ("size = H = W blanks the whole image", whole_image),
+        ("images with 3 channels: the square is zeroed in every channel, at the same place", all_channels),
+        ("images with H != W: the top row ranges over 0 .. H - size and the left column over 0 .. W - size", not_square_images),
+        ("every place is equally likely (about as many images for each top row and for each left column)", uniform_places),
+        ("draws all randomness from `generator` (same seed, same holes; another seed, other holes)", uses_generator),
     ])

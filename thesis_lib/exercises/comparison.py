@@ -2,7 +2,7 @@
 
     >>> from thesis_lib.exercises.comparison import check_parzen
     >>> check_parzen(my_parzen)          # doctest: +SKIP
-    ✓ parzen: all 4 checks passed
+    ✓ parzen: all 5 checks passed
 """
 
 from __future__ import annotations
@@ -51,11 +51,17 @@ def check_parzen(fn: Callable[[Tensor, Tensor, float], Tensor]) -> bool:
         out = torch.as_tensor(fn(far_samples, far_x, 0.1))
         return bool(torch.isfinite(out).all()) and _close(out, parzen_log_likelihood(far_samples, far_x, 0.1), rtol=1e-6)
 
+    def near_and_far_together():  # each row of x needs its own maximum: one shared shift still underflows the far row
+        mixed_x = torch.cat([torch.zeros(1, 16), far_x[:1]])
+        out = torch.as_tensor(fn(far_samples, mixed_x, 0.1))
+        return bool(torch.isfinite(out).all()) and _close(out, parzen_log_likelihood(far_samples, mixed_x, 0.1), rtol=1e-6)
+
     return run_checks("parzen", [
         ("returns one log-likelihood per row of x, shape (m,)", shape_ok),
         ("with a single sample it is the log-density of N(s, sigma^2 I) (don't forget the normaliser)", one_sample_is_a_gaussian),
         ("matches thesis_lib.metrics.parzen_log_likelihood on random images", matches),
         ("stays finite when every kernel underflows (subtract the max before exp: a log-sum-exp)", far_points_finite),
+        ("a point on the samples and a far one in the same x: both finite (the maximum is taken per row of x)", near_and_far_together),
     ])  # fmt: skip
 
 
@@ -76,6 +82,12 @@ def check_mnist_score(fn: Callable[[Tensor], float]) -> bool:
     def perfect():
         return abs(float(fn(eye.repeat(20, 1))) - 10.0) < 1e-4
 
+    def input_untouched():  # clamp_(...) or += eps would change the caller's predictions
+        probs = eye[torch.arange(30) % 3]
+        before = probs.clone()
+        fn(probs)
+        return torch.equal(probs, before)
+
     def collapsed():
         return abs(float(fn(eye[torch.zeros(100, dtype=torch.long)])) - 1.0) < 1e-4
 
@@ -90,4 +102,5 @@ def check_mnist_score(fn: Callable[[Tensor], float]) -> bool:
         ("a model that only draws one digit (mode collapse) scores 1", collapsed),
         ("samples the classifier cannot place at all (p(y|x) uniform) score 1", unsure),
         ("matches thesis_lib.metrics.mnist_score on random predictions", matches),
+        ("does not change its input (no in-place clamp_ or += on probs)", input_untouched),
     ])  # fmt: skip

@@ -2,7 +2,7 @@
 
     >>> from thesis_lib.exercises.gan import check_discriminator_loss
     >>> check_discriminator_loss(my_discriminator_loss)          # doctest: +SKIP
-    ✓ discriminator_loss: all 5 checks passed
+    ✓ discriminator_loss: all 6 checks passed
 
 Every check runs on its own seeded random stream (``torch.random.fork_rng``), so it gives the
 same verdict every time and never changes the notebook's random numbers.
@@ -53,6 +53,11 @@ def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> boo
         out = loss_fn(real, fake)
         return torch.is_tensor(out) and out.dim() == 0
 
+    def inputs_untouched():  # e.g. d_fake_logits.neg_() would flip the caller's logits
+        r, f = real.clone(), fake.clone()
+        loss_fn(r, f)
+        return torch.equal(r, real) and torch.equal(f, fake)
+
     def chance():  # D = 1/2 everywhere: -(log 1/2 + log 1/2) = log 4
         return _close(loss_fn(torch.zeros(8), torch.zeros(8)), torch.tensor(math.log(4.0)))
 
@@ -78,6 +83,7 @@ def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> boo
 
     return run_checks("discriminator_loss", [
         ("returns one number (a 0-dimensional tensor): the mean over the minibatch", scalar),
+        ("does not change its inputs (no in-place operations such as neg_ or *= -1 on the logits)", inputs_untouched),
         ("D(x) = D(G(z)) = 1/2 (all logits 0) gives log 4", chance),
         ("equals -(1/m) sum [log D(x) + log(1 - D(G(z)))] with D = sigmoid(logit)", value),
         ("the loss falls when D(x) rises or D(G(z)) falls (D descends it)", direction),
@@ -109,8 +115,20 @@ def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
     def shape_ok():
         return tuple(jsd_fn(p, q).shape) == (4,)
 
+    def inputs_untouched():  # e.g. p.clamp_(min=1e-12) changes the caller's distributions
+        a = torch.tensor([[0.5, 0.5, 0.0], [0.2, 0.0, 0.8]], dtype=torch.float64)
+        b = torch.tensor([[0.25, 0.75, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+        a0, b0 = a.clone(), b.clone()
+        jsd_fn(a, b)
+        return torch.equal(a, a0) and torch.equal(b, b0)
+
     def zero_and_symmetric():
         return _close(jsd_fn(p, p), torch.zeros(4), atol=1e-9) and _close(jsd_fn(p, q), jsd_fn(q, p))
+
+    def any_leading_shape():  # the last axis holds the outcomes, whatever comes before it
+        expected = solution_js_divergence(p, q)
+        return (_close(jsd_fn(p[0], q[0]), expected[0])
+                and _close(jsd_fn(p.view(2, 2, 6), q.view(2, 2, 6)), expected.view(2, 2)))
 
     def disjoint():  # no overlap: JSD = log 2, its maximum (0 log 0 = 0 must not give nan)
         a = torch.tensor([[0.5, 0.5, 0.0, 0.0]], dtype=torch.float64)
@@ -134,6 +152,8 @@ def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
         ("distributions with disjoint supports give log 2 (treat 0 log 0 as 0)", disjoint),
         ("an outcome where p = q = 0 contributes nothing (not 0/0 = nan)", shared_zero),
         ("random distributions: 1/2 KL(p || m) + 1/2 KL(q || m) with m = (p + q)/2", value),
+        ("works along the last axis for any leading shape: (K,) gives one number, (A, B, K) gives (A, B)", any_leading_shape),
+        ("does not change its inputs (no in-place clamp_ or += on p and q)", inputs_untouched),
         ("C(G) = V(D*, G) equals -log 4 + 2 JSD(p_data || p_g)", criterion),
     ])
 
