@@ -110,7 +110,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "convolutional, 1 epoch": run_config(GANConfig(arch="conv"), epochs=1),
                 "MLP, 1 epoch": run_config(GANConfig(), epochs=1),
             },
-            metrics=("quality",),
+            metrics=("parzen", "quality"),
         ),
         Experiment(
             name="gan-balance",
