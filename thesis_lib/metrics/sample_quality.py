@@ -32,7 +32,7 @@ def classifier_outputs(classifier: Classifier, x: Tensor, batch_size: int = 1000
     device = next(classifier.parameters()).device
     feats, probs = [], []
     for i in range(0, len(x), batch_size):
-        f = classifier.features(x[i : i + batch_size].to(device))
+        f = classifier.features(x[i : i + batch_size].to(device).contiguous())  # e.g. interpolation grids are views
         feats.append(f.double().cpu())
         probs.append(torch.softmax(classifier.head(f), dim=1).double().cpu())
     return torch.cat(feats), torch.cat(probs)
