@@ -226,9 +226,8 @@ def test_cli_evaluate_bad_input_is_one_line(args, words, capsys):
 
 def test_classifier_outputs_accept_non_contiguous_images(classifier, mnist_train):
     """Interpolation grids and other views of images are scored like their contiguous copies."""
-    x = mnist_train.x[:30]
-    view = x.permute(0, 1, 3, 2).transpose(2, 3)  # the same images, as a non-contiguous view
-    assert not view.is_contiguous() and torch.equal(view, x)
+    view = mnist_train.x[:30, 0].transpose(1, 2)  # (30, 28, 28) images as a non-contiguous view
+    assert not view.is_contiguous()
     f_view, p_view = metrics.classifier_outputs(classifier, view)
-    f, p = metrics.classifier_outputs(classifier, x)
+    f, p = metrics.classifier_outputs(classifier, view.contiguous())
     assert torch.allclose(f_view, f) and torch.allclose(p_view, p)
