@@ -225,9 +225,11 @@ def test_cli_evaluate_bad_input_is_one_line(args, words, capsys):
 
 
 def test_classifier_outputs_accept_non_contiguous_images(classifier, mnist_train):
-    """Interpolation grids and other views of images are scored like their contiguous copies."""
-    view = mnist_train.x[:30, 0].transpose(1, 2)  # (30, 28, 28) images as a non-contiguous view
-    assert not view.is_contiguous()
-    f_view, p_view = metrics.classifier_outputs(classifier, view)
-    f, p = metrics.classifier_outputs(classifier, view.contiguous())
-    assert torch.allclose(f_view, f) and torch.allclose(p_view, p)
+    """A grid of images from latent.interpolate (rows, steps, 1, 28, 28) is a non-contiguous view;
+    it is scored image by image, like its contiguous copy."""
+    x = mnist_train.x[:30]
+    grid = x.view(10, 3, 1, 28, 28).transpose(0, 1)  # (3, 10, 1, 28, 28), the layout interpolate returns
+    assert not grid.is_contiguous()
+    f_grid, p_grid = metrics.classifier_outputs(classifier, grid)
+    f, p = metrics.classifier_outputs(classifier, grid.reshape(30, 1, 28, 28))
+    assert p_grid.shape == (30, 10) and torch.allclose(f_grid, f) and torch.allclose(p_grid, p)
