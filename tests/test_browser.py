@@ -357,7 +357,8 @@ PROGRESS_BAR = re.compile(r"\d+%\|.*?\|\s*\d+/\d+\s*\[|\d+(\.\d+)?\s*(it/s|s/it)
 def test_no_page_shows_a_progress_bar(load, docname):
     """A page built from an empty run cache (as in CI, where the build trains every chapter's models)
     shows at most one summary line per run, never a progress bar frozen at whatever it last drew."""
-    text = load(docname).page.inner_text("main") if load(docname).page.locator("main").count() else load(docname).page.inner_text("body")
+    page = load(docname).page
+    text = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
     bars = [line.strip()[:120] for line in text.splitlines() if PROGRESS_BAR.search(line)]
     assert not bars, f"{docname} shows {len(bars)} progress-bar lines, e.g. {bars[:3]}"
 

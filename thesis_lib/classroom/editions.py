@@ -114,9 +114,9 @@ def _split_exercise_code(source: str, found: list[CodeExercise]) -> tuple[str, s
     return re.sub(r"\n{3,}", "\n\n\n", answer), "\n".join(checks)
 
 
-def exercise_notebook(nb, name: str):
-    """Only the code exercises of chapter ``nb``: a setup cell, then per exercise its statement,
-    the student's cell (the chapter's stub) and the check call. ``None`` when there are none."""
+def _new_exercise_notebook(nb, name: str):
+    """``(parts, empty notebook with the chapter's metadata, title)`` for chapter ``nb``'s code
+    exercises, or ``None`` when it has none (shared by both exercise editions)."""
     import nbformat
 
     parts = _exercise_parts(nb, name)
@@ -124,7 +124,18 @@ def exercise_notebook(nb, name: str):
         return None
     out = nbformat.v4.new_notebook(metadata=copy.deepcopy(nb.metadata))
     out.metadata.pop("widgets", None)
-    title = _title(nb, name)
+    return parts, out, _title(nb, name)
+
+
+def exercise_notebook(nb, name: str):
+    """Only the code exercises of chapter ``nb``: a setup cell, then per exercise its statement,
+    the student's cell (the chapter's stub) and the check call. ``None`` when there are none."""
+    import nbformat
+
+    start = _new_exercise_notebook(nb, name)
+    if start is None:
+        return None
+    parts, out, title = start
     if nb.cells and _is_colab_cell(nb.cells[0]):
         colab = copy.deepcopy(nb.cells[0])
         colab.outputs, colab.execution_count = [], None
@@ -165,12 +176,10 @@ def nbgrader_notebook(nb, name: str):
     """
     import nbformat
 
-    parts = _exercise_parts(nb, name)
-    if not parts:
+    start = _new_exercise_notebook(nb, name)
+    if start is None:
         return None
-    out = nbformat.v4.new_notebook(metadata=copy.deepcopy(nb.metadata))
-    out.metadata.pop("widgets", None)
-    title = _title(nb, name)
+    parts, out, title = start
     out.cells.append(_cell(nbformat, "markdown", f"# Exercises: {title}\n\nWrite each function in its cell (replace `raise NotImplementedError()`), then run the check below it for feedback. Each exercise is worth {POINTS} point(s) when the library's check passes.", "intro", **_nbgrader("intro", solution=False, grade=False, locked=True)))
     out.cells.append(_cell(nbformat, "code", _setup_source(parts), "setup", **_nbgrader("setup", solution=False, grade=False, locked=True)))
     for statement, code, found in parts:
