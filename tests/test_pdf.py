@@ -1,0 +1,221 @@
+"""The PDF edition: ``scripts/pdf.py`` (the README's command) prints the built book, read back with pypdf.
+
+The PDF is made here from ``_build/html`` by the same command the README gives, so the README's
+test command produces ``_build/pdf/book.pdf``. These tests need the built book and Chromium, so
+they are marked ``book_build`` and ``browser`` and run after ``tests/test_book_build.py`` (see
+the root ``conftest.py``). Outside CI they are skipped when the book is not built or Chromium is
+missing; in CI (``CI=true``) that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from html import unescape
+from pathlib import Path
+from urllib.parse import unquote
+
+import book_toc
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+PDF = ROOT / "_build" / "pdf" / "book.pdf"
+SCRIPT = ROOT / "scripts" / "pdf.py"
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PAGES = book_toc.pages()
+MAX_SECONDS = 600  # the PDF step (CI aims for about two minutes; this catches a runaway print)
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the PDF edition must be built in CI)")
+    pytest.skip(reason)
+
+
+@dataclass
+class Built:
+    """The PDF as pypdf reads it, and what went into making it."""
+
+    reader: object
+    texts: list[str]
+    seconds: float
+
+    def outline(self) -> list[tuple[str, int, list]]:
+        """The top-level bookmarks: (title, 1-based page, children)."""
+        items, out = self.reader.outline, []
+        for i, item in enumerate(items):
+            if isinstance(item, list):
+                continue
+            children = items[i + 1] if i + 1 < len(items) and isinstance(items[i + 1], list) else []
+            out.append((item.title, self.reader.get_destination_page_number(item) + 1, children))
+        return out
+
+
+def squash(text: str) -> str:
+    """Text without whitespace (PDF text extraction breaks lines and spaces where it likes)."""
+    return re.sub(r"\s+", "", text)
+
+
+def article(doc: str) -> str:
+    """The main article of a built page (its HTML)."""
+    html = (HTML / f"{doc}.html").read_text(encoding="utf-8")
+    start = html.index('<article class="bd-article"')
+    return html[start : html.index("</article>", start)]
+
+
+def strip_tags(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def page_title(doc: str) -> str:
+    """The page's <h1>, without its header link."""
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", article(doc), re.S).group(1)
+    return " ".join(strip_tags(re.sub(r'<a class="headerlink".*?</a>', "", h1, flags=re.S)).split())
+
+
+@pytest.fixture(scope="module")
+def pdf() -> Built:
+    if not (HTML / "index.html").exists():
+        _unavailable(f"the book is not built: no {HTML / 'index.html'} (run: .venv/bin/jupyter-book build . -W --keep-going)")
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} not found (install it: apt-get install -y chromium)")
+    from pypdf import PdfReader
+
+    start = time.perf_counter()
+    r = subprocess.run([sys.executable, str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=2 * MAX_SECONDS)
+    seconds = time.perf_counter() - start
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    reader = PdfReader(PDF)
+    return Built(reader, [p.extract_text() or "" for p in reader.pages], seconds)
+
+
+@pytest.mark.parametrize("where", ["missing", "empty"])
+def test_bad_html_folder_is_a_one_line_error(tmp_path, where):
+    """No traceback: one line naming the folder and what it must hold; exit status 2."""
+    folder = tmp_path / "nowhere" if where == "missing" else tmp_path
+    r = subprocess.run([sys.executable, str(SCRIPT), "--html", str(folder), "--out", str(tmp_path / "x.pdf")], capture_output=True, text=True)
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(folder) in lines[0] and "Traceback" not in r.stderr, r.stderr
+    assert ("not a folder" in lines[0]) if where == "missing" else ("lacks the TOC pages" in lines[0] and "book/intro" in lines[0])
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.book_build
+@pytest.mark.browser
+def test_pdf_is_made_in_minutes(pdf):
+    assert pdf.seconds < MAX_SECONDS, f"scripts/pdf.py took {pdf.seconds:.0f} s"
+    assert PDF.stat().st_size > 100_000
+
+
+@pytest.mark.book_build
+@pytest.mark.browser
+def test_every_chapter_in_order_each_from_a_new_page(pdf):
+    """The bookmarks are the contents page and the TOC's pages, in order, each on its own first page, which shows its title."""
+    outline = pdf.outline()
+    titles = [page_title(doc) for doc in PAGES]
+    assert [t for t, _, _ in outline] == ["Contents", *titles]
+    starts = [p for _, p, _ in outline]
+    assert starts == sorted(set(starts)), f"chapters share a page or are out of order: {starts}"
+    assert len(PAGES) + 2 <= len(pdf.reader.pages) <= 40 * len(PAGES), len(pdf.reader.pages)
+    for title, page, _ in outline[1:]:
+        assert squash(title) in squash(pdf.texts[page - 1]), f"{title!r} is not on its first page {page}"
+    assert sum(len(children) for _, _, children in outline) >= len(PAGES), "the chapters' sections are not in the outline"
+
+
+@pytest.mark.book_build
+@pytest.mark.browser
+def test_contents_page_gives_each_chapters_page(pdf):
+    outline = pdf.outline()
+    contents_page = outline[0][1]
+    contents = " ".join(pdf.texts[contents_page - 1 : outline[1][1] - 1])
+    for title, page, _ in outline[1:]:
+        found = re.search(re.escape(squash(title)) + r"(\d+)", squash(contents))
+        assert found and int(found.group(1)) == page, f"contents: {title!r} should say page {page}: {found and found.group(0)}"
+
+
+@pytest.mark.book_build
+@pytest.mark.browser
+def test_pdf_holds_every_figure_and_widget(pdf):
+    """At least one image per <img> of the built pages' articles (a widget counts once: its initial picture)."""
+    expected = 0
+    for doc in PAGES:
+        html = article(doc)
+        widgets = len(re.findall(r'<div[^>]*class="tl-latent"', html))
+        in_widgets = len(re.findall(r'<img[^>]*class="tl-latent-sprite"', html))
+        expected += len(re.findall(r"<img\b", html)) - in_widgets + widgets
+    images = sum(len(page.images) for page in pdf.reader.pages)
+    assert expected > 10 and images >= expected, f"{images} images in the PDF, {expected} figures and widgets in the HTML"
+
+
+@pytest.mark.book_build
+@pytest.mark.browser
+def test_math_is_typeset(pdf):
+    """MathJax's fonts are embedded, and no TeX delimiters are left in the text."""
+    fonts = set()
+    for page in pdf.reader.pages:
+        for font in (page.get("/Resources", {}).get("/Font") or {}).values():
+            fonts.add(str(font.get_object().get("/BaseFont")))
+    assert any("MJX" in f for f in fonts), sorted(fonts)[:20]
+    raw = [t for t in pdf.texts if re.search(r"\\\(|\\\[|\$\$", t)]
+    assert not raw, raw[0][:300]
+
+
+@pytest.mark.book_build
+@pytest.mark.browser
+def test_solutions_are_unfolded(pdf):
+    """Every exercise's solution is printed: the start of each solution's text is in the PDF."""
+    text = squash(" ".join(pdf.texts))
+    checked, missing = 0, []
+    for doc in PAGES:
+        for body in re.findall(r'<div class="solution[^"]*"[^>]*>\s*<p class="admonition-title">.*?</p>(.*?)</div>', article(doc), re.S):
+            words = strip_tags(body).split("\\(")[0].split("\\[")[0].split("$")[0]
+            snippet = squash(words)[:30]
+            if len(snippet) >= 12:
+                checked += 1
+                if snippet not in text:
+                    missing.append(f"{doc}: {snippet}")
+    assert checked >= 5, f"only {checked} solutions checked"
+    assert not missing, missing[:10]
+
+
+@pytest.mark.book_build
+@pytest.mark.browser
+def test_no_unresolved_references_and_links_work(pdf):
+    """No '??' anywhere; every link inside the PDF reaches a destination; none points at the local print server."""
+    assert not [i + 1 for i, t in enumerate(pdf.texts) if "??" in t]
+    names = set(pdf.reader.named_destinations)
+    internal, broken = 0, []
+    for i, page in enumerate(pdf.reader.pages):
+        for annot in page.get("/Annots") or []:
+            a = annot.get_object()
+            if a.get("/Subtype") != "/Link":
+                continue
+            dest = a.get("/Dest")
+            uri = str((a.get("/A") or {}).get("/URI", ""))
+            if dest is not None:
+                internal += 1
+                if isinstance(dest, str) and dest not in names:
+                    broken.append(f"page {i + 1}: {dest}")
+            elif uri.startswith(("http://127.0.0.1", "http://localhost")):
+                broken.append(f"page {i + 1}: {uri}")
+    assert internal > 50, f"only {internal} internal links (contents, citations, cross-references)"
+    assert not broken, broken[:10]
+
+
+@pytest.mark.book_build
+@pytest.mark.browser
+def test_download_button_offers_the_pdf(pdf):
+    """Every page's download menu links to the book's PDF, and that link reaches a copy of it."""
+    for doc in PAGES:
+        page = HTML / f"{doc}.html"
+        found = re.search(r'<a href="([^"]+)"[^>]*class="[^"]*btn-download-book-pdf-button', page.read_text(encoding="utf-8"))
+        assert found, f"{doc}: no 'Book (PDF)' entry in the download menu"
+        target = (page.parent / unquote(found.group(1))).resolve()
+        assert target.is_file() and target.read_bytes() == PDF.read_bytes(), f"{doc}: {found.group(1)} -> {target}"
