@@ -70,9 +70,12 @@ PREPARE_JS = """([doc, docs]) => {
   return {title: h1 ? h1.textContent.trim() : document.title, sections, html: article.outerHTML};
 }"""
 
-# Every stylesheet rule of the page (linked files, inline <style>, MathJax's generated CHTML rules).
+# The page's stylesheets: linked files by their (absolute) URL, so that their relative url()s still
+# resolve; inline <style> elements (MathJax's generated CHTML rules among them) by their rules.
 STYLES_JS = """() => [...document.styleSheets].map(s => {
-  try { return [...s.cssRules].map(r => r.cssText).join('\\n'); } catch (e) { return s.href ? '@import url(' + JSON.stringify(s.href) + ');' : ''; }
+  const media = s.media && s.media.mediaText ? ` media="${s.media.mediaText}"` : '';
+  if (s.href) return `<link rel="stylesheet" href="${s.href}"${media}>`;
+  try { return `<style${media}>` + [...s.cssRules].map(r => r.cssText).join('\\n') + '</style>'; } catch (e) { return ''; }
 })"""
 
 PRINT_CSS = """
@@ -214,14 +217,14 @@ def contents_html(chapters: list[Chapter], numbers: dict[str, int]) -> str:
 
 def book_html(chapters: list[Chapter], styles: list[str], meta: dict, numbers: dict[str, int]) -> str:
     """The combined document: cover, contents, then every page's article, each on a new page."""
-    css = "\n".join(dict.fromkeys(styles))  # each page's rules once, in order
+    css = "\n".join(dict.fromkeys(styles))  # each page's stylesheets once, in order
     title, author = html_lib.escape(meta.get("title", "")), html_lib.escape(meta.get("author", ""))
     body = "".join(f'<section class="pdf-chapter" id="{anchor(ch.doc)}">{ch.html}</section>' for ch in chapters)
     return (
         f'<!DOCTYPE html><html lang="en" data-theme="light"><head><meta charset="utf-8"><title>{title}</title>'
-        f"<style>{css}</style><style>{PRINT_CSS}</style></head><body>"
+        f"{css}<style>{PRINT_CSS}</style></head><body>"
         f'<div class="pdf-book bd-content"><div class="bd-article-container">'
-        f'<section class="pdf-cover"><h1>{title}</h1><p>{author}</p><p>{html_lib.escape(str(meta.get("copyright", "")))}</p></section>'
+        f'<section class="pdf-cover"><h1>{title}</h1><p>{author}</p><p>{html_lib.escape(str(meta.get("copyright", "")))}</p><p><a href="#pdf--contents">Contents</a></p></section>'
         f"{contents_html(chapters, numbers)}{body}</div></div></body></html>"
     )
 
@@ -238,7 +241,7 @@ def destination_pages(pdf: bytes) -> dict[str, int]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(pdf))
-    return {str(name): reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}
+    return {str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}
 
 
 def finish(pdf: bytes, chapters: list[Chapter], meta: dict) -> bytes:
@@ -248,12 +251,12 @@ def finish(pdf: bytes, chapters: list[Chapter], meta: dict) -> bytes:
     reader = PdfReader(io.BytesIO(pdf))
     writer = PdfWriter(clone_from=reader)
     numbers = destination_pages(pdf)
-    writer.add_outline_item("Contents", numbers.get("pdf--contents", 2) - 1)
+    writer.add_outline_item(title="Contents", page_number=numbers["pdf--contents"] - 1)
     for ch in chapters:
-        top = writer.add_outline_item(ch.title, numbers[anchor(ch.doc)] - 1)
+        top = writer.add_outline_item(title=ch.title, page_number=numbers[anchor(ch.doc)] - 1)
         for s in ch.sections:
             if s["id"] in numbers:
-                writer.add_outline_item(s["title"], numbers[s["id"]] - 1, parent=top)
+                writer.add_outline_item(title=s["title"], page_number=numbers[s["id"]] - 1, parent=top)
     writer.page_mode = "/UseOutlines"
     writer.add_metadata({"/Title": meta.get("title", ""), "/Author": meta.get("author", ""), "/Creator": "scripts/pdf.py (Chromium)"})
     out = io.BytesIO()
