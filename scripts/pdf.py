@@ -28,6 +28,7 @@ import functools
 import html as html_lib
 import http.server
 import io
+import re
 import shutil
 import sys
 import threading
@@ -120,7 +121,7 @@ class Chapter:
 
 def anchor(doc: str, fragment: str = "") -> str:
     """The id of a page's element in the combined document (PREPARE_JS computes the same)."""
-    safe = "".join(c if c.isalnum() or c in "_-" else "-" for c in doc)
+    safe = re.sub(r"[^A-Za-z0-9_-]", "-", doc)
     return f"pdf--{safe}" + (f"--{fragment}" if fragment else "")
 
 
@@ -192,6 +193,9 @@ def prepare_page(context, base_url: str, doc: str, docs: list[str]) -> tuple[Cha
         page.goto(f"{base_url}{doc}.html", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
         page.evaluate("() => document.documentElement.setAttribute('data-theme', 'light')")
         wait_until_ready(page)
+        untypeset = page.evaluate("() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60))")
+        if untypeset:
+            raise ValueError(f"{doc}: MathJax did not typeset {len(untypeset)} formulas, e.g. {untypeset[0]!r}")
         freeze_widgets(page)
         styles = page.evaluate(STYLES_JS)
         found = page.evaluate(PREPARE_JS, [doc, docs])

@@ -17,10 +17,12 @@ import time
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
-from urllib.parse import unquote
+import posixpath
+from urllib.parse import unquote, urlsplit
 
 import book_toc
 import pytest
+from pdf import anchor
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -126,18 +128,19 @@ def test_every_chapter_in_order_each_from_a_new_page(pdf):
     assert len(PAGES) + 2 <= len(pdf.reader.pages) <= 40 * len(PAGES), len(pdf.reader.pages)
     for title, page, _ in outline[1:]:
         assert squash(title) in squash(pdf.texts[page - 1]), f"{title!r} is not on its first page {page}"
-    assert sum(len(children) for _, _, children in outline) >= len(PAGES), "the chapters' sections are not in the outline"
+    sections = sum(len(re.findall(r"<h2\b", article(doc))) for doc in PAGES)
+    assert sum(len(children) for _, _, children in outline) == sections, f"the outline should hold the pages' {sections} sections"
 
 
 @pytest.mark.book_build
 @pytest.mark.browser
 def test_contents_page_gives_each_chapters_page(pdf):
+    """The printed contents lists every chapter with the page its bookmark opens."""
     outline = pdf.outline()
-    contents_page = outline[0][1]
-    contents = " ".join(pdf.texts[contents_page - 1 : outline[1][1] - 1])
+    contents = "\n".join(pdf.texts[outline[0][1] - 1 : outline[1][1] - 1])
+    listed = {squash(m.group(1)): int(m.group(2)) for m in re.finditer(r"^(.*\S)[ \t]+(\d+)$", contents, re.M)}
     for title, page, _ in outline[1:]:
-        found = re.search(re.escape(squash(title)) + r"(\d+)", squash(contents))
-        assert found and int(found.group(1)) == page, f"contents: {title!r} should say page {page}: {found and found.group(0)}"
+        assert listed.get(squash(title)) == page, f"contents: {title!r} should say page {page}, says {listed.get(squash(title))}"
 
 
 @pytest.mark.book_build
@@ -157,13 +160,11 @@ def test_pdf_holds_every_figure_and_widget(pdf):
 @pytest.mark.book_build
 @pytest.mark.browser
 def test_math_is_typeset(pdf):
-    """MathJax's fonts are embedded, and no TeX delimiters are left in the text."""
-    fonts = set()
-    for page in pdf.reader.pages:
-        for font in (page.get("/Resources", {}).get("/Font") or {}).values():
-            fonts.add(str(font.get_object().get("/BaseFont")))
-    assert any("MJX" in f for f in fonts), sorted(fonts)[:20]
-    raw = [t for t in pdf.texts if re.search(r"\\\(|\\\[|\$\$", t)]
+    """The pages' maths is in the PDF typeset: no TeX delimiters are left in its text (scripts/pdf.py also
+    refuses to print a formula MathJax did not typeset)."""
+    formulas = sum(len(re.findall(r'class="math notranslate', article(doc))) for doc in PAGES)
+    assert formulas > 20, formulas
+    raw = [t for t in pdf.texts if re.search(r"\\\(|\\\)|\\\[|\\\]|\$\$", t)]
     assert not raw, raw[0][:300]
 
 
@@ -219,3 +220,31 @@ def test_download_button_offers_the_pdf(pdf):
         assert found, f"{doc}: no 'Book (PDF)' entry in the download menu"
         target = (page.parent / unquote(found.group(1))).resolve()
         assert target.is_file() and target.read_bytes() == PDF.read_bytes(), f"{doc}: {found.group(1)} -> {target}"
+
+
+def html_link_targets() -> set[str]:
+    """Where the built pages' internal links (cross-references, citations, glossary terms) point,
+    named as in the PDF (``scripts/pdf.py``'s ``anchor``: page and fragment)."""
+    targets = set()
+    for doc in PAGES:
+        for tag in re.findall(r"<a\b[^>]*>", article(doc)):
+            href, cls = re.search(r'href="([^"]*)"', tag), re.search(r'class="([^"]*)"', tag)
+            cls = cls.group(1) if cls else ""
+            if not href or "headerlink" in cls or ("reference internal" not in cls and not href.group(1).startswith("#")):
+                continue
+            parts = urlsplit(unescape(href.group(1)))
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(doc), parts.path)).removesuffix(".html") if parts.path else doc
+            if path in PAGES or path == "index":
+                targets.add(anchor(PAGES[0] if path == "index" else path, unquote(parts.fragment)))
+    return targets
+
+
+@pytest.mark.book_build
+@pytest.mark.browser
+def test_every_link_of_the_html_leads_somewhere_in_the_pdf(pdf):
+    """Each target of the HTML's internal links is a destination in the PDF (so the link survived the print)."""
+    targets = html_link_targets()
+    names = {str(n).lstrip("/") for n in pdf.reader.named_destinations}
+    assert len(targets) > 20, sorted(targets)[:5]
+    missing = sorted(targets - names)
+    assert not missing, f"{len(missing)} of {len(targets)} link targets are not destinations in the PDF: {missing[:10]}"
