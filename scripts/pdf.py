@@ -28,6 +28,7 @@ import functools
 import html as html_lib
 import http.server
 import io
+import logging
 import re
 import shutil
 import sys
@@ -98,7 +99,11 @@ body { margin: 0; font-size: 10pt; }
 .pdf-contents a .pdf-page { min-width: 2.5em; text-align: right; }
 h1, h2, h3, h4 { break-after: avoid; }
 img, figure, .cell_output, table, mjx-container[display="true"], .pdf-widget { break-inside: avoid; }
-pre { white-space: pre-wrap !important; word-break: break-word; overflow: visible !important; }
+pre { white-space: pre-wrap !important; word-break: break-word; overflow: visible !important; break-inside: auto !important; }
+div.highlight, .cell_input { break-inside: avoid; }  /* a code block moves whole to the next page unless it is longer than one */
+.bd-article table th, .bd-article table td { overflow-wrap: normal !important; }  /* words stay whole; long code may wrap */
+.bd-article table code { overflow-wrap: anywhere; }
+.admonition.toggle .admonition-title { padding-right: 0.6rem !important; }  /* no room for the (removed) toggle button */
 div.highlight, .cell_input, .cell_output, .output { overflow: visible !important; max-height: none !important; }
 mjx-container[display="true"] { overflow: visible !important; }
 img { max-width: 100% !important; height: auto; }
@@ -244,6 +249,7 @@ def destination_pages(pdf: bytes) -> dict[str, int]:
     """The 1-based page of each named destination (Chromium names one for every linked id)."""
     from pypdf import PdfReader
 
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # Skia's PDFs draw a harmless "Object count exceeds trailer size"
     reader = PdfReader(io.BytesIO(pdf))
     return {str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}
 

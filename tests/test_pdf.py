@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -60,8 +61,9 @@ class Built:
 
 
 def squash(text: str) -> str:
-    """Text without whitespace (PDF text extraction breaks lines and spaces where it likes)."""
-    return re.sub(r"\s+", "", text)
+    """Text without whitespace (PDF text extraction breaks lines and spaces where it likes) and with
+    ligatures spelled out (the PDF's "ﬁ" is "fi")."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 def article(doc: str) -> str:
@@ -150,7 +152,7 @@ def test_pdf_holds_every_figure_and_widget(pdf):
     expected = 0
     for doc in PAGES:
         html = article(doc)
-        widgets = len(re.findall(r'<div[^>]*class="tl-latent"', html))
+        widgets = len(re.findall(r'<div[^>]*class="tl-latent(?:\s[^"]*)?"', html))
         in_widgets = len(re.findall(r'<img[^>]*class="tl-latent-sprite"', html))
         expected += len(re.findall(r"<img\b", html)) - in_widgets + widgets
     images = sum(len(page.images) for page in pdf.reader.pages)
