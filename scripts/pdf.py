@@ -175,6 +175,7 @@ def freeze_widgets(page) -> int:
     for i in range(widgets.count()):
         w = widgets.nth(i)
         w.scroll_into_view_if_needed()
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")  # drawn
         box = w.bounding_box()
         shots.append((base64.b64encode(w.screenshot()).decode(), box["width"] if box else None))
     page.evaluate(
@@ -192,7 +193,7 @@ def freeze_widgets(page) -> int:
 
 
 def prepare_page(context, base_url: str, doc: str, docs: list[str]) -> tuple[Chapter, list[str]]:
-    """Load one page and prepare it for print: (the chapter, the page's stylesheet rules)."""
+    """Load one page and prepare it for print: (the chapter, the page's stylesheets)."""
     page = context.new_page()
     try:
         page.goto(f"{base_url}{doc}.html", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
@@ -274,11 +275,30 @@ def finish(pdf: bytes, chapters: list[Chapter], meta: dict) -> bytes:
     return out.getvalue()
 
 
+def print_book(context, base_url: str, chapters: list[Chapter], styles: list[str], meta: dict) -> bytes:
+    """Print the combined document twice: the first print tells the contents page its numbers."""
+    page = context.new_page()
+    document = book_html(chapters, styles, meta, {})
+    page.route(f"{base_url}{COMBINED}", lambda r: r.fulfill(status=200, content_type="text/html; charset=utf-8", body=document))
+    page.goto(f"{base_url}{COMBINED}", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
+    wait_until_ready(page)
+    numbers = destination_pages(print_pdf(page))
+    page.evaluate("(numbers) => document.querySelectorAll('.pdf-page[data-target]').forEach(s => s.textContent = numbers[s.dataset.target] || '')", numbers)
+    return finish(print_pdf(page), chapters, meta)
+
+
+def check_out(out: Path) -> None:
+    """A one-line error unless ``out`` can be the PDF's path."""
+    if out.suffix.lower() != ".pdf" or out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is not a .pdf file path (e.g. _build/pdf/book.pdf)")
+
+
 def build_pdf(html: Path, out: Path, docs: list[str] | None = None, log=print) -> Path:
     """Print the built book ``html`` (the TOC's pages, in order) to ``out``; copy it to ``html/book.pdf``."""
     docs = docs or pages()
-    html = Path(html).resolve()
+    html, out = Path(html).resolve(), Path(out)
     check_html(html, docs)
+    check_out(out)
     if not Path(CHROMIUM).exists():
         raise ValueError(f"{CHROMIUM} not found: install Chromium (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
@@ -294,17 +314,8 @@ def build_pdf(html: Path, out: Path, docs: list[str] | None = None, log=print) -
             chapters.append(chapter)
             styles += page_styles
         log(f"prepared {len(docs)} pages in {time.perf_counter() - start:.0f} s")
-        page = context.new_page()
-        document = {"html": book_html(chapters, styles, meta, {})}
-        page.route(f"{base_url}{COMBINED}", lambda r: r.fulfill(status=200, content_type="text/html; charset=utf-8", body=document["html"]))
-        page.goto(f"{base_url}{COMBINED}", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
-        wait_until_ready(page)
-        first = print_pdf(page)
-        numbers = destination_pages(first)
-        page.evaluate("(numbers) => document.querySelectorAll('.pdf-page[data-target]').forEach(s => s.textContent = numbers[s.dataset.target] || '')", numbers)
-        pdf = finish(print_pdf(page), chapters, meta)
+        pdf = print_book(context, base_url, chapters, styles, meta)
         browser.close()
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
     shutil.copyfile(out, html / PDF_NAME)

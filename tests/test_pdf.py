@@ -99,16 +99,19 @@ def pdf() -> Built:
     return Built(reader, [p.extract_text() or "" for p in reader.pages], seconds)
 
 
-@pytest.mark.parametrize("where", ["missing", "empty"])
-def test_bad_html_folder_is_a_one_line_error(tmp_path, where):
-    """No traceback: one line naming the folder and what it must hold; exit status 2."""
-    folder = tmp_path / "nowhere" if where == "missing" else tmp_path
-    r = subprocess.run([sys.executable, str(SCRIPT), "--html", str(folder), "--out", str(tmp_path / "x.pdf")], capture_output=True, text=True)
+@pytest.mark.parametrize("where", ["missing", "empty", "not a pdf"])
+def test_bad_folder_or_file_is_a_one_line_error(tmp_path, where):
+    """No traceback: one line naming the value and what is allowed; exit status 2; nothing written."""
+    for doc in PAGES if where == "not a pdf" else []:  # a complete (if empty) book, so that --out is what is wrong
+        (tmp_path / f"{doc}.html").parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f"{doc}.html").write_text("<html></html>")
+    folder, out = tmp_path / "nowhere" if where == "missing" else tmp_path, tmp_path / ("x.png" if where == "not a pdf" else "x.pdf")
+    r = subprocess.run([sys.executable, str(SCRIPT), "--html", str(folder), "--out", str(out)], capture_output=True, text=True)
     assert r.returncode == 2, r.stdout + r.stderr
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and str(folder) in lines[0] and "Traceback" not in r.stderr, r.stderr
-    assert ("not a folder" in lines[0]) if where == "missing" else ("lacks the TOC pages" in lines[0] and "book/intro" in lines[0])
-    assert not (tmp_path / "x.pdf").exists()
+    named, why = {"missing": (folder, "not a folder"), "empty": (folder, "lacks the TOC pages ['book/intro'"), "not a pdf": (out, "not a .pdf file")}[where]
+    assert len(lines) == 1 and str(named) in lines[0] and why in lines[0] and "Traceback" not in r.stderr, r.stderr
+    assert not out.exists() and not (tmp_path / "book.pdf").exists()
 
 
 @pytest.mark.book_build
