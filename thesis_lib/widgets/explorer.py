@@ -167,9 +167,9 @@ class LatentExplorer:
         """The live explorer (an ``ipywidgets.VBox``; see :func:`thesis_lib.widgets.live.widget`)."""
         return live.widget(self)
 
-    def static_html(self, steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES) -> str:
+    def static_html(self, steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES, continuous: bool = True) -> str:
         """The explorer as a self-contained ``<div>`` for a page without a kernel (see :func:`thesis_lib.widgets.static.static_html`)."""
-        return static.static_html(self, steps=steps, max_bytes=max_bytes)
+        return static.static_html(self, steps=steps, max_bytes=max_bytes, continuous=continuous)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         """One output, two renderings: the live widget (Jupyter) and the static HTML (the book).
