@@ -97,7 +97,7 @@ def trace(decode: Callable[[Tensor], Tensor], z: Tensor) -> tuple[list[Layer], t
     current, layers = z, []
     for func, args, kwargs, result, inputs in rec.calls:
         name = func.__name__.split(".")[0]
-        if any(t is not current for t in inputs):
+        if len(inputs) > 1 or inputs[0] is not current:
             raise UnsupportedDecoder(f"the decoder is not a chain of layers: {name} takes a tensor other than the previous layer's output")
         layer = _layer(name, args, kwargs, current, result)
         result = result[0] if isinstance(result, (tuple, list)) else result

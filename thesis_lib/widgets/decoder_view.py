@@ -38,9 +38,10 @@ import torch
 from . import decoder_export
 from .decoder_export import FORMATS, Layer, UnsupportedDecoder
 from .live import png_bytes
-from .static import FLEX_OPEN, NOTE_STYLE, ROOT_STYLE, controls, script, title_html
+from . import static
+from .static import FLEX_OPEN, NOTE_STYLE, ROOT_STYLE, STATIC_MAX_BYTES, controls, script, title_html
 
-__all__ = ["decoder_html", "new_page", "page_bytes", "POSITIONS", "DECODER_PAGE_BYTES", "TOLERANCE"]
+__all__ = ["static_html", "decoder_html", "new_page", "page_bytes", "POSITIONS", "DECODER_PAGE_BYTES", "TOLERANCE"]
 
 POSITIONS = 201
 """Positions of each slider (the middle one is the middle of the range, where the sliders start)."""
@@ -51,6 +52,23 @@ TOLERANCE = {"f16": 2 / 255, "q8": 12 / 255}
 PROBE_STEPS = 5  # grid positions per slider where the export measures its error (3 for 3+ sliders)
 _WEIGHTS = ("W",)  # the tensors stored in the chosen format; the others (biases, constants) stay float32
 _page: dict = {"keys": set(), "bytes": 0}
+
+
+def static_html(explorer: "LatentExplorer", steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES,
+                continuous: bool = True) -> str:
+    """The book's version of ``explorer``: a self-contained ``<div>`` that works without a kernel.
+
+    With ``continuous`` (the default) it carries the decoder when the rule above allows; else,
+    or with ``continuous=False``, the sprite sheet of :func:`.static.static_html` (``steps``
+    positions per slider, within ``max_bytes``).
+    """
+    number = static.next_number()
+    reason = None
+    if continuous:
+        out, reason = decoder_html(explorer, number)
+        if out is not None:
+            return out
+    return static.static_html(explorer, steps=steps, max_bytes=max_bytes, reason=reason, number=number)
 
 
 def new_page() -> None:

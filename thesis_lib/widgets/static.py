@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["static_html", "sprite_png", "script", "controls", "title_html", "STATIC_MAX_BYTES"]
+__all__ = ["static_html", "sprite_png", "script", "controls", "title_html", "next_number", "STATIC_MAX_BYTES"]
 
 STATIC_MAX_BYTES = 300_000
 """Default upper bound on one static widget's HTML (sprite sheet + markup + script), in bytes."""
@@ -80,26 +80,26 @@ def title_html(explorer: "LatentExplorer") -> str:
     return f'<div class="tl-latent-title" style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>'
 
 
+def next_number() -> int:
+    """A fresh number for a widget's element id (a page can hold several widgets)."""
+    return next(_static_counter)
+
+
 def static_html(explorer: "LatentExplorer", steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES,
-                continuous: bool = True) -> str:
-    """``explorer`` as a self-contained ``<div>`` that works without a kernel (the book's version).
+                reason: str | None = None, number: int | None = None) -> str:
+    """``explorer`` as a self-contained sprite-sheet ``<div>`` that works without a kernel.
+
+    (The book's widgets come from :func:`.decoder_view.static_html`, which prefers carrying the
+    decoder and falls back to this.)
 
     Args:
-        steps: grid positions per slider of the sprite sheet (default ``explorer.steps``).
-        max_bytes: upper bound on a sprite-sheet widget's HTML: if the 8-bit sheet makes it
+        steps: grid positions per slider (default ``explorer.steps``).
+        max_bytes: upper bound on the returned HTML's size: if the 8-bit sheet makes it
             larger, the sheet is quantised to 16 grey levels, then ``steps`` is lowered
             by 2 at a time (down to 2) until it fits. ``None``: no bound.
-        continuous: carry the decoder and decode in the browser (:mod:`.decoder_view`) when it
-            can be exported and fits the page's budget; else, or with ``False``, the sprite sheet.
+        reason: why the widget does not decode in the browser (shown in its note).
     """
-    number = next(_static_counter)
-    reason = None
-    if continuous:
-        from . import decoder_view
-
-        out, reason = decoder_view.decoder_html(explorer, number)
-        if out is not None:
-            return out
+    number = next_number() if number is None else number
     steps = explorer.steps if steps is None else int(steps)
     cache: dict[int, dict[str, Tensor]] = {}
     while True:
