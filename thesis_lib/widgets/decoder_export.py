@@ -242,7 +242,8 @@ def run(layers: list[Layer], z: np.ndarray) -> np.ndarray:
         elif layer.op == "leaky":
             x = np.where(x > 0, x, x * np.float32(p["slope"])).astype(np.float32)
         elif layer.op == "sigmoid":
-            x = (1 / (1 + np.exp(-x))).astype(np.float32)
+            with np.errstate(over="ignore"):  # exp(-x) = inf for very negative x: sigmoid 0, as in JavaScript
+                x = (1 / (1 + np.exp(-x))).astype(np.float32)
         elif layer.op == "tanh":
             x = np.tanh(x)
         elif layer.op == "concat":

@@ -45,7 +45,7 @@ __all__ = ["static_html", "decoder_html", "new_page", "page_bytes", "POSITIONS",
 
 POSITIONS = 201
 """Positions of each slider (the middle one is the middle of the range, where the sliders start)."""
-DECODER_PAGE_BYTES = 1_100_000
+DECODER_PAGE_BYTES = 1_200_000
 """The base64 decoder weights that all widgets of one page may inline together."""
 TOLERANCE = {"f16": 2 / 255, "q8": 12 / 255}
 """Largest allowed max |Δ| (pixels in [0, 1]) between the exported decoder and the torch one, per format."""
@@ -101,7 +101,7 @@ def decoder_html(explorer: "LatentExplorer", number: int) -> tuple[str | None, s
         blobs = {key: b64 for layers in stored.values() for layer in layers for key, b64 in layer[1].items() if key not in _page["keys"]}
         size = sum(len(b) for b in blobs.values())
         if size > left:
-            reasons.append(f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's {DECODER_PAGE_BYTES / 1e6:.1f} MB")
+            reasons = [f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's {DECODER_PAGE_BYTES / 1e6:.1f} MB"]
             continue
         err = max(_max_error(stored[k], probes[k], explorer, k, reference[k]) for k in names)
         if err > TOLERANCE[fmt]:
@@ -148,7 +148,8 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size) -> str:
     options = [{"base": explorer.base[k].tolist(), "dirs": explorer.directions[k].tolist(), "layers": [js for js, _, _ in stored[k]]} for k in names]
     cfg = {"mode": "decoder", "steps": POSITIONS, "limits": limits, "h": h, "w": w, "scale": explorer.scale, "options": options}
     mid = (POSITIONS - 1) // 2
-    n_params = sum(layer.tensors["W"].size for layer in traced[names[0]][0] if layer.op in ("linear", "convT"))
+    weights = {js["t"]["W"]["k"]: math.prod(js["t"]["W"]["s"]) for k in names for js, _, _ in stored[k] if js["op"] in ("linear", "convT")}
+    n_params = sum(weights.values())
     pos = f"0:{','.join([str(mid)] * explorer.n_sliders)}"
     parts = [f'<div id="{uid}" class="tl-latent mathjax_ignore" data-mode="decoder" data-steps="{POSITIONS}" data-position="{pos}" '
              f'data-weight-bytes="{size}" style="{ROOT_STYLE}">', title_html(explorer), FLEX_OPEN,
@@ -160,10 +161,11 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size) -> str:
                  'max-width:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated"></div>')
     parts.append("</div>")
     layers = [js["op"] for js, _, _ in stored[names[0]] if js["op"] in ("linear", "convT")]
+    models = len({tuple(js["t"]["W"]["k"] for js, _, _ in stored[k] if js["op"] in ("linear", "convT")) for k in names})
     kind = {"f16": "float16", "q8": "int8"}[fmt]
     shared = "" if blobs else ", shared with a widget above"
     parts.append(f'<div class="tl-latent-note" style="{NOTE_STYLE}">Decoded in your browser at every slider position: '
-                 f'the decoder ({len(layers)} layers, {n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}); '
+                 f'the decoder{"s" if models > 1 else ""} ({f"{models} x " if models > 1 else ""}{len(layers)} layers, {n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}); '
                  f'max |Δ| against PyTorch {math.ceil(err * 255 * 10) / 10:.1f}/255.</div>')
     data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
     parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')

@@ -1,12 +1,17 @@
-"""The static export of a :class:`~thesis_lib.widgets.explorer.LatentExplorer`: one self-contained
-``<div>`` for a page without a kernel (the rendered book).
+"""The static HTML's parts, and the sprite-sheet export of a
+:class:`~thesis_lib.widgets.explorer.LatentExplorer`: one self-contained ``<div>`` for a page
+without a kernel (the rendered book).
 
-Every grid position of every option is decoded at export time
-(:meth:`~thesis_lib.widgets.explorer.LatentExplorer.precompute`) and stored in one PNG sprite
-sheet (a base64 data URI); native range sliders (one step per grid cell) and a ``<select>``
-(several options) move the sheet inside a clipping box. The JavaScript that does it is the
-package file ``static.js``, inlined after each widget; element ids are unique, so a page can
-hold several widgets. See :mod:`thesis_lib.widgets` for the page-weight budget.
+The book's widgets come from :func:`.decoder_view.static_html`: they carry their decoder and
+decode in the browser at every slider position when the page's weight budget and the format's
+tolerance allow (the trade-off, bytes against continuity, is documented there and in
+ARCHITECTURE.md). Otherwise, and here, every grid position of every option is decoded at export
+time (:meth:`~thesis_lib.widgets.explorer.LatentExplorer.precompute`) and stored in one PNG
+sprite sheet (a base64 data URI): ``steps`` positions per slider, 20-300 KB, against 0.4-1.1 MB
+for a chapter's decoder. Native range sliders (one step per grid cell) and a ``<select>``
+(several options) move the sheet inside a clipping box. The JavaScript is the package file
+``static.js`` (both modes), inlined after each widget; element ids are unique, so a page can
+hold several widgets. See :mod:`thesis_lib.widgets` for the sprite sheet's page-weight budget.
 """
 
 from __future__ import annotations
