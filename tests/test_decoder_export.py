@@ -18,6 +18,7 @@ from thesis_lib.widgets import decoder_export, decoder_view
 
 CONFIGS = {
     "ae": tl.AEConfig(latent_dim=6, hidden_dims=(32, 64)),
+    "ae-2d": tl.AEConfig(latent_dim=2, hidden_dims=(32, 64)),
     "ae-conv": tl.AEConfig(latent_dim=4, arch="conv", channels=(4, 8)),
     "gan": tl.GANConfig(latent_dim=8, g_hidden=(32, 64), d_hidden=(16,)),
     "cgan": tl.GANConfig(conditional=True, latent_dim=8, g_hidden=(32,), d_hidden=(16,)),

@@ -25,6 +25,7 @@ import torch
 
 from test_decoder_export import model
 from thesis_lib import widgets
+from thesis_lib.data import Dataset
 from thesis_lib.widgets import decoder_export, decoder_view
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,14 +41,16 @@ def _explorers() -> dict:
         torch.manual_seed(i)
         for p in m.decoder.parameters():
             p.data.mul_(1 + 0.5 * torch.rand_like(p))
+    g = torch.Generator().manual_seed(0)
+    data = Dataset("mnist", "test", torch.rand(300, 1, 28, 28, generator=g), torch.arange(300) % 10, 10)  # codes span the sliders, as in the chapters
     explorers = {
-        "ae-3-sliders": widgets.explore(model("ae"), n_sliders=3),
-        "ae-2d": widgets.explore(model("vae")),  # a 2-D latent space: coordinates z1, z2
+        "ae-3-sliders": widgets.explore(model("ae"), data, n_sliders=3, n=300),
+        "ae-2d": widgets.explore(model("ae-2d"), data, n=300),  # a 2-D latent space: coordinates z1, z2
         "ae-conv": widgets.explore(model("ae-conv")),
         "gan": widgets.explore(model("gan")),
         "cgan": widgets.explore(model("cgan")),
-        "vae": widgets.explore(model("vae"), n_sliders=2),
-        "aae-priors": widgets.explore_priors(priors),
+        "vae": widgets.explore(model("vae"), data, n=300),
+        "aae-priors": widgets.explore_priors(priors, data, n=300),
     }
     assert list(explorers) == WIDGETS
     return explorers
