@@ -366,8 +366,9 @@ def test_widget_decoders_decode_in_the_page(load, docname):
     """Each widget that carries its decoder decodes (finite pixels in [0, 1]) and reports its time per slider move.
 
     The per-widget bytes, modes and the median decode time per move go to ``_build/widget_decoders.json``
-    (key ``book``) and are printed; the time is not asserted. Parity with torch is tested on small models
-    in tests/test_widgets_browser.py.
+    (key ``book``) and are printed; the time is not asserted. Parity with torch: at the sliders' start (the
+    initial ``<img>`` is torch's image), within the format's tolerance; at random points on small models in
+    tests/test_widgets_browser.py.
     """
     page = load(docname).page
     result = page.evaluate(
@@ -386,12 +387,22 @@ def test_widget_decoders_decode_in_the_page(load, docname):
             out.pixels = x.length;
             out.finite_in_unit_range = x.every(v => Number.isFinite(v) && v >= 0 && v <= 1);
             out.distinct = new Set(x.map(v => v.toFixed(3))).size;
+            // parity with torch at the sliders' start: the <img> a reader without JavaScript sees is torch's decoded image
+            const cfg = JSON.parse(w.querySelector('script.tl-latent-data').textContent), mid = (cfg.steps - 1) / 2;
+            const y = w.tlDecode(0, cfg.limits[0].map(l => l[0] + (l[1] - l[0]) * mid / (cfg.steps - 1)));
+            const img = w.querySelector('img.tl-latent-image'), c = document.createElement('canvas');
+            c.width = img.naturalWidth; c.height = img.naturalHeight;
+            const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+            const d = ctx.getImageData(0, 0, c.width, c.height).data;
+            out.max_diff_at_start_255 = Math.max(...Array.from(y, (v, k) => Math.abs(Math.round(Math.min(1, Math.max(0, v)) * 255) - d[4 * k])));
             return out;
         })"""
     )
     for i, r in enumerate(result):
         if r["mode"] == "decoder":
             assert r["finite_in_unit_range"] and r["pixels"] > 0 and r["distinct"] > 1, f"{docname}: widget {i + 1} decodes garbage: {r}"
+            allowed = max(decoder_view.TOLERANCE.values()) * 255 + 1  # the format's tolerance, plus the PNG's rounding
+            assert r["max_diff_at_start_255"] <= allowed, f"{docname}: widget {i + 1} differs from torch's image by {r['max_diff_at_start_255']}/255"
     if result:
         print(docname, json.dumps(result))
         old = json.loads(DECODERS_JSON.read_text()) if DECODERS_JSON.exists() else {}
