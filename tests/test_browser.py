@@ -411,6 +411,26 @@ def test_widget_decoders_decode_in_the_page(load, docname):
         DECODERS_JSON.write_text(json.dumps({**old, "book": book}, indent=2) + "\n")
 
 
+def test_widget_decoders_work_from_file_urls(browser):
+    """The chapters' widgets decode when the page is opened from disk (file://, no server): no fetch, no CDN."""
+    chapters = [c for c in CHAPTER_WIDGETS if c in PAGES and (HTML / f"{c}.html").exists()]
+    if not chapters:
+        _unavailable("no chapter page built")
+    context = browser.new_context()
+    for chapter in chapters:
+        page, errors = context.new_page(), []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" or "thesis_lib" in m.text else None)
+        page.goto((HTML / f"{chapter}.html").as_uri(), wait_until="load")
+        counts = page.evaluate("() => [document.querySelectorAll('.tl-latent[data-mode=decoder]').length,"
+                               " document.querySelectorAll('.tl-latent[data-mode=decoder] canvas.tl-latent-canvas').length]")
+        assert counts[0] >= 1 and counts[0] == counts[1], f"{chapter} from file://: {counts[1]} of {counts[0]} decoder widgets drew a canvas"
+        widget_errors = [e for e in errors if "thesis_lib" in e or "tl-latent" in e or "thesisLib" in e]
+        assert not widget_errors, f"{chapter} from file://: {widget_errors}"
+        page.close()
+    context.close()
+
+
 # A tqdm bar as text: "epoch 3/6:  40%|####      | 200/500 [00:01<00:02, 150.00it/s]".
 PROGRESS_BAR = re.compile(r"\d+%\|.*?\|\s*\d+/\d+\s*\[|\d+(\.\d+)?\s*(it/s|s/it)\]|\[\d\d:\d\d<")
 
