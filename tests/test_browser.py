@@ -31,7 +31,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import book_toc
 import pytest
 
-from thesis_lib.widgets import STATIC_MAX_BYTES
+from thesis_lib.widgets import STATIC_MAX_BYTES, decoder_view
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("THESIS_LIB_BOOK_HTML", ROOT / "_build" / "html")).resolve()
@@ -40,7 +40,10 @@ BOOK_ROOT = next((p for p in HTML.parents[1:2] if (p / "_toc.yml").exists()), RO
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
-PAGE_MAX_BYTES = 1_500_000  # one page's HTML document (the widgets' sprite sheets are inlined)
+PAGE_MAX_BYTES = 1_500_000  # one page's HTML document (the widgets' decoders or sprite sheets are inlined)
+# a widget that carries its decoder: the page's weight budget (all of it if it is the first) + markup, JSON, initial image
+DECODER_WIDGET_MAX_BYTES = decoder_view.DECODER_PAGE_BYTES + 60_000
+DECODERS_JSON = ROOT / "_build" / "widget_decoders.json"
 SCREENSHOTS = HTML / "_screenshots"
 # chapter -> the selector its widgets must include (None: any widget); checked when in the TOC
 CHAPTER_WIDGETS = {"book/ae": None, "book/gan": "class", "book/vae": None, "book/aae": "prior"}
@@ -244,7 +247,8 @@ def test_internal_links_and_citations_resolve(docname):
 
 
 def test_chapters_have_their_widgets():
-    """The chapters in the TOC carry their static latent-space widgets (GAN: class selector, AAE: prior selector)."""
+    """The chapters in the TOC carry their static latent-space widgets (GAN: class selector, AAE: prior selector),
+    at least one per chapter with its decoder (the page's weight budget allows one chapter-size decoder)."""
     chapters = [c for c in CHAPTER_WIDGETS if c in PAGES]
     if not chapters:
         pytest.skip("no chapter pages (book/ae, gan, vae, aae) in this TOC")
@@ -259,6 +263,8 @@ def test_chapters_have_their_widgets():
         want = CHAPTER_WIDGETS[chapter]
         if want and not re.search(rf'<label for="tl-latent-[^"]+-select">{want}</label>', html):
             missing.append(f"{chapter}: no widget with a {want!r} selector")
+        if 'data-mode="decoder"' not in html:
+            missing.append(f"{chapter}: no widget that decodes in the browser (all fell back to sprite sheets)")
     assert not missing, missing
 
 
@@ -326,9 +332,15 @@ def test_static_widgets_respond(load, docname):
         w = widgets.nth(i)
         w.scroll_into_view_if_needed()
         size = w.evaluate("w => w.outerHTML.length")
-        assert size <= STATIC_MAX_BYTES + 1_000, f"{docname}: widget {i + 1} weighs {size} bytes (budget {STATIC_MAX_BYTES})"
-        assert w.locator("img.tl-latent-sprite").evaluate("i => i.complete && i.naturalWidth > 0"), f"{docname}: widget {i + 1}'s sprite did not load"
-        view = w.locator(".tl-latent-view")
+        mode = w.get_attribute("data-mode")
+        if mode == "decoder":
+            assert size <= DECODER_WIDGET_MAX_BYTES, f"{docname}: widget {i + 1} weighs {size} bytes (budget {DECODER_WIDGET_MAX_BYTES})"
+            assert w.locator("canvas.tl-latent-canvas").count() == 1, f"{docname}: widget {i + 1} did not replace its image by a canvas"
+            view = w.locator("canvas.tl-latent-canvas")
+        else:
+            assert size <= STATIC_MAX_BYTES + 1_000, f"{docname}: widget {i + 1} weighs {size} bytes (budget {STATIC_MAX_BYTES})"
+            assert w.locator("img.tl-latent-sprite").evaluate("i => i.complete && i.naturalWidth > 0"), f"{docname}: widget {i + 1}'s sprite did not load"
+            view = w.locator(".tl-latent-view")
         sliders = w.locator("input[type=range]")
         assert sliders.count() >= 1
         state = _widget_state(w, view)
@@ -337,8 +349,8 @@ def test_static_widgets_respond(load, docname):
             slider.focus()
             slider.press(key)
             new = _widget_state(w, view)
-            assert new[0] != state[0], f"{docname}: widget {i + 1}: slider {k + 1} did not change the image (tile {state[0]})"
-            assert new[1] != state[1], f"{docname}: widget {i + 1}: slider {k + 1} changed the tile but not the pixels"
+            assert new[0] != state[0], f"{docname}: widget {i + 1}: slider {k + 1} did not change the image (position {state[0]})"
+            assert new[1] != state[1], f"{docname}: widget {i + 1}: slider {k + 1} changed the position but not the pixels"
             state = new
         select = w.locator("select")
         if select.count():
@@ -347,6 +359,76 @@ def test_static_widgets_respond(load, docname):
             select.select_option(index=n - 1)
             new = _widget_state(w, view)
             assert new[0] != state[0] and new[1] != state[1], f"{docname}: widget {i + 1}: picking another option did not change the image"
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_widget_decoders_decode_in_the_page(load, docname):
+    """Each widget that carries its decoder decodes (finite pixels in [0, 1]) and reports its time per slider move.
+
+    The per-widget bytes, modes and the median decode time per move go to ``_build/widget_decoders.json``
+    (key ``book``) and are printed; the time is not asserted. Parity with torch: at the sliders' start (the
+    initial ``<img>`` is torch's image), within the format's tolerance; at random points on small models in
+    tests/test_widgets_browser.py.
+    """
+    page = load(docname).page
+    result = page.evaluate(
+        """() => [...document.querySelectorAll('.tl-latent')].map(w => {
+            const out = {mode: w.dataset.mode, bytes: w.outerHTML.length, weight_bytes: +(w.dataset.weightBytes || 0),
+                         note: (w.querySelector('.tl-latent-note') || {}).textContent};
+            if (w.dataset.mode !== 'decoder') return out;
+            const el = w.querySelector('input[type=range]'), n = +el.max + 1, start = el.value;
+            w.tlTimes.length = 0;
+            for (let k = 0; k < 33; k++) { el.value = Math.round(k * (n - 1) / 32); el.dispatchEvent(new Event('input')); }
+            el.value = start; el.dispatchEvent(new Event('input'));
+            const times = w.tlTimes.slice().sort((a, b) => a - b);
+            const x = Array.from(w.tlDecode(0, [...w.querySelectorAll('input[type=range]')].map(() => 0)));
+            out.decode_ms_median = times[Math.floor(times.length / 2)];
+            out.decode_ms_max = times[times.length - 1];
+            out.pixels = x.length;
+            out.finite_in_unit_range = x.every(v => Number.isFinite(v) && v >= 0 && v <= 1);
+            out.distinct = new Set(x.map(v => v.toFixed(3))).size;
+            // parity with torch at the sliders' start: the <img> a reader without JavaScript sees is torch's decoded image
+            const cfg = JSON.parse(w.querySelector('script.tl-latent-data').textContent), mid = (cfg.steps - 1) / 2;
+            const y = w.tlDecode(0, cfg.limits[0].map(l => l[0] + (l[1] - l[0]) * mid / (cfg.steps - 1)));
+            const img = w.querySelector('img.tl-latent-image'), c = document.createElement('canvas');
+            c.width = img.naturalWidth; c.height = img.naturalHeight;
+            const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+            const d = ctx.getImageData(0, 0, c.width, c.height).data;
+            out.max_diff_at_start_255 = Math.max(...Array.from(y, (v, k) => Math.abs(Math.round(Math.min(1, Math.max(0, v)) * 255) - d[4 * k])));
+            return out;
+        })"""
+    )
+    for i, r in enumerate(result):
+        if r["mode"] == "decoder":
+            assert r["finite_in_unit_range"] and r["pixels"] > 0 and r["distinct"] > 1, f"{docname}: widget {i + 1} decodes garbage: {r}"
+            allowed = max(decoder_view.TOLERANCE.values()) * 255 + 1  # the format's tolerance, plus the PNG's rounding
+            assert r["max_diff_at_start_255"] <= allowed, f"{docname}: widget {i + 1} differs from torch's image by {r['max_diff_at_start_255']}/255"
+    if result:
+        print(docname, json.dumps(result))
+        old = json.loads(DECODERS_JSON.read_text()) if DECODERS_JSON.exists() else {}
+        book = {**old.get("book", {}), docname: {"html_bytes": (HTML / f"{docname}.html").stat().st_size, "widgets": result}}
+        DECODERS_JSON.parent.mkdir(parents=True, exist_ok=True)
+        DECODERS_JSON.write_text(json.dumps({**old, "book": book}, indent=2) + "\n")
+
+
+def test_widget_decoders_work_from_file_urls(browser):
+    """The chapters' widgets decode when the page is opened from disk (file://, no server): no fetch, no CDN."""
+    chapters = [c for c in CHAPTER_WIDGETS if c in PAGES and (HTML / f"{c}.html").exists()]
+    if not chapters:
+        _unavailable("no chapter page built")
+    context = browser.new_context()
+    for chapter in chapters:
+        page, errors = context.new_page(), []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" or "thesis_lib" in m.text else None)
+        page.goto((HTML / f"{chapter}.html").as_uri(), wait_until="load")
+        counts = page.evaluate("() => [document.querySelectorAll('.tl-latent[data-mode=decoder]').length,"
+                               " document.querySelectorAll('.tl-latent[data-mode=decoder] canvas.tl-latent-canvas').length]")
+        assert counts[0] >= 1 and counts[0] == counts[1], f"{chapter} from file://: {counts[1]} of {counts[0]} decoder widgets drew a canvas"
+        widget_errors = [e for e in errors if "thesis_lib" in e or "tl-latent" in e or "thesisLib" in e]
+        assert not widget_errors, f"{chapter} from file://: {widget_errors}"
+        page.close()
+    context.close()
 
 
 @pytest.mark.parametrize("docname", PAGES)
@@ -420,5 +502,5 @@ def test_tables_fit_the_text_column(load, docname):
 
 
 def _widget_state(widget, view) -> tuple[str, bytes]:
-    """(the tile index the widget shows, a screenshot of its image)."""
-    return widget.get_attribute("data-tile"), view.screenshot()
+    """(the position the widget shows: tile index or option and slider positions, a screenshot of its image)."""
+    return widget.get_attribute("data-position"), view.screenshot()

@@ -160,7 +160,7 @@ def test_pdf_holds_every_figure_and_widget(pdf):
     for doc in PAGES:
         html = article(doc)
         widgets = len(re.findall(r'<div[^>]*class="tl-latent(?:\s[^"]*)?"', html))
-        in_widgets = len(re.findall(r'<img[^>]*class="tl-latent-sprite"', html))
+        in_widgets = len(re.findall(r'<img[^>]*class="tl-latent-(?:sprite|image)"', html))  # a sprite sheet, or a decoder widget's initial image
         expected += len(re.findall(r"<img\b", html)) - in_widgets + widgets
     images = sum(len(page.images) for page in pdf.reader.pages)
     assert expected > 10 and images >= expected, f"{images} images in the PDF, {expected} figures and widgets in the HTML"

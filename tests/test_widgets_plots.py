@@ -224,7 +224,7 @@ def test_static_html_sprite_layout_and_controls():
 
     ex = widgets.LatentExplorer({"a": fill(1), "b<&>": fill(-1)}, torch.zeros(2), torch.eye(2), (-1.0, 1.0),
                                 ["x", "y"], "kind", steps=3, title="T <b>")
-    html = ex.static_html()
+    html = ex.static_html(continuous=False)
     img, steps = _sprite(html)
     assert steps == 3 and img.mode == "L" and img.size == (5 * 28, 4 * 28)  # 18 tiles, 5 per row
     sheet = np.asarray(img, dtype=np.float32) / 255
@@ -238,16 +238,16 @@ def test_static_html_sprite_layout_and_controls():
     assert html.count('type="range"') == 2 and html.count("<option") == 2 and "b&lt;&amp;&gt;" in html and "T &lt;b&gt;" in html
     assert 'data-tile="4"' in html and "left:-672px;top:0px" in html  # the middle image without JavaScript
     assert "http://" not in html and "https://" not in html and "<script src" not in html
-    assert ex.static_html().split('"')[1] != html.split('"')[1]  # a fresh element id per widget
+    assert ex.static_html(continuous=False).split('"')[1] != html.split('"')[1]  # a fresh element id per widget
 
 
 def test_static_html_keeps_the_budget(cgan):
     ex = widgets.explore(cgan)
-    html = ex.static_html()
+    html = ex.static_html(continuous=False)
     assert len(html.encode()) <= widgets.STATIC_MAX_BYTES
     img, steps = _sprite(html)
     assert steps >= 5 and img.size[0] * img.size[1] >= 10 * steps**2 * 28 * 28
-    tiny, steps = _sprite(ex.static_html(max_bytes=1000))  # cannot fit: the coarsest grid, 16 grey levels
+    tiny, steps = _sprite(ex.static_html(max_bytes=1000, continuous=False))  # cannot fit: the coarsest grid, 16 grey levels
     assert steps == 2 and tiny.mode == "P"
     bundle = ex._repr_mimebundle_()
     assert {"application/vnd.jupyter.widget-view+json", "text/html", "text/plain"} <= set(bundle)

@@ -7,13 +7,19 @@ The *data model* is separate from the *views*, one idea per module:
   position and precomputes a grid of them. It knows nothing about HTML or ipywidgets.
 * :mod:`.live`: the **live** view (:meth:`LatentExplorer.widget`): ipywidgets, continuous
   sliders, decoded on demand; needs a running kernel (Jupyter, Binder, Colab).
-* :mod:`.static`: the **static** export (:meth:`LatentExplorer.static_html`): a self-contained
-  ``<div>`` for the rendered book, which has no kernel. Every point of a ``steps`` x ... x
-  ``steps`` grid of slider positions is decoded, for every option, at execution time; all those
-  28 x 28 images go into ONE grey-scale PNG sprite sheet, inlined as a base64 data URI, and the
-  package's ``static.js`` moves the sheet inside a clipping box as the reader moves a native
-  ``<input type=range>`` (one step = one grid cell) or picks an option in a ``<select>``. No
-  kernel, no CDN, no network; without JavaScript it still shows the middle image.
+* :mod:`.decoder_view` (with :mod:`.decoder_export` and the package's ``decoder.js``): the
+  **static** export (:meth:`LatentExplorer.static_html`): a self-contained ``<div>`` for the
+  rendered book, which has no kernel. It carries the decoder itself: the decode function traced
+  into a chain of layers, its weights inlined once per page (float16, or int8 with a scale per
+  32 weights), and a plain-JavaScript forward pass decodes at every one of 201 slider positions.
+  No kernel, no CDN, no network, works from ``file://``; without JavaScript it shows the
+  initial image. When the page's weight budget or the format's tolerance does not allow it, or
+  the decoder has an operation the JavaScript lacks, it falls back to
+* :mod:`.static`: the **sprite sheet**: every point of a ``steps`` x ... x ``steps`` grid of
+  slider positions is decoded, for every option, at execution time; all those 28 x 28 images
+  go into ONE grey-scale PNG sprite sheet, inlined as a base64 data URI, and ``static.js``
+  moves the sheet inside a clipping box as the reader moves a native ``<input type=range>``
+  (one step = one grid cell) or picks an option in a ``<select>``.
 * :mod:`.explore`: :func:`explore` and :func:`explore_priors` build explorers for trained models
   from the models' shared vocabulary (``has_encoder``, ``embed``, ``sample_prior``,
   ``needs_labels``, ``explorer_axes``; see :mod:`thesis_lib.models.base`).
@@ -25,7 +31,10 @@ notebook shows the live widget; the book's ``_config.yml`` drops the widget-view
 for Sphinx (``nb_mime_priority_overrides``), so the rendered page shows the static version
 instead of an empty widget box.
 
-**Grid resolution vs page weight.** The static version stores ``options x steps**n_sliders``
+**Bytes against continuity.** A chapter's decoder costs 0.4-0.8 MB of base64 int8 weights
+(a 2-D AAE's 0.38 MB), a sprite sheet 20-300 KB; see :mod:`.decoder_view` for the rule.
+
+**Grid resolution vs page weight (the sprite sheet).** It stores ``options x steps**n_sliders``
 images: the default 9 steps and 2 sliders give 81 images per option (a conditional GAN's 10
 classes: 810). A 28 x 28 grey-scale tile costs roughly 0.2-0.6 KB in the PNG (plus a third for
 base64), so a widget weighs roughly 20-400 KB. :meth:`~LatentExplorer.static_html` keeps each

@@ -14,7 +14,7 @@ from typing import Callable, Mapping, Sequence
 import torch
 from torch import Tensor
 
-from . import live, static
+from . import decoder_view, live
 from .static import STATIC_MAX_BYTES
 
 __all__ = ["LatentExplorer", "DecodeFn"]
@@ -167,9 +167,9 @@ class LatentExplorer:
         """The live explorer (an ``ipywidgets.VBox``; see :func:`thesis_lib.widgets.live.widget`)."""
         return live.widget(self)
 
-    def static_html(self, steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES) -> str:
-        """The explorer as a self-contained ``<div>`` for a page without a kernel (see :func:`thesis_lib.widgets.static.static_html`)."""
-        return static.static_html(self, steps=steps, max_bytes=max_bytes)
+    def static_html(self, steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES, continuous: bool = True) -> str:
+        """The explorer as a self-contained ``<div>`` for a page without a kernel (see :func:`thesis_lib.widgets.decoder_view.static_html`)."""
+        return decoder_view.static_html(self, steps=steps, max_bytes=max_bytes, continuous=continuous)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         """One output, two renderings: the live widget (Jupyter) and the static HTML (the book).

@@ -1,35 +1,92 @@
-/* The static latent explorer of thesis_lib (thesis_lib/widgets/static.py).
+/* The static latent explorer of thesis_lib (thesis_lib/widgets/static.py, decoder_view.py).
  *
  * static_html() inlines this file after each explorer's markup, followed by
  * thesisLibLatent(<the explorer's root element>). The root holds a JSON description
- * (script.tl-latent-data: steps, per_option, cols, tile width w and height h, slider limits per
- * option), one <img class="tl-latent-sprite"> with every precomputed image in one sprite sheet,
- * an optional <select> of options, and one <input type=range> plus <output> per slider.
- * Moving a slider or picking an option shows the tile
- *     t = option * per_option + (flat index of the slider positions, first slider slowest)
- * by moving the sheet inside its clipping box; the tile number is kept in data-tile.
+ * (script.tl-latent-data), an optional <select> of options and one <input type=range> plus
+ * <output> per slider (integer positions 0 .. steps-1 over each option's limits). Two modes:
+ *
+ * - "decoder" (data-mode="decoder"): the JSON holds, per option, the base point, the slider
+ *   directions and the decoder's layers (decoder.js runs them). At every slider position the
+ *   script decodes z = base + sum_i value_i * direction_i and draws it on a canvas that
+ *   replaces the initial <img class="tl-latent-image">. root.tlDecode(option, values) returns
+ *   the pixels of any point; root.tlTimes keeps the milliseconds of each update.
+ * - "sprite": one <img class="tl-latent-sprite"> holds every precomputed image (steps per
+ *   slider); the script shows the tile
+ *       t = option * per_option + (flat index of the slider positions, first slider slowest)
+ *   by moving the sheet inside its clipping box; the tile number is kept in data-tile.
+ *
+ * data-position holds what is shown ("option:position,position" or the tile number).
  */
 window.thesisLibLatent = window.thesisLibLatent || function (root) {
   if (!root || root.getAttribute("data-ready")) return;
-  root.setAttribute("data-ready", "1");
   var cfg = JSON.parse(root.querySelector("script.tl-latent-data").textContent);
-  var img = root.querySelector("img.tl-latent-sprite");
   var sel = root.querySelector("select");
   var sliders = root.querySelectorAll("input[type=range]");
   var outs = root.querySelectorAll("output");
-  function update() {
-    var o = sel ? sel.selectedIndex : 0, f = 0, i;
-    for (i = 0; i < sliders.length; i++) {
-      var k = +sliders[i].value, lim = cfg.limits[o][i];
-      var v = (lim[0] + (lim[1] - lim[0]) * k / (cfg.steps - 1)).toFixed(2);
-      outs[i].textContent = v;
-      sliders[i].setAttribute("aria-valuetext", v);
-      f = f * cfg.steps + k;
+  var draw;
+  function values(o) {
+    var v = [];
+    for (var i = 0; i < sliders.length; i++) {
+      var lim = cfg.limits[o][i];
+      v.push(lim[0] + (lim[1] - lim[0]) * (+sliders[i].value) / (cfg.steps - 1));
     }
-    var t = o * cfg.per_option + f, c = t % cfg.cols, r = (t - c) / cfg.cols;
-    img.style.left = -c * cfg.w + "px";
-    img.style.top = -r * cfg.h + "px";
-    root.setAttribute("data-tile", t);
+    return v;
+  }
+  if (cfg.mode === "decoder") {
+    var nets;
+    try {
+      nets = cfg.options.map(function (opt) { return window.thesisLibDecoder.load(opt.layers); });
+    } catch (e) {  // weights missing from the page: keep the initial image
+      if (window.console) console.warn(e.message);
+      return;
+    }
+    var img = root.querySelector("img.tl-latent-image");
+    var canvas = document.createElement("canvas");
+    canvas.width = cfg.w; canvas.height = cfg.h;
+    canvas.className = "tl-latent-canvas";
+    canvas.style.cssText = "display:block;width:" + cfg.w * cfg.scale + "px;height:" + cfg.h * cfg.scale +
+      "px;image-rendering:crisp-edges;image-rendering:pixelated";
+    var ctx = canvas.getContext("2d"), pixels = ctx.createImageData(cfg.w, cfg.h);
+    root.tlTimes = [];
+    root.tlDecode = function (o, v) {
+      var opt = cfg.options[o], z = opt.base.slice();
+      for (var i = 0; i < v.length; i++) for (var j = 0; j < z.length; j++) z[j] += v[i] * opt.dirs[i][j];
+      return window.thesisLibDecoder.run(nets[o], z);
+    };
+    draw = function (o) {
+      var t0 = performance.now(), x = root.tlDecode(o, values(o)), d = pixels.data;
+      for (var k = 0; k < x.length; k++) {
+        var g = Math.round(Math.min(1, Math.max(0, x[k])) * 255);
+        d[4 * k] = d[4 * k + 1] = d[4 * k + 2] = g; d[4 * k + 3] = 255;
+      }
+      ctx.putImageData(pixels, 0, 0);
+      var pos = [];
+      for (var i = 0; i < sliders.length; i++) pos.push(sliders[i].value);
+      root.setAttribute("data-position", o + ":" + pos.join(","));
+      root.tlTimes.push(performance.now() - t0);
+    };
+    img.parentNode.insertBefore(canvas, img);
+    img.style.display = "none";
+  } else {
+    var sprite = root.querySelector("img.tl-latent-sprite");
+    draw = function (o) {
+      var f = 0;
+      for (var i = 0; i < sliders.length; i++) f = f * cfg.steps + (+sliders[i].value);
+      var t = o * cfg.per_option + f, c = t % cfg.cols, r = (t - c) / cfg.cols;
+      sprite.style.left = -c * cfg.w + "px";
+      sprite.style.top = -r * cfg.h + "px";
+      root.setAttribute("data-tile", t);
+      root.setAttribute("data-position", t);
+    };
+  }
+  root.setAttribute("data-ready", "1");
+  function update() {
+    var o = sel ? sel.selectedIndex : 0, v = values(o);
+    for (var i = 0; i < sliders.length; i++) {
+      outs[i].textContent = v[i].toFixed(2);
+      sliders[i].setAttribute("aria-valuetext", v[i].toFixed(2));
+    }
+    draw(o);
   }
   for (var i = 0; i < sliders.length; i++) sliders[i].addEventListener("input", update);
   if (sel) sel.addEventListener("change", update);

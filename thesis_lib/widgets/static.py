@@ -1,12 +1,17 @@
-"""The static export of a :class:`~thesis_lib.widgets.explorer.LatentExplorer`: one self-contained
-``<div>`` for a page without a kernel (the rendered book).
+"""The static HTML's parts, and the sprite-sheet export of a
+:class:`~thesis_lib.widgets.explorer.LatentExplorer`: one self-contained ``<div>`` for a page
+without a kernel (the rendered book).
 
-Every grid position of every option is decoded at export time
-(:meth:`~thesis_lib.widgets.explorer.LatentExplorer.precompute`) and stored in one PNG sprite
-sheet (a base64 data URI); native range sliders (one step per grid cell) and a ``<select>``
-(several options) move the sheet inside a clipping box. The JavaScript that does it is the
-package file ``static.js``, inlined after each widget; element ids are unique, so a page can
-hold several widgets. See :mod:`thesis_lib.widgets` for the page-weight budget.
+The book's widgets come from :func:`.decoder_view.static_html`: they carry their decoder and
+decode in the browser at every slider position when the page's weight budget and the format's
+tolerance allow (the trade-off, bytes against continuity, is documented there and in
+ARCHITECTURE.md). Otherwise, and here, every grid position of every option is decoded at export
+time (:meth:`~thesis_lib.widgets.explorer.LatentExplorer.precompute`) and stored in one PNG
+sprite sheet (a base64 data URI): ``steps`` positions per slider, 20-300 KB, against 0.4-1.1 MB
+for a chapter's decoder. Native range sliders (one step per grid cell) and a ``<select>``
+(several options) move the sheet inside a clipping box. The JavaScript is the package file
+``static.js`` (both modes), inlined after each widget; element ids are unique, so a page can
+hold several widgets. See :mod:`thesis_lib.widgets` for the sprite sheet's page-weight budget.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["static_html", "sprite_png", "script", "STATIC_MAX_BYTES"]
+__all__ = ["static_html", "sprite_png", "script", "controls", "title_html", "next_number", "STATIC_MAX_BYTES"]
 
 STATIC_MAX_BYTES = 300_000
 """Default upper bound on one static widget's HTML (sprite sheet + markup + script), in bytes."""
@@ -63,29 +68,50 @@ def sprite_png(tiles: Tensor, cols: int, bits: int = 8) -> bytes:
 
 
 @functools.cache
-def script() -> str:
-    """The code of the package file ``static.js`` (its leading comment, for readers of the file, left out)."""
-    source = importlib.resources.files(__package__).joinpath("static.js").read_text(encoding="utf-8")
+def script(name: str = "static.js") -> str:
+    """The code of a package file (``static.js``, ``decoder.js``), its leading comment (for readers of the file) left out."""
+    source = importlib.resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     return source.split("*/", 1)[1].strip() if source.lstrip().startswith("/*") else source.strip()
 
 
-def static_html(explorer: "LatentExplorer", steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES) -> str:
-    """``explorer`` as a self-contained ``<div>`` that works without a kernel (the book's version).
+ROOT_STYLE = "margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4"
+FLEX_OPEN = '<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">'
+NOTE_STYLE = "font-size:0.85em;opacity:0.75"
+
+
+def title_html(explorer: "LatentExplorer") -> str:
+    if not explorer.title:
+        return ""
+    return f'<div class="tl-latent-title" style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>'
+
+
+def next_number() -> int:
+    """A fresh number for a widget's element id (a page can hold several widgets)."""
+    return next(_static_counter)
+
+
+def static_html(explorer: "LatentExplorer", steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES,
+                reason: str | None = None, number: int | None = None) -> str:
+    """``explorer`` as a self-contained sprite-sheet ``<div>`` that works without a kernel.
+
+    (The book's widgets come from :func:`.decoder_view.static_html`, which prefers carrying the
+    decoder and falls back to this.)
 
     Args:
         steps: grid positions per slider (default ``explorer.steps``).
         max_bytes: upper bound on the returned HTML's size: if the 8-bit sheet makes it
             larger, the sheet is quantised to 16 grey levels, then ``steps`` is lowered
             by 2 at a time (down to 2) until it fits. ``None``: no bound.
+        reason: why the widget does not decode in the browser (shown in its note).
     """
+    number = next_number() if number is None else number
     steps = explorer.steps if steps is None else int(steps)
-    number = next(_static_counter)
     cache: dict[int, dict[str, Tensor]] = {}
     while True:
         if steps not in cache:
             cache = {steps: explorer.precompute(steps=steps)}
         for bits in (8, 4):
-            out = _render(explorer, cache[steps], steps, bits, number)
+            out = _render(explorer, cache[steps], steps, bits, number, reason)
             if max_bytes is None or len(out.encode()) <= max_bytes:
                 return out
         if steps <= 2:
@@ -93,7 +119,7 @@ def static_html(explorer: "LatentExplorer", steps: int | None = None, max_bytes:
         steps = max(2, steps - 2)
 
 
-def _render(explorer: "LatentExplorer", grids: dict[str, Tensor], steps: int, bits: int, number: int = 0) -> str:
+def _render(explorer: "LatentExplorer", grids: dict[str, Tensor], steps: int, bits: int, number: int = 0, reason: str | None = None) -> str:
     names = explorer.option_names
     n = explorer.n_sliders
     per_option = steps**n
@@ -107,17 +133,15 @@ def _render(explorer: "LatentExplorer", grids: dict[str, Tensor], steps: int, bi
     t0 = sum(mid * steps**(n - 1 - i) for i in range(n))  # the middle image, shown without JavaScript
     limits = [[list(lim) for lim in explorer.slider_limits(k)] for k in names]
     cfg = {"steps": steps, "per_option": per_option, "cols": cols, "w": w, "h": h, "limits": limits}
-    parts = [f'<div id="{uid}" class="tl-latent mathjax_ignore" data-steps="{steps}" data-tile="{t0}" '
-             'style="margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4">']
-    if explorer.title:
-        parts.append(f'<div class="tl-latent-title" style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>')
-    parts.append('<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">')
-    parts.append(_controls(explorer, uid, limits[0], steps))
+    parts = [f'<div id="{uid}" class="tl-latent mathjax_ignore" data-mode="sprite" data-steps="{steps}" data-tile="{t0}" '
+             f'data-position="{t0}" style="{ROOT_STYLE}">', title_html(explorer), FLEX_OPEN]
+    parts.append(controls(explorer, uid, limits[0], steps))
     alt = f"decoded image, {len(names)} option(s) x {steps}^{n} precomputed slider positions"
     parts.append(_view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0))
     parts.append("</div>")
-    parts.append(f'<div class="tl-latent-note" style="font-size:0.85em;opacity:0.75">Precomputed: {steps} positions '
-                 f'per slider ({per_option * len(names)} images, {len(png) / 1024:.0f} KB); '
+    why = f" (not decoded in the browser: {html.escape(reason)})" if reason else ""
+    parts.append(f'<div class="tl-latent-note" style="{NOTE_STYLE}">Precomputed: {steps} positions '
+                 f'per slider ({per_option * len(names)} images, {len(png) / 1024:.0f} KB){why}; '
                  "run the notebook for continuous sliders.</div>")
     data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
     parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')
@@ -126,7 +150,7 @@ def _render(explorer: "LatentExplorer", grids: dict[str, Tensor], steps: int, bi
     return "".join(parts)
 
 
-def _controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> str:
+def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> str:
     """The selector (several options) and one range input with its readout per slider, at the middle position."""
     esc = html.escape
     mid = (steps - 1) // 2
