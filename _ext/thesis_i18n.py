@@ -1,0 +1,106 @@
+"""The book's translated editions (loaded through ``sphinx.local_extensions`` in ``_config.yml``).
+
+The Slovene edition is built from the same sources by Sphinx's translation workflow
+(``scripts/build_book.py``: ``language = "sl"``, the catalogues in ``locales/sl/LC_MESSAGES/``).
+This extension does three things for it:
+
+* **Executed notebooks, no execution.** With ``thesis_executed_notebooks`` set (the English
+  build's ``_build/jupyter_execute``), myst-nb reads each chapter from the executed copy there
+  instead of from ``book/`` (whose notebooks hold no outputs), with execution off: the translated
+  pages show the English build's outputs, and nothing is executed or trained again. The executed
+  notebook's prose is the source's (myst-nb copies the notebook before executing it), so the
+  catalogues extracted from ``book/`` match it.
+* **Glued values in translated sentences.** Sphinx parses each translated paragraph as a small
+  document of its own, in which myst-nb's ``{glue}`` roles would not find the notebook's glued
+  outputs; they are looked up in the page's notebook instead.
+* **The language switch.** Every page (in every edition) gets a small link to the same page in
+  the other language. The link is relative (``sl/book/ae.html`` from the English page,
+  ``../book/ae.html`` back), so it also works from ``file://``.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+# the editions: language code -> (its name in its own language, the folder of its HTML under the English one)
+EDITIONS = {"en": ("English", ""), "sl": ("Slovenščina", "sl/")}
+_RENDERERS: dict[str, object] = {}  # docname -> the nb_renderer of the notebook being read
+
+
+def _patch_myst_nb() -> None:
+    import myst_nb.ext.glue.roles as glue_roles
+    import myst_nb.sphinx_ as nb_sphinx
+
+    if getattr(nb_sphinx.Parser.parse, "_thesis_i18n", False):
+        return
+    original_parse = nb_sphinx.Parser.parse
+
+    def parse(self, inputstring, document):
+        env = getattr(document.settings, "env", None) or self.env
+        translated = document.current_source.endswith("<translated>")
+        executed_dir = env.config.thesis_executed_notebooks
+        if executed_dir and not translated and env.doc2path(env.docname).endswith(".ipynb"):
+            executed = Path(executed_dir) / f"{env.docname}.ipynb"
+            if not executed.exists():
+                raise FileNotFoundError(f"{executed} missing: build the English edition first (scripts/build_book.py)")
+            inputstring = executed.read_text(encoding="utf-8")
+        original_parse(self, inputstring, document)
+        if not translated and "nb_renderer" in document:
+            _RENDERERS[env.docname] = document["nb_renderer"]
+
+    parse._thesis_i18n = True
+    nb_sphinx.Parser.parse = parse
+
+    original_retrieve = glue_roles.retrieve_glue_data
+
+    def retrieve_glue_data(document, key):
+        if "nb_renderer" not in document:  # a translated paragraph: the page's notebook has the data
+            env = getattr(document.settings, "env", None)
+            renderer = _RENDERERS.get(env.docname) if env is not None else None
+            if renderer is not None:
+                document["nb_renderer"] = renderer
+        return original_retrieve(document, key)
+
+    glue_roles.retrieve_glue_data = retrieve_glue_data
+
+
+def separate_output_folder(app) -> None:
+    """A translated edition writes its notebook outputs beside the English ones, not into its HTML."""
+    config = getattr(app.env, "mystnb_config", None)
+    if config is not None and app.config.language not in (None, "en"):
+        folder = Path(app.outdir).parents[1] / f"jupyter_execute-{app.config.language}"
+        app.env.mystnb_config = config.copy(output_folder=str(folder.resolve()))
+
+
+def language_switch(pagename: str, language: str) -> str:
+    """The link from ``pagename`` in ``language`` to the same page in the other edition."""
+    up = "../" * pagename.count("/")
+    if language == "en":
+        other = "sl"
+        href = f"{up}{EDITIONS[other][1]}{pagename}.html"
+    else:
+        other = "en"
+        href = f"{up}../{pagename}.html"
+    name = EDITIONS[other][0]
+    return (
+        f'<p class="tl-lang-switch" style="text-align:right;margin:0 0 .5em;font-size:.9em">'
+        f'<a class="tl-lang-link" href="{escape(href)}" hreflang="{other}" lang="{other}">{escape(name)}</a></p>\n'
+    )
+
+
+def add_language_switch(app, pagename, templatename, context, doctree) -> None:
+    if doctree is None or "body" not in context:
+        return
+    language = app.config.language or "en"
+    if language not in EDITIONS:
+        return
+    context["body"] = language_switch(pagename, language) + context["body"]
+
+
+def setup(app):
+    app.add_config_value("thesis_executed_notebooks", "", "env")
+    _patch_myst_nb()
+    app.connect("builder-inited", separate_output_folder, priority=900)
+    app.connect("html-page-context", add_language_switch)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
