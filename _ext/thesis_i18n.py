@@ -26,11 +26,17 @@ from pathlib import Path
 # the editions: language code -> (its name in its own language, the folder of its HTML under the English one)
 EDITIONS = {"en": ("English", ""), "sl": ("Slovenščina", "sl/")}
 _RENDERERS: dict[str, object] = {}  # docname -> the nb_renderer of the notebook being read
+_CURRENT: list[str] = []  # the docname of the notebook being parsed
+_PENDING_GLUE: dict[str, dict] = {}  # the glued outputs of the executed notebook being read
 
 
 def _patch_myst_nb() -> None:
+    import json
+
+    import myst_nb.core.execute.base as nb_execute
     import myst_nb.ext.glue.roles as glue_roles
     import myst_nb.sphinx_ as nb_sphinx
+    import nbformat
 
     if getattr(nb_sphinx.Parser.parse, "_thesis_i18n", False):
         return
@@ -45,22 +51,60 @@ def _patch_myst_nb() -> None:
             if not executed.exists():
                 raise FileNotFoundError(f"{executed} missing: build the English edition first (scripts/build_book.py)")
             inputstring = executed.read_text(encoding="utf-8")
-        original_parse(self, inputstring, document)
-        if not translated and "nb_renderer" in document:
-            _RENDERERS[env.docname] = document["nb_renderer"]
+            env.note_dependency(str(executed))  # a new English build re-renders the page
+            # myst-nb moved the glued outputs out of the executed notebook, into <page>.glue.json
+            glue = executed.with_suffix(".glue.json")
+            _PENDING_GLUE.clear()
+            if glue.exists():
+                env.note_dependency(str(glue))
+                _PENDING_GLUE.update({k: nbformat.from_dict(v) for k, v in json.loads(glue.read_text(encoding="utf-8")).items()})
+        if not translated:
+            _RENDERERS.pop(env.docname, None)
+            _CURRENT[:] = [env.docname]
+        try:
+            original_parse(self, inputstring, document)
+        finally:
+            _PENDING_GLUE.clear()
+            _CURRENT.clear()
 
     parse._thesis_i18n = True
+    original_load_renderer = nb_sphinx.load_renderer
+
+    def load_renderer(name):
+        cls = original_load_renderer(name)
+
+        def create(*args, **kwargs):  # myst-nb pops it from the document after parsing: keep it
+            renderer = cls(*args, **kwargs)
+            if _CURRENT:
+                _RENDERERS[_CURRENT[0]] = renderer
+            return renderer
+
+        return create
+
+    nb_sphinx.load_renderer = load_renderer
     nb_sphinx.Parser.parse = parse
+
+    original_extract = nb_execute.extract_glue_data
+
+    def extract_glue_data(*args, **kwargs):
+        return {**_PENDING_GLUE, **original_extract(*args, **kwargs)}
+
+    nb_execute.extract_glue_data = extract_glue_data
 
     original_retrieve = glue_roles.retrieve_glue_data
 
     def retrieve_glue_data(document, key):
-        if "nb_renderer" not in document:  # a translated paragraph: the page's notebook has the data
-            env = getattr(document.settings, "env", None)
-            renderer = _RENDERERS.get(env.docname) if env is not None else None
-            if renderer is not None:
-                document["nb_renderer"] = renderer
-        return original_retrieve(document, key)
+        env = getattr(document.settings, "env", None)
+        renderer = _RENDERERS.get(env.docname) if env is not None else None
+        if "nb_renderer" in document or renderer is None:
+            return original_retrieve(document, key)
+        # a translated paragraph: the page's notebook has the data (lent for the look-up only,
+        # since the document must stay picklable)
+        document["nb_renderer"] = renderer
+        try:
+            return original_retrieve(document, key)
+        finally:
+            del document["nb_renderer"]
 
     glue_roles.retrieve_glue_data = retrieve_glue_data
 

@@ -36,6 +36,7 @@ def translated_overrides(language: str) -> dict:
         "gettext_compact": False,  # one catalogue per page: locales/sl/LC_MESSAGES/book/ae.po
         "gettext_allow_fuzzy_translations": False,
         "nb_execution_mode": "off",
+        "nb_execution_cache_path": str(BUILD / ".jupyter_cache"),  # never used with execution off; kept out of the HTML
         "thesis_executed_notebooks": str(EXECUTED),
     }
 
