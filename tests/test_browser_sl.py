@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +23,7 @@ _NOT_PER_PAGE = {"test_progress_bar_pattern_matches_tqdm_text", "test_the_ci_bui
 def _load_for(html: Path):
     spec = importlib.util.spec_from_file_location("test_browser_sl_edition", Path(__file__).with_name("test_browser.py"))
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     saved = os.environ.get("THESIS_LIB_BOOK_HTML")
     os.environ["THESIS_LIB_BOOK_HTML"] = str(html)
     try:
