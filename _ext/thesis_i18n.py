@@ -12,7 +12,10 @@ This extension does three things for it:
   catalogues extracted from ``book/`` match it.
 * **Glued values in translated sentences.** Sphinx parses each translated paragraph as a small
   document of its own, in which myst-nb's ``{glue}`` roles would not find the notebook's glued
-  outputs; they are looked up in the page's notebook instead.
+  outputs; they are looked up in the page's notebook instead. Numbers are glued as they are;
+  glued *words* (``{glue:md}`` values such as "second best", or a glued string) are translated
+  by the table ``locales/<lang>/glued_values.json``, and a word missing there fails the build
+  (a warning under ``-W``).
 * **The language switch.** Every page (in every edition) gets a small link to the same page in
   the other language. The link is relative (``sl/book/ae.html`` from the English page,
   ``../book/ae.html`` back), so it also works from ``file://``.
@@ -20,8 +23,16 @@ This extension does three things for it:
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import json
+import re
 from html import escape
 from pathlib import Path
+
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
 
 # the editions: language code -> (its name in its own language, the folder of its HTML under the English one)
 EDITIONS = {"en": ("English", ""), "sl": ("Slovenščina", "sl/")}
@@ -31,8 +42,6 @@ _PENDING_GLUE: dict[str, dict] = {}  # the glued outputs of the executed noteboo
 
 
 def _patch_myst_nb() -> None:
-    import json
-
     import myst_nb.core.execute.base as nb_execute
     import myst_nb.ext.glue.roles as glue_roles
     import myst_nb.sphinx_ as nb_sphinx
@@ -102,11 +111,45 @@ def _patch_myst_nb() -> None:
         # since the document must stay picklable)
         document["nb_renderer"] = renderer
         try:
-            return original_retrieve(document, key)
+            result = original_retrieve(document, key)
         finally:
             del document["nb_renderer"]
+        # words glued into a sentence (not numbers): in the sentence's language
+        data = dict(result.data)
+        if "text/markdown" in data:
+            data["text/markdown"] = translate_glued(env.app, key, data["text/markdown"])
+        elif "text/plain" in data:
+            try:
+                value = ast.literal_eval(data["text/plain"])
+            except (ValueError, SyntaxError):
+                value = None
+            if isinstance(value, str) and re.search(r"[A-Za-z]", value):
+                data["text/plain"] = repr(translate_glued(env.app, key, value))
+        return dataclasses.replace(result, data=data)
 
     glue_roles.retrieve_glue_data = retrieve_glue_data
+
+
+def glued_table(app) -> dict:
+    """``locales/<lang>/glued_values.json``: the edition's words for glued Markdown values."""
+    language = app.config.language
+    path = Path(app.srcdir) / "locales" / language / "glued_values.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def translate_glued(app, key: str, value: str) -> str:
+    """A glued Markdown value (``{glue:md}``) as the translated sentence around it needs it."""
+    table = glued_table(app)
+    text = value.strip()
+    if text in table.get("values", {}):
+        return table["values"][text]
+    for rule in table.get("rules", []):
+        if re.fullmatch(rule["match"], text):
+            for pattern, replacement in rule["sub"]:
+                text = re.sub(pattern, replacement, text)
+            return text
+    LOGGER.warning(f"glued value {key!r} = {value!r} has no {app.config.language} translation in locales/{app.config.language}/glued_values.json", type="thesis_i18n")
+    return value
 
 
 def separate_output_folder(app) -> None:

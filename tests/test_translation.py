@@ -72,8 +72,11 @@ def test_translations_keep_glue_citations_math_and_targets():
                 continue
             for pattern in (KEPT, TARGET):
                 want, got = Counter(pattern.findall(msg.id)), Counter(pattern.findall(msg.string))
-                if want != got:
-                    problems.append(f"{po_path.name}: {msg.id[:80]!r}: missing {sorted((want - got).elements())}, extra {sorted((got - want).elements())}")
+                missing = sorted((want - got).elements())
+                # a translation may repeat a formula the English leaves implicit, but no glue or citation
+                extra = sorted(e for e in (got - want).elements() if pattern is TARGET or e.startswith("{"))
+                if missing or extra:
+                    problems.append(f"{po_path.name}: {msg.id[:80]!r}: missing {missing}, extra {extra}")
     assert not problems, "\n".join(problems[:40])
 
 
