@@ -66,7 +66,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def base_url():
     if not (HTML / "index.html").exists():
-        _unavailable(f"the book is not built: no {HTML / 'index.html'} (run: .venv/bin/jupyter-book build . -W --keep-going)")
+        _unavailable(f"the book is not built: no {HTML / 'index.html'} (run: .venv/bin/python scripts/build_book.py)")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(HTML)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
