@@ -16,6 +16,8 @@ This extension does three things for it:
   glued *words* (``{glue:md}`` values such as "second best", or a glued string) are translated
   by the table ``locales/<lang>/glued_values.json``, and a word missing there fails the build
   (a warning under ``-W``).
+* **The strings outside the pages**: the book's title and the TOC's captions, from the same
+  catalogues.
 * **The language switch.** Every page (in every edition) gets a small link to the same page in
   the other language. The link is relative (``sl/book/ae.html`` from the English page,
   ``../book/ae.html`` back), so it also works from ``file://``.
@@ -30,6 +32,8 @@ import re
 from html import escape
 from pathlib import Path
 
+from sphinx import addnodes
+from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
@@ -152,6 +156,49 @@ def translate_glued(app, key: str, value: str) -> str:
     return value
 
 
+def _translations(app) -> dict[str, str]:
+    """Every msgid -> msgstr of the edition's catalogues (for the few strings outside the pages)."""
+    from babel.messages.pofile import read_po
+
+    found: dict[str, str] = {}
+    for po in sorted((Path(app.srcdir) / "locales" / app.config.language / "LC_MESSAGES").rglob("*.po")):
+        with open(po, "rb") as f:
+            found.update({m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy})
+    return found
+
+
+def translate_title(app, config) -> None:
+    """The book's title (sidebar, browser tab) as the root page's heading translates it."""
+    if config.language in (None, "en"):
+        return
+    translations = _translations(app)
+    for name in ("html_title", "project"):
+        value = getattr(config, name, None)
+        if value in translations:
+            setattr(config, name, translations[value])
+
+
+class TranslateToctreeCaptions(SphinxTransform):
+    """The TOC's part captions ("Chapters"), which sphinx-external-toc inserts after Sphinx's
+    translation transform has run (priority 100 > 20), from the page's catalogue."""
+
+    default_priority = 110
+
+    def apply(self, **kwargs) -> None:
+        if self.config.language in (None, "en"):
+            return
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+        catalog, has_catalog = init_locale(dirs, self.config.language, docname_to_domain(self.env.docname, self.config.gettext_compact))
+        if not has_catalog:
+            return
+        for node in self.document.findall(addnodes.toctree):
+            if node.get("caption"):
+                node["caption"] = node["rawcaption"] = catalog.gettext(node["caption"])
+
+
 def separate_output_folder(app) -> None:
     """A translated edition writes its notebook outputs beside the English ones, not into its HTML."""
     config = getattr(app.env, "mystnb_config", None)
@@ -188,6 +235,8 @@ def add_language_switch(app, pagename, templatename, context, doctree) -> None:
 def setup(app):
     app.add_config_value("thesis_executed_notebooks", "", "env")
     _patch_myst_nb()
+    app.connect("config-inited", translate_title, priority=900)
+    app.add_transform(TranslateToctreeCaptions)
     app.connect("builder-inited", separate_output_folder, priority=900)
     app.connect("html-page-context", add_language_switch)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
