@@ -2,14 +2,15 @@
 
 The Slovene edition is built from the same sources by Sphinx's translation workflow
 (``scripts/build_book.py``: ``language = "sl"``, the catalogues in ``locales/sl/LC_MESSAGES/``).
-This extension does three things for it:
+This extension does four things for it:
 
 * **Executed notebooks, no execution.** With ``thesis_executed_notebooks`` set (the English
   build's ``_build/jupyter_execute``), myst-nb reads each chapter from the executed copy there
   instead of from ``book/`` (whose notebooks hold no outputs), with execution off: the translated
   pages show the English build's outputs, and nothing is executed or trained again. The executed
-  notebook's prose is the source's (myst-nb copies the notebook before executing it), so the
-  catalogues extracted from ``book/`` match it.
+  notebook holds the source's cells (myst-nb writes it after executing them, moving the glued
+  outputs into ``<page>.glue.json``, which is read back here), so the catalogues extracted from
+  ``book/`` match it.
 * **Glued values in translated sentences.** Sphinx parses each translated paragraph as a small
   document of its own, in which myst-nb's ``{glue}`` roles would not find the notebook's glued
   outputs; they are looked up in the page's notebook instead. Numbers are glued as they are;
@@ -73,7 +74,8 @@ def _patch_myst_nb() -> None:
                 _PENDING_GLUE.update({k: nbformat.from_dict(v) for k, v in json.loads(glue.read_text(encoding="utf-8")).items()})
         if not translated:
             _RENDERERS.pop(env.docname, None)
-            _CURRENT[:] = [env.docname]
+            if env.config.language not in (None, "en"):  # only a translation looks glue up later
+                _CURRENT[:] = [env.docname]
         try:
             original_parse(self, inputstring, document)
         finally:
