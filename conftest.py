@@ -7,7 +7,8 @@ It runs, in order:
    ``book_build``). In CI the run cache is empty at this point, so the build trains every chapter's
    models, as a reader's first build does, and the pages it renders are those of a cold build;
 3. the browser tests (``tests/test_browser.py`` and the others marked ``book_build`` and
-   ``browser``), which check that HTML in headless Chromium, e.g. that no page shows a progress bar;
+   ``browser``), which check that HTML in headless Chromium, e.g. that no page shows a progress bar,
+   and ``tests/test_pdf.py``, which prints it to ``_build/pdf/book.pdf`` (``scripts/pdf.py``) and reads that back;
 4. every chapter notebook under nbval (``book/*.ipynb``, ``--nbval-lax``: cells marked
    ``# NBVAL_CHECK_OUTPUT`` are compared with their stored output). They come last so that they
    reuse the runs the build just trained instead of training every model a second time.

@@ -2,7 +2,7 @@
 
 The Slovene edition is built from the same sources by Sphinx's translation workflow
 (``scripts/build_book.py``: ``language = "sl"``, the catalogues in ``locales/sl/LC_MESSAGES/``).
-This extension does four things for it:
+This extension does these things for it:
 
 * **Executed notebooks, no execution.** With ``thesis_executed_notebooks`` set (the English
   build's ``_build/jupyter_execute``), myst-nb reads each chapter from the executed copy there
@@ -19,6 +19,7 @@ This extension does four things for it:
   (a warning under ``-W``).
 * **The strings outside the pages**: the book's title and the TOC's captions, from the same
   catalogues.
+* **The PDF.** The PDF edition is English; a translated page's "Book (PDF)" entry points at it.
 * **The language switch.** Every page (in every edition) gets a small link to the same page in
   the other language. The link is relative (``sl/book/ae.html`` from the English page,
   ``../book/ae.html`` back), so it also works from ``file://``.
@@ -234,6 +235,18 @@ def add_language_switch(app, pagename, templatename, context, doctree) -> None:
     context["body"] = language_switch(pagename, language) + context["body"]
 
 
+def english_pdf(app, pagename, templatename, context, doctree) -> None:
+    """The PDF edition is English (``scripts/pdf.py`` prints ``_build/html``): a translated page's
+    "Book (PDF)" entry (``_ext/pdf_download.py``) points at it, one folder up."""
+    if (app.config.language or "en") == "en":
+        return
+    for button in context.get("header_buttons") or []:
+        for entry in button.get("buttons", []) if button.get("type") == "group" else []:
+            if entry.get("label") == "download-book-pdf-button":
+                entry["url"] = "../" + entry["url"]
+                entry["text"] = {"sl": "Knjiga (PDF, angleško)"}.get(app.config.language, entry["text"])
+
+
 def setup(app):
     app.add_config_value("thesis_executed_notebooks", "", "env")
     _patch_myst_nb()
@@ -241,4 +254,5 @@ def setup(app):
     app.add_transform(TranslateToctreeCaptions)
     app.connect("builder-inited", separate_output_folder, priority=900)
     app.connect("html-page-context", add_language_switch)
+    app.connect("html-page-context", english_pdf, priority=700)  # after pdf_download (600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -4,7 +4,7 @@ Headless Chromium (Debian's ``/usr/bin/chromium``, driven by Playwright for Pyth
 page of the TOC from the built HTML (``_build/html``, or ``$THESIS_LIB_BOOK_HTML``), served on
 127.0.0.1, and checks: no console errors, no failed or external requests (no CDN), every image
 loaded, the math typeset by the local MathJax, exercise solutions hidden until clicked,
-citations and cross-references resolved, and that every static latent-space widget
+citations and cross-references resolved, the favicon loads, and that every static latent-space widget
 (:meth:`thesis_lib.widgets.LatentExplorer.static_html`) changes its image when a slider moves or
 another class / prior is picked. A full-page screenshot of each page goes to
 ``_build/html/_screenshots/<page>.png`` and the page weights to ``_screenshots/page_weights.json``.
@@ -377,6 +377,25 @@ def test_static_widgets_respond(load, docname):
             select.select_option(index=n - 1)
             new = _widget_state(w, view)
             assert new[0] != state[0] and new[1] != state[1], f"{docname}: widget {i + 1}: picking another option did not change the image"
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_favicon_is_linked_and_loads(load, docname):
+    """Every page names its tab icon (html_favicon in _config.yml), and the browser can load and draw it."""
+    icon = load(docname).page.evaluate(
+        """async () => {
+            const link = document.querySelector('link[rel~="icon"]');
+            if (!link) return null;
+            const response = await fetch(link.href);
+            const img = new Image();
+            img.src = link.href;
+            await img.decode().catch(() => null);
+            return {href: link.href, status: response.status, type: response.headers.get('content-type'), width: img.naturalWidth};
+        }"""
+    )
+    assert icon, f'{docname}: no <link rel="icon"> in the head'
+    assert icon["status"] == 200 and icon["type"].startswith("image/"), f"{docname}: the favicon {icon}"
+    assert icon["width"] > 0, f"{docname}: the favicon {icon['href']} does not decode as an image"
 
 
 # A tqdm bar as text: "epoch 3/6:  40%|####      | 200/500 [00:01<00:02, 150.00it/s]".

@@ -1,0 +1,340 @@
+"""The PDF edition: ``_build/pdf/book.pdf`` printed by Chromium from the built HTML, offline.
+
+    .venv/bin/python scripts/pdf.py                      # _build/html -> _build/pdf/book.pdf (+ _build/html/book.pdf)
+    .venv/bin/python scripts/pdf.py --html DIR --out FILE
+
+Run it after the book build (``jupyter-book build .``). Headless Chromium (Debian's
+``/usr/bin/chromium``, driven by Playwright) opens every page of ``_toc.yml`` in order, served
+on 127.0.0.1, and waits until MathJax has typeset it and its images have loaded. On each page it
+then prepares the print: exercise solutions (and any other folded block) are unfolded, every
+latent-space widget is replaced by a picture of its initial state (an element screenshot, so this
+knows nothing of how a widget draws itself), buttons and header links are dropped, and the
+page's ids and links are renamed so that a link to another page of the book becomes a link
+inside the PDF. The pages' articles are put one after another, each chapter on a new page,
+behind a cover and a contents page, into one document that Chromium prints to PDF with the
+pages' own stylesheets (no navigation, no sidebars, no header buttons). The contents page gets
+its page numbers from the first print's named destinations (read with pypdf) and the document is
+printed a second time; pypdf then adds the outline (bookmarks: chapters and their sections) and
+the metadata. A copy goes to ``<html>/book.pdf``, where the download button's "Book (PDF)"
+entry (``_ext/pdf_download.py``) points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import functools
+import html as html_lib
+import http.server
+import io
+import logging
+import re
+import shutil
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from book_toc import ROOT, pages
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+PDF_NAME = "book.pdf"  # the copy in the HTML folder, where the download button links (_ext/pdf_download.py)
+COMBINED = "book/__pdf_edition__.html"  # the URL (never a file) of the combined document, beside the pages
+PAGE_TIMEOUT_MS = 60_000
+
+# Runs in each loaded page: unfold, clean up, rename ids and links; returns the article's HTML.
+PREPARE_JS = """([doc, docs]) => {
+  const anchor = (d, frag) => 'pdf--' + d.replace(/[^A-Za-z0-9_-]/g, '-') + (frag ? '--' + frag : '');
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  // unfold: sphinx-togglebutton's admonitions (the exercises' solutions) and every <details>
+  article.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+  article.querySelectorAll('details').forEach(e => e.open = true);
+  article.querySelectorAll('button, .headerlink, script, noscript, summary.toggle-details__summary').forEach(e => e.remove());
+  // absolute URLs for images (the combined document lives elsewhere); no lazy loading
+  article.querySelectorAll('img').forEach(img => { img.src = img.src; img.removeAttribute('loading'); img.removeAttribute('srcset'); });
+  // a link to a page of the book becomes a link inside the PDF; a link to a local file that is not a page is dropped
+  for (const a of article.querySelectorAll('a[href]')) {
+    const u = new URL(a.getAttribute('href'), location.href);
+    if (u.origin !== location.origin) continue;
+    let path = decodeURIComponent(u.pathname).replace(/^\\//, '').replace(/\\.html$/, '');
+    if (path === '' || path === 'index') path = docs[0];
+    if (docs.includes(path)) a.setAttribute('href', '#' + anchor(path, decodeURIComponent(u.hash.slice(1))));
+    else a.removeAttribute('href');
+  }
+  article.querySelectorAll('[id]').forEach(e => e.id = anchor(doc, e.id));
+  const h1 = article.querySelector('h1');
+  const sections = [...article.querySelectorAll('section > h2')].map(h => ({id: h.parentElement.id, title: h.textContent.trim()}));
+  return {title: h1 ? h1.textContent.trim() : document.title, sections, html: article.outerHTML};
+}"""
+
+# The page's stylesheets: linked files by their (absolute) URL, so that their relative url()s still
+# resolve; inline <style> elements (MathJax's generated CHTML rules among them) by their rules.
+STYLES_JS = """() => [...document.styleSheets].map(s => {
+  const media = s.media && s.media.mediaText ? ` media="${s.media.mediaText}"` : '';
+  if (s.href) return `<link rel="stylesheet" href="${s.href}"${media}>`;
+  try { return `<style${media}>` + [...s.cssRules].map(r => r.cssText).join('\\n') + '</style>'; } catch (e) { return ''; }
+})"""
+
+PRINT_CSS = """
+@page { size: A4; margin: 16mm 15mm 16mm 15mm; }
+html, body { background: #fff !important; }
+body { margin: 0; font-size: 10pt; }
+.pdf-book { max-width: none; }
+.pdf-book article.bd-article { max-width: none !important; padding: 0 !important; margin: 0 !important; }
+.pdf-chapter, .pdf-contents { break-before: page; }
+.pdf-cover { height: 240mm; display: flex; flex-direction: column; justify-content: center; text-align: center; }
+.pdf-cover h1 { font-size: 26pt; margin-bottom: 1em; }
+.pdf-contents ol { list-style: none; padding-left: 0; }
+.pdf-contents ol ol { padding-left: 1.5em; }
+.pdf-contents li { margin: 0.15em 0; }
+.pdf-contents li.pdf-chapter-entry { margin-top: 0.6em; font-weight: 600; }
+.pdf-contents li ol li { font-weight: normal; }
+.pdf-contents a { display: flex; text-decoration: none; color: inherit; }
+.pdf-contents a .pdf-title { flex: 1; }
+.pdf-contents a .pdf-page { min-width: 2.5em; text-align: right; }
+h1, h2, h3, h4 { break-after: avoid; }
+img, figure, .cell_output, table, mjx-container[display="true"], .pdf-widget { break-inside: avoid; }
+pre { white-space: pre-wrap !important; word-break: break-word; overflow: visible !important; break-inside: auto !important; }
+div.highlight, .cell_input { break-inside: avoid; }  /* a code block moves whole to the next page unless it is longer than one */
+.bd-article table th, .bd-article table td { overflow-wrap: normal !important; }  /* words stay whole; long code may wrap */
+.bd-article table code { overflow-wrap: anywhere; }
+.admonition.toggle .admonition-title { padding-right: 0.6rem !important; }  /* no room for the (removed) toggle button */
+div.highlight, .cell_input, .cell_output, .output { overflow: visible !important; max-height: none !important; }
+mjx-container[display="true"] { overflow: visible !important; }
+img { max-width: 100% !important; height: auto; }
+.pdf-widget { display: block; margin: 0.5em 0; }
+a[href^="#"] { text-decoration: none; }
+"""
+
+FOOTER = '<div style="font-size:8px; width:100%; text-align:center; color:#555;"><span class="pageNumber"></span></div>'
+
+
+@dataclass
+class Chapter:
+    """One page of the book, prepared for print."""
+
+    doc: str
+    title: str
+    sections: list[dict]
+    html: str
+
+
+def anchor(doc: str, fragment: str = "") -> str:
+    """The id of a page's element in the combined document (PREPARE_JS computes the same)."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "-", doc)
+    return f"pdf--{safe}" + (f"--{fragment}" if fragment else "")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path):
+    """Serve ``folder`` on 127.0.0.1 (a free port); yields the base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def check_html(html: Path, docs: list[str]) -> None:
+    """A one-line error unless ``html`` holds every page of the TOC."""
+    if not html.is_dir():
+        raise ValueError(f"--html {str(html)!r} is not a folder: pass the built book's HTML (jupyter-book build . makes _build/html)")
+    missing = [d for d in docs if not (html / f"{d}.html").is_file()]
+    if missing:
+        raise ValueError(f"--html {str(html)!r} lacks the TOC pages {missing}: build the book first (jupyter-book build . -W --keep-going)")
+
+
+def wait_until_ready(page) -> None:
+    """Wait for MathJax (when the page loads it) to finish typesetting and for every image to load."""
+    if page.evaluate("() => document.querySelector('script[src*=\"mathjax\"]') !== null"):
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=PAGE_TIMEOUT_MS)
+        page.evaluate("() => MathJax.startup.promise.then(() => true)")
+    page.evaluate(
+        """async () => { await Promise.all([...document.images].map(img => img.complete ? null :
+            new Promise(done => { img.onload = img.onerror = done; }))); }"""
+    )
+
+
+def freeze_widgets(page) -> int:
+    """Replace every latent-space widget (``.tl-latent``) by a screenshot of its initial state; returns how many."""
+    widgets = page.locator("article .tl-latent")
+    shots = []
+    for i in range(widgets.count()):
+        w = widgets.nth(i)
+        w.scroll_into_view_if_needed()
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")  # drawn
+        box = w.bounding_box()
+        shots.append((base64.b64encode(w.screenshot()).decode(), box["width"] if box else None))
+    page.evaluate(
+        """(shots) => [...document.querySelectorAll('article .tl-latent')].forEach((w, i) => {
+            const img = document.createElement('img');
+            img.className = 'pdf-widget';
+            img.alt = 'latent-space explorer (its initial state; the HTML book lets you move the sliders)';
+            img.src = 'data:image/png;base64,' + shots[i][0];
+            if (shots[i][1]) img.style.width = shots[i][1] + 'px';
+            w.replaceWith(img);
+        })""",
+        shots,
+    )
+    return len(shots)
+
+
+def prepare_page(context, base_url: str, doc: str, docs: list[str]) -> tuple[Chapter, list[str]]:
+    """Load one page and prepare it for print: (the chapter, the page's stylesheets)."""
+    page = context.new_page()
+    try:
+        page.goto(f"{base_url}{doc}.html", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
+        page.evaluate("() => document.documentElement.setAttribute('data-theme', 'light')")
+        wait_until_ready(page)
+        untypeset = page.evaluate("() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60))")
+        if untypeset:
+            raise ValueError(f"{doc}: MathJax did not typeset {len(untypeset)} formulas, e.g. {untypeset[0]!r}")
+        freeze_widgets(page)
+        styles = page.evaluate(STYLES_JS)
+        found = page.evaluate(PREPARE_JS, [doc, docs])
+    finally:
+        page.close()
+    return Chapter(doc, found["title"], found["sections"], found["html"]), styles
+
+
+def contents_html(chapters: list[Chapter], numbers: dict[str, int]) -> str:
+    """The printed contents: every chapter and its sections, linked, with their page numbers."""
+
+    def entry(target: str, title: str, cls: str = "") -> str:
+        page = numbers.get(target, "")
+        return (f'<li class="{cls}"><a href="#{target}"><span class="pdf-title">{html_lib.escape(title)}</span>'
+                f'<span class="pdf-page" data-target="{target}">{page}</span></a>')
+
+    items = []
+    for ch in chapters:
+        subs = "".join(entry(s["id"], s["title"]) + "</li>" for s in ch.sections if s["id"])
+        items.append(entry(anchor(ch.doc), ch.title, "pdf-chapter-entry") + (f"<ol>{subs}</ol>" if subs else "") + "</li>")
+    return f'<section class="pdf-contents" id="pdf--contents"><h1>Contents</h1><ol>{"".join(items)}</ol></section>'
+
+
+def book_html(chapters: list[Chapter], styles: list[str], meta: dict, numbers: dict[str, int]) -> str:
+    """The combined document: cover, contents, then every page's article, each on a new page."""
+    css = "\n".join(dict.fromkeys(styles))  # each page's stylesheets once, in order
+    title, author = html_lib.escape(meta.get("title", "")), html_lib.escape(meta.get("author", ""))
+    body = "".join(f'<section class="pdf-chapter" id="{anchor(ch.doc)}">{ch.html}</section>' for ch in chapters)
+    return (
+        f'<!DOCTYPE html><html lang="en" data-theme="light"><head><meta charset="utf-8"><title>{title}</title>'
+        f"{css}<style>{PRINT_CSS}</style></head><body>"
+        f'<div class="pdf-book bd-content"><div class="bd-article-container">'
+        f'<section class="pdf-cover"><h1>{title}</h1><p>{author}</p><p>{html_lib.escape(str(meta.get("copyright", "")))}</p><p><a href="#pdf--contents">Contents</a></p></section>'
+        f"{contents_html(chapters, numbers)}{body}</div></div></body></html>"
+    )
+
+
+def print_pdf(page) -> bytes:
+    """Chromium's print of the loaded document (A4, backgrounds, page numbers in the footer)."""
+    return page.pdf(format="A4", print_background=True, display_header_footer=True, header_template="<span></span>",
+                    footer_template=FOOTER, margin={"top": "16mm", "bottom": "16mm", "left": "15mm", "right": "15mm"},
+                    prefer_css_page_size=True)
+
+
+def destination_pages(pdf: bytes) -> dict[str, int]:
+    """The 1-based page of each named destination (Chromium names one for every linked id)."""
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # Skia's PDFs draw a harmless "Object count exceeds trailer size"
+    reader = PdfReader(io.BytesIO(pdf))
+    return {str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}
+
+
+def finish(pdf: bytes, chapters: list[Chapter], meta: dict) -> bytes:
+    """Add the outline (chapters, their sections) and the metadata."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(io.BytesIO(pdf))
+    writer = PdfWriter(clone_from=reader)
+    numbers = destination_pages(pdf)
+    writer.add_outline_item(title="Contents", page_number=numbers["pdf--contents"] - 1)
+    for ch in chapters:
+        top = writer.add_outline_item(title=ch.title, page_number=numbers[anchor(ch.doc)] - 1)
+        for s in ch.sections:
+            if s["id"] in numbers:
+                writer.add_outline_item(title=s["title"], page_number=numbers[s["id"]] - 1, parent=top)
+    writer.page_mode = "/UseOutlines"
+    writer.add_metadata({"/Title": meta.get("title", ""), "/Author": meta.get("author", ""), "/Creator": "scripts/pdf.py (Chromium)"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def print_book(context, base_url: str, chapters: list[Chapter], styles: list[str], meta: dict) -> bytes:
+    """Print the combined document twice: the first print tells the contents page its numbers."""
+    page = context.new_page()
+    document = book_html(chapters, styles, meta, {})
+    page.route(f"{base_url}{COMBINED}", lambda r: r.fulfill(status=200, content_type="text/html; charset=utf-8", body=document))
+    page.goto(f"{base_url}{COMBINED}", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
+    wait_until_ready(page)
+    numbers = destination_pages(print_pdf(page))
+    page.evaluate("(numbers) => document.querySelectorAll('.pdf-page[data-target]').forEach(s => s.textContent = numbers[s.dataset.target] || '')", numbers)
+    return finish(print_pdf(page), chapters, meta)
+
+
+def check_out(out: Path) -> None:
+    """A one-line error unless ``out`` can be the PDF's path."""
+    if out.suffix.lower() != ".pdf" or out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is not a .pdf file path (e.g. _build/pdf/book.pdf)")
+
+
+def build_pdf(html: Path, out: Path, docs: list[str] | None = None, log=print) -> Path:
+    """Print the built book ``html`` (the TOC's pages, in order) to ``out``; copy it to ``html/book.pdf``."""
+    docs = docs or pages()
+    html, out = Path(html).resolve(), Path(out)
+    check_html(html, docs)
+    check_out(out)
+    if not Path(CHROMIUM).exists():
+        raise ValueError(f"{CHROMIUM} not found: install Chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    meta = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}
+    start = time.perf_counter()
+    with serve(html) as base_url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport={"width": 1100, "height": 900}, device_scale_factor=2, color_scheme="light")
+        chapters, styles = [], []
+        for doc in docs:
+            chapter, page_styles = prepare_page(context, base_url, doc, docs)
+            chapters.append(chapter)
+            styles += page_styles
+        log(f"prepared {len(docs)} pages in {time.perf_counter() - start:.0f} s")
+        pdf = print_book(context, base_url, chapters, styles, meta)
+        browser.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pdf)
+    shutil.copyfile(out, html / PDF_NAME)
+    log(f"wrote {out} ({len(pdf) / 1e6:.1f} MB) and {html / PDF_NAME} in {time.perf_counter() - start:.0f} s")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html", help="the built book (default: _build/html)")
+    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "pdf" / "book.pdf", help="the PDF to write (default: _build/pdf/book.pdf)")
+    args = parser.parse_args(argv)
+    try:
+        build_pdf(args.html, args.out)
+    except ValueError as e:
+        print(f"pdf.py: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
