@@ -221,7 +221,7 @@ def language_switch(pagename: str, language: str) -> str:
         href = f"{up}../{pagename}.html"
     name = EDITIONS[other][0]
     return (
-        f'<p class="tl-lang-switch" style="text-align:right;margin:0 0 .5em;font-size:.9em">'
+        f'<p class="tl-lang-switch d-print-none" style="text-align:right;margin:0 0 .5em;font-size:.9em">'
         f'<a class="tl-lang-link" href="{escape(href)}" hreflang="{other}" lang="{other}">{escape(name)}</a></p>\n'
     )
 
