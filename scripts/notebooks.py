@@ -99,13 +99,24 @@ def is_check_cell(cell) -> bool:
     return cell.cell_type == "code" and MARKER in cell.source
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Join consecutive stdout chunks into one output (how the kernel splits a cell's prints depends on timing)."""
+    joined: list = []
+    for o in outputs:
+        if joined and o.get("output_type") == "stream" and joined[-1].get("output_type") == "stream" and joined[-1].get("name") == o.get("name"):
+            joined[-1]["text"] = joined[-1]["text"] + o["text"]
+        else:
+            joined.append(o)
+    return joined
+
+
 def tidy(nb) -> None:
     """Strip every output except those of check cells; clear the other cells' execution counts and metadata noise."""
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         if is_check_cell(cell):
-            cell.outputs = [o for o in cell.outputs if o.get("output_type") in ("stream", "execute_result") and o.get("name", "stdout") != "stderr"]
+            cell.outputs = coalesce_streams([o for o in cell.outputs if o.get("output_type") in ("stream", "execute_result") and o.get("name", "stdout") != "stderr"])
             for o in cell.outputs:
                 if o.get("output_type") == "execute_result":
                     o["data"] = {"text/plain": o["data"].get("text/plain", "")}
@@ -115,6 +126,7 @@ def tidy(nb) -> None:
             cell.execution_count = None  # nbval refuses a cell with outputs but no execution count, so check cells keep theirs
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
+    nb.metadata["language_info"] = {"name": "python"}  # the kernel adds its version details on every run
 
 
 def execute(path: Path, env: dict[str, str] | None = None) -> tuple[float, "nbformat.NotebookNode"]:

@@ -175,7 +175,7 @@ class GANConfig(ModelConfig):
 class VAESchedule(Schedule):
     """The VAE chapter's schedule."""
 
-    epochs: int = 35
+    epochs: int = 15
 
 
 @dataclass
