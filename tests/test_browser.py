@@ -69,7 +69,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def base_url():
     if not (HTML / "index.html").exists():
-        _unavailable(f"the book is not built: no {HTML / 'index.html'} (run: .venv/bin/jupyter-book build . -W --keep-going)")
+        _unavailable(f"the book is not built: no {HTML / 'index.html'} (run: .venv/bin/python scripts/build_book.py)")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(HTML)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -213,6 +213,36 @@ def _resolve(page_file: Path, href: str) -> tuple[Path, str]:
     if target.is_dir():
         target = target / "index.html"
     return target, unquote(parts.fragment)
+
+
+def _language(file: Path) -> str:
+    m = re.search(r'<html[^>]*\blang="([\w-]+)"', file.read_text(encoding="utf-8")[:2000])
+    return m.group(1) if m else ""
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_language_link_reaches_the_counterpart(browser, docname):
+    """The language switch (``_ext/thesis_i18n.py``) leads to the same page in the other edition
+    (English ``_build/html``, Slovene ``_build/html/sl``), also when the book is opened from file://."""
+    file = HTML / f"{docname}.html"
+    if not file.exists():
+        _unavailable(f"the book is not built: no {file}")
+    links = [href for href, cls in _anchors(file).links if "tl-lang-link" in cls.split()]
+    assert len(links) == 1, f"{docname}: {len(links)} language links"
+    language = _language(file)
+    counterpart = (HTML / "sl" if language == "en" else HTML.parent) / f"{docname}.html"
+    assert counterpart.exists(), f"{docname} ({language}) has no counterpart {counterpart}"
+    assert (file.parent / links[0]).resolve() == counterpart.resolve(), links[0]
+    assert _language(counterpart) not in ("", language), f"{counterpart} is not the other edition"
+    page = browser.new_page()
+    try:
+        page.goto(file.as_uri(), wait_until="domcontentloaded")
+        page.click(".tl-lang-link")
+        page.wait_for_load_state("domcontentloaded")
+        assert unquote(urlsplit(page.url).path) == counterpart.resolve().as_posix(), page.url
+        assert page.evaluate("() => document.documentElement.lang") == _language(counterpart)
+    finally:
+        page.close()
 
 
 def test_toc_pages_are_built():

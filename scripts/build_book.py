@@ -1,0 +1,95 @@
+"""Build the book in both languages: ``python scripts/build_book.py`` (the README's build command).
+
+1. **English** (``_build/html``): ``jupyter-book build . -W --keep-going``, exactly as before. It
+   executes every chapter (``execute_notebooks: force``, training cached by the run cache) and
+   myst-nb writes each executed notebook to ``_build/jupyter_execute/``.
+2. **Slovene** (``_build/html/sl/``): the same sources, built by Sphinx's translation workflow
+   (``language: sl``, catalogues in ``locales/sl/LC_MESSAGES/``) with execution **off**: the
+   local extension ``_ext/thesis_i18n.py`` hands myst-nb the executed notebook from step 1 for
+   each chapter, so the Slovene pages show the very outputs (figures, widgets, glued numbers)
+   of the English build and nothing is executed or trained a second time.
+
+``python scripts/build_book.py gettext DIR`` writes the message templates (``.pot``) of the
+current sources into DIR (execution off: only the prose is extracted); ``sphinx-intl update -p
+DIR -l sl`` then merges them into the catalogues (see ``locales/README.md``).
+Options after the first argument are passed to both builds (default ``-W --keep-going``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+EXECUTED = BUILD / "jupyter_execute"  # where myst-nb writes the English build's executed notebooks
+LANGUAGES = ("sl",)  # the translated editions; each is built into _build/html/<lang>/
+
+
+def translated_overrides(language: str) -> dict:
+    """The Sphinx settings that turn the English book into its ``language`` edition."""
+    return {
+        "language": language,
+        "locale_dirs": ["locales/"],
+        "gettext_compact": False,  # one catalogue per page: locales/sl/LC_MESSAGES/book/ae.po
+        "gettext_allow_fuzzy_translations": False,
+        "nb_execution_mode": "off",
+        "nb_execution_cache_path": str(BUILD / ".jupyter_cache"),  # never used with execution off; kept out of the HTML
+        "thesis_executed_notebooks": str(EXECUTED),
+    }
+
+
+def sphinx_build(builder: str, outdir: Path, doctrees: Path, overrides: dict, warnings_are_errors: bool, keep_going: bool) -> int:
+    """Jupyter Book's own Sphinx entry point (``_config.yml`` + ``_toc.yml``), plus ``overrides``."""
+    from jupyter_book.sphinx import build_sphinx
+
+    overrides = {"external_toc_path": str(ROOT / "_toc.yml"), "latex_individualpages": False, **overrides}
+    result = build_sphinx(
+        ROOT, outdir, noconfig=True, path_config=str(ROOT / "_config.yml"), confoverrides=overrides, doctreedir=doctrees,
+        builder=builder, warningiserror=warnings_are_errors, keep_going=keep_going,
+    )
+    return result if isinstance(result, int) else 1
+
+
+def build_translation(language: str, warnings_are_errors: bool = True, keep_going: bool = True) -> int:
+    missing = [p for p in ("book/ae.ipynb",) if not (EXECUTED / p).exists()]
+    if missing:
+        print(f"no executed notebooks in {EXECUTED}: build the English edition first", file=sys.stderr)
+        return 1
+    return sphinx_build("html", BUILD / "html" / language, BUILD / f".doctrees-{language}", translated_overrides(language), warnings_are_errors, keep_going)
+
+
+def gettext(outdir: Path) -> int:
+    """The message templates (.pot) of the current English sources, one per page."""
+    # without outputs the glued values are missing: the prose around them is what is extracted
+    overrides = {
+        "gettext_compact": False, "nb_execution_mode": "off", "gettext_uuid": False, "gettext_location": False,
+        "suppress_warnings": ["mystnb.glue"],
+    }
+    return sphinx_build("gettext", Path(outdir), Path(outdir) / ".doctrees", overrides, False, False)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["gettext"]:
+        return gettext(Path(argv[1]) if len(argv) > 1 else BUILD / "gettext")
+    if argv[:1] == ["translation"]:  # only the translated editions, from an existing English build
+        return max(build_translation(lang) for lang in LANGUAGES)
+    options = argv or ["-W", "--keep-going"]
+    jb = Path(sys.executable).parent / "jupyter-book"
+    code = subprocess.call([str(jb), "build", str(ROOT), *options])
+    if code:
+        return code
+    for lang in LANGUAGES:
+        start = time.perf_counter()
+        print(f"Building the {lang} edition into {BUILD / 'html' / lang} (from the executed notebooks, no execution)", flush=True)
+        code = build_translation(lang, "-W" in options, "--keep-going" in options)
+        print(f"The {lang} edition took {time.perf_counter() - start:.0f} s", flush=True)
+        if code:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
