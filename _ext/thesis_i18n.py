@@ -181,6 +181,23 @@ def translate_title(app, config) -> None:
             setattr(config, name, translations[value])
 
 
+class TableCellsTranslatable(SphinxTransform):
+    """MyST gives the paragraphs of table cells no ``source``, and Sphinx's i18n skips such text as
+    built-in (``sphinx.util.nodes.is_translatable``), so tables would stay English and never
+    reach the catalogues. Give them their page's source before the translation transform (20)."""
+
+    default_priority = 10
+
+    def apply(self, **kwargs) -> None:
+        from docutils import nodes
+
+        source = self.document.get("source") or str(self.env.doc2path(self.env.docname))
+        for table in self.document.findall(nodes.table):
+            for paragraph in table.findall(nodes.paragraph):
+                if not paragraph.source:
+                    paragraph.source, paragraph.line = table.source or source, table.line or 0
+
+
 class TranslateToctreeCaptions(SphinxTransform):
     """The TOC's part captions ("Chapters"), which sphinx-external-toc inserts after Sphinx's
     translation transform has run (priority 100 > 20), from the page's catalogue."""
@@ -251,6 +268,7 @@ def setup(app):
     app.add_config_value("thesis_executed_notebooks", "", "env")
     _patch_myst_nb()
     app.connect("config-inited", translate_title, priority=900)
+    app.add_transform(TableCellsTranslatable)
     app.add_transform(TranslateToctreeCaptions)
     app.connect("builder-inited", separate_output_folder, priority=900)
     app.connect("html-page-context", add_language_switch)
