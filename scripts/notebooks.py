@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 import yaml
 from nbclient import NotebookClient
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 from book_toc import ROOT, notebooks
 
@@ -99,24 +100,14 @@ def is_check_cell(cell) -> bool:
     return cell.cell_type == "code" and MARKER in cell.source
 
 
-def coalesce_streams(outputs: list) -> list:
-    """Join consecutive stdout chunks into one output (how the kernel splits a cell's prints depends on timing)."""
-    joined: list = []
-    for o in outputs:
-        if joined and o.get("output_type") == "stream" and joined[-1].get("output_type") == "stream" and joined[-1].get("name") == o.get("name"):
-            joined[-1]["text"] = joined[-1]["text"] + o["text"]
-        else:
-            joined.append(o)
-    return joined
-
-
 def tidy(nb) -> None:
     """Strip every output except those of check cells; clear the other cells' execution counts and metadata noise."""
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         if is_check_cell(cell):
-            cell.outputs = coalesce_streams([o for o in cell.outputs if o.get("output_type") in ("stream", "execute_result") and o.get("name", "stdout") != "stderr"])
+            cell.outputs = [o for o in cell.outputs if o.get("output_type") in ("stream", "execute_result") and o.get("name", "stdout") != "stderr"]
+            CoalesceStreamsPreprocessor().preprocess_cell(cell, {}, 0)  # one stdout chunk: the kernel splits prints by timing
             for o in cell.outputs:
                 if o.get("output_type") == "execute_result":
                     o["data"] = {"text/plain": o["data"].get("text/plain", "")}
