@@ -6,7 +6,8 @@
  * s: shape, g: group} to <script type="application/octet-stream" class="tl-latent-weights"
  * data-key="key"> elements holding base64 bytes: one element per tensor and page, so widgets
  * and options that use the same weights share them. Formats: f32, f16 (little-endian halves),
- * q8 (int8 values, then one float16 scale per group of g values). Everything is read once into
+ * qN for N = 6, 7, 8 (N-bit integers q + 2^(N-1), packed least significant bit first, then one
+ * float16 scale per group of g values; the weight is q * scale). Everything is read once into
  * Float32Arrays; decoding then runs one latent point at a time, in float32 storage.
  */
 window.thesisLibDecoder = window.thesisLibDecoder || (function () {
@@ -32,9 +33,12 @@ window.thesisLibDecoder = window.thesisLibDecoder || (function () {
     var out = new Float32Array(n);
     if (ref.f === "f32") for (i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
     else if (ref.f === "f16") for (i = 0; i < n; i++) out[i] = half(dv.getUint16(2 * i, true));
-    else if (ref.f === "q8") {
-      var q = new Int8Array(b.buffer, 0, n), g = ref.g;
-      for (i = 0; i < n; i++) out[i] = q[i] * half(dv.getUint16(n + 2 * Math.floor(i / g), true));
+    else if (ref.f.charAt(0) === "q") {  // N-bit integers + 2^(N-1), packed least significant bit first
+      var nb = +ref.f.slice(1), offset = 1 << (nb - 1), mask = (1 << nb) - 1, g = ref.g, data = Math.ceil(n * nb / 8);
+      for (i = 0; i < n; i++) {
+        var bit = i * nb, at = bit >> 3, two = b[at] | ((at + 1 < data ? b[at + 1] : 0) << 8);
+        out[i] = (((two >> (bit & 7)) & mask) - offset) * half(dv.getUint16(data + 2 * Math.floor(i / g), true));
+      }
     } else throw new Error("thesis_lib widget: unknown weight format " + ref.f);
     cache[id] = out;
     return out;

@@ -19,8 +19,9 @@ becomes layers:
 
 Any other operation, or a graph that is not a chain, raises :class:`UnsupportedDecoder`, and the
 static export falls back to its sprite sheet. :func:`run` is the NumPy reference of what
-``decoder.js`` computes; :func:`quantize` stores a weight as float16, or as int8 with one scale
-per group of 32 values (the trade-off: bytes against the error the export measures).
+``decoder.js`` computes; :func:`quantize` stores a weight as float16, or as a 6-, 7- or 8-bit integer with
+one scale per group of 32 values, chosen by :func:`gptq` when the layer's inputs are known (the
+trade-off: bytes against the error the export measures).
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ from torch import Tensor
 from torch.utils import _pytree as pytree
 from torch.utils._python_dispatch import TorchDispatchMode
 
-__all__ = ["Layer", "UnsupportedDecoder", "trace", "run", "quantize", "dequantize", "FORMATS"]
+__all__ = ["Layer", "UnsupportedDecoder", "trace", "run", "quantize", "dequantize", "gptq", "bits", "FORMATS"]
 
-FORMATS = ("f16", "q8")
-"""Weight formats, most precise first: float16 (2 bytes a weight); int8 with one float16 scale per
-group of :data:`Q8_GROUP` consecutive weights (1.06 bytes a weight). (An int4 format was tried:
-at half the bytes of int8 it moved trained MNIST decoders' pixels by up to 50-140/255.)"""
-Q8_GROUP = 32
+FORMATS = ("q6", "q7", "q8", "f16")
+"""Weight formats, fewest bytes first: ``qN`` stores each weight as an N-bit integer (packed, one
+float16 scale per group of :data:`Q_GROUP` consecutive weights: ``N / 8 + 1 / 16`` bytes a weight),
+``f16`` as float16 (2 bytes). The integers are rounded by :func:`gptq` when the layer's inputs
+are known; plain rounding to the nearest step moved a chapter decoder's pixels by up to 15/255 at
+8 bits (an earlier int4 format: 50-140/255)."""
+Q_GROUP = 32
 _SHAPE_ONLY = {"view", "_unsafe_view", "reshape", "clone", "detach", "alias", "contiguous", "_to_copy", "flatten",
                "unflatten", "squeeze", "unsqueeze", "lift_fresh", "dropout", "expand"}
 _ACTIVATIONS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "sigmoid_": "sigmoid", "tanh": "tanh", "tanh_": "tanh"}
@@ -177,7 +180,16 @@ def _layer(name: str, args, kwargs, x: Tensor, result) -> Layer | None:
 
 
 def _append(layers: list[Layer], layer: Layer) -> None:
-    """Fold a batch norm or an added constant into the linear layer / transposed convolution before it."""
+    """Append ``layer``, folding what is affine into the linear layer (or transposed convolution) before it.
+
+    * a batch norm after a linear layer or a transposed convolution: ``W' = s W``, ``b' = s b + t``;
+    * an added constant after a linear layer: into its bias;
+    * a linear layer after a concatenation with constants: ``W [before; x; after] + b`` keeps the
+      columns of ``x``, the constants go into the bias;
+    * a linear layer after a linear layer: one layer ``W2 W1``, ``W2 b1 + b2``, when that has no
+      more weights than the two (an explorer's ``base + values @ directions`` followed by the
+      decoder's first layer becomes one small layer on the slider values).
+    """
     prev = layers[-1] if layers else None
     if layer.op == "affine" and prev is not None and prev.op in ("linear", "convT"):
         s, t = layer.tensors["scale"], layer.tensors["shift"]
@@ -190,53 +202,121 @@ def _append(layers: list[Layer], layer: Layer) -> None:
     if layer.op == "add" and prev is not None and prev.op == "linear" and layer.tensors["v"].size == prev.tensors["b"].size:
         prev.tensors["b"] = (prev.tensors["b"] + layer.tensors["v"]).astype(np.float32)
         return
+    if layer.op == "linear" and prev is not None and prev.op == "concat":
+        before, after = prev.tensors["before"], prev.tensors["after"]
+        w, b = layer.tensors["W"].astype(np.float64), layer.tensors["b"].astype(np.float64)
+        i, j = before.size, w.shape[1] - after.size
+        bias = b + w[:, :i] @ before + w[:, j:] @ after
+        layers.pop()
+        return _append(layers, Layer("linear", {"W": w[:, i:j].astype(np.float32), "b": bias.astype(np.float32)}))
+    if layer.op == "linear" and prev is not None and prev.op == "linear":
+        (m, k), n = layer.tensors["W"].shape, prev.tensors["W"].shape[1]
+        if m * n <= m * k + k * n:
+            w2 = layer.tensors["W"].astype(np.float64)
+            merged = {"W": (w2 @ prev.tensors["W"]).astype(np.float32), "b": (w2 @ prev.tensors["b"] + layer.tensors["b"]).astype(np.float32)}
+            layers.pop()
+            return _append(layers, Layer("linear", merged))
     layers.append(layer)
 
 
 # ----------------------------------------------------------------------------- weights
-def quantize(w: np.ndarray, fmt: str) -> dict:
+def bits(fmt: str) -> int | None:
+    """The integer width of a ``qN`` format (``None`` for ``f16`` and ``f32``)."""
+    if fmt in ("f16", "f32"):
+        return None
+    if fmt not in FORMATS:
+        raise ValueError(f"weight format must be one of {', '.join(FORMATS)} or f32, got {fmt!r}")
+    return int(fmt[1:])
+
+
+def quantize(w: np.ndarray, fmt: str, inputs: np.ndarray | None = None) -> dict:
     """``w`` (float32) in format ``fmt`` (:data:`FORMATS`, or ``"f32"``): ``{"fmt", "shape", "data": bytes}``,
-    for ``q8`` also ``"group"`` and ``"scales"`` (float16, one per group, after the data)."""
+    for ``qN`` also ``"group"`` and ``"scales"`` (float16, one per group, after the data).
+
+    ``qN`` data: the integers ``q`` in ``-(2^(N-1) - 1) .. 2^(N-1) - 1`` as ``q + 2^(N-1)`` in N
+    bits each, packed least significant bit first; the weight is ``q * scale``, ``scale`` = the
+    group's largest ``|w|`` / ``(2^(N-1) - 1)``. With ``inputs`` (``(K, in)``: what a linear layer
+    ``w`` of shape ``(out, in)`` receives) the integers are chosen by :func:`gptq`, so that the
+    layer's *outputs* on those inputs change least, instead of each weight rounded to its nearest step.
+    """
     w = np.ascontiguousarray(w, dtype=np.float32)
     flat = w.reshape(-1)
     if fmt == "f32":
         return {"fmt": fmt, "shape": list(w.shape), "data": flat.astype("<f4").tobytes()}
     if fmt == "f16":
         return {"fmt": fmt, "shape": list(w.shape), "data": flat.astype("<f2").tobytes()}
-    if fmt != "q8":
-        raise ValueError(f"weight format must be one of {', '.join(FORMATS)} or f32, got {fmt!r}")
-    n_groups = -(-flat.size // Q8_GROUP)
-    g = np.zeros(n_groups * Q8_GROUP, np.float32)
+    n = bits(fmt)
+    top = (1 << (n - 1)) - 1
+    g = np.zeros(-(-flat.size // Q_GROUP) * Q_GROUP, np.float32)
     g[: flat.size] = flat
-    g = g.reshape(n_groups, Q8_GROUP)
-    scales = (np.abs(g).max(axis=1) / 127).astype("<f2")
+    scales = (np.abs(g.reshape(-1, Q_GROUP)).max(axis=1) / top).astype("<f2")
     s = scales.astype(np.float32)
-    safe = np.where(s > 0, s, 1)[:, None]
-    q = np.round(g / safe).clip(-127, 127).astype(np.int8).reshape(-1)[: flat.size]
-    return {"fmt": fmt, "shape": list(w.shape), "data": q.tobytes(), "group": Q8_GROUP, "scales": scales.tobytes()}
+    step = np.repeat(np.where(s > 0, s, 1), Q_GROUP)[: flat.size]
+    if inputs is None:
+        q = np.round(flat / step).clip(-top, top).astype(np.int64)
+    else:
+        q = gptq(w, step.reshape(w.shape), inputs, top).reshape(-1).astype(np.int64)
+    u = (q + (1 << (n - 1))).astype(np.uint16)
+    packed = np.packbits(((u[:, None] >> np.arange(n)) & 1).astype(np.uint8).reshape(-1), bitorder="little")
+    return {"fmt": fmt, "shape": list(w.shape), "data": packed.tobytes(), "group": Q_GROUP, "scales": scales.tobytes()}
 
 
 def dequantize(q: dict) -> np.ndarray:
     """The float32 weights that ``decoder.js`` rebuilds from :func:`quantize`'s output."""
     shape, fmt = q["shape"], q["fmt"]
-    n = math.prod(shape)
+    size = math.prod(shape)
     if fmt == "f32":
         return np.frombuffer(q["data"], "<f4").reshape(shape).copy()
     if fmt == "f16":
         return np.frombuffer(q["data"], "<f2").astype(np.float32).reshape(shape)
-    v = np.frombuffer(q["data"], np.int8).astype(np.float32)
+    n = bits(fmt)
+    raw = np.unpackbits(np.frombuffer(q["data"], np.uint8), bitorder="little")[: size * n].reshape(size, n)
+    v = (raw.astype(np.int64) << np.arange(n)).sum(1) - (1 << (n - 1))
     s = np.frombuffer(q["scales"], "<f2").astype(np.float32)
-    return (v * np.repeat(s, q["group"])[:n]).astype(np.float32).reshape(shape)
+    return (v * np.repeat(s, q["group"])[:size]).astype(np.float32).reshape(shape)
+
+
+GPTQ_DAMP = 0.01
+""":func:`gptq`'s damping, as a fraction of the mean diagonal of ``X^T X`` (Frantar et al. use 0.01)."""
+
+
+def gptq(w: np.ndarray, step: np.ndarray, inputs: np.ndarray, top: int) -> np.ndarray:
+    """Integers ``q`` (``|q| <= top``) chosen so that ``(q * step) @ x`` stays close to ``w @ x`` on the ``inputs``.
+
+    GPTQ (Frantar et al. 2022: Optimal Brain Quantization, one column at a time): the columns
+    (inputs) are rounded in order of decreasing ``Σ x_j^2``; the error that rounding column ``j``
+    makes on the outputs is compensated by updating the columns not rounded yet along the rows
+    of the inverse Hessian ``H^-1``, ``H = X^T X`` (damped by :data:`GPTQ_DAMP`). Without it,
+    every weight of a chapter's decoder is off by up to half a step and those errors add up
+    over the layer's 250-500 inputs.
+    """
+    x = np.asarray(inputs, np.float32)
+    order = np.argsort(-np.einsum("ij,ij->j", x, x), kind="stable")
+    x, wd, sd = x[:, order], w[:, order].astype(np.float64), step[:, order].astype(np.float64)
+    h = (x.T @ x).astype(np.float64)
+    h += GPTQ_DAMP * max(float(np.mean(np.diag(h))), 1e-12) * np.eye(h.shape[0])
+    u = np.linalg.cholesky(np.linalg.inv(h)).T  # upper triangular, H^-1 = u^T u
+    q = np.zeros(wd.shape, np.int64)
+    for j in range(wd.shape[1]):
+        col = np.clip(np.round(wd[:, j] / sd[:, j]), -top, top)
+        q[:, j] = col
+        err = (wd[:, j] - col * sd[:, j]) / u[j, j]
+        wd[:, j + 1:] -= np.outer(err, u[j, j + 1:])
+    out = np.empty_like(q)
+    out[:, order] = q
+    return out
 
 
 # ----------------------------------------------------------------------------- the reference forward pass
 def run(layers: list[Layer], z: np.ndarray) -> np.ndarray:
-    """The layers applied to one latent point ``z`` (flat float32), as ``decoder.js`` computes them."""
-    x = np.asarray(z, np.float32).reshape(-1)
+    """The layers applied to one input ``z`` (flat, float32), as ``decoder.js`` computes them; or to a
+    batch ``(N, d)`` of inputs at once (rows)."""
+    z = np.asarray(z, np.float32)
+    x = z.reshape(1, -1) if z.ndim == 1 else z.reshape(z.shape[0], -1)
     for layer in layers:
         t, p = layer.tensors, layer.params
         if layer.op == "linear":
-            x = (t["W"] @ x + t["b"]).astype(np.float32)
+            x = (x @ t["W"].T + t["b"]).astype(np.float32)
         elif layer.op == "relu":
             x = np.maximum(x, 0)
         elif layer.op == "leaky":
@@ -247,18 +327,19 @@ def run(layers: list[Layer], z: np.ndarray) -> np.ndarray:
         elif layer.op == "tanh":
             x = np.tanh(x)
         elif layer.op == "concat":
-            x = np.concatenate([t["before"], x, t["after"]]).astype(np.float32)
+            n = x.shape[0]
+            x = np.concatenate([np.broadcast_to(t["before"], (n, t["before"].size)), x, np.broadcast_to(t["after"], (n, t["after"].size))], 1).astype(np.float32)
         elif layer.op == "add":
             x = x + t["v"]
         elif layer.op == "mul":
             x = x * t["v"]
         elif layer.op == "affine":
-            x = (x.reshape(p["channels"], -1) * t["scale"][:, None] + t["shift"][:, None]).reshape(-1)
+            x = (x.reshape(x.shape[0], p["channels"], -1) * t["scale"][:, None] + t["shift"][:, None]).reshape(x.shape[0], -1)
         elif layer.op == "convT":
-            x = _conv_transpose(x, t["W"], t["b"], p)
+            x = np.stack([_conv_transpose(row, t["W"], t["b"], p) for row in x])
         else:
             raise ValueError(f"unknown layer {layer.op!r}")
-    return x
+    return x[0] if z.ndim == 1 else x
 
 
 def _conv_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray, p: dict) -> np.ndarray:

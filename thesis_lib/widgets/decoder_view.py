@@ -35,7 +35,7 @@ import math
 import numpy as np
 import torch
 
-from . import decoder_export
+from . import decoder_export, decoder_prune
 from .decoder_export import FORMATS, Layer, UnsupportedDecoder
 from .live import png_bytes
 from . import static
@@ -47,9 +47,16 @@ POSITIONS = 201
 """Positions of each slider (the middle one is the middle of the range, where the sliders start)."""
 DECODER_PAGE_BYTES = 1_200_000
 """The base64 decoder weights that all widgets of one page may inline together."""
-TOLERANCE = {"f16": 2 / 255, "q8": 12 / 255}
-"""Largest allowed max |Δ| (pixels in [0, 1]) between the exported decoder and the torch one, per format."""
-PROBE_STEPS = 5  # grid positions per slider where the export measures its error (3 for 3+ sliders)
+TOLERANCE = 2 / 255
+"""Largest allowed max |Δ| (pixels in [0, 1]) between the exported decoder and the torch one."""
+CHECK_EVERY = {1: 1, 2: 4, 3: 10}
+"""Sliders -> the export's error is measured at every n-th position of each slider (every position of
+one slider, 51 x 51 positions of two, 21 x 21 x 21 of three)."""
+PROBES = 5
+"""Slider positions whose torch images each widget carries, for the browser's parity check."""
+SMALL = 4096
+"""Weights of at most this many values (the first layer: one column per slider) stay float32."""
+CALIBRATION_ROWS = 8192  # at most this many of the calibration positions' inputs go into a weight's GPTQ rounding
 _WEIGHTS = ("W",)  # the tensors stored in the chosen format; the others (biases, constants) stay float32
 _page: dict = {"keys": set(), "bytes": 0}
 
@@ -82,49 +89,128 @@ def page_bytes() -> int:
     return _page["bytes"]
 
 
+def slider_layers(explorer: "LatentExplorer", option: str) -> tuple[list[Layer], tuple[int, int]]:
+    """``option``'s decoder as layers on the slider values: ``values -> decode(base + values @ directions)``.
+
+    :func:`.decoder_export.trace` folds ``base + values @ directions`` into the decoder's first
+    linear layer (and a conditional GAN's class into its bias), so that layer has one column per
+    slider instead of one per latent dimension.
+    """
+    base, dirs, decode = explorer.base[option], explorer.directions[option], explorer.options[option]
+    return decoder_export.trace(lambda s: decode(base + s @ dirs), torch.tensor(explorer.initial_values(option)))
+
+
+def slider_values(explorer: "LatentExplorer", option: str) -> list[np.ndarray]:
+    """The :data:`POSITIONS` values of each slider, as ``static.js`` computes them (``low + (high - low) k / (n - 1)``)."""
+    k = np.arange(POSITIONS, dtype=np.float64)
+    return [lo + (hi - lo) * k / (POSITIONS - 1) for lo, hi in explorer.slider_limits(option)]
+
+
 def decoder_html(explorer: "LatentExplorer", number: int) -> tuple[str | None, str | None]:
     """``(html, None)``, or ``(None, why not)`` when the widget keeps its sprite sheet."""
     names = explorer.option_names
     try:
-        traced = {k: decoder_export.trace(explorer.options[k], explorer.point(k, explorer.initial_values(k))) for k in names}
+        traced = {k: slider_layers(explorer, k) for k in names}
     except UnsupportedDecoder as e:
         return None, str(e)
     shapes = {hw for _, hw in traced.values()}
     if len(shapes) != 1:
         return None, f"the options decode to different image sizes {sorted(shapes)}"
-    probes = {k: _probe_values(explorer, k) for k in names}
-    reference = {k: explorer._decode(k, torch.stack([explorer.point(k, v) for v in probes[k]])).reshape(len(probes[k]), -1).numpy() for k in names}
+    values = {k: slider_values(explorer, k) for k in names}
+    groups = _groups({k: layers for k, (layers, _) in traced.items()})
+    chains, units = {}, []
+    for group in groups:
+        pruned, report = decoder_prune.prune([traced[k][0] for k in group], [values[k] for k in group])
+        chains.update(zip(group, pruned))
+        units.extend(report)
+    checks = {k: _grid_values(values[k], explorer.n_sliders, offset=False) for k in names}
+    calibration = {k: _grid_values(values[k], explorer.n_sliders, offset=True) for k in names}
+    reference = {k: explorer._decode(k, torch.stack([explorer.point(k, v) for v in checks[k]])).reshape(len(checks[k]), -1).numpy() for k in names}
     left = DECODER_PAGE_BYTES - _page["bytes"]
     reasons = []
     for fmt in FORMATS:
-        stored = {k: [_store(layer, fmt) for layer in traced[k][0]] for k in names}
-        blobs = {key: b64 for layers in stored.values() for layer in layers for key, b64 in layer[1].items() if key not in _page["keys"]}
-        size = sum(len(b) for b in blobs.values())
+        stored = {k: [_store(layer, fmt) for layer in chains[k]] for k in names}  # integers: rounded to nearest, for the size
+        size = _new_bytes(stored)
         if size > left:
-            reasons = [f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's {DECODER_PAGE_BYTES / 1e6:.1f} MB"]
+            reasons.append(f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's {DECODER_PAGE_BYTES / 1e6:.1f} MB")
             continue
-        err = max(_max_error(stored[k], probes[k], explorer, k, reference[k]) for k in names)
-        if err > TOLERANCE[fmt]:
-            reasons.append(f"{fmt} weights change pixels by up to {err * 255:.1f}/255 (allowed {TOLERANCE[fmt] * 255:.0f}/255)")
+        if decoder_export.bits(fmt):
+            for group in groups:
+                stored.update(zip(group, _store_group([chains[k] for k in group], fmt, [calibration[k] for k in group])))
+        blobs = {key: b64 for layers in stored.values() for layer in layers for key, b64 in layer[1].items() if key not in _page["keys"]}
+        size = _new_bytes(stored)
+        err = max(_max_error(stored[k], checks[k], reference[k]) for k in names)
+        if err > TOLERANCE:
+            reasons.append(f"{fmt} weights change pixels by up to {err * 255:.1f}/255 (allowed {TOLERANCE * 255:.0f}/255)")
             continue
         _page["keys"].update(blobs)
         _page["bytes"] += size
-        return _render(explorer, number, traced, stored, blobs, fmt, err, size), None
+        checked = sum(len(c) for c in checks.values())
+        return _render(explorer, number, traced, stored, blobs, fmt, err, size, units, checked), None
     return None, "; ".join(reasons)
 
 
-def _probe_values(explorer, option: str) -> list[list[float]]:
-    steps = PROBE_STEPS if explorer.n_sliders <= 2 else 3
-    grid = [np.linspace(lo, hi, steps) for lo, hi in explorer.slider_limits(option)]
+def _new_bytes(stored: dict[str, list[tuple]]) -> int:
+    """The base64 bytes of the tensors of ``stored`` that the page does not hold yet."""
+    blobs = {key: b64 for layers in stored.values() for layer in layers for key, b64 in layer[1].items() if key not in _page["keys"]}
+    return sum(len(b) for b in blobs.values())
+
+
+def _groups(chains: dict[str, list[Layer]]) -> list[list[str]]:
+    """The options in groups that share their weights past the first layer (one model each: a
+    conditional GAN's ten classes are one group, an AAE's three priors three)."""
+    groups: dict[tuple, list[str]] = {}
+    for k, layers in chains.items():
+        shared = tuple(hashlib.sha1(la.tensors["W"].tobytes()).hexdigest() for la in layers[1:] if "W" in la.tensors)
+        groups.setdefault(shared, []).append(k)
+    return list(groups.values())
+
+
+def _grid_values(values: list[np.ndarray], n_sliders: int, offset: bool) -> list[list[float]]:
+    """Every :data:`CHECK_EVERY`-th position of each slider: where the export's error is measured;
+    with ``offset``, the positions halfway between them: the inputs :func:`.decoder_export.gptq`
+    rounds the int8 weights for (so the error is measured where the rounding was not fitted)."""
+    every = CHECK_EVERY[min(n_sliders, max(CHECK_EVERY))]
+    grid = [v[every // 2::every] if offset else v[::every] for v in values]
     mesh = np.meshgrid(*grid, indexing="ij")
     return np.stack([m.reshape(-1) for m in mesh], axis=1).tolist()
 
 
-def _store(layer: Layer, fmt: str) -> tuple[dict, dict[str, str], dict[str, np.ndarray]]:
-    """``(the layer's JSON, {key: base64} of its tensors, the float32 tensors decoder.js rebuilds)``."""
+def _store_group(chains: list[list[Layer]], fmt: str, calibration: list[list[list[float]]]) -> list[list[tuple]]:
+    """Each chain's layers in ``fmt`` (:func:`_store`); a weight that several options share is
+    stored once, its int8 values rounded for the inputs of all of them."""
+    xs = [np.asarray(c, np.float32) for c in calibration]
+    stored: list[list[tuple]] = [[] for _ in chains]
+    for i in range(len(chains[0])):
+        done: dict[str, tuple] = {}
+        for o, chain in enumerate(chains):
+            layer = chain[i]
+            if layer.op == "linear" and layer.tensors["W"].size > SMALL:
+                key = hashlib.sha1(layer.tensors["W"].tobytes()).hexdigest()
+                if key not in done:
+                    same = np.concatenate([xs[j] for j, c in enumerate(chains) if hashlib.sha1(c[i].tensors["W"].tobytes()).hexdigest() == key])
+                    rows = np.linspace(0, len(same) - 1, min(len(same), CALIBRATION_ROWS)).round().astype(int)
+                    done[key] = _store(Layer("linear", {"W": layer.tensors["W"]}), fmt, same[np.unique(rows)])
+                js, blobs, rebuilt = done[key]
+                bias = _store(Layer("linear", {"b": layer.tensors["b"]}), fmt)
+                item = ({"op": "linear", "t": {**js["t"], **bias[0]["t"]}}, {**blobs, **bias[1]}, {**rebuilt, **bias[2]})
+            else:
+                item = _store(layer, fmt)
+            stored[o].append(item)
+            xs[o] = decoder_export.run([Layer(layer.op, item[2], layer.params)], xs[o])
+    return stored
+
+
+def _store(layer: Layer, fmt: str, inputs: np.ndarray | None = None) -> tuple[dict, dict[str, str], dict[str, np.ndarray]]:
+    """``(the layer's JSON, {key: base64} of its tensors, the float32 tensors decoder.js rebuilds)``.
+
+    Weights (``W``) of more than :data:`SMALL` values are stored in ``fmt`` (int8 rounded for
+    ``inputs`` when given); smaller ones, biases and constants as float32.
+    """
     refs, blobs, rebuilt = {}, {}, {}
     for name, t in layer.tensors.items():
-        q = decoder_export.quantize(t, fmt if name in _WEIGHTS else "f32")
+        big = name in _WEIGHTS and t.size > SMALL
+        q = decoder_export.quantize(t, fmt if big else "f32", inputs if big else None)
         raw = q["data"] + q.get("scales", b"")
         key = hashlib.sha1(f"{q['fmt']}{q['shape']}".encode() + raw).hexdigest()[:16]
         refs[name] = {"k": key, "f": q["fmt"], "s": q["shape"], **({"g": q["group"]} if "group" in q else {})}
@@ -133,19 +219,32 @@ def _store(layer: Layer, fmt: str) -> tuple[dict, dict[str, str], dict[str, np.n
     return {"op": layer.op, **({"p": layer.params} if layer.params else {}), "t": refs}, blobs, rebuilt
 
 
-def _max_error(stored, probes, explorer, option, reference) -> float:
+def _max_error(stored, values, reference) -> float:
     layers = [Layer(js["op"], rebuilt, js.get("p", {})) for js, _, rebuilt in stored]
-    return max(float(np.abs(decoder_export.run(layers, explorer.point(option, v).numpy()) - ref).max()) for v, ref in zip(probes, reference))
+    return float(np.abs(decoder_export.run(layers, np.asarray(values, np.float32)) - reference).max())
 
 
-def _render(explorer, number, traced, stored, blobs, fmt, err, size) -> str:
+def _probes(explorer) -> list[dict]:
+    """:data:`PROBES` seeded slider positions with torch's image there (uint8, base64): the page's own parity check."""
+    rng = np.random.default_rng(0)
+    names, out = explorer.option_names, []
+    for i in range(PROBES):
+        o = i % len(names)
+        ks = rng.integers(POSITIONS, size=explorer.n_sliders).tolist()
+        values = [float(v[k]) for v, k in zip(slider_values(explorer, names[o]), ks)]
+        img = np.round(explorer.decode_at(names[o], values).clamp(0, 1).numpy().reshape(-1) * 255).astype(np.uint8)
+        out.append({"o": o, "k": ks, "px": base64.b64encode(img.tobytes()).decode()})
+    return out
+
+
+def _render(explorer, number, traced, stored, blobs, fmt, err, size, units, checked) -> str:
     names = explorer.option_names
     (h, w) = next(iter(traced.values()))[1]
     first = explorer.decode_at(names[0], explorer.initial_values(names[0]))
     png = png_bytes(first, 1)
     uid = f"tl-latent-{number}-{hashlib.sha1(png + json.dumps(sorted(blobs)).encode()).hexdigest()[:8]}"
     limits = [[list(lim) for lim in explorer.slider_limits(k)] for k in names]
-    options = [{"base": explorer.base[k].tolist(), "dirs": explorer.directions[k].tolist(), "layers": [js for js, _, _ in stored[k]]} for k in names]
+    options = [{"layers": [js for js, _, _ in stored[k]]} for k in names]
     cfg = {"mode": "decoder", "steps": POSITIONS, "limits": limits, "h": h, "w": w, "scale": explorer.scale, "options": options}
     mid = (POSITIONS - 1) // 2
     weights = {js["t"]["W"]["k"]: math.prod(js["t"]["W"]["s"]) for k in names for js, _, _ in stored[k] if js["op"] in ("linear", "convT")}
@@ -162,13 +261,16 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size) -> str:
     parts.append("</div>")
     layers = [js["op"] for js, _, _ in stored[names[0]] if js["op"] in ("linear", "convT")]
     models = len({tuple(js["t"]["W"]["k"] for js, _, _ in stored[k] if js["op"] in ("linear", "convT")) for k in names})
-    kind = {"f16": "float16", "q8": "int8"}[fmt]
+    kind = "float16" if fmt == "f16" else f"{decoder_export.bits(fmt)}-bit"
     shared = "" if blobs else ", shared with a widget above"
+    kept, total = sum(u[0] for u in units), sum(u[1] for u in units)
+    pruned = f"; {total - kept:,} of the {total:,} hidden units are zero at every slider position and left out" if kept < total else ""
     parts.append(f'<div class="tl-latent-note" style="{NOTE_STYLE}">Decoded in your browser at every slider position: '
-                 f'the decoder{"s" if models > 1 else ""} ({f"{models} x " if models > 1 else ""}{len(layers)} layers, {n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}); '
-                 f'max |Δ| against PyTorch {math.ceil(err * 255 * 10) / 10:.1f}/255.</div>')
+                 f'the decoder{"s" if models > 1 else ""} ({f"{models} x " if models > 1 else ""}{len(layers)} layers, {n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}{pruned}); '
+                 f'max |Δ| against PyTorch {math.ceil(err * 255 * 10) / 10:.1f}/255 at {checked:,} slider positions.</div>')
     data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
     parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')
+    parts.append(f'<script type="application/json" class="tl-latent-probes">{json.dumps(_probes(explorer), separators=(",", ":"))}</script>')
     parts.extend(f'<script type="application/octet-stream" class="tl-latent-weights" data-key="{k}">{b}</script>' for k, b in blobs.items())
     parts.append(f"<script>{script('decoder.js')}\n{script()}\nwindow.thesisLibLatent(document.getElementById({json.dumps(uid)}));</script>")
     parts.append("</div>")

@@ -5,11 +5,13 @@
  * (script.tl-latent-data), an optional <select> of options and one <input type=range> plus
  * <output> per slider (integer positions 0 .. steps-1 over each option's limits). Two modes:
  *
- * - "decoder" (data-mode="decoder"): the JSON holds, per option, the base point, the slider
- *   directions and the decoder's layers (decoder.js runs them). At every slider position the
- *   script decodes z = base + sum_i value_i * direction_i and draws it on a canvas that
- *   replaces the initial <img class="tl-latent-image">. root.tlDecode(option, values) returns
- *   the pixels of any point; root.tlTimes keeps the milliseconds of each update.
+ * - "decoder" (data-mode="decoder"): the JSON holds, per option, the decoder's layers on the
+ *   slider values (the explorer's base point and directions are folded into the first layer;
+ *   decoder.js runs them). At every slider position the script decodes the slider values and
+ *   draws the image on a canvas that replaces the initial <img class="tl-latent-image">.
+ *   root.tlDecode(option, values) returns the pixels of any slider values; root.tlTimes keeps
+ *   the milliseconds of each update. script.tl-latent-probes holds torch's images at a few
+ *   positions (the browser tests' parity check).
  * - "sprite": one <img class="tl-latent-sprite"> holds every precomputed image (steps per
  *   slider); the script shows the tile
  *       t = option * per_option + (flat index of the slider positions, first slider slowest)
@@ -48,11 +50,7 @@ window.thesisLibLatent = window.thesisLibLatent || function (root) {
       "px;image-rendering:crisp-edges;image-rendering:pixelated";
     var ctx = canvas.getContext("2d"), pixels = ctx.createImageData(cfg.w, cfg.h);
     root.tlTimes = [];
-    root.tlDecode = function (o, v) {
-      var opt = cfg.options[o], z = opt.base.slice();
-      for (var i = 0; i < v.length; i++) for (var j = 0; j < z.length; j++) z[j] += v[i] * opt.dirs[i][j];
-      return window.thesisLibDecoder.run(nets[o], z);
-    };
+    root.tlDecode = function (o, v) { return window.thesisLibDecoder.run(nets[o], v); };
     draw = function (o) {
       var t0 = performance.now(), x = root.tlDecode(o, values(o)), d = pixels.data;
       for (var k = 0; k < x.length; k++) {
