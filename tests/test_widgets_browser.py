@@ -2,10 +2,11 @@
 via ``file://`` (no server), compared with the torch decoder pixel by pixel.
 
 For every kind of widget of the chapters (AE with 3 sliders and in 2-D, GAN, the conditional GAN's
-class selector, VAE, the AAE's prior selector, and a convolutional decoder) it checks, at 6 random
-slider positions each: the browser's decoded pixels (``root.tlDecode``) against ``model.decode``
-within the format's :data:`~thesis_lib.widgets.decoder_view.TOLERANCE`, and against the NumPy
-reference of the exported weights within 1e-5 (the JavaScript computes what the export says); the
+class selector, VAE, the AAE's prior selector, and a convolutional decoder), and for every weight
+format once, it checks at 6 random slider positions each: the browser's decoded pixels
+(``root.tlDecode``) against ``model.decode`` within
+:data:`~thesis_lib.widgets.decoder_view.TOLERANCE`, and against the NumPy reference of the page's
+own weights within 1e-5 (the JavaScript computes what the export says); the
 canvas after moving the sliders equals the torch image (within the tolerance and the canvas's
 rounding); keyboard moves and the selector change the image; no console errors; the page works
 without JavaScript (the initial image). The decode time per slider move is printed and written,
@@ -15,6 +16,7 @@ is asserted.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -89,24 +91,34 @@ def _page(browser, path: Path, javascript: bool = True):
     return context, page, errors
 
 
-def _exported_layers(ex, option: str, cfg_option: dict):
-    """The float32 layers decoder.js rebuilds, from the export (the NumPy reference of the browser)."""
-    layers, _ = decoder_export.trace(ex.options[option], ex.point(option, ex.initial_values(option)))
-    for layer, js in zip(layers, cfg_option["layers"], strict=True):
+def _page_layers(html: str, cfg_option: dict) -> list[decoder_export.Layer]:
+    """The float32 layers decoder.js rebuilds, from the page's own weights (the NumPy reference of the browser)."""
+    blobs = dict(re.findall(r'class="tl-latent-weights" data-key="(\w+)">([^<]*)<', html))
+    layers = []
+    for js in cfg_option["layers"]:
+        tensors = {}
         for name, ref in js["t"].items():
-            layer.tensors[name] = decoder_export.dequantize(decoder_export.quantize(layer.tensors[name], ref["f"]))
+            raw, n = base64.b64decode(blobs[ref["k"]]), int(np.prod(ref["s"]))
+            bits = decoder_export.bits(ref["f"])
+            size = n * {"f32": 4, "f16": 2}[ref["f"]] if bits is None else -(-n * bits // 8)
+            q = {"fmt": ref["f"], "shape": ref["s"], "data": raw[:size], "scales": raw[size:], "group": ref.get("g")}
+            tensors[name] = decoder_export.dequantize(q)
+        layers.append(decoder_export.Layer(js["op"], tensors, js.get("p", {})))
     return layers
 
 
 WIDGETS = ["ae-3-sliders", "ae-2d", "ae-conv", "gan", "cgan", "vae", "aae-priors"]
 
 
-@pytest.mark.parametrize("name", WIDGETS + ["cgan-int8", "aae-priors-int8"])
+FORCED = {"cgan-q6": "q6", "aae-priors-q7": "q7", "vae-q8": "q8", "gan-f16": "f16"}
+
+
+@pytest.mark.parametrize("name", WIDGETS + list(FORCED))
 def test_browser_decodes_like_torch(browser, report, tmp_path, monkeypatch, name):
-    """Every kind of widget, in the format its size gets (float16 here), and two in int8 (the chapters' format)."""
-    if name.endswith("-int8"):
-        monkeypatch.setattr(decoder_view, "FORMATS", ("q8",))
-    ex = _explorers()[name.removesuffix("-int8")]
+    """Every kind of widget, in the format the rule gives it, and every format once (forced)."""
+    if name in FORCED:
+        monkeypatch.setattr(decoder_view, "FORMATS", (FORCED[name],))
+    ex = _explorers()[name.rsplit("-", 1)[0] if name in FORCED else name]
     decoder_view.new_page()
     html = ex.static_html()
     assert 'data-mode="decoder"' in html, html[html.find("tl-latent-note"):][:300]
@@ -115,8 +127,9 @@ def test_browser_decodes_like_torch(browser, report, tmp_path, monkeypatch, name
     context, page, errors = _page(browser, path)
     root = page.locator(".tl-latent")
     cfg = json.loads(page.evaluate("() => document.querySelector('script.tl-latent-data').textContent"))
-    fmt = {t["f"] for opt in cfg["options"] for layer in opt["layers"] for k, t in layer["t"].items() if k == "W"}.pop()
-    tol = decoder_view.TOLERANCE[fmt]
+    fmt = {t["f"] for opt in cfg["options"] for layer in opt["layers"] for k, t in layer["t"].items() if k == "W"} - {"f32"}
+    assert len(fmt) <= 1 and (name not in FORCED or fmt == {FORCED[name]}), fmt
+    fmt, tol = (fmt.pop() if fmt else "f32"), decoder_view.TOLERANCE  # a tiny decoder's weights all stay float32
     assert page.evaluate("() => !!document.querySelector('canvas.tl-latent-canvas') && getComputedStyle(document.querySelector('img.tl-latent-image')).display === 'none'")
     rng = np.random.default_rng(0)
     n = decoder_view.POSITIONS
@@ -128,7 +141,7 @@ def test_browser_decodes_like_torch(browser, report, tmp_path, monkeypatch, name
         values = [lo + (hi - lo) * k / (n - 1) for k, (lo, hi) in zip(ks, ex.slider_limits(option))]
         torch_img = ex.decode_at(option, values).numpy().reshape(-1)
         js = np.array(page.evaluate("([o, v]) => Array.from(document.querySelector('.tl-latent').tlDecode(o, v))", [o, values]), np.float32)
-        ref = decoder_export.run(_exported_layers(ex, option, cfg["options"][o]), ex.point(option, values).numpy())
+        ref = decoder_export.run(_page_layers(html, cfg["options"][o]), np.asarray(values, np.float32))
         worst, worst_ref = max(worst, float(np.abs(js - torch_img).max())), max(worst_ref, float(np.abs(js - ref).max()))
         # the same point through the controls: the canvas shows it
         page.evaluate("""([o, ks]) => { const r = document.querySelector('.tl-latent'), s = r.querySelector('select');
@@ -174,16 +187,19 @@ def _weight_bytes(html: str) -> int:
 
 
 def test_two_widgets_of_one_model_share_its_weights_in_the_browser(browser, tmp_path):
+    """A second widget of the same model and axes refers to the first one's weights; a third (other axes,
+    so other folded and pruned weights) brings its own; all three decode on one page."""
     m = model("cgan")
     decoder_view.new_page()
-    first, second = widgets.explore(m).static_html(), widgets.explore(m, seed=1).static_html()
+    first, second, third = widgets.explore(m).static_html(), widgets.explore(m).static_html(), widgets.explore(m, seed=1).static_html()
+    assert 'class="tl-latent-weights"' not in second and 'class="tl-latent-weights"' in third
     path = tmp_path / "shared.html"
-    path.write_text(f"<!doctype html><html><body>{first}{second}</body></html>", encoding="utf-8")
+    path.write_text(f"<!doctype html><html><body>{first}{second}{third}</body></html>", encoding="utf-8")
     context, page, errors = _page(browser, path)
-    assert page.evaluate("() => document.querySelectorAll('script.tl-latent-weights').length") == first.count('class="tl-latent-weights"')
-    assert page.evaluate("() => document.querySelectorAll('canvas.tl-latent-canvas').length") == 2 and not errors
-    ex = widgets.explore(m, seed=1)
-    js = np.array(page.evaluate("() => Array.from(document.querySelectorAll('.tl-latent')[1].tlDecode(2, [0.5, -0.5]))"))
-    assert np.abs(js - ex.decode_at("2", [0.5, -0.5]).numpy().reshape(-1)).max() <= decoder_view.TOLERANCE["f16"]
+    n_scripts = first.count('class="tl-latent-weights"') + third.count('class="tl-latent-weights"')
+    assert page.evaluate("() => document.querySelectorAll('script.tl-latent-weights').length") == n_scripts
+    assert page.evaluate("() => document.querySelectorAll('canvas.tl-latent-canvas').length") == 3 and not errors
+    for i, ex in ((1, widgets.explore(m)), (2, widgets.explore(m, seed=1))):
+        js = np.array(page.evaluate(f"() => Array.from(document.querySelectorAll('.tl-latent')[{i}].tlDecode(2, [0.5, -0.5]))"))
+        assert np.abs(js - ex.decode_at("2", [0.5, -0.5]).numpy().reshape(-1)).max() <= decoder_view.TOLERANCE
     context.close()
-

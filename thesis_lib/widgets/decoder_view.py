@@ -129,16 +129,14 @@ def decoder_html(explorer: "LatentExplorer", number: int) -> tuple[str | None, s
     left = DECODER_PAGE_BYTES - _page["bytes"]
     reasons = []
     for fmt in FORMATS:
-        stored = {k: [_store(layer, fmt) for layer in chains[k]] for k in names}  # integers: rounded to nearest, for the size
-        size = _new_bytes(stored)
+        stored = {}
+        for group in groups:
+            stored.update(zip(group, _store_group([chains[k] for k in group], fmt, [calibration[k] for k in group])))
+        blobs = {key: b64 for layers in stored.values() for layer in layers for key, b64 in layer[1].items() if key not in _page["keys"]}
+        size = sum(len(b) for b in blobs.values())
         if size > left:
             reasons.append(f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's {DECODER_PAGE_BYTES / 1e6:.1f} MB")
             continue
-        if decoder_export.bits(fmt):
-            for group in groups:
-                stored.update(zip(group, _store_group([chains[k] for k in group], fmt, [calibration[k] for k in group])))
-        blobs = {key: b64 for layers in stored.values() for layer in layers for key, b64 in layer[1].items() if key not in _page["keys"]}
-        size = _new_bytes(stored)
         err = max(_max_error(stored[k], checks[k], reference[k]) for k in names)
         if err > TOLERANCE:
             reasons.append(f"{fmt} weights change pixels by up to {err * 255:.1f}/255 (allowed {TOLERANCE * 255:.0f}/255)")
@@ -148,12 +146,6 @@ def decoder_html(explorer: "LatentExplorer", number: int) -> tuple[str | None, s
         checked = sum(len(c) for c in checks.values())
         return _render(explorer, number, traced, stored, blobs, fmt, err, size, units, checked), None
     return None, "; ".join(reasons)
-
-
-def _new_bytes(stored: dict[str, list[tuple]]) -> int:
-    """The base64 bytes of the tensors of ``stored`` that the page does not hold yet."""
-    blobs = {key: b64 for layers in stored.values() for layer in layers for key, b64 in layer[1].items() if key not in _page["keys"]}
-    return sum(len(b) for b in blobs.values())
 
 
 def _groups(chains: dict[str, list[Layer]]) -> list[list[str]]:
@@ -169,7 +161,7 @@ def _groups(chains: dict[str, list[Layer]]) -> list[list[str]]:
 def _grid_values(values: list[np.ndarray], n_sliders: int, offset: bool) -> list[list[float]]:
     """Every :data:`CHECK_EVERY`-th position of each slider: where the export's error is measured;
     with ``offset``, the positions halfway between them: the inputs :func:`.decoder_export.gptq`
-    rounds the int8 weights for (so the error is measured where the rounding was not fitted)."""
+    rounds the integer weights for (so the error is measured where the rounding was not fitted)."""
     every = CHECK_EVERY[min(n_sliders, max(CHECK_EVERY))]
     grid = [v[every // 2::every] if offset else v[::every] for v in values]
     mesh = np.meshgrid(*grid, indexing="ij")
@@ -178,7 +170,7 @@ def _grid_values(values: list[np.ndarray], n_sliders: int, offset: bool) -> list
 
 def _store_group(chains: list[list[Layer]], fmt: str, calibration: list[list[list[float]]]) -> list[list[tuple]]:
     """Each chain's layers in ``fmt`` (:func:`_store`); a weight that several options share is
-    stored once, its int8 values rounded for the inputs of all of them."""
+    stored once, its integers rounded for the inputs of all of them."""
     xs = [np.asarray(c, np.float32) for c in calibration]
     stored: list[list[tuple]] = [[] for _ in chains]
     for i in range(len(chains[0])):
