@@ -10,11 +10,13 @@ The *data model* is separate from the *views*, one idea per module:
 * :mod:`.decoder_view` (with :mod:`.decoder_export` and the package's ``decoder.js``): the
   **static** export (:meth:`LatentExplorer.static_html`): a self-contained ``<div>`` for the
   rendered book, which has no kernel. It carries the decoder itself: the decode function traced
-  into a chain of layers, its weights inlined once per page (float16, or int8 with a scale per
-  32 weights), and a plain-JavaScript forward pass decodes at every one of 201 slider positions.
-  No kernel, no CDN, no network, works from ``file://``; without JavaScript it shows the
-  initial image. When the page's weight budget or the format's tolerance does not allow it, or
-  the decoder has an operation the JavaScript lacks, it falls back to
+  on the slider values into a chain of layers, the hidden units that are zero at every slider
+  position left out, its weights inlined once per page (6-, 7- or 8-bit integers rounded by
+  GPTQ, or float16: the fewest bytes within 2/255 of PyTorch), and a plain-JavaScript forward
+  pass decodes at every one of 201 slider positions. No kernel, no CDN, no network, works from
+  ``file://``; without JavaScript it shows the initial image. When the page's weight budget or
+  the tolerance does not allow it, or the decoder has an operation the JavaScript lacks, it
+  falls back to
 * :mod:`.static`: the **sprite sheet**: every point of a ``steps`` x ... x ``steps`` grid of
   slider positions is decoded, for every option, at execution time; all those 28 x 28 images
   go into ONE grey-scale PNG sprite sheet, inlined as a base64 data URI, and ``static.js``
@@ -31,8 +33,8 @@ notebook shows the live widget; the book's ``_config.yml`` drops the widget-view
 for Sphinx (``nb_mime_priority_overrides``), so the rendered page shows the static version
 instead of an empty widget box.
 
-**Bytes against continuity.** A chapter's decoder costs 0.4-0.8 MB of base64 int8 weights
-(a 2-D AAE's 0.38 MB), a sprite sheet 20-300 KB; see :mod:`.decoder_view` for the rule.
+**Bytes against continuity.** A chapter's decoder costs 0.3-0.65 MB of base64 weights (the AAE's
+three 0.8 MB together), a sprite sheet 20-300 KB; see :mod:`.decoder_view` for the rule.
 
 **Grid resolution vs page weight (the sprite sheet).** It stores ``options x steps**n_sliders``
 images: the default 9 steps and 2 sliders give 81 images per option (a conditional GAN's 10

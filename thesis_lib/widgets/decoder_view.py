@@ -11,18 +11,29 @@ GAN's ten classes share one copy, and a second widget of the same model on the p
 kernel: one notebook = one page) only refers to the first one's. :func:`new_page` forgets what
 was emitted (tests, or a notebook that renders several pages).
 
-**The rule: bytes against continuity.** Weights go in the most precise format of
-:data:`~.decoder_export.FORMATS` (float16, then int8 with a float16 scale per 32 weights) that
+**What goes into the page** (:func:`decoder_html`), for each option:
 
-* fits what is left of :data:`DECODER_PAGE_BYTES`, the base64 weights all widgets of one page
-  may inline together (so that a page stays under the book's 1.5 MB with its figures), and
-* stays within the format's :data:`TOLERANCE` of the torch decoder (max |Δ| per pixel over a
-  grid of slider positions, measured here and shown in the widget's note).
+1. :func:`slider_layers`: the decode function traced on the *slider values*, so the explorer's
+   ``base + values @ directions`` (and a conditional GAN's class) fold into the first layer,
+   which then has one column per slider;
+2. :func:`.decoder_prune.prune`: the hidden units that are zero at every one of the
+   ``POSITIONS^n`` slider positions, proved by a branch and bound, are left out (in the chapters,
+   from 1 % of the hidden units, the 32-D VAE's, to 39 %, the 2-D AE's); the images do not change;
+3. the weights in the first format of :data:`~.decoder_export.FORMATS` (fewest bytes first:
+   6-, 7-, 8-bit integers, float16) that stays within :data:`TOLERANCE` of the torch decoder;
+   the integers are rounded by GPTQ (:func:`.decoder_export.gptq`) for the inputs each layer
+   receives at the *calibration* positions, halfway between the *check* positions where the
+   error is then measured (every :data:`CHECK_EVERY`-th position of each slider, for every
+   option; the max |Δ| is shown in the widget's note);
+4. :data:`PROBES` of torch's images at seeded positions, so that the browser tests check the
+   built page itself.
 
-If no format qualifies, or the decode function has an operation the JavaScript lacks, the widget
-keeps the sprite sheet (:mod:`.static`), and its note says why. A chapter MLP decoder (about
-0.54 M weights) takes about 0.76 MB as int8, so a page of two such widgets gives the first one
-its decoder and the second its sprite sheet.
+**The rule: bytes against continuity.** The fewest bytes within the tolerance, provided they fit
+what is left of :data:`DECODER_PAGE_BYTES`, the base64 weights all widgets of one page may
+inline together (so that a page stays under the book's 1.5 MB). Otherwise, or when the decode
+function has an operation the JavaScript lacks, the widget keeps the sprite sheet
+(:mod:`.static`) and its note says why. A chapter decoder (0.22-0.52 M weights after pruning)
+takes 0.3-0.65 MB, so each chapter page carries both of its decoders.
 """
 
 from __future__ import annotations
@@ -196,7 +207,7 @@ def _store_group(chains: list[list[Layer]], fmt: str, calibration: list[list[lis
 def _store(layer: Layer, fmt: str, inputs: np.ndarray | None = None) -> tuple[dict, dict[str, str], dict[str, np.ndarray]]:
     """``(the layer's JSON, {key: base64} of its tensors, the float32 tensors decoder.js rebuilds)``.
 
-    Weights (``W``) of more than :data:`SMALL` values are stored in ``fmt`` (int8 rounded for
+    Weights (``W``) of more than :data:`SMALL` values are stored in ``fmt`` (integers rounded by GPTQ for
     ``inputs`` when given); smaller ones, biases and constants as float32.
     """
     refs, blobs, rebuilt = {}, {}, {}

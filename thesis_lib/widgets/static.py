@@ -7,7 +7,7 @@ decode in the browser at every slider position when the page's weight budget and
 tolerance allow (the trade-off, bytes against continuity, is documented there and in
 ARCHITECTURE.md). Otherwise, and here, every grid position of every option is decoded at export
 time (:meth:`~thesis_lib.widgets.explorer.LatentExplorer.precompute`) and stored in one PNG
-sprite sheet (a base64 data URI): ``steps`` positions per slider, 20-300 KB, against 0.4-1.1 MB
+sprite sheet (a base64 data URI): ``steps`` positions per slider, 20-300 KB, against 0.3-0.8 MB
 for a chapter's decoder. Native range sliders (one step per grid cell) and a ``<select>``
 (several options) move the sheet inside a clipping box. The JavaScript is the package file
 ``static.js`` (both modes), inlined after each widget; element ids are unique, so a page can
