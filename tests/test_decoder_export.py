@@ -87,7 +87,7 @@ def test_the_sliders_and_the_class_fold_into_the_first_layer():
 
 def _all_positions(ex, option):
     v = decoder_view.slider_values(ex, option)
-    return np.stack([g.reshape(-1) for g in np.meshgrid(*v, indexing="ij")], 1).astype(np.float32)
+    return decoder_prune.positions(v).astype(np.float32)
 
 
 @pytest.mark.parametrize("name", ["ae-2d", "gan", "cgan"])
@@ -125,7 +125,7 @@ def test_a_unit_alive_at_one_position_between_the_coarse_grid_is_kept():
     w2 = np.ones((3, 6), np.float32)
     chain = [Layer("linear", {"W": w1, "b": b1}), Layer("relu"), Layer("linear", {"W": w2, "b": np.zeros(3, np.float32)}), Layer("sigmoid")]
     (small,), report = decoder_prune.prune([chain], [vals])
-    s = np.stack([g.reshape(-1) for g in np.meshgrid(*vals, indexing="ij")], 1).astype(np.float32)
+    s = decoder_prune.positions(vals).astype(np.float32)
     alive = (decoder_export.run(chain[:1], s) > 0).any(0)
     assert report == [(int(alive.sum()), 6)] and alive[0] and alive[1] and not alive[2:].all()
     assert np.abs(decoder_export.run(small, s) - decoder_export.run(chain, s)).max() < 1e-6

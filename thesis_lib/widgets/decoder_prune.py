@@ -25,7 +25,7 @@ import numpy as np
 
 from .decoder_export import Layer, run
 
-__all__ = ["prune", "LEAF"]
+__all__ = ["prune", "positions", "LEAF"]
 
 LEAF = 6
 """A box at most ``LEAF + 1`` positions wide in every direction is decoded position by position."""
@@ -64,17 +64,16 @@ def prune(chains: list[list[Layer]], values: list[list[np.ndarray]]) -> tuple[li
     return chains, report
 
 
-def _grid(vals: list[np.ndarray], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Every slider position with indices in ``[lo, hi]`` (inclusive), one row each."""
-    axes = [v[a: b + 1] for v, a, b in zip(vals, lo, hi)]
+def positions(axes: list[np.ndarray]) -> np.ndarray:
+    """Every combination of the sliders' values ``axes`` (one array per slider), one row each, the first slider slowest."""
     return np.stack([m.reshape(-1) for m in np.meshgrid(*axes, indexing="ij")], 1)
 
 
 def _dead_units(prefix: list[Layer], vals: list[np.ndarray]) -> np.ndarray:
     """Which outputs of ``prefix`` (ending in a linear layer) are <= 0 at every position of ``vals``."""
     n = len(vals)
-    coarse = [np.unique(np.r_[np.arange(0, len(v), COARSE), len(v) - 1]) for v in vals]
-    s = np.stack([m.reshape(-1) for m in np.meshgrid(*[v[c] for v, c in zip(vals, coarse)], indexing="ij")], 1)
+    coarse = [v[np.unique(np.r_[np.arange(0, len(v), COARSE), len(v) - 1])] for v in vals]
+    s = positions(coarse)
     candidate = (run(prefix, s.astype(np.float32)) <= 0).all(0)
     alive = ~candidate
     stack = [(np.zeros(n, int), np.array([len(v) - 1 for v in vals]), np.flatnonzero(candidate))]
@@ -88,7 +87,7 @@ def _dead_units(prefix: list[Layer], vals: list[np.ndarray]) -> np.ndarray:
         if units.size == 0:
             continue
         if np.all(hi - lo <= LEAF):
-            x = run(prefix, _grid(vals, lo, hi).astype(np.float32))[:, units]
+            x = run(prefix, positions([v[a: b + 1] for v, a, b in zip(vals, lo, hi)]).astype(np.float32))[:, units]
             alive[units[(x > 0).any(0)]] = True
             continue
         d = int(np.argmax(hi - lo))

@@ -136,7 +136,8 @@ def decoder_html(explorer: "LatentExplorer", number: int) -> tuple[str | None, s
         units.extend(report)
     checks = {k: _grid_values(values[k], explorer.n_sliders, offset=False) for k in names}
     calibration = {k: _grid_values(values[k], explorer.n_sliders, offset=True) for k in names}
-    reference = {k: explorer._decode(k, torch.stack([explorer.point(k, v) for v in checks[k]])).reshape(len(checks[k]), -1).numpy() for k in names}
+    reference = {k: explorer._decode(k, explorer.base[k] + torch.tensor(checks[k], dtype=torch.float32) @ explorer.directions[k]).reshape(len(checks[k]), -1).numpy()
+                 for k in names}
     left = DECODER_PAGE_BYTES - _page["bytes"]
     reasons = []
     for fmt in FORMATS:
@@ -174,33 +175,34 @@ def _grid_values(values: list[np.ndarray], n_sliders: int, offset: bool) -> list
     with ``offset``, the positions halfway between them: the inputs :func:`.decoder_export.gptq`
     rounds the integer weights for (so the error is measured where the rounding was not fitted)."""
     every = CHECK_EVERY[min(n_sliders, max(CHECK_EVERY))]
-    grid = [v[every // 2::every] if offset else v[::every] for v in values]
-    mesh = np.meshgrid(*grid, indexing="ij")
-    return np.stack([m.reshape(-1) for m in mesh], axis=1).tolist()
+    return decoder_prune.positions([v[every // 2::every] if offset else v[::every] for v in values]).tolist()
 
 
 def _store_group(chains: list[list[Layer]], fmt: str, calibration: list[list[list[float]]]) -> list[list[tuple]]:
     """Each chain's layers in ``fmt`` (:func:`_store`); a weight that several options share is
-    stored once, its integers rounded for the inputs of all of them."""
+    stored once, its integers rounded for the inputs of all of them (float16 needs no inputs)."""
+    integers = decoder_export.bits(fmt) is not None
     xs = [np.asarray(c, np.float32) for c in calibration]
     stored: list[list[tuple]] = [[] for _ in chains]
     for i in range(len(chains[0])):
+        layers = [chain[i] for chain in chains]
+        big = layers[0].op == "linear" and layers[0].tensors["W"].size > SMALL
+        keys = [hashlib.sha1(la.tensors["W"].tobytes()).hexdigest() for la in layers] if big and integers else []
         done: dict[str, tuple] = {}
-        for o, chain in enumerate(chains):
-            layer = chain[i]
-            if layer.op == "linear" and layer.tensors["W"].size > SMALL:
-                key = hashlib.sha1(layer.tensors["W"].tobytes()).hexdigest()
-                if key not in done:
-                    same = np.concatenate([xs[j] for j, c in enumerate(chains) if hashlib.sha1(c[i].tensors["W"].tobytes()).hexdigest() == key])
+        for o, layer in enumerate(layers):
+            if keys:
+                if keys[o] not in done:
+                    same = np.concatenate([x for x, key in zip(xs, keys) if key == keys[o]])
                     rows = np.linspace(0, len(same) - 1, min(len(same), CALIBRATION_ROWS)).round().astype(int)
-                    done[key] = _store(Layer("linear", {"W": layer.tensors["W"]}), fmt, same[np.unique(rows)])
-                js, blobs, rebuilt = done[key]
+                    done[keys[o]] = _store(Layer("linear", {"W": layer.tensors["W"]}), fmt, same[np.unique(rows)])
+                js, blobs, rebuilt = done[keys[o]]
                 bias = _store(Layer("linear", {"b": layer.tensors["b"]}), fmt)
                 item = ({"op": "linear", "t": {**js["t"], **bias[0]["t"]}}, {**blobs, **bias[1]}, {**rebuilt, **bias[2]})
             else:
                 item = _store(layer, fmt)
             stored[o].append(item)
-            xs[o] = decoder_export.run([Layer(layer.op, item[2], layer.params)], xs[o])
+            if integers:  # the next layer's inputs, through this layer as stored
+                xs[o] = decoder_export.run([Layer(layer.op, item[2], layer.params)], xs[o])
     return stored
 
 
