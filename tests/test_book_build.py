@@ -25,6 +25,7 @@ def finished_runs() -> set[str]:
     return {p.parent.name for p in root.glob("*-*/checkpoint.pt")} if root.is_dir() else set()
 
 
+@pytest.mark.slow
 def test_notebooks_keep_only_check_outputs():
     """Only '# NBVAL_CHECK_OUTPUT' cells keep outputs; the book shows freshly executed ones."""
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "notebooks.py"), "check"], capture_output=True, text=True, cwd=ROOT)

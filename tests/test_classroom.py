@@ -92,6 +92,7 @@ def test_classroom_command_writes_student_copies_and_an_nbgrader_course(tmp_path
         assert len({m["grade_id"] for m in meta if m}) == len([m for m in meta if m]), f"{name}: grade ids must be unique"
 
 
+@pytest.mark.slow
 def test_classroom_refuses_a_non_empty_folder_and_unknown_chapters(tmp_path, capsys):
     out = tmp_path / "class"
     out.mkdir()
@@ -128,6 +129,7 @@ def _nbgrader(course: Path, *args: str) -> None:
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
 
 
+@pytest.mark.slow
 def test_nbgrader_gives_full_marks_to_the_solutions_and_zero_to_unanswered_cells(tmp_path):
     pytest.importorskip("nbgrader")
     from nbgrader.api import Gradebook
@@ -154,6 +156,7 @@ def test_nbgrader_gives_full_marks_to_the_solutions_and_zero_to_unanswered_cells
     assert all(score == 0 and top > 0 for score, top in scores["unanswered"].values()), scores
 
 
+@pytest.mark.slow
 def test_every_chapters_reference_solutions_pass_their_hidden_tests(tmp_path, capsys):
     """The instructor version of every chapter, run cell by cell in one namespace (no kernel: fast):
     the reference solutions pass every hidden test, and the students' stubs fail every one."""

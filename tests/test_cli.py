@@ -31,6 +31,7 @@ def assert_one_line_error(stderr: str, *needles: str) -> None:
         assert needle in lines[0], (needle, lines[0])
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("require_mnist")
 def test_end_to_end_train_sample_evaluate_resume(tmp_path: Path):
     out = tmp_path / "vae"
@@ -125,6 +126,7 @@ def test_missing_data_offline(tmp_path: Path, monkeypatch, capsys):
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_settings(tmp_path: Path, capsys, require_mnist):
     out = tmp_path / "vae"
     assert cli.main(["train", "vae", *TINY_VAE, "--out", str(out)]) == 0
@@ -133,6 +135,7 @@ def test_resume_refuses_other_settings(tmp_path: Path, capsys, require_mnist):
     assert_one_line_error(capsys.readouterr().err, "--lr", "--epochs")
 
 
+@pytest.mark.slow
 def test_console_script_is_installed():
     script = shutil.which("thesis-lib", path=str(Path(sys.executable).parent)) or shutil.which("thesis-lib")
     assert script is not None
@@ -140,6 +143,7 @@ def test_console_script_is_installed():
     assert r.returncode == 0 and "train" in r.stdout
 
 
+@pytest.mark.slow
 def test_resume_accepts_the_options_it_was_trained_with(tmp_path: Path, capsys, require_mnist):
     """Re-running the same command with --resume (after Ctrl-C) continues the run; --epochs may grow."""
     out = tmp_path / "vae"

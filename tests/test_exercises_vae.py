@@ -10,7 +10,7 @@ import torch
 
 from thesis_lib import losses
 from thesis_lib.exercises import vae as ex
-from thesis_lib.toy import LinearGaussian
+from thesis_lib.toy_models import LinearGaussian
 
 
 def _passes(check, fn, capsys) -> bool:

@@ -52,6 +52,7 @@ def test_conv_gan_phases_are_algorithm_1(mnist_small, monkeypatch):
     assert any(not torch.equal(a, b) for a, b in zip(g_before, model.generator.parameters()))
 
 
+@pytest.mark.slow
 def test_conv_gan_losses_fall_and_samples_are_images(mnist_train):
     """On 1,000 digits, two epochs: D learns to tell (its loss falls below guessing, 2 log 2) and G
     then learns against it (its loss falls from its peak)."""
@@ -73,6 +74,7 @@ def test_conditional_conv_gan_gives_d_the_class(mnist_small):
     assert not torch.allclose(model.decode(z, torch.zeros(8, dtype=torch.long)), model.decode(z, torch.ones(8, dtype=torch.long)))
 
 
+@pytest.mark.slow
 def test_resume_mid_epoch_of_a_conv_gan_equals_uninterrupted_run(mnist_small, tmp_path):
     """The moving average (weights, batch-norm statistics, update count) is saved and resumed bit for bit."""
     straight = train(tiny_conv_gan(), data=mnist_small, **QUIET)
@@ -96,6 +98,7 @@ def test_bad_gan_settings_name_field_value_and_choices(kwargs, message):
     assert str(e.value) == message
 
 
+@pytest.mark.slow
 def test_cli_refuses_conv_on_a_toy_dataset_in_one_line(tmp_path):
     r = run_cli("train", "gan", "--arch", "conv", "--dataset", "toy-1d", "--out", str(tmp_path / "run"))
     assert r.returncode == 2

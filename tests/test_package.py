@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and installs a wheel, trains in a subprocess
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "thesis_lib"
 

@@ -100,6 +100,7 @@ def pdf() -> Built:
     return Built(reader, [p.extract_text() or "" for p in reader.pages], seconds)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["missing", "empty", "not a pdf"])
 def test_bad_folder_or_file_is_a_one_line_error(tmp_path, where):
     """No traceback: one line naming the value and what is allowed; exit status 2; nothing written."""

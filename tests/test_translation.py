@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a Sphinx gettext build of every page (about 10 s)
+
 babel_pofile = pytest.importorskip("babel.messages.pofile")
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 import thesis_lib as tl  # noqa: E402
-from thesis_lib import latent, plots, toy, widgets  # noqa: E402
+from thesis_lib import latent, plots, toy, toy_models, widgets  # noqa: E402
 from thesis_lib.data import Dataset  # noqa: E402
 from thesis_lib.errors import DataError  # noqa: E402
 
@@ -286,7 +286,7 @@ def test_plots_return_figures(vae, cgan, data):
 
 def test_gan_1d_curves():
     gan = _untrained(tl.GANConfig(dataset="toy-1d", latent_dim=1, g_hidden=(8,), d_hidden=(8,)))
-    curves = toy.gan_1d_curves(gan, n_samples=2000, n_mapping=7)
+    curves = toy_models.gan_1d_curves(gan, n_samples=2000, n_mapping=7)
     assert curves["x"].shape == curves["p_data"].shape == curves["p_g"].shape == curves["d"].shape == (500,)
     assert curves["z"].shape == curves["g_z"].shape == (7,)
     dx = curves["x"][1] - curves["x"][0]

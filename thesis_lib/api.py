@@ -139,14 +139,20 @@ def _check_resumable(saved: RunConfig, config: RunConfig) -> None:
 
 
 # ----------------------------------------------------------------------------- the run cache
+# What a run imports but what cannot change its weights: the progress display (it only prints) and
+# the error classes (their messages; whether a run stops is decided in the trainer, which counts).
+DISPLAY_ONLY = ("progress", "errors")
+
+
 def run_fingerprint(model: str, library: Path | None = None) -> str:
-    """A hash of the source a run of ``model`` imports: its model's module, the trainer and this
-    module, and everything they import (:func:`~thesis_lib.cache.source_fingerprint`), except the
-    other models' modules (the registry that lists them all is the only place that imports them)."""
+    """A hash of the code a run of ``model`` imports: its model's module, the trainer and this
+    module, and everything they import (:func:`~thesis_lib.cache.source_fingerprint`: docstrings,
+    comments and formatting do not count), except the other models' modules (the registry that
+    lists them all is the only place that imports them) and :data:`DISPLAY_ONLY`."""
     modules = {name: cls.__module__.removeprefix("thesis_lib.") for name, cls in MODELS.items()}
     others = [m for name, m in modules.items() if name != model]
     kwargs = {"library": library} if library is not None else {}
-    return source_fingerprint([modules[model], "trainer", "api"], blocked=others, **kwargs)
+    return source_fingerprint([modules[model], "trainer", "api"], blocked=[*others, *DISPLAY_ONLY], **kwargs)
 
 
 def cached_run_dir(config: RunConfig) -> Path:

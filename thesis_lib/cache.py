@@ -2,10 +2,12 @@
 
 One helper for the three caches of the library (training runs, evaluations, the MNIST judge):
 
-* :func:`source_fingerprint` hashes the torch version and the source of the library modules that a
+* :func:`source_fingerprint` hashes the torch version and the *code* of the library modules that a
   computation *imports*: the static import graph from its root modules, read from the files
   (``from .x import y`` anywhere in a module, except under ``if TYPE_CHECKING:``). So editing a
-  plot never retrains a model, and editing one model's file never retrains another model.
+  plot never retrains a model, and editing one model's file never retrains another model. The
+  code of a module is its syntax tree without docstrings (:func:`code_digest`): comments,
+  docstrings and formatting cannot change a result, so editing them keeps every cache.
 * :func:`key` turns settings and fingerprints into a short folder or file name;
   :func:`cached_json` stores a computed dict under such a name; :func:`atomic_write` writes any
   file so that a reader never sees half of it.
@@ -133,7 +135,7 @@ def import_closure(roots: Iterable[str], blocked: Iterable[str] = (), library: P
 
 
 def source_fingerprint(roots: Iterable[str], blocked: Iterable[str] = (), library: Path = LIBRARY) -> str:
-    """A hash of the torch version and of the source of :func:`import_closure` (``roots``, ``blocked``)."""
+    """A hash of the torch version and of the code (:func:`code_digest`) of :func:`import_closure` (``roots``, ``blocked``)."""
     return _fingerprint(tuple(roots), tuple(sorted(blocked)), Path(library), _sources_stamp(Path(library)))
 
 
@@ -142,10 +144,30 @@ def _sources_stamp(library: Path) -> tuple:
     return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in library.rglob("*.py")))
 
 
+def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return body[1:] or [ast.Pass()]
+    return body
+
+
+def code_digest(source: str, filename: str = "<source>") -> bytes:
+    """What of a module's source can change what it computes: its syntax tree (``ast.dump``, no line
+    numbers) without the docstrings of the module, its classes and its functions.
+
+    Comments and formatting are not in a syntax tree at all. Docstrings are: the library never reads
+    one while training (the CLI reads its help from docstrings, and help changes no weight)."""
+    tree = ast.parse(source, filename)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.body = _without_docstring(node.body)
+    return ast.dump(tree).encode()
+
+
 @functools.lru_cache(maxsize=64)
 def _fingerprint(roots: tuple[str, ...], blocked: tuple[str, ...], library: Path, stamp: tuple) -> str:
     h = hashlib.sha256(torch.__version__.encode())
     for module in import_closure(roots, blocked, library):
         path = module_file(module, library)
-        h.update(path.relative_to(library).as_posix().encode() + b"\0" + path.read_bytes())
+        h.update(path.relative_to(library).as_posix().encode() + b"\0" + code_digest(path.read_text(), str(path)))
     return h.hexdigest()

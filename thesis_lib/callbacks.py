@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .toy import gan_1d_curves
+from .toy_models import gan_1d_curves
 from .trainer import Callback, Trainer
 
 __all__ = ["Callback", "SampleGrid", "StopAfter", "GAN1DSnapshots"]
@@ -62,7 +62,7 @@ class GAN1DSnapshots(Callback):
 
     For the ``toy-1d`` chapter figure in the style of Goodfellow et al. (2014), Figure 1: after
     each iteration in ``steps`` (counted from 1 over the whole run) and once more at the end of
-    training, ``toy.gan_1d_curves(model, **curve_kwargs)`` is stored in :attr:`snapshots` as
+    training, ``toy_models.gan_1d_curves(model, **curve_kwargs)`` is stored in :attr:`snapshots` as
     ``(iteration, curves)``; draw them with ``plots.gan_1d_snapshots(cb.snapshots)``. The curves
     use their own seeded generator and eval mode, so recording never changes what is trained.
     A cached run that is loaded rather than trained calls no callbacks, so train without cache.

@@ -1,6 +1,6 @@
 """The GAN's 1-D toy figure (Goodfellow et al. 2014, Figure 1): p_data, p_g, D(x) and the map z -> G(z).
 
-The numbers come from :func:`thesis_lib.toy.gan_1d_curves` (and :class:`thesis_lib.callbacks.GAN1DSnapshots`).
+The numbers come from :func:`thesis_lib.toy_models.gan_1d_curves` (and :class:`thesis_lib.callbacks.GAN1DSnapshots`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..toy import kde
+from ..toy_models import kde
 from .style import new_ax
 
 __all__ = ["plot_gan_1d", "gan_1d_snapshots"]
