@@ -1,8 +1,11 @@
 """Build the book in both languages: ``python scripts/build_book.py`` (the README's build command).
 
-1. **English** (``_build/html``): ``jupyter-book build . -W --keep-going``, exactly as before. It
-   executes every chapter (``execute_notebooks: force``, training cached by the run cache) and
-   myst-nb writes each executed notebook to ``_build/jupyter_execute/``.
+1. **English** (``_build/html``): ``jupyter-book build . -W --keep-going``. It executes every
+   chapter (``execute_notebooks: force``, training cached by the run cache) and myst-nb writes
+   each executed notebook to ``_build/jupyter_execute/``. The kernels get
+   ``$THESIS_LIB_STATIC_WIDGETS`` (the latent-space widgets carry their static HTML, which only
+   the pages need) and ``$THESIS_LIB_PROFILE`` (the library's timed stages,
+   :mod:`thesis_lib.profiling`).
 2. **Slovene** (``_build/html/sl/``): the same sources, built by Sphinx's translation workflow
    (``language: sl``, catalogues in ``locales/sl/LC_MESSAGES/``) with execution **off**: the
    local extension ``_ext/thesis_i18n.py`` hands myst-nb the executed notebook from step 1 for
@@ -13,10 +16,19 @@
 current sources into DIR (execution off: only the prose is extracted); ``sphinx-intl update -p
 DIR -l sl`` then merges them into the catalogues (see ``locales/README.md``).
 Options after the first argument are passed to both builds (default ``-W --keep-going``).
+
+Every build writes ``_build/build_info.json``: how many finished runs the cache held before, which
+runs it trained, the seconds of the whole build, of each notebook (from myst-nb's "Executing
+notebook" line to its "Executed notebook" line) and of each translated edition, and per notebook
+where its time went (``profile``: kernel start and imports, training, each metric group, the
+judge, widget export, figures, other).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 EXECUTED = BUILD / "jupyter_execute"  # where myst-nb writes the English build's executed notebooks
 LANGUAGES = ("sl",)  # the translated editions; each is built into _build/html/<lang>/
+BUILD_INFO = BUILD / "build_info.json"
+PROFILE = BUILD / "profile.jsonl"  # the kernels' timed stages (thesis_lib.profiling), read into BUILD_INFO
 
 
 def translated_overrides(language: str) -> dict:
@@ -71,6 +85,42 @@ def gettext(outdir: Path) -> int:
     return sphinx_build("gettext", Path(outdir), Path(outdir) / ".doctrees", overrides, False, False)
 
 
+def finished_runs() -> set[str]:
+    """The cached runs (``<model>-<key>`` folders with a checkpoint) in the run cache."""
+    from thesis_lib.cache import runs_root
+
+    root = runs_root()
+    return {p.parent.name for p in root.glob("*-*/checkpoint.pt")} if root.is_dir() else set()
+
+
+def run_logged(command: list[str], env: dict[str, str]) -> tuple[int, dict[str, tuple[float, float]]]:
+    """Run ``command``, echoing its output, and read from it when each notebook executed:
+    ``{name: (start, end)}`` in Unix time, from myst-nb's "Executing notebook" and "Executed notebook" lines."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
+    windows: dict[str, tuple[float, float]] = {}
+    current = None
+    for line in proc.stdout:
+        now = time.time()
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        if m := re.search(r"book/(\w+)\.ipynb: Executing notebook", line):
+            current = (m.group(1), now)
+        elif current and "Executed notebook in" in line:
+            windows[current[0]] = (current[1], now)
+            current = None
+    return proc.wait(), windows
+
+
+def write_build_info(info: dict, windows: dict[str, tuple[float, float]]) -> None:
+    from thesis_lib.profiling import summarise
+
+    records = [json.loads(line) for line in PROFILE.read_text().splitlines()] if PROFILE.exists() else []
+    info["notebook_seconds"] = {name: round(end - start, 1) for name, (start, end) in windows.items()}
+    info["profile"] = summarise(records, windows)
+    BUILD_INFO.parent.mkdir(parents=True, exist_ok=True)
+    BUILD_INFO.write_text(json.dumps(info, indent=1) + "\n")
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["gettext"]:
         return gettext(Path(argv[1]) if len(argv) > 1 else BUILD / "gettext")
@@ -78,17 +128,23 @@ def main(argv: list[str]) -> int:
         return max(build_translation(lang) for lang in LANGUAGES)
     options = argv or ["-W", "--keep-going"]
     jb = Path(sys.executable).parent / "jupyter-book"
-    code = subprocess.call([str(jb), "build", str(ROOT), *options])
-    if code:
-        return code
-    for lang in LANGUAGES:
-        start = time.perf_counter()
+    BUILD.mkdir(exist_ok=True)
+    PROFILE.unlink(missing_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "THESIS_LIB_STATIC_WIDGETS": "1", "THESIS_LIB_PROFILE": str(PROFILE)}
+    start, before = time.perf_counter(), finished_runs()
+    code, windows = run_logged([str(jb), "build", str(ROOT), *options], env)
+    info = {"cached_before": len(before), "trained": sorted(finished_runs() - before), "translation_seconds": {}}
+    for lang in LANGUAGES if not code else ():
+        began = time.perf_counter()
         print(f"Building the {lang} edition into {BUILD / 'html' / lang} (from the executed notebooks, no execution)", flush=True)
         code = build_translation(lang, "-W" in options, "--keep-going" in options)
-        print(f"The {lang} edition took {time.perf_counter() - start:.0f} s", flush=True)
+        info["translation_seconds"][lang] = round(time.perf_counter() - began, 1)
+        print(f"The {lang} edition took {info['translation_seconds'][lang]:.0f} s", flush=True)
         if code:
-            return code
-    return 0
+            break
+    info["build_seconds"] = round(time.perf_counter() - start, 1)
+    write_build_info(info, windows)
+    return code
 
 
 if __name__ == "__main__":

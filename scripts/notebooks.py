@@ -8,7 +8,7 @@ The committed notebooks keep only the outputs that nbval compares: those of cell
 ``# NBVAL_CHECK_OUTPUT`` (small, deterministic numerical checks). Everything else is stripped.
 
     python scripts/notebooks.py run book/vae.ipynb     # execute in place, keep check outputs, print time
-    python scripts/notebooks.py time                    # execute every chapter with a cold run cache; print times
+    python scripts/notebooks.py time                    # execute every chapter with a cold run cache; print times and profiles
     python scripts/notebooks.py check                   # fail if a notebook holds outputs it should not
     python scripts/notebooks.py colab                   # insert / refresh the Colab install cell of every chapter
     python scripts/notebooks.py colab --check           # fail if a chapter's first cell is not the current one
@@ -144,15 +144,25 @@ def cmd_run(paths: list[str]) -> int:
 
 
 def cmd_time(paths: list[str]) -> int:
-    """Execute every chapter with a fresh, empty run cache (so training really happens)."""
-    results = {}
+    """Execute every chapter with a fresh, empty run cache (so training really happens), as the
+    book build does (static widgets on); print each one's time and where it went."""
+    from thesis_lib.profiling import PROFILE_ENV, summarise
+
+    results, windows = {}, {}
     with tempfile.TemporaryDirectory() as runs:
+        profile = Path(runs) / "profile.jsonl"
+        env = {"THESIS_LIB_RUNS": runs, "THESIS_LIB_STATIC_WIDGETS": "1", PROFILE_ENV: str(profile)}
         for p in paths or CHAPTERS:
-            seconds, _ = execute(ROOT / p, {"THESIS_LIB_RUNS": runs})
+            start = time.time()
+            seconds, _ = execute(ROOT / p, env)
+            windows[Path(p).stem] = (start, time.time())
             results[p] = round(seconds, 1)
             print(f"{p}: {seconds:.1f} s", flush=True)
+        records = [json.loads(line) for line in profile.read_text().splitlines()] if profile.exists() else []
     print(f"total: {sum(results.values()):.1f} s")
     print(json.dumps(results))
+    for name, row in summarise(records, windows).items():
+        print(f"{name}: " + ", ".join(f"{stage} {s:.1f}" for stage, s in row.items()))
     return 0
 
 

@@ -249,9 +249,23 @@ def test_static_html_keeps_the_budget(cgan):
     assert steps >= 5 and img.size[0] * img.size[1] >= 10 * steps**2 * 28 * 28
     tiny, steps = _sprite(ex.static_html(max_bytes=1000, continuous=False))  # cannot fit: the coarsest grid, 16 grey levels
     assert steps == 2 and tiny.mode == "P"
+
+
+def test_the_static_export_runs_only_in_the_book_build(cgan, monkeypatch):
+    """A display in Jupyter is the live widget alone; the static HTML (seconds of export) only when the book is built."""
+    from thesis_lib.widgets import decoder_view, explorer
+
+    ex = widgets.explore(cgan)
+    monkeypatch.delenv(explorer.STATIC_ENV, raising=False)
+    monkeypatch.setattr(decoder_view, "static_html", lambda *a, **k: pytest.fail("the static export ran on a live display"))
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "text/html" not in bundle
+    assert bundle["text/plain"].startswith("<LatentExplorer")
+    monkeypatch.undo()
+    monkeypatch.setenv(explorer.STATIC_ENV, "1")
     bundle = ex._repr_mimebundle_()
     assert {"application/vnd.jupyter.widget-view+json", "text/html", "text/plain"} <= set(bundle)
-    assert bundle["text/html"].startswith('<div id="tl-latent-') and bundle["text/plain"].startswith("<LatentExplorer")
+    assert bundle["text/html"].startswith('<div id="tl-latent-')
 
 
 # ----------------------------------------------------------------------------- plots

@@ -18,6 +18,7 @@ from .checkpoint import CHECKPOINT, checkpoint_config, load_checkpoint
 from .config import ModelConfig, RunConfig, Schedule, System, run_config
 from .data import Dataset, load_dataset
 from .models import MODELS, GenerativeModel, build_model
+from .profiling import stage, timed
 from .seed import seed_everything, select_device
 from .trainer import Callback, Trainer
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["train", "load", "cached_run_dir", "run_fingerprint", "runs_root"]
 
 
+@timed("run setup")
 def train(
     config: ModelConfig | RunConfig,
     out_dir: str | Path | None = None,
@@ -100,7 +102,8 @@ def train(
     if state is not None:
         trainer.load_state_dict(state)
     if trainer.epoch < run.schedule.epochs:
-        trainer.fit()
+        with stage("train"):
+            trainer.fit()
     else:
         model.eval()
         where = f"the run cache ({Path(out_dir).name})" if cache else str(out_dir)
@@ -139,20 +142,16 @@ def _check_resumable(saved: RunConfig, config: RunConfig) -> None:
 
 
 # ----------------------------------------------------------------------------- the run cache
-# What a run imports but what cannot change its weights: the progress display (it only prints) and
-# the error classes (their messages; whether a run stops is decided in the trainer, which counts).
-DISPLAY_ONLY = ("progress", "errors")
-
-
 def run_fingerprint(model: str, library: Path | None = None) -> str:
     """A hash of the code a run of ``model`` imports: its model's module, the trainer and this
     module, and everything they import (:func:`~thesis_lib.cache.source_fingerprint`: docstrings,
     comments and formatting do not count), except the other models' modules (the registry that
-    lists them all is the only place that imports them) and :data:`DISPLAY_ONLY`."""
+    lists them all is the only place that imports them) and what is never in a key
+    (:data:`~thesis_lib.cache.NEVER_IN_A_KEY`)."""
     modules = {name: cls.__module__.removeprefix("thesis_lib.") for name, cls in MODELS.items()}
     others = [m for name, m in modules.items() if name != model]
     kwargs = {"library": library} if library is not None else {}
-    return source_fingerprint([modules[model], "trainer", "api"], blocked=[*others, *DISPLAY_ONLY], **kwargs)
+    return source_fingerprint([modules[model], "trainer", "api"], blocked=others, **kwargs)
 
 
 def cached_run_dir(config: RunConfig) -> Path:

@@ -30,6 +30,10 @@ import torch
 RUNS_ENV = "THESIS_LIB_RUNS"
 PACKAGE = "thesis_lib"
 LIBRARY = Path(__file__).resolve().parent
+# What a computation may import but what cannot change its result, so no fingerprint includes it: the
+# progress display (it only prints), the error classes (their messages; whether to raise is decided
+# by the code that raises, which counts) and the build profile's timers.
+NEVER_IN_A_KEY = ("progress", "errors", "profiling")
 
 
 def runs_root() -> Path:
@@ -135,8 +139,10 @@ def import_closure(roots: Iterable[str], blocked: Iterable[str] = (), library: P
 
 
 def source_fingerprint(roots: Iterable[str], blocked: Iterable[str] = (), library: Path = LIBRARY) -> str:
-    """A hash of the torch version and of the code (:func:`code_digest`) of :func:`import_closure` (``roots``, ``blocked``)."""
-    return _fingerprint(tuple(roots), tuple(sorted(blocked)), Path(library), _sources_stamp(Path(library)))
+    """A hash of the torch version and of the code (:func:`code_digest`) of :func:`import_closure`
+    (``roots``, ``blocked`` and :data:`NEVER_IN_A_KEY`)."""
+    blocked = tuple(sorted({*blocked, *NEVER_IN_A_KEY}))
+    return _fingerprint(tuple(roots), blocked, Path(library), _sources_stamp(Path(library)))
 
 
 def _sources_stamp(library: Path) -> tuple:

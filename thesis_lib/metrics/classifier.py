@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from ..cache import atomic_write, key, runs_root, source_fingerprint
 from ..data import IMAGE_DATASETS, image_datasets_text, load_dataset
+from ..profiling import timed
 from ..seed import seed_everything, select_device
 
 MIN_ACCURACY = {"mnist": 0.985, "fashion-mnist": 0.88}
@@ -91,6 +92,7 @@ def classifier_dir(settings: ClassifierSettings = ClassifierSettings()) -> Path:
     return runs_root() / f"classifier-{settings.dataset}-{key(json.dumps(asdict(settings), sort_keys=True), source_fingerprint([__name__.removeprefix('thesis_lib.')]))}"
 
 
+@timed("judge")
 def load_classifier(dataset: str = "mnist", progress: bool = True) -> Classifier:
     """The cached judge for ``dataset``; trains and caches it the first time (about a minute)."""
     if dataset not in IMAGE_DATASETS:

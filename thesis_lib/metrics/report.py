@@ -17,6 +17,7 @@ import torch
 from ..cache import cached_json, key, runs_root, source_fingerprint
 from ..data import IMAGE_DATASETS, load_dataset
 from ..models import GenerativeModel
+from ..profiling import stage
 from .classifier import load_classifier
 from .diagnostics import border_brightness, isolated_pixels
 from .likelihood import binarized, importance_sampled_nll, reconstruction_error, test_elbo
@@ -40,14 +41,16 @@ def _check_metrics(metrics: tuple[str, ...]) -> None:
 def _sample_metrics(samples: torch.Tensor, test: torch.Tensor, dataset: str, metrics: tuple[str, ...], progress: bool) -> dict[str, object]:
     out: dict[str, object] = {}
     if "parzen" in metrics:
-        val = load_dataset(dataset, "val").subset(N_PARZEN_VAL)
-        out.update(parzen_evaluation(samples, val.x, test))
+        with stage("parzen"):
+            val = load_dataset(dataset, "val").subset(N_PARZEN_VAL)
+            out.update(parzen_evaluation(samples, val.x, test))
     if "quality" in metrics:
-        classifier = load_classifier(dataset, progress=progress)
-        out.update(sample_quality(classifier, samples, test))
-        out["classifier_accuracy"] = classifier.test_accuracy
-        out["border_brightness"] = border_brightness(samples)
-        out["isolated_pixels"] = isolated_pixels(samples)
+        with stage("quality"):
+            classifier = load_classifier(dataset, progress=progress)
+            out.update(sample_quality(classifier, samples, test))
+            out["classifier_accuracy"] = classifier.test_accuracy
+            out["border_brightness"] = border_brightness(samples)
+            out["isolated_pixels"] = isolated_pixels(samples)
     return out
 
 
@@ -83,7 +86,8 @@ def evaluate_model(
     result: dict[str, object] = {"model": model.config.model, "dataset": dataset}
     test = load_dataset(dataset, "test")
     if "parzen" in applies or "quality" in applies:
-        samples = model.sample(n_samples, generator=torch.Generator().manual_seed(seed)).cpu()
+        with stage("sample"):
+            samples = model.sample(n_samples, generator=torch.Generator().manual_seed(seed)).cpu()
         result.update(_sample_metrics(samples, test.x, dataset, applies, progress))
     if n_test is not None:
         test = test.subset(n_test)
@@ -91,11 +95,13 @@ def evaluate_model(
         test = binarized(test, seed=seed)
     result.update({"n_test": len(test), "binarized": bool(binarize)})
     if "reconstruction" in applies:
-        result.update({f"test_{k_}": v for k_, v in reconstruction_error(model, test).items()})
+        with stage("reconstruction"):
+            result.update({f"test_{k_}": v for k_, v in reconstruction_error(model, test).items()})
     if "likelihood" in applies:
-        elbo = test_elbo(model, test, seed=seed)
+        with stage("likelihood"):
+            elbo = test_elbo(model, test, seed=seed)
+            nll = importance_sampled_nll(model, test, k=k, seed=seed)
         result.update({"test_neg_elbo": -elbo["elbo"], "test_kl": elbo["kl"]})
-        nll = importance_sampled_nll(model, test, k=k, seed=seed)
         result.update({"test_nll": nll["nll"], "test_nll_se": nll["nll_se"], "nll_k": k})
     result["seconds"] = round(time.perf_counter() - start, 1)
     return result

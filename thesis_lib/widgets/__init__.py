@@ -26,12 +26,13 @@ The *data model* is separate from the *views*, one idea per module:
   from the models' shared vocabulary (``has_encoder``, ``embed``, ``sample_prior``,
   ``needs_labels``, ``explorer_axes``; see :mod:`thesis_lib.models.base`).
 
-Displaying an explorer (the last line of a cell, or ``display(ex)``) emits ONE output whose
-mime bundle holds both: ``application/vnd.jupyter.widget-view+json`` (the live widget) and
-``text/html`` (the static version). Jupyter front ends rank the widget view first, so a
-notebook shows the live widget; the book's ``_config.yml`` drops the widget-view mime type
-for Sphinx (``nb_mime_priority_overrides``), so the rendered page shows the static version
-instead of an empty widget box.
+Displaying an explorer (the last line of a cell, or ``display(ex)``) emits ONE output. In
+Jupyter its mime bundle holds the live widget (``application/vnd.jupyter.widget-view+json``)
+and nothing else. When the book is built (``scripts/build_book.py`` sets
+``$THESIS_LIB_STATIC_WIDGETS``) it holds ``text/html`` (the static version) as well; the book's
+``_config.yml`` drops the widget-view mime type for Sphinx (``nb_mime_priority_overrides``), so
+the rendered page shows the static version instead of an empty widget box. The export takes
+seconds per widget (tracing, pruning, GPTQ), which a reader in Jupyter never pays.
 
 **Bytes against continuity.** A chapter's decoder costs 0.3-0.65 MB of base64 weights (the AAE's
 three 0.8 MB together), a sprite sheet 20-300 KB; see :mod:`.decoder_view` for the rule.

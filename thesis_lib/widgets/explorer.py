@@ -8,18 +8,29 @@ book's HTML); :mod:`.explore` builds one for a trained model.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor
 
+from ..profiling import stage
 from . import decoder_view, live
 from .static import STATIC_MAX_BYTES
 
 __all__ = ["LatentExplorer", "DecodeFn"]
 
 DecodeFn = Callable[[Tensor], Tensor]
+
+# The book build sets this (scripts/build_book.py): only then does a displayed explorer carry its
+# static HTML, whose export (tracing, pruning, GPTQ) takes seconds; a reader's Jupyter never pays it.
+STATIC_ENV = "THESIS_LIB_STATIC_WIDGETS"
+
+
+def static_html_wanted() -> bool:
+    """Whether a display should carry the static HTML: only where a page without a kernel shows it (``$THESIS_LIB_STATIC_WIDGETS``)."""
+    return os.environ.get(STATIC_ENV, "") not in ("", "0")
 
 
 def _per_option(value, names: Sequence[str], what: str) -> dict:
@@ -160,8 +171,6 @@ class LatentExplorer:
         x = x.detach().cpu().float()
         return x.reshape(x.shape[0], *x.shape[-2:])  # (n, H, W)
 
-    # -- rendering -----------------------------------------------------------------------
-
     # -- views -----------------------------------------------------------------------------
     def widget(self):
         """The live explorer (an ``ipywidgets.VBox``; see :func:`thesis_lib.widgets.live.widget`)."""
@@ -169,19 +178,22 @@ class LatentExplorer:
 
     def static_html(self, steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES, continuous: bool = True) -> str:
         """The explorer as a self-contained ``<div>`` for a page without a kernel (see :func:`thesis_lib.widgets.decoder_view.static_html`)."""
-        return decoder_view.static_html(self, steps=steps, max_bytes=max_bytes, continuous=continuous)
+        with stage("widget export"):
+            return decoder_view.static_html(self, steps=steps, max_bytes=max_bytes, continuous=continuous)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """One output, two renderings: the live widget (Jupyter) and the static HTML (the book).
+        """The live widget; in the book build one output with two renderings, the live widget and the static HTML.
 
         Jupyter front ends show the highest-ranked mime type they can render:
         ``application/vnd.jupyter.widget-view+json`` (the live widget, needs the kernel). The
         book drops that mime type (``nb_mime_priority_overrides`` in ``_config.yml``), so its
-        pages show ``text/html``: :meth:`static_html`.
+        pages show ``text/html``: :meth:`static_html`, which is computed only when the book is
+        being built (:func:`static_html_wanted`), since nobody sees it in Jupyter.
         """
         box = self.widget()
         bundle = dict(box._repr_mimebundle_())
-        bundle["text/html"] = self.static_html()
+        if static_html_wanted():
+            bundle["text/html"] = self.static_html()
         bundle["text/plain"] = f"<LatentExplorer: {self.title or ', '.join(self.option_names)}>"
         return bundle
 
