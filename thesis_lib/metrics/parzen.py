@@ -32,42 +32,50 @@ SIGMAS: tuple[float, ...] = tuple(torch.logspace(-1.0, 0.0, 10, dtype=torch.floa
 
 
 @torch.no_grad()
-def parzen_log_likelihood(samples: Tensor, x: Tensor, sigma: float, batch_size: int = 500) -> Tensor:
-    r"""log p̂_σ(x) for every row of ``x`` under the Gaussian KDE centred on ``samples``.
+def parzen_log_likelihoods(samples: Tensor, x: Tensor, sigmas: Sequence[float], batch_size: int = 500) -> Tensor:
+    r"""log p̂_σ(x) for every row of ``x`` and every σ in ``sigmas``, shape ``(len(sigmas), m)``.
 
     Computed in float64 as a max-subtracted log-mean-exp of
     :math:`-\|x - s_i\|^2 / 2\sigma^2`, with ``||x - s||² = ||x||² + ||s||² - 2 x·s`` so that
-    memory grows as ``batch_size × n_samples``, not with the image size.
+    memory grows as ``batch_size × n_samples``, not with the image size. The distances, which
+    cost almost all the time, are computed once for all the σ.
 
     Args:
         samples: (n, ...) model samples (flattened internally).
         x: (m, ...) points to score, same size as the samples.
-        sigma: kernel standard deviation.
+        sigmas: kernel standard deviations.
         batch_size: rows of ``x`` per distance matrix (500 × 10,000 doubles = 40 MB).
 
     Returns:
-        (m,) float64 log-likelihoods in nats.
+        (len(sigmas), m) float64 log-likelihoods in nats.
     """
-    if not sigma > 0:
-        raise ValueError(f"sigma must be a number > 0, got {sigma!r}")
+    for sigma in sigmas:
+        if not sigma > 0:
+            raise ValueError(f"sigma must be a number > 0, got {sigma!r}")
     s = samples.flatten(1).double()
     x = x.flatten(1).double().to(s.device)
     if s.shape[1] != x.shape[1]:
         raise ValueError(f"samples have {s.shape[1]} dimensions but the data has {x.shape[1]}")
     s_sq = (s * s).sum(1)
-    log_norm = math.log(s.shape[0]) + 0.5 * s.shape[1] * math.log(2 * math.pi * sigma**2)
+    log_norms = [math.log(s.shape[0]) + 0.5 * s.shape[1] * math.log(2 * math.pi * sigma**2) for sigma in sigmas]
     out = []
     for start in range(0, x.shape[0], batch_size):
         xb = x[start : start + batch_size]
         sq_dist = ((xb * xb).sum(1, keepdim=True) + s_sq - 2.0 * xb @ s.T).clamp_min_(0.0)
-        out.append(torch.logsumexp(-sq_dist / (2 * sigma**2), dim=1) - log_norm)
-    return torch.cat(out)
+        out.append(torch.stack([torch.logsumexp(-sq_dist / (2 * sigma**2), dim=1) - norm for sigma, norm in zip(sigmas, log_norms)]))
+    return torch.cat(out, dim=1)
+
+
+def parzen_log_likelihood(samples: Tensor, x: Tensor, sigma: float, batch_size: int = 500) -> Tensor:
+    """log p̂_σ(x) for every row of ``x`` under the Gaussian KDE centred on ``samples`` (one σ of
+    :func:`parzen_log_likelihoods`): (m,) float64 log-likelihoods in nats."""
+    return parzen_log_likelihoods(samples, x, [sigma], batch_size)[0]
 
 
 @torch.no_grad()
 def select_sigma(samples: Tensor, val: Tensor, sigmas: Sequence[float] = SIGMAS) -> tuple[float, list[float]]:
     """The σ from ``sigmas`` that maximises the mean log-likelihood of ``val``; also all the means."""
-    means = [parzen_log_likelihood(samples, val, s).mean().item() for s in sigmas]
+    means = parzen_log_likelihoods(samples, val, sigmas).mean(1).tolist()
     best = max(range(len(sigmas)), key=means.__getitem__)
     return float(sigmas[best]), means
 

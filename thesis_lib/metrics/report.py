@@ -18,11 +18,11 @@ from ..cache import cached_json, key, runs_root, source_fingerprint
 from ..data import IMAGE_DATASETS, load_dataset
 from ..models import GenerativeModel
 from ..profiling import stage
-from .classifier import load_classifier
+from .classifier import ClassifierSettings, classifier_dir, load_classifier
 from .diagnostics import border_brightness, isolated_pixels
 from .likelihood import binarized, importance_sampled_nll, reconstruction_error, test_elbo
 from .parzen import parzen_evaluation
-from .sample_quality import sample_quality
+from .sample_quality import classifier_outputs, sample_quality
 
 METRICS = ("parzen", "quality", "likelihood", "reconstruction")
 """Metric groups: Parzen LL; classifier FID/score/label entropy; test ELBO and IS NLL; reconstruction.
@@ -38,6 +38,17 @@ def _check_metrics(metrics: tuple[str, ...]) -> None:
             raise ValueError(f"unknown metric {m!r}; allowed: {', '.join(METRICS)}")
 
 
+_TEST_FEATURES: dict[str, torch.Tensor] = {}  # the judge's features of a test set, once per process
+
+
+def _test_features(classifier, dataset: str, test: torch.Tensor) -> torch.Tensor:
+    """The judge's features of ``dataset``'s test images, computed once per process and judge."""
+    name = f"{classifier_dir(ClassifierSettings(dataset=dataset))}:{len(test)}"
+    if name not in _TEST_FEATURES:
+        _TEST_FEATURES[name] = classifier_outputs(classifier, test)[0]
+    return _TEST_FEATURES[name]
+
+
 def _sample_metrics(samples: torch.Tensor, test: torch.Tensor, dataset: str, metrics: tuple[str, ...], progress: bool) -> dict[str, object]:
     out: dict[str, object] = {}
     if "parzen" in metrics:
@@ -47,7 +58,7 @@ def _sample_metrics(samples: torch.Tensor, test: torch.Tensor, dataset: str, met
     if "quality" in metrics:
         with stage("quality"):
             classifier = load_classifier(dataset, progress=progress)
-            out.update(sample_quality(classifier, samples, test))
+            out.update(sample_quality(classifier, samples, reference_features=_test_features(classifier, dataset, test)))
             out["classifier_accuracy"] = classifier.test_accuracy
             out["border_brightness"] = border_brightness(samples)
             out["isolated_pixels"] = isolated_pixels(samples)

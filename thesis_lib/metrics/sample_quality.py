@@ -76,10 +76,16 @@ def confident_share(probs: Tensor, threshold: float = 0.9) -> float:
 
 
 @torch.no_grad()
-def sample_quality(classifier: Classifier, samples: Tensor, reference: Tensor) -> dict[str, object]:
-    """FID against ``reference`` (e.g. the test images), MNIST score, label entropy and histogram."""
+def sample_quality(classifier: Classifier, samples: Tensor, reference: Tensor | None = None, *, reference_features: Tensor | None = None) -> dict[str, object]:
+    """FID against ``reference`` (e.g. the test images), MNIST score, label entropy and histogram.
+
+    Pass ``reference_features`` (the classifier's features of the reference images, from
+    :func:`classifier_outputs`) instead of ``reference`` to score several sample sets against the
+    same images without computing their features again."""
+    if (reference is None) == (reference_features is None):
+        raise ValueError("sample_quality needs exactly one of reference (images) and reference_features")
     f_s, p_s = classifier_outputs(classifier, samples)
-    f_r, _ = classifier_outputs(classifier, reference)
+    f_r = classifier_outputs(classifier, reference)[0] if reference_features is None else reference_features
     return {
         "fid": frechet_distance(f_s, f_r),
         "mnist_score": mnist_score(p_s),
