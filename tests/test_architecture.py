@@ -137,8 +137,12 @@ def test_every_model_speaks_the_vocabulary(name):
                 model.embed(x)
     assert set(model.metric_groups) <= set(METRICS) and {"parzen", "quality"} <= set(model.metric_groups)
     assert ("reconstruction" in model.metric_groups) == model.has_encoder
-    assert ("likelihood" in model.metric_groups) == model.has_likelihood == (name in ("vae", "aae-gaussian"))
-    if model.has_likelihood:
+    assert ("likelihood" in model.metric_groups) == model.has_posterior == (name in ("vae", "aae-gaussian"))
+    if model.defines_likelihood:  # a decoder density and a prior density: p(x) is defined
+        with torch.no_grad():
+            zz = model.sample_prior(3, generator=g())[None].expand(2, 3, -1)
+            assert model.log_prior(zz).shape == model.log_px_given_z(x[:3], zz).shape == (2, 3)
+    if model.has_posterior:
         with torch.no_grad():
             t = model.elbo(x, n_samples=2, estimator="B")
             log_px_z, log_pz, log_qz = model.log_weights(x, 4)

@@ -64,21 +64,37 @@ class AdversarialAutoencoder(GenerativeModel):
         return out.chunk(2, dim=1)[0] if self.config.encoder == "gaussian" else out
 
     @property
-    def has_likelihood(self) -> bool:
-        """Whether the likelihood metrics apply: a Gaussian encoder and a Gaussian prior."""
+    def has_posterior(self) -> bool:
+        """Whether q(z|x) has a density to use as a proposal: a Gaussian encoder (with the Gaussian prior, for the ELBO's KL)."""
         return self.config.encoder == "gaussian" and isinstance(self.prior, GaussianPrior)
+
+    @property
+    def defines_likelihood(self) -> bool:
+        """Whether p(x) = ∫ p(x|z) p(z) dz is defined: the decoder is Bernoulli, so it is whenever the
+        prior has a density (Gaussian or mixture; not the swiss roll), whatever the encoder."""
+        return self.images and hasattr(self.prior, "log_density")
+
+    def log_prior(self, z: Tensor) -> Tensor:
+        """log p(z) of the prior (the marginal over the labels for a label prior)."""
+        if not self.defines_likelihood:
+            raise ValueError(f"the prior {self.prior_name!r} has no density (only samples), so the model defines no likelihood")
+        return self.prior.log_density(z)
+
+    def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
+        """The Bernoulli decoder's log p(x|z), z (L, B, D) -> (L, B)."""
+        return losses.bernoulli_log_likelihood(x, self.decode_raw(z))
 
     def _posterior(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """μ(x), log σ²(x) of a Gaussian encoder, and the prior's log-variance (shaped like μ)."""
-        if not self.has_likelihood:
-            raise ValueError(f"the likelihood needs encoder 'gaussian' and prior 'gaussian', got encoder {self.config.encoder!r} and prior {self.prior_name!r}")
+        if not self.has_posterior:
+            raise ValueError(f"the lower bound needs encoder 'gaussian' and prior 'gaussian', got encoder {self.config.encoder!r} and prior {self.prior_name!r}")
         mu, logvar = self.encoder(x.flatten(1)).chunk(2, dim=1)
         return mu, logvar, torch.full_like(mu, 2 * math.log(self.prior.std))
 
     def log_weights(self, x: Tensor, n_samples: int) -> tuple[Tensor, Tensor, Tensor]:
         """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each, shapes (L, B).
 
-        Only for a Gaussian encoder with the Gaussian prior (see :attr:`has_likelihood`).
+        Only for a Gaussian encoder with the Gaussian prior (see :attr:`has_posterior`).
         """
         mu, logvar, prior_logvar = self._posterior(x)
         z = losses.reparameterize(mu, logvar, n_samples)

@@ -63,6 +63,23 @@ class Autoencoder(GenerativeModel):
     def prior_name(self) -> str:
         return "Gaussian fitted to the codes"
 
+    @property
+    def defines_likelihood(self) -> bool:
+        """With the fitted Gaussian as its prior and the BCE decoder read as Bernoulli, the AE defines
+        p(x) = ∫ p(x|z) p(z) dz like any latent-variable model (it was not trained for it)."""
+        return self.images and self.config.recon_loss == "bce"
+
+    def log_prior(self, z: Tensor) -> Tensor:
+        """log N(z; mean, cov) of the Gaussian fitted to the training codes."""
+        return torch.distributions.MultivariateNormal(self.latent_mean, scale_tril=self.latent_scale_tril).log_prob(z)
+
+    def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
+        """The Bernoulli decoder's log p(x|z) (minus the BCE the AE is trained on), z (L, B, D) -> (L, B)."""
+        if not self.defines_likelihood:
+            raise ValueError(f"log p(x|z) needs a Bernoulli decoder (recon_loss 'bce' on images), got recon_loss {self.config.recon_loss!r} on {self.config.dataset!r}")
+        raw = self.decode_raw(z.reshape(-1, z.shape[-1])).view(*z.shape[:-1], *self.data_shape)
+        return losses.bernoulli_log_likelihood(x, raw)
+
     def corrupt(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """The training input: x itself, x plus Gaussian noise, or x with a square hole."""
         c = self.config

@@ -20,7 +20,11 @@ use only what :class:`GenerativeModel` declares:
 * ``needs_labels`` (the decoder takes the class), ``class_conditional`` (sampling can pick the
   class), ``class_names``, ``prior_name``, ``corrupt(x)`` (the training input);
 * ``explorer_axes()``: a model's own slider axes for the latent explorer (most have none);
-* ``metric_groups``, and for the ``likelihood`` group ``elbo(x)`` and ``log_weights(x, k)``.
+* ``metric_groups``, and for the ``likelihood`` group ``elbo(x)`` and ``log_weights(x, k)``
+  (``has_posterior``: a trained q(z|x) with a density);
+* ``defines_likelihood``, ``log_prior(z)`` and ``log_px_given_z(x, z)``: the model p(x) =
+  ∫ p(x|z) p(z) dz, which any decoder with a density and a prior with a density defines, with or
+  without a trained q(z|x) to estimate it with.
 
 A new model gets the plots, widgets and metrics by implementing these.
 """
@@ -99,8 +103,11 @@ class GenerativeModel(nn.Module):
     config_class: ClassVar[type[ModelConfig]] = ModelConfig
     has_encoder: ClassVar[bool] = True
     """Whether data has codes: ``embed``, ``encode`` and reconstructions exist."""
-    has_likelihood: bool = False
-    """Whether the ``likelihood`` metrics apply: :meth:`elbo` and :meth:`log_weights` exist."""
+    has_posterior: bool = False
+    """Whether the model has a trained posterior approximation q(z|x) with a density (the VAE's
+    encoder, an AAE's Gaussian encoder with the Gaussian prior): the ``likelihood`` metrics,
+    :meth:`elbo` and :meth:`log_weights`, use it as their proposal. A model without one may still
+    define a likelihood (:attr:`defines_likelihood`); it only lacks a proposal fitted to it."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -208,19 +215,35 @@ class GenerativeModel(nn.Module):
     @property
     def metric_groups(self) -> tuple[str, ...]:
         """The groups of :mod:`thesis_lib.metrics` that apply: ``parzen`` and ``quality`` (any image
-        model: they need only samples), ``likelihood`` (:attr:`has_likelihood`) and
+        model: they need only samples), ``likelihood`` (:attr:`has_posterior`) and
         ``reconstruction`` (:attr:`has_encoder`)."""
         if not self.images:
             return ()
-        return ("parzen", "quality") + (("likelihood",) if self.has_likelihood else ()) + (("reconstruction",) if self.has_encoder else ())
+        return ("parzen", "quality") + (("likelihood",) if self.has_posterior else ()) + (("reconstruction",) if self.has_encoder else ())
 
     def elbo(self, x: Tensor, n_samples: int | None = None, estimator: str | None = None) -> ELBOTerms:
-        """The per-example evidence lower bound by estimator A or B (models with :attr:`has_likelihood`)."""
-        raise NotImplementedError(f"{type(self).__name__} has no tractable lower bound")
+        """The per-example evidence lower bound by estimator A or B (models with :attr:`has_posterior`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no trained posterior q(z|x) for a lower bound")
 
     def log_weights(self, x: Tensor, n_samples: int) -> tuple[Tensor, Tensor, Tensor]:
-        """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each, shapes (L, B) (models with :attr:`has_likelihood`)."""
-        raise NotImplementedError(f"{type(self).__name__} has no tractable likelihood")
+        """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each, shapes (L, B) (models with :attr:`has_posterior`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no trained posterior q(z|x) to sample from")
+
+    @property
+    def defines_likelihood(self) -> bool:
+        """Whether the model defines a likelihood p(x) = ∫ p(x|z) p(z) dz: its decoder has a density
+        (:meth:`log_px_given_z`) and so has its prior (:meth:`log_prior`). That is a property of the
+        model, not of its encoder: estimating p(x) then needs a proposal, which need not be trained
+        (``metrics.importance_sampled_nll(model, data, proposal_scale=s)``)."""
+        return False
+
+    def log_prior(self, z: Tensor) -> Tensor:
+        """log p(z) of latent points (..., latent_dim), shape (...) (models that :attr:`defines_likelihood`)."""
+        raise NotImplementedError(f"{type(self).__name__}'s prior {self.prior_name} has no density here")
+
+    def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
+        """log p(x|z) of the decoder for x (B, ...) and z (L, B, latent_dim), shape (L, B) (models that :attr:`defines_likelihood`)."""
+        raise NotImplementedError(f"{type(self).__name__}'s decoder has no density p(x|z)")
 
     # -- helpers ---------------------------------------------------------------------
     @property

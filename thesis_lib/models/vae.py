@@ -22,7 +22,8 @@ __all__ = ["VAE", "ELBOTerms"]
 class VAE(GenerativeModel):
     config_class = VAEConfig
     config: VAEConfig
-    has_likelihood = True
+    has_posterior = True
+    defines_likelihood = True
 
     def __init__(self, config: VAEConfig):
         super().__init__(config)
@@ -63,6 +64,10 @@ class VAE(GenerativeModel):
         if self.config.decoder == "bernoulli":
             return losses.bernoulli_log_likelihood(x, raw)
         return losses.gaussian_log_likelihood(x, raw, self.decoder_logvar.view(self.data_shape))
+
+    def log_prior(self, z: Tensor) -> Tensor:
+        """log p(z) = log N(z; 0, I)."""
+        return losses.standard_normal_log_density(z)
 
     def log_weights(self, x: Tensor, n_samples: int) -> tuple[Tensor, Tensor, Tensor]:
         """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each; shapes (L, B)."""
