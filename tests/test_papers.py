@@ -28,6 +28,14 @@ def test_stored_result_matches_the_registry(name):
             if not key.endswith("_se"):
                 assert key in row["metrics"], key
         assert (papers.stored_results_dir() / row["samples"]).exists()
+        if exp.codes and "codes" in row:
+            assert (papers.stored_results_dir() / row["codes"]).exists()
+        if exp.proposal_scales and "nll_by_proposal_scale" in row:
+            assert list(row["nll_by_proposal_scale"]) == [str(s) for s in exp.proposal_scales]
+    if exp.codes:
+        assert any("codes" in row for row in result["runs"]), f"results/papers/{name}.json has no pictures of codes: run 'thesis-lib reproduce {name}'"
+    if exp.proposal_scales:
+        assert any("nll_by_proposal_scale" in row for row in result["runs"]), f"results/papers/{name}.json is stale: run 'thesis-lib reproduce {name}'"
     assert (result["real_data"] is not None) == exp.real_data
 
 
@@ -40,6 +48,8 @@ def test_reproduce_writes_and_regenerates(tmp_path: Path, monkeypatch, require_m
         runs={"N_z=2": run_config("vae", epochs=1, latent_dim=2, hidden_dims=(16,))},
         metrics=("likelihood",),
         evaluate={"k": 5, "n_test": 50},
+        codes=True,
+        proposal_scales=(0.5,),
     )
     monkeypatch.setitem(papers.EXPERIMENTS, "tiny-vae", tiny)
     kwargs = dict(runs_dir=tmp_path / "runs", results_dir=tmp_path / "results", progress=False)
@@ -50,6 +60,7 @@ def test_reproduce_writes_and_regenerates(tmp_path: Path, monkeypatch, require_m
     assert row["label"] == "N_z=2" and row["epochs"] == 1 and row["metrics"]["n_test"] == 50
     assert row["metrics"]["test_nll"] <= row["metrics"]["test_neg_elbo"] + 0.5
     assert (tmp_path / "results" / row["samples"]).exists() and (tmp_path / "runs" / "tiny-vae" / "N_z2" / "checkpoint.pt").exists()
+    assert (tmp_path / "results" / row["codes"]).exists() and row["nll_by_proposal_scale"]["0.5"] > 0
     assert papers.load_result("tiny-vae", tmp_path / "results") == stored
     # running the command again regenerates the same numbers from the finished run
     (tmp_path / "results" / "tiny-vae.json").unlink()

@@ -45,6 +45,11 @@ class Experiment:
         diagnose: also measure what limits the Parzen estimate of the runs' samples: their faint
             pixels, and the estimate after a median filter and after a slight blur (and the same
             for the real-data row).
+        codes: also save a picture of each run's codes of 5,000 test images against samples of
+            its prior (``plots.prior_vs_posterior``), ``NAME-LABEL-codes.png``.
+        proposal_scales: also estimate each run's -log p(x) by importance sampling with the
+            proposal N(f(x), s² I) for each s (k = 100, the first 1,000 test images), for runs
+            that define a likelihood (``nll_by_proposal_scale``).
     """
 
     name: str
@@ -56,6 +61,8 @@ class Experiment:
     evaluate: dict[str, Any] = field(default_factory=dict)
     real_data: bool = False
     diagnose: bool = False
+    codes: bool = False
+    proposal_scales: tuple[float, ...] = ()
 
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -145,6 +152,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "reg_lr = 2e-3 (ten times stronger)": run_config(AAEConfig(), epochs=3, reg_lr=2e-3),
             },
             metrics=("quality", "reconstruction"),
+            codes=True,
         ),
         Experiment(
             name="aae-encoders",
@@ -157,6 +165,23 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "universal approximator": run_config(AAEConfig(encoder="universal")),
             },
             metrics=("quality", "reconstruction"),
+        ),
+        Experiment(
+            name="aae-vs-vae",
+            paper="Makhzani et al. (2016), Section 2 and Figure 2: an AAE against a VAE with the same prior and the same networks",
+            reported={},
+            note="The VAE chapter's networks (encoder 784-512-256, the decoder mirroring it) and the prior N(0, I) for both models, in 2 and in 8 latent dimensions; the VAE with its chapter's schedule (Adam, lr 1e-3), the deterministic AAE with its chapter's (Adam, lr 1e-3, betas (0.5, 0.999), reg_lr 2e-4), both for 10 epochs on minibatches of 100. The paper used other networks and a Gaussian prior with a mixture and a swiss roll besides.",
+            runs={
+                f"{model}, {d}-D": run_config(config, epochs=10, batch_size=100)
+                for d in (2, 8)
+                for model, config in (
+                    ("VAE", VAEConfig(latent_dim=d, hidden_dims=(512, 256))),
+                    ("AAE", AAEConfig(latent_dim=d, hidden_dims=(512, 256), prior_std=1.0)),
+                )
+            },
+            metrics=("reconstruction", "quality", "likelihood"),
+            codes=True,
+            proposal_scales=(0.03, 0.1, 0.3, 1.0),
         ),
         Experiment(
             name="vae-latent-sizes",
@@ -211,6 +236,10 @@ def reproduce(name: str, *, runs_dir: str | Path = RUNS_DIR, results_dir: str | 
         if exp.diagnose:
             row["diagnosis"] = parzen_diagnosis(run.model.sample(10_000, generator=torch.Generator().manual_seed(0)).cpu())
         row["samples"] = _save_samples(run.model, Path(results_dir) / f"{name}-{_slug(label)}.png")
+        if exp.codes and run.model.has_encoder:
+            row["codes"] = _save_codes(run.model, Path(results_dir) / f"{name}-{_slug(label)}-codes.png")
+        if exp.proposal_scales and run.model.defines_likelihood and run.model.has_encoder:
+            row["nll_by_proposal_scale"] = _proposal_scan(run.model, exp.proposal_scales, binarize=config.schedule.binarize)
         rows.append(row)
     result = {
         "name": name,
@@ -253,6 +282,33 @@ def _save_samples(model, path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     save_image(model.sample(100, generator=torch.Generator().manual_seed(0)).cpu(), path, nrow=10, padding=2, pad_value=1.0)
     return path.name
+
+
+def _save_codes(model, path: Path) -> str:
+    """``plots.prior_vs_posterior`` of 5,000 test images, beside the JSON."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .data import load_dataset
+    from .plots import prior_vs_posterior
+
+    fig = prior_vs_posterior(model, load_dataset("mnist", "test"), n=5000)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path.name
+
+
+def _proposal_scan(model, scales: tuple[float, ...], binarize: bool) -> dict[str, float]:
+    """-log p(x) of the first 1,000 test images by importance sampling around the codes, per proposal width."""
+    from .data import load_dataset
+    from .metrics import binarized, importance_sampled_nll
+
+    test = load_dataset("mnist", "test").subset(1000)
+    test = binarized(test) if binarize else test
+    return {str(s): importance_sampled_nll(model, test, k=100, proposal_scale=s)["nll"] for s in scales}
 
 
 def stored_results_dir() -> Path:
