@@ -287,6 +287,7 @@ def test_plots_return_figures(vae, cgan, data):
         plots.latent_scatter(dae, data, n=500),
         plots.prior_vs_posterior(aae, data, n=500),
         plots.prior_vs_posterior(aae, data, n=500, overlay=True),
+        plots.latent_activity(dae, data, n=500),
         plots.samples_per_class(cgan, n_per_class=3),
         plots.plot_gan_1d(x, torch.exp(-x**2 / 2) / 2.5066, samples=torch.randn(1000) + 1, d=torch.sigmoid(-x),
                           z=torch.linspace(-2, 2, 10), g_z=torch.linspace(-2, 2, 10) + 1),
@@ -296,6 +297,21 @@ def test_plots_return_figures(vae, cgan, data):
     assert plots.show_images(data.x[:4], ax=ax) is ax.figure
     with pytest.raises(KeyError, match="nope"):
         plots.plot_history(hist, keys=["nope"])
+
+
+def test_activity_finds_the_dimensions_that_ignore_the_input(data):
+    """A code dimension whose encoder weights are zero has activity 0 (it carries nothing); the others
+    have the variance of their codes, and the plot's title counts the active ones."""
+    ae = _untrained(tl.AEConfig(latent_dim=6, hidden_dims=(32,)))
+    last = ae.encoder[-1][-1]  # the linear layer that outputs the code
+    with torch.no_grad():
+        last.weight[[1, 4]] = 0.0
+        last.bias[[1, 4]] = 0.7
+    act = latent.activity(ae, data, n=300)
+    codes, _ = latent.embed_dataset(ae, data, 300)
+    assert torch.equal(act, codes.var(0)) and act[[1, 4]].abs().max() == 0 and (act[[0, 2, 3, 5]] > 0).all()
+    n_active = int((act > 0.01).sum())
+    assert plots.latent_activity(ae, data, n=300).axes[0].get_title().startswith(f"{n_active} of 6 dimensions active")
 
 
 def test_gan_1d_curves():

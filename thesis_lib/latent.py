@@ -106,6 +106,17 @@ def embed_dataset(model, data, n: int | None = 5000, batch: int = 1000) -> tuple
     return codes, (y.cpu() if y is not None else None)
 
 
+def activity(model, data, n: int | None = 5000) -> Tensor:
+    """The activity of each latent dimension (Burda et al. 2016): the variance over the data of the
+    code's mean, ``Var_x E_q[z_j | x]``, computed from ``embed`` of the first ``n`` examples.
+
+    A dimension whose code ignores the input has activity near 0: its q(z_j | x) is the same for
+    every x (for a VAE, the prior itself), so it carries no information. Burda et al. call a unit
+    active when its activity exceeds 0.01."""
+    codes, _ = embed_dataset(model, data, n)
+    return codes.var(0)
+
+
 def _check_encoder(model, hint: str) -> None:
     if not model.has_encoder:
         raise NotImplementedError(f"{type(model).__name__} has no encoder, so {hint}")

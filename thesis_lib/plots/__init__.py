@@ -18,12 +18,12 @@ from .curves import class_counts, generator_gradients, plot_history
 from .diagrams import aae_diagram, autoencoder_diagram, gan_diagram, vae_diagram
 from .gan_toy import gan_1d_snapshots, plot_gan_1d
 from .images import samples_per_class, show_denoising, show_images, show_reconstructions
-from .latent_maps import encoding_distributions, generated_scatter, latent_scatter, prior_vs_posterior
+from .latent_maps import encoding_distributions, generated_scatter, latent_activity, latent_scatter, prior_vs_posterior
 from .style import CLASS_COLORS
 
 __all__ = [
     "show_images", "plot_history", "show_reconstructions", "show_denoising", "latent_scatter",
     "prior_vs_posterior", "samples_per_class", "plot_gan_1d", "CLASS_COLORS",
     "autoencoder_diagram", "gan_1d_snapshots", "generator_gradients", "generated_scatter",
-    "encoding_distributions", "class_counts", "gan_diagram", "vae_diagram", "aae_diagram",
+    "encoding_distributions", "class_counts", "gan_diagram", "vae_diagram", "aae_diagram", "latent_activity",
 ]

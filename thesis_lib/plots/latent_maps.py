@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from .. import latent
 from .style import CLASS_COLORS, PRIOR_COLOR, class_legend, class_names_of, new_ax, scatter_classes
 
-__all__ = ["latent_scatter", "prior_vs_posterior", "encoding_distributions", "generated_scatter"]
+__all__ = ["latent_scatter", "prior_vs_posterior", "encoding_distributions", "generated_scatter", "latent_activity"]
 
 
 def latent_scatter(
@@ -218,3 +218,19 @@ def generated_scatter(
     axes[0].set_ylabel(f"PC2 ({100 * float(var[1] / total):.0f}%)")
     class_legend(axes[1], "digit" if names[0] == "0" else "class")
     return fig
+
+
+def latent_activity(model, data, n: int = 5000, threshold: float = 0.01, ax: Axes | None = None, title: str | None = None) -> Figure:
+    """The activity of every latent dimension (:func:`thesis_lib.latent.activity`), largest first, on
+    a log scale, with Burda et al.'s threshold for an active unit as a dotted line."""
+    act = latent.activity(model, data, n)
+    order = torch.argsort(act, descending=True)
+    ax = new_ax(ax, (7.0, 3.0))
+    active = act[order] > threshold
+    ax.bar(range(len(act)), act[order].clamp_min(1e-6).numpy(), color=["C0" if a else "0.6" for a in active.tolist()])
+    ax.axhline(threshold, color="0.3", ls=":", lw=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("latent dimension, most active first")
+    ax.set_ylabel("activity Var$_x$ E[$z_j$ | x]")
+    ax.set_title(title or f"{int(active.sum())} of {len(act)} dimensions active (activity > {threshold:g})")
+    return ax.figure
