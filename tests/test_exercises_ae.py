@@ -331,3 +331,13 @@ def _top_from_whole_height(x, size, generator=None):  # randint(0, H): squares n
 ])
 def test_mask_square_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_mask_square, wrong, number, message, capsys)
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(lambda a, x: torch.where(a > 0, a - x * a + torch.log1p(torch.exp(-a)), -x * a + torch.log1p(torch.exp(a))).flatten(1).sum(1),
+                 6, "Your gradient is nan", id="where-branches-nan-gradient"),
+    pytest.param(lambda a, x: losses.reconstruction_bce(a, x).detach(), 6, "passes no gradient back", id="detached"),
+    pytest.param(lambda a, x: [float(v) for v in losses.reconstruction_bce(a, x)], 1, "Yours returns a list", id="python-list"),
+])
+def test_bce_with_logits_says_what_is_wrong_with_the_result(wrong, number, message, capsys):
+    _fails_with(ex.check_bce_with_logits, wrong, number, message, capsys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from thesis_lib.exercises import Diagnosis, describe, diagnose, run_checks
+from thesis_lib.exercises import Diagnosis, describe, diagnose, run_checks, tensor_result
 
 
 def test_a_diagnosis_fails_its_check_and_follows_the_description(capsys):
@@ -48,3 +48,9 @@ def test_describe_names_what_came_back():
     assert describe(torch.zeros(6, 5)) == "a tensor of shape (6, 5)"
     assert describe(torch.tensor(1.0)) == "a 0-dimensional tensor"
     assert describe(1.5) == "a float"
+
+
+def test_a_result_that_is_no_tensor_is_named():
+    assert tensor_result(torch.ones(2)).shape == (2,)
+    with pytest.raises(Diagnosis, match="^Yours returns a float: return a tensor"):
+        tensor_result(0.5)

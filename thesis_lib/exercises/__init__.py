@@ -54,6 +54,13 @@ def describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def tensor_result(value: Any) -> torch.Tensor:
+    """``value`` if it is a tensor; else a Diagnosis (a float or a list cannot be batched or backpropagated)."""
+    if not torch.is_tensor(value):
+        raise Diagnosis(f"Yours returns {describe(value)}: return a tensor (no .item(), float() or list)")
+    return value
+
+
 def run_checks(exercise: str, checks: list[tuple[str, Callable[[], bool]]]) -> bool:
     """Run named checks in order; print one line of feedback and return whether all passed.
 

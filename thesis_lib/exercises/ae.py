@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .. import losses
-from . import Diagnosis, close as _close, describe, diagnose, run_checks, seeded as _seeded
+from . import Diagnosis, close as _close, describe, diagnose, run_checks, seeded as _seeded, tensor_result
 
 __all__ = [
     "check_bce_with_logits", "solution_bce_with_logits",
@@ -54,7 +54,7 @@ def check_bce_with_logits(fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
         return F.binary_cross_entropy_with_logits(a, x, reduction="none")
 
     def shape_ok():
-        out = fn(logits, x_binary)
+        out = tensor_result(fn(logits, x_binary))
         return tuple(out.shape) == (6,) or diagnose(out, [
             ("Yours is one number, the mean over every pixel of the batch (reduction='mean', the default): "
              "sum over the pixels of each image instead, one value per image", per_pixel(logits, x_binary).mean()),
@@ -98,7 +98,13 @@ def check_bce_with_logits(fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
 
     def extreme_gradient():
         a = big.clone().requires_grad_(True)
-        fn(a, x_big).sum().backward()
+        out = fn(a, x_big)
+        if not out.requires_grad:
+            raise Diagnosis("Yours passes no gradient back to the logits (.detach(), .item() or a new tensor on the way)")
+        out.sum().backward()
+        if a.grad is not None and bool(torch.isnan(a.grad).any()):
+            raise Diagnosis("Your gradient is nan (torch.where, for one, differentiates both branches, and an unused branch "
+                            "that overflows gives inf * 0): use a form finite everywhere, max(a, 0) - x a + log(1 + exp(-|a|))")
         return a.grad is not None and _close(a.grad, torch.sigmoid(big) - x_big, atol=1e-5)
 
     return run_checks("bce_with_logits", [

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .. import losses
-from . import Diagnosis, close, describe, diagnose, run_checks, seeded as _seeded
+from . import Diagnosis, close, describe, diagnose, run_checks, seeded as _seeded, tensor_result
 
 __all__ = [
     "check_discriminator_loss", "solution_discriminator_loss",
@@ -148,7 +148,7 @@ def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
         return torch.xlogy(a, a).sum(-1) - torch.xlogy(a, b).sum(-1)
 
     def shape_ok():
-        out = jsd_fn(p, q)
+        out = tensor_result(jsd_fn(p, q))
         return tuple(out.shape) == (4,) or diagnose(out, [
             ("Yours is one number for the batch: one JSD per row, summed over the last axis only",
              lambda: solution_js_divergence(p, q).sum()),
