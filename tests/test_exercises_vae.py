@@ -388,7 +388,7 @@ def test_gaussian_kl_says_what_is_wrong(wrong, number, message, capsys):
 
 @pytest.mark.parametrize("wrong, number, message", [
     pytest.param(lambda mu, lv: mu + torch.exp(lv) * torch.randn_like(mu), 4, "exp(logvar) is the variance σ²", id="variance-as-sigma"),
-    pytest.param(lambda mu, lv: mu + lv * torch.randn_like(mu), 4, "Yours have variance logvar²", id="logvar-as-sigma"),
+    pytest.param(lambda mu, lv: mu + lv * torch.randn_like(mu), 4, "Your samples have variance logvar²", id="logvar-as-sigma"),
     pytest.param(lambda mu, lv: mu + torch.randn_like(mu), 4, "must be scaled by σ", id="unscaled-noise"),
     pytest.param(lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)), 7, "torch.normal(mu, std)", id="torch.normal"),
     pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv).detach() * torch.randn_like(mu), 7, "no gradient to logvar", id="detached-sigma"),
@@ -411,7 +411,7 @@ def test_reparameterize_says_what_is_wrong(wrong, number, message, capsys):
     pytest.param(_kl_sign_flipped, 2, "Yours adds the KL term", id="kl-added"),
     pytest.param(_one_noise_for_all, 2, "do not vary", id="one-noise-for-all"),
     pytest.param(_ignores_l, 4, "does not change with L", id="ignores-l"),
-    pytest.param(_global_model, 2, "use the `model` and `x` passed in", id="global-model"),
+    pytest.param(_global_model, 2, "the ELBO of the model and image passed in is", id="global-model"),
 ])
 def test_elbo_spread_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_elbo_spread, wrong, number, message, capsys)

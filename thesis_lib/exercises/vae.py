@@ -155,20 +155,20 @@ def check_reparameterize(reparameterize_fn: Callable[[Tensor, Tensor], Tensor]) 
             ("The noise has mean 1/2: torch.rand is uniform on [0, 1); ε ~ N(0, 1) is torch.randn",
              mu[0] + 0.5 * torch.exp(0.5 * logvar[0])),
             ("mu and logvar are swapped: the first argument is the mean", logvar[0]),
-        ], atol=0.05, rtol=0, otherwise=f"Yours have mean {_vector(z.mean(0))} where mu = {_vector(mu[0])}")
+        ], atol=0.05, rtol=0, otherwise=f"Your samples have mean {_vector(z.mean(0))} where mu = {_vector(mu[0])}")
 
     def var_ok():  # variance σ² = exp(logvar), not exp(logvar)² or logvar
         z = draw(mu, logvar).detach()
         var, want = z.var(0), logvar[0].exp()
         if not _close(var, want, atol=0, rtol=0.05):
             diagnose(var, [
-                ("Yours have variance exp(logvar)²: exp(logvar) is the variance σ², the standard deviation is σ = exp(logvar / 2)",
+                ("Your samples have variance exp(logvar)²: exp(logvar) is the variance σ², the standard deviation is σ = exp(logvar / 2)",
                  want**2),
-                ("Yours have variance logvar²: logvar is log σ², so σ = exp(logvar / 2)", logvar[0] ** 2),
-                ("Yours have variance 1: the noise ε must be scaled by σ = exp(logvar / 2)", torch.ones(3)),
-                ("Yours have variance 0: add the noise σ ε", torch.zeros(3)),
-                ("Yours have variance exp(-logvar): σ = exp(+logvar / 2)", 1 / want),
-            ], atol=1e-6, rtol=0.05, otherwise=f"Yours have variances {_vector(var)} where exp(logvar) = {_vector(want)}")
+                ("Your samples have variance logvar²: logvar is log σ², so σ = exp(logvar / 2)", logvar[0] ** 2),
+                ("Your samples have variance 1: the noise ε must be scaled by σ = exp(logvar / 2)", torch.ones(3)),
+                ("Your samples have variance 0: add the noise σ ε", torch.zeros(3)),
+                ("Your samples have variance exp(-logvar): σ = exp(+logvar / 2)", 1 / want),
+            ], atol=1e-6, rtol=0.05, otherwise=f"Your samples have variances {_vector(var)} where exp(logvar) = {_vector(want)}")
         if _close(draw(mu, logvar, 1), draw(mu, logvar, 2)):
             raise Diagnosis("Yours gives the same samples whatever the random state: draw fresh noise in every call "
                             "(no manual_seed or fixed generator inside)")
@@ -269,8 +269,7 @@ def check_elbo_spread(spread_fn: Callable[..., tuple[float, float]]) -> bool:
         ]:
             if abs(mb - value) < tol:
                 raise Diagnosis(message)
-        raise Diagnosis(f"Yours gives A {ma:.2f} and B {mb:.2f}, where the ELBO of this model's image is {exact_mean:.2f} "
-                        "(use the `model` and `x` passed in)")
+        raise Diagnosis(f"Yours gives A {ma:.2f} and B {mb:.2f}, where the ELBO of the model and image passed in is {exact_mean:.2f}")
 
     def spread_ok():  # the standard deviation of ONE estimate (not of their mean), for each estimator
         (_, sa), (_, sb) = run("A", 1, 5), run("B", 1, 6)
