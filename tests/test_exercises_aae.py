@@ -278,3 +278,45 @@ def test_prior_vs_posterior_names_a_custom_prior():
     fig = plots.prior_vs_posterior(model, data, n=30)
     assert fig.axes[0].get_title() == "prior p(z): solution_ring_prior"
     plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- what the checks say is wrong
+def _fails_with(check, fn, number, message, capsys):
+    """The check fails at check ``number`` and its one line says ``message`` (what is wrong, not only which check)."""
+    assert not check(fn)
+    out = capsys.readouterr().out
+    assert f"check {number} of" in out and message in out and out.count("\n") == 1, out
+
+
+def _logvar_as_std(mu, logvar, n, generator=None):
+    i = torch.randint(0, mu.shape[0], (n,), generator=generator)
+    return mu[i] + logvar[i] * torch.randn(n, mu.shape[1], generator=generator)
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(_variance_as_std, 7, "exp(logvar) = σ², the variance", id="variance-as-sigma"),
+    pytest.param(_logvar_as_std, 4, "spread by about 30 for logvar = -30", id="logvar-as-sigma"),
+    pytest.param(_means_only, 7, "Yours adds no noise", id="means-only"),
+    pytest.param(_average_sigma, 7, "the same spread", id="one-sigma-for-all"),
+    pytest.param(_never_the_last_point, 5, "upper end is exclusive", id="never-the-last-point"),
+    pytest.param(_first_component_only, 5, "All samples come from data point 0", id="first-point-only"),
+    pytest.param(_component_per_coordinate, 4, "come from different data points", id="point-per-coordinate"),
+    pytest.param(_points_in_turn, 6, "not taken in turn", id="in-turn"),
+])
+def test_aggregated_sampler_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_aggregated_sampler, wrong, number, message, capsys)
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(_ring(std=ex.RING_STD**2), 3, "0.1 is the standard deviation", id="variance-where-std-is-meant"),
+    pytest.param(_ring(radius=1.0), 3, "Your radius has mean 0.999", id="unit-circle"),
+    pytest.param(_ring(span=math.pi), 4, "5 of 10 equal sectors of the ring get no points", id="half-ring"),
+    pytest.param(_ring(use_labels=False), 5, "lie on their class's arc", id="labels-ignored"),
+    pytest.param(_ring(arc="not divided"), 5, "2π (c + u) / 10", id="arc-not-divided"),
+    pytest.param(_ring(span=360.0), 5, "radians", id="degrees"),
+    pytest.param(_ring(arc="reversed"), 5, "Class c lies on arc 9 - c", id="arcs-reversed"),
+    pytest.param(_ring(noise="isotropic"), 5, "the noise is radial", id="isotropic-noise"),
+    pytest.param(_ring(dtype=torch.float64), 7, "return float32", id="float64"),
+])
+def test_ring_prior_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_ring_prior, wrong, number, message, capsys)

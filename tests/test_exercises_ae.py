@@ -287,3 +287,57 @@ def test_shared_variance_keeps_the_squared_error_minimiser_per_image_variance_do
     assert sum(b) < sum(a)  # B has the smaller squared error ...
     assert profile_nll(b, per_image=False) < profile_nll(a, per_image=False)  # ... and wins with one shared sigma
     assert profile_nll(a, per_image=True) < profile_nll(b, per_image=True)  # but A wins with a sigma per image
+
+
+# ----------------------------------------------------------------------------- what the checks say is wrong
+def _fails_with(check, fn, number, message, capsys):
+    """The check fails at check ``number`` and its one line says ``message`` (what is wrong, not only which check)."""
+    assert not check(fn)
+    out = capsys.readouterr().out
+    assert f"check {number} of" in out and message in out and out.count("\n") == 1, out
+
+
+def _per_pixel(a, x):
+    return F.binary_cross_entropy_with_logits(a, x, reduction="none")
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(lambda a, x: _per_pixel(a, x).flatten(1).mean(1), 2, "mean over the pixels", id="mean-over-pixels"),
+    pytest.param(lambda a, x: _per_pixel(a, x).mean(), 1, "reduction='mean', the default", id="default-reduction"),
+    pytest.param(lambda a, x: _per_pixel(a, x).sum(), 1, "the sum over the whole batch", id="summed-over-the-batch"),
+    pytest.param(lambda a, x: _per_pixel(a, x).flatten(1).sum(1) / math.log(2), 2, "in bits", id="bits-not-nats"),
+    pytest.param(lambda a, x: (a.clamp(min=0) - x * a).flatten(1).sum(1), 2, "lacks the term log(1 + exp(-|a|))", id="no-log1p-term"),
+    pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a))).flatten(1).sum(1), 2, "max outside, |a| in the exponent", id="exp(-a)-without-abs"),
+    pytest.param(_naive_bce, 4, "no log(0)", id="naive-sigmoid"),
+    pytest.param(lambda a, x: -(x * torch.log(torch.sigmoid(a).clamp(1e-7, 1 - 1e-7)) + (1 - x) * torch.log(1 - torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))).flatten(1).sum(1),
+                 5, "clamping the probability (or an epsilon inside the log) caps the loss", id="clamped-sigmoid"),
+    pytest.param(lambda a, x: F.binary_cross_entropy(torch.sigmoid(a), x, reduction="none").flatten(1).sum(1), 5, "only 100 nats", id="F.binary_cross_entropy"),
+    pytest.param(lambda a, x: _per_pixel(a, x).sum(1), 1, "shape (6, 5, 5)", id="sum-over-channels-only"),
+])
+def test_bce_with_logits_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_bce_with_logits, wrong, number, message, capsys)
+
+
+def _top_from_whole_height(x, size, generator=None):  # randint(0, H): squares near the edge are silently cut off
+    return _loop(x, size, generator, lambda h, w, k, g: (_randint(h, g), _randint(w, g)))
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(_top_from_whole_height, 3, "cut off by the bottom or right border", id="cut-off-at-the-border"),
+    pytest.param(_off_by_one, 6, "top in 0 .. H - size, both ends", id="off-by-one"),
+    pytest.param(_same_place_for_batch, 5, "same place: draw a place for each image", id="one-place-for-the-batch"),
+    pytest.param(_diagonal, 5, "on the diagonal", id="diagonal"),
+    pytest.param(_too_small, 3, "in a 11 x 11 box", id="too-small"),
+])
+def test_mask_square_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_mask_square, wrong, number, message, capsys)
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(lambda a, x: torch.where(a > 0, a - x * a + torch.log1p(torch.exp(-a)), -x * a + torch.log1p(torch.exp(a))).flatten(1).sum(1),
+                 6, "Your gradient is nan", id="where-branches-nan-gradient"),
+    pytest.param(lambda a, x: losses.reconstruction_bce(a, x).detach(), 6, "passes no gradient back", id="detached"),
+    pytest.param(lambda a, x: [float(v) for v in losses.reconstruction_bce(a, x)], 1, "Yours returns a list", id="python-list"),
+])
+def test_bce_with_logits_says_what_is_wrong_with_the_result(wrong, number, message, capsys):
+    _fails_with(ex.check_bce_with_logits, wrong, number, message, capsys)

@@ -242,3 +242,43 @@ def test_mnist_score_equivalent_forms_pass(right, capsys):
 def test_mnist_score_counts_its_checks(capsys):
     ex.check_mnist_score(ex.solution_mnist_score)
     assert "✓ mnist_score: all 5 checks passed" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- what the checks say is wrong
+def _fails_with(check, fn, number, message, capsys):
+    """The check fails at check ``number`` and its one line says ``message`` (what is wrong, not only which check)."""
+    assert not check(fn)
+    out = capsys.readouterr().out
+    assert f"check {number} of" in out and message in out and out.count("\n") == 1, out
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(_no_normaliser, 2, "lacks the Gaussian's normaliser", id="no-normaliser"),
+    pytest.param(_sum_not_mean, 3, "log n = log 50 too high", id="sum-not-mean"),
+    pytest.param(_naive_parzen, 4, "a log-sum-exp", id="exp-underflow"),
+    pytest.param(_one_shift_for_all_rows, 5, "the maximum is taken per row of x", id="one-shift-for-all-rows"),
+    pytest.param(_sigma_not_squared_in_normaliser, 2, "uses σ where σ² is meant", id="sigma-not-squared"),
+    pytest.param(_d_from_channels, 2, "uses d = 1, the channels", id="d-from-channels"),
+    pytest.param(_no_half_in_exponent, 2, "exponent lacks the 1/2", id="no-half-in-exponent"),
+    pytest.param(_distance_not_squared, 2, "the distance, not its square", id="distance-not-squared"),
+    pytest.param(_sigma_read_as_variance, 2, "reads sigma as the variance", id="sigma-read-as-variance"),
+    pytest.param(_mean_of_log_kernels, 3, "averages the log-kernels", id="mean-of-log-kernels"),
+    pytest.param(_averaged_over_x, 1, "the mean over the rows of x", id="averaged-over-x"),
+    pytest.param(_log_sum_exp_over_x, 1, "one value per sample", id="log-sum-exp-over-x"),
+])
+def test_parzen_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_parzen, wrong, number, message, capsys)
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(_log_score, 1, "the score is its exp", id="log-score"),
+    pytest.param(_no_clamp, 1, "Yours gives nan", id="no-clamp"),
+    pytest.param(_xlogy_of_ratio, 2, "Yours gives nan", id="xlogy-of-ratio"),
+    pytest.param(_marginal_over_classes, 2, "averages over the samples (axis 0)", id="marginal-over-classes"),
+    pytest.param(_entropy_of_marginal, 3, "ignores how sure each prediction is", id="marginal-only"),
+    pytest.param(_mean_of_exp, 4, "exp of the averaged KL", id="mean-of-exp"),
+    pytest.param(_reverse_kl, 1, "is the KL reversed?", id="reverse-kl"),
+    pytest.param(_marginal_summed, 1, "not their sum", id="marginal-summed"),
+])
+def test_mnist_score_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_mnist_score, wrong, number, message, capsys)

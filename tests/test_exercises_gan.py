@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -183,3 +184,58 @@ def test_generator_logit_gradients_match_autograd():
     mm, ns = ex.solution_generator_logit_gradients(d)
     assert torch.allclose(g_mm, mm) and torch.allclose(g_ns, ns)
     assert abs(float(g_mm[0])) < 1e-3 and abs(float(g_ns[0])) > 0.999  # saturation at D(G(z)) -> 0
+
+
+# ----------------------------------------------------------------------------- what the checks say is wrong
+def _fails_with(check, fn, number, message, capsys):
+    """The check fails at check ``number`` and its one line says ``message`` (what is wrong, not only which check)."""
+    assert not check(fn)
+    out = capsys.readouterr().out
+    assert f"check {number} of" in out and message in out and out.count("\n") == 1, out
+
+
+def _concatenated_bce(r, f):  # the common convention: one BCE over the batch of reals and fakes, half the specified loss
+    return F.binary_cross_entropy_with_logits(torch.cat([r, f]), torch.cat([torch.ones_like(r), torch.zeros_like(f)]))
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(_concatenated_bce, 3, "the sum of the two minibatch means", id="concatenated-batch-bce"),
+    pytest.param(_concatenated_bce, 3, "not the mean over the concatenated batch", id="concatenated-batch-bce-names-it"),
+    pytest.param(lambda r, f: (F.binary_cross_entropy_with_logits(r, torch.ones_like(r)) + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))) / 2,
+                 3, "half the loss", id="mean-of-the-two-terms"),
+    pytest.param(lambda r, f: F.logsigmoid(r).mean() + F.logsigmoid(-f).mean(), 3, "the loss D descends is -V", id="value-function"),
+    pytest.param(lambda r, f: -(F.logsigmoid(r).sum() + F.logsigmoid(-f).sum()), 3, "instead of summing", id="sum-not-mean"),
+    pytest.param(lambda r, f: ex.solution_discriminator_loss(r, f) / math.log(2), 3, "bits", id="bits"),
+    pytest.param(lambda r, f: losses.generator_loss_nonsaturating(f), 3, "a term for the real images", id="generator-loss"),
+    pytest.param(lambda r, f: -(F.logsigmoid(r).mean() + F.logsigmoid(f).mean()), 4, "it must be log(1 - D(G(z)))", id="fakes-labelled-real"),
+    pytest.param(lambda r, f: ex.solution_discriminator_loss(f, r), 4, "Real and fake are swapped", id="swapped"),
+    pytest.param(lambda r, f: ex.solution_discriminator_loss(r, f).item(), 1, "no .item()", id="python-float"),
+    pytest.param(lambda r, f: -(F.logsigmoid(r) + F.logsigmoid(-f)), 1, "shape (64,)", id="not-reduced"),
+    pytest.param(lambda r, f: -(torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean()), 6, "log 0 = -inf", id="naive-log-sigmoid"),
+    pytest.param(lambda r, f: -(torch.log(torch.sigmoid(r).clamp(1e-7, 1 - 1e-7)).mean() + torch.log(1 - torch.sigmoid(f).clamp(1e-7, 1 - 1e-7)).mean()),
+                 6, "caps the loss of a confident D", id="clamped-sigmoid"),
+    pytest.param(lambda r, f: ex.solution_discriminator_loss(r.detach(), f.detach()), 6, "no gradient", id="detached"),
+])
+def test_discriminator_loss_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_discriminator_loss, wrong, number, message, capsys)
+
+
+def _kl(a, b):
+    return (a * (a / b).log()).sum(-1)
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(_kl, 2, "Yours is KL(p || q), which is not symmetric", id="kl"),
+    pytest.param(lambda p, q: 0.5 * _kl(p, (p + q) / 2) + 0.5 * _kl(q, (p + q) / 2), 3, "Yours gives nan", id="0-log-0-nan"),
+    pytest.param(lambda p, q: ex.solution_js_divergence(p, q) / math.log(2), 3, "that is bits", id="bits"),
+    pytest.param(lambda p, q: 2 * ex.solution_js_divergence(p, q), 3, "a 1/2 in front of each KL term", id="missing-one-half"),
+    pytest.param(lambda p, q: 0.5 * _kl(p, q) + 0.5 * _kl(q, p), 3, "the symmetrised KL", id="symmetrised-kl"),
+    pytest.param(lambda p, q: 0.5 * torch.xlogy(p, p / (p + q)).nan_to_num().sum(-1) + 0.5 * torch.xlogy(q, q / (p + q)).nan_to_num().sum(-1),
+                 2, "not p + q", id="m-is-p-plus-q"),
+    pytest.param(lambda p, q: 0.5 * (torch.xlogy(p, p) - torch.xlogy(p, (p + q) / 2) + torch.xlogy(q, q) - torch.xlogy(q, (p + q) / 2)).mean(-1),
+                 3, "the mean over the 4 outcomes", id="mean-over-outcomes"),
+    pytest.param(lambda p, q: 0.5 * torch.xlogy(p, 2 * p / (p + q)).sum(-1) + 0.5 * torch.xlogy(q, 2 * q / (p + q)).sum(-1), 4, "0/0", id="xlogy-of-ratio"),
+    pytest.param(lambda p, q: ex.solution_js_divergence(p, q).sum(), 1, "one number for the batch", id="one-scalar"),
+])
+def test_js_divergence_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_js_divergence, wrong, number, message, capsys)

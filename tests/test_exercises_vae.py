@@ -362,3 +362,56 @@ def test_minibatch_estimator_is_unbiased():
     perm = torch.randperm(1000, generator=torch.Generator().manual_seed(1))
     estimates = torch.stack([losses.minibatch_objective(values[idx], 1000) for idx in perm.split(100)])
     torch.testing.assert_close(estimates.mean(), values.sum())
+
+
+# ----------------------------------------------------------------------------- what the checks say is wrong
+def _fails_with(check, fn, number, message, capsys):
+    """The check fails at check ``number`` and its one line says ``message`` (what is wrong, not only which check)."""
+    assert not check(fn)
+    out = capsys.readouterr().out
+    assert f"check {number} of" in out and message in out and out.count("\n") == 1, out
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(lambda mq, lq, mp, lp: ex.solution_gaussian_kl(mp, lp, mq, lq), 4, "Yours is KL(p || q)", id="reversed"),
+    pytest.param(lambda mq, lq, mp, lp: 2 * ex.solution_gaussian_kl(mq, lq, mp, lp), 4, "a factor 1/2", id="missing-one-half"),
+    pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + ((0.5 * lq).exp() + (mq - mp) ** 2) / (0.5 * lp).exp() - 1).sum(-1), 4, "σ where σ² is meant", id="sigma-for-variance"),
+    pytest.param(lambda mq, lq, mp, lp: 0.5 * (2 * lp - 2 * lq + ((2 * lq).exp() + (mq - mp) ** 2) / (2 * lp).exp() - 1).sum(-1), 4, "reads logvar as log σ", id="logvar-as-log-std"),
+    pytest.param(lambda mq, lq, mp, lp: ex.solution_gaussian_kl(mq, lq, mp, lp) + 0.5 * mq.shape[-1], 3, "J/2 too large", id="forgot-minus-one"),
+    pytest.param(lambda mq, lq, mp, lp: 0.5 * (lq - lp + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).sum(-1), 4, "The log-ratio is flipped", id="log-ratio-flipped"),
+    pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).mean(-1), 4, "mean over the dimensions", id="mean-over-dimensions"),
+    pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1), 1, "sum over the last axis", id="no-sum"),
+])
+def test_gaussian_kl_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_gaussian_kl, wrong, number, message, capsys)
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    pytest.param(lambda mu, lv: mu + torch.exp(lv) * torch.randn_like(mu), 4, "exp(logvar) is the variance σ²", id="variance-as-sigma"),
+    pytest.param(lambda mu, lv: mu + lv * torch.randn_like(mu), 4, "Your samples have variance logvar²", id="logvar-as-sigma"),
+    pytest.param(lambda mu, lv: mu + torch.randn_like(mu), 4, "must be scaled by σ", id="unscaled-noise"),
+    pytest.param(lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)), 7, "torch.normal(mu, std)", id="torch.normal"),
+    pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv).detach() * torch.randn_like(mu), 7, "no gradient to logvar", id="detached-sigma"),
+    pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.rand_like(mu), 3, "torch.rand is uniform", id="rand-not-randn"),
+    pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[-1]), 3, "Every row got the same noise", id="one-epsilon-for-the-batch"),
+    pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape, generator=torch.Generator().manual_seed(0)), 4, "the same samples", id="fixed-seed-inside"),
+])
+def test_reparameterize_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_reparameterize, wrong, number, message, capsys)
+
+
+@pytest.mark.parametrize("wrong, number, message", [
+    # review S4-1: the standard error used to fail the means check, whose tolerance came from the student's own std
+    pytest.param(_std_of_mean, 3, "standard error", id="standard-error"),
+    pytest.param(_variance_not_std, 3, "Your std is the variance", id="variance"),
+    pytest.param(_always_b, 3, "pass `estimator` on", id="always-b"),
+    pytest.param(_estimators_swapped, 3, "A and B are swapped", id="swapped"),
+    pytest.param(_minus_elbo, 2, "-ELBO, the loss", id="minus-elbo"),
+    pytest.param(_forgot_the_kl, 2, "subtracts the KL term", id="forgot-the-kl"),
+    pytest.param(_kl_sign_flipped, 2, "Yours adds the KL term", id="kl-added"),
+    pytest.param(_one_noise_for_all, 2, "do not vary", id="one-noise-for-all"),
+    pytest.param(_ignores_l, 4, "does not change with L", id="ignores-l"),
+    pytest.param(_global_model, 2, "the ELBO of the model and image passed in is", id="global-model"),
+])
+def test_elbo_spread_says_what_is_wrong(wrong, number, message, capsys):
+    _fails_with(ex.check_elbo_spread, wrong, number, message, capsys)

@@ -18,7 +18,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from . import run_checks
+from . import Diagnosis, diagnose, run_checks
 
 # The ring prior of the exercise: radius, radial standard deviation, number of arcs (classes).
 RING_RADIUS = 3.0
@@ -82,17 +82,45 @@ def check_aggregated_sampler(student_fn: Callable[..., Tensor]) -> bool:
 
     def deterministic_limit():
         z = draw(mu_small, torch.full_like(logvar_small, -30.0), 200)  # σ ≈ 3e-7: a deterministic encoder
-        return bool((torch.cdist(z, mu_small).min(1).values < 1e-3).all())
+        if bool((torch.cdist(z, mu_small).min(1).values < 1e-3).all()):
+            return True
+        per_coordinate = (z[:, None, :] - mu_small[None]).abs().min(1).values  # (n, d): nearest μ_i, coordinate by coordinate
+        if bool((per_coordinate < 1e-3).all()):
+            raise Diagnosis("Your coordinates come from different data points: draw one i per sample and use its whole row, mu[i]")
+        if 25 < float(z.std()) < 35:
+            raise Diagnosis("Your samples spread by about 30 for logvar = -30: logvar is log σ², so σ_i = exp(logvar_i / 2)")
+        return False
 
     def every_point_equally():
         share = torch.bincount(component(draw(mu, logvar, _N)), minlength=4).float() / _N
-        return bool(((share - 0.25).abs() < 0.02).all())
+        if bool(((share - 0.25).abs() < 0.02).all()):
+            return True
+        if float(share[-1]) == 0 and bool((share[:-1] > 0).all()):
+            raise Diagnosis("The last data point is never drawn: torch.randint's upper end is exclusive, randint(0, N, ...)")
+        if float(share.max()) > 0.99:
+            raise Diagnosis(f"All samples come from data point {int(share.argmax())}: draw the data point i at random for every sample")
+        raise Diagnosis(f"Yours gives the four data points the shares {[round(float(v), 3) for v in share]}")
 
     def own_spread():
         z = draw(mu, logvar, _N)
         c = component(z)
         sd = torch.stack([z[c == k].std(0) for k in range(4)])
-        return bool(((sd / std - 1).abs() < 0.1).all())
+        if bool(((sd / std - 1).abs() < 0.1).all()):
+            return True
+        one_sd = torch.tensor([0.5, 2.0, 1.0])  # one data point: every sample is its own, whatever the spread
+        try:
+            got = draw(torch.zeros(1, 3), 2 * torch.log(one_sd)[None], _N).std(0)
+        except Exception:  # only a diagnosis: the check has failed already
+            return False
+        diagnose(got, [
+            ("Yours adds no noise: a sample of q(z|x_i) is μ_i + σ_i ε", torch.zeros(3)),
+            ("Your spread is exp(logvar) = σ², the variance: σ_i = exp(logvar_i / 2)", one_sd**2),
+            ("Your noise is not scaled: σ_i = exp(logvar_i / 2) multiplies ε", torch.ones(3)),
+        ], atol=0.02, rtol=0.05)
+        if bool(((sd / std.mean(0) - 1).abs() < 0.1).all()):
+            raise Diagnosis("Yours gives every component the same spread: use the σ of the sample's own data point, "
+                            "exp(logvar[i] / 2)")
+        return False
 
     def moments():
         z = draw(mu, logvar, _N)
@@ -149,20 +177,53 @@ def check_ring_prior(student_fn: Callable[..., Tensor]) -> bool:
 
     def radius():
         r = draw(_N).norm(dim=1)
-        return abs(r.mean().item() - RING_RADIUS) < 0.01 and abs(r.std().item() - RING_STD) < 0.01
+        mean, sd = r.mean().item(), r.std().item()
+        if abs(mean - RING_RADIUS) < 0.01 and abs(sd - RING_STD) < 0.01:
+            return True
+        if abs(mean - RING_RADIUS) < 0.01 and abs(sd - RING_STD**2) < 0.003:
+            raise Diagnosis(f"Your radius has standard deviation {sd:.3g} = {RING_STD}²: {RING_STD} is the standard deviation, "
+                            f"so the radius is {RING_RADIUS} + {RING_STD} ε")
+        raise Diagnosis(f"Your radius has mean {mean:.3g} and standard deviation {sd:.3g}")
+
+    def arc_positions(z: Tensor, labels: Tensor) -> Tensor:
+        """Where each point lies inside its class's arc: in [0, 1) when it is on its own arc."""
+        pos = angle(z) * RING_ARCS / (2 * math.pi) - labels
+        return torch.where(pos < -0.5, pos + RING_ARCS, pos)  # the wrap-around at angle 0
+
+    def arcs_wrong(z: Tensor, labels: Tensor) -> None:
+        """Raise a Diagnosis for the common ways class c misses arc c."""
+        pos = arc_positions(z, labels)
+        on_arc = ((pos > -1e-4) & (pos < 1 + 1e-4)).float().mean().item()
+        if on_arc > 0.9:
+            raise Diagnosis(f"{1 - on_arc:.1%} of the points leave their class's arc: the noise is radial, the radius "
+                            f"{RING_RADIUS} + {RING_STD} ε times (cos, sin) of the angle, not 2-D noise added to the point")
+        reversed_labels = RING_ARCS - 1 - labels
+        pos = arc_positions(z, reversed_labels)
+        if bool(((pos > -1e-4) & (pos < 1 + 1e-4)).all()):
+            raise Diagnosis(f"Class c lies on arc {RING_ARCS - 1} - c: the angle of class c is 2π (c + u) / {RING_ARCS}")
+        if on_arc < 0.5:
+            raise Diagnosis(f"Only {on_arc:.0%} of the points lie on their class's arc: with labels the angle is "
+                            f"2π (c + u) / {RING_ARCS} radians, u uniform on [0, 1)")
 
     def uniform_angle():
         share = torch.histc(angle(draw(_N)), bins=10, min=0, max=2 * math.pi) / _N
-        return bool(((share - 0.1).abs() < 0.015).all())
+        if bool(((share - 0.1).abs() < 0.015).all()):
+            return True
+        empty = int((share < 0.01).sum())
+        if empty:
+            raise Diagnosis(f"{empty} of 10 equal sectors of the ring get no points: the angle is 2π u, u uniform on [0, 1)")
+        raise Diagnosis(f"Your 10 equal sectors of the ring get the shares {[round(float(v), 3) for v in share]}")
 
     def arcs():
         labels = torch.arange(_N) % RING_ARCS
         z = draw(_N, labels=labels)
-        pos = angle(z) * RING_ARCS / (2 * math.pi) - labels  # position inside the own arc, in [0, 1)
-        pos = torch.where(pos < -0.5, pos + RING_ARCS, pos)  # the wrap-around at angle 0
+        pos = arc_positions(z, labels)  # position inside the own arc, in [0, 1)
         r = z.norm(dim=1)
-        return (z.shape == (_N, 2) and bool(((pos > -1e-4) & (pos < 1 + 1e-4)).all())
-                and abs(pos.mean().item() - 0.5) < 0.01 and abs(r.mean().item() - RING_RADIUS) < 0.01)
+        ok = (z.shape == (_N, 2) and bool(((pos > -1e-4) & (pos < 1 + 1e-4)).all())
+              and abs(pos.mean().item() - 0.5) < 0.01 and abs(r.mean().item() - RING_RADIUS) < 0.01)
+        if not ok and z.shape == (_N, 2):
+            arcs_wrong(z, labels)
+        return ok
 
     def uniform_along_arc():  # 10 equal parts of every arc: about 10% of the class's points each
         labels = torch.arange(_N) % RING_ARCS
@@ -172,6 +233,9 @@ def check_ring_prior(student_fn: Callable[..., Tensor]) -> bool:
         return bool(((share - 0.1).abs() < 0.015).all())
 
     def model_accepts():
+        dtype = torch.as_tensor(student_fn(3, generator=torch.Generator().manual_seed(0))).dtype  # draw() casts to float32
+        if dtype != torch.float32:
+            raise Diagnosis(f"Yours returns {dtype} points: the model's networks are float32 (torch.rand's default); return float32")
         model = AdversarialAutoencoder(AAEConfig(), prior=student_fn)
         x = model.sample(3, generator=torch.Generator().manual_seed(0))
         return model.sample_prior(5).shape == (5, 2) and x.shape == (3, 1, 28, 28)

@@ -10,13 +10,15 @@ same verdict every time and never changes the notebook's random numbers.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from .. import losses
-from . import close as _close, run_checks, seeded as _seeded
+from . import Diagnosis, close as _close, describe, diagnose, run_checks, seeded as _seeded, tensor_result
 
 __all__ = [
     "check_bce_with_logits", "solution_bce_with_logits",
@@ -48,24 +50,61 @@ def check_bce_with_logits(fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
     big = torch.tensor([100.0, -100.0, 1000.0, -1000.0, 30.0, -30.0]).view(6, 1, 1, 1).expand(6, 1, 5, 5).contiguous()
     x_big = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.5, 0.5]).view(6, 1, 1, 1).expand(6, 1, 5, 5).contiguous()
 
+    def per_pixel(a: Tensor, x: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(a, x, reduction="none")
+
     def shape_ok():
-        return tuple(fn(logits, x_binary).shape) == (6,)
+        out = tensor_result(fn(logits, x_binary))
+        return tuple(out.shape) == (6,) or diagnose(out, [
+            ("Yours is one number, the mean over every pixel of the batch (reduction='mean', the default): "
+             "sum over the pixels of each image instead, one value per image", per_pixel(logits, x_binary).mean()),
+            ("Yours is one number, the sum over the whole batch: sum over the pixels of each image only, one value per image",
+             per_pixel(logits, x_binary).sum()),
+        ], otherwise=f"Yours returns {describe(out)}: flatten each image and sum, e.g. .flatten(1).sum(1)")
+
+    def known_mistakes(a: Tensor, x: Tensor) -> list[tuple[str, Callable[[], Tensor]]]:
+        right = losses.reconstruction_bce(a, x)
+        return [
+            ("Yours is the mean over the pixels: -log p(x) of an image is the sum over its pixels",
+             lambda: per_pixel(a, x).flatten(1).mean(1)),
+            ("Yours is in bits (log base 2): the book measures in nats, with the natural logarithm", lambda: right / math.log(2)),
+            ("Yours lacks the term log(1 + exp(-|a|)): max(a, 0) - x a is only its limit for large |a|",
+             lambda: (a.clamp(min=0) - x * a).flatten(1).sum(1)),
+            ("The sign of x a is flipped: the loss is log(1 + e^a) - x a", lambda: (F.softplus(a) + x * a).flatten(1).sum(1)),
+            ("For a < 0 yours is |a| too large: log(1 + e^a) = max(a, 0) + log(1 + e^-|a|), max outside, |a| in the exponent",
+             lambda: (a.abs() - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1)),
+        ]
 
     def binary():
-        return _close(fn(logits, x_binary), losses.reconstruction_bce(logits, x_binary))
+        out = fn(logits, x_binary)
+        return _close(out, losses.reconstruction_bce(logits, x_binary)) or diagnose(out, known_mistakes(logits, x_binary))
 
     def grey():
-        return _close(fn(logits, x_grey), losses.reconstruction_bce(logits, x_grey))
+        out = fn(logits, x_grey)
+        return _close(out, losses.reconstruction_bce(logits, x_grey)) or diagnose(out, known_mistakes(logits, x_grey))
 
     def extreme_finite():
         return bool(torch.isfinite(fn(big, x_big)).all())
 
     def extreme_value():
-        return _close(fn(big, x_big), losses.reconstruction_bce(big, x_big), rtol=1e-5)
+        out = fn(big, x_big)
+        if _close(out, losses.reconstruction_bce(big, x_big), rtol=1e-5):
+            return True
+        worst = float(torch.as_tensor(out)[2]) / 25  # logit 1000, target 0: 1000 nats per pixel
+        if worst < 900:
+            raise Diagnosis(f"Yours charges a pixel with logit 1000 and target 0 only {worst:.4g} nats instead of 1000: "
+                            "clamping the probability (or an epsilon inside the log) caps the loss; work from the logits")
+        return False
 
     def extreme_gradient():
         a = big.clone().requires_grad_(True)
-        fn(a, x_big).sum().backward()
+        out = fn(a, x_big)
+        if not out.requires_grad:
+            raise Diagnosis("Yours passes no gradient back to the logits (.detach(), .item() or a new tensor on the way)")
+        out.sum().backward()
+        if a.grad is not None and bool(torch.isnan(a.grad).any()):
+            raise Diagnosis("Your gradient is nan (torch.where, for one, differentiates both branches, and an unused branch "
+                            "that overflows gives inf * 0): use a form finite everywhere, max(a, 0) - x a + log(1 + exp(-|a|))")
         return a.grad is not None and _close(a.grad, torch.sigmoid(big) - x_big, atol=1e-5)
 
     return run_checks("bce_with_logits", [
@@ -129,14 +168,31 @@ def check_mask_square(fn: Callable[..., Tensor]) -> bool:
         return torch.equal(x, x_before)
 
     def square():
-        return all(count == 144 and box == 12 * 1000 + 12 for count, _, _, box in _holes(x, out(12)))
+        holes = _holes(x, out(12))
+        wrong = [(i, *hole) for i, hole in enumerate(holes) if hole[0] != 144 or hole[3] != 12 * 1000 + 12]
+        if not wrong:
+            return True
+        i, count, top, left, box = wrong[0]
+        height, width = divmod(box, 1000)
+        if count == height * width and height <= 12 and width <= 12 and (top + height == 28 or left + width == 28):
+            raise Diagnosis(f"In {len(wrong)} of 256 images the square is cut off by the bottom or right border (image {i}: "
+                            f"{height} x {width}): the top row goes up to H - size, not H - 1 (a slice past the edge "
+                            "is silently shortened)")
+        raise Diagnosis(f"Image {i} has {count} zeroed pixels in a {height} x {width} box, not a 12 x 12 square")
 
     def rest_kept():
         keep = out(12) != 0
         return torch.equal(out(12)[keep], x[keep])
 
     def random_places():
-        return len({(top, left) for _, top, left, _ in _holes(x, out(12))}) >= 50
+        places = [(top, left) for _, top, left, _ in _holes(x, out(12))]
+        if len(set(places)) >= 50:
+            return True
+        if len(set(places)) == 1:
+            raise Diagnosis("Every image has its square at the same place: draw a place for each image")
+        if all(top == left for top, left in places):
+            raise Diagnosis("Every square lies on the diagonal (top row = left column): draw the left column with its own random number")
+        raise Diagnosis(f"The 256 images share only {len(set(places))} places")
 
     def every_place_reachable():  # a 26 x 26 hole has 3 x 3 places; all should occur in 256 images
         return {(top, left) for _, top, left, _ in _holes(x, out(26))} == {(t, s) for t in range(3) for s in range(3)}
