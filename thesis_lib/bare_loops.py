@@ -47,7 +47,7 @@ from .models.vae import VAE
 
 def algorithm_1(config: GANConfig, schedule: GANSchedule, data: Dataset) -> GAN:
     """Algorithm 1 (a GAN by minibatch stochastic gradients), ``schedule.epochs`` passes over ``data``."""
-    _check(config, schedule, data, config.k)
+    _check(config, schedule, data, config.k)  # refuse the settings this loop does not write out
     torch.manual_seed(schedule.seed)  # seed, then draw the initial weights
     gan = GAN(config).train()
     gan.setup(data)  # G's output starts at the data's mean image (data_init)
@@ -82,7 +82,7 @@ def algorithm_1(config: GANConfig, schedule: GANSchedule, data: Dataset) -> GAN:
 
 def algorithm_2(config: VAEConfig, schedule: VAESchedule, data: Dataset) -> VAE:
     """Algorithm 2 (minibatch AEVB), ``schedule.epochs`` passes over ``data``."""
-    _check(config, schedule, data)
+    _check(config, schedule, data)  # refuse the settings this loop does not write out
     torch.manual_seed(schedule.seed)
     vae = VAE(config).train()  # 1: initialise θ, φ
     opt = torch.optim.Adam(vae.parameters(), lr=schedule.lr, betas=schedule.adam_betas, fused=True)
