@@ -61,14 +61,14 @@ LABELS = {
         "toy-1d": "two Gaussians at ±2 (1-D)", "mixture-2d": "the ring of ten Gaussians (2-D)",
         "k": "k (D steps per G step)", "generator_loss": "generator loss",
         "minimax": "minimax loss log(1 − D(G(z)))", "nonsaturating": "non-saturating loss −log D(G(z))",
-        "lr_d": "learning rate of D", "lr_g": "learning rate of G", "lr": "learning rate (reconstruction)",
+        "lr_d": "learning rate of the discriminator D", "lr_g": "learning rate of the generator G", "lr": "learning rate (reconstruction)",
         "reg_lr": "learning rate of the regulariser", "noise": "noise p_z", "gaussian": "Gaussian",
         "uniform": "uniform U(−1, 1)", "prior": "prior p(z)", "mixture": "mixture of ten Gaussians",
         "swiss-roll": "swiss roll", "seed": "seed", "play": "Play", "pause": "Pause", "step": "One step",
         "reset": "Reset", "steps": "steps", "value": "value function V(D, G)",
         "jsd": "Jensen–Shannon divergence (estimate, nats)", "p_data": "p_data", "p_g": "p_g", "d": "D(x)",
         "samples": "samples: data (black), G (green)", "surface": "decision surface D(x): blue = real",
-        "codes": "codes E(x), coloured by cluster; prior samples grey", "data": "data x",
+        "codes": "the encoder's codes E(x), coloured by cluster; prior samples grey", "data": "data x",
         "recon": "reconstruction error", "d_prior": "D(z~p)", "d_code": "D(z~q)",
         "view_gan": "p_data, p_g and D(x) of the current step", "view_aae": "the codes, the prior and D(z)",
         "chart": "the game's numbers over the steps", "nojs": "This game runs in the browser: it needs JavaScript.",
@@ -78,14 +78,14 @@ LABELS = {
         "toy-1d": "dve Gaussovi porazdelitvi pri ±2 (1-D)", "mixture-2d": "obroč desetih Gaussovih porazdelitev (2-D)",
         "k": "k (koraki D na korak G)", "generator_loss": "izguba generatorja",
         "minimax": "minimaks izguba log(1 − D(G(z)))", "nonsaturating": "nenasičena izguba −log D(G(z))",
-        "lr_d": "stopnja učenja D", "lr_g": "stopnja učenja G", "lr": "stopnja učenja (rekonstrukcija)",
+        "lr_d": "stopnja učenja diskriminatorja D", "lr_g": "stopnja učenja generatorja G", "lr": "stopnja učenja (rekonstrukcija)",
         "reg_lr": "stopnja učenja regularizacije", "noise": "šum p_z", "gaussian": "Gaussov",
         "uniform": "enakomeren U(−1, 1)", "prior": "priorna porazdelitev p(z)", "mixture": "mešanica desetih Gaussovih",
         "swiss-roll": "švicarska rulada", "seed": "seme", "play": "Zaženi", "pause": "Ustavi", "step": "En korak",
         "reset": "Ponastavi", "steps": "koraki", "value": "funkcija vrednosti V(D, G)",
         "jsd": "Jensen-Shannonova divergenca (ocena, nati)", "p_data": "p_data", "p_g": "p_g", "d": "D(x)",
         "samples": "vzorci: podatki (črni), G (zeleni)", "surface": "odločitvena ploskev D(x): modro = resnično",
-        "codes": "kode E(x), obarvane po gručah; vzorci priorne porazdelitve sivi", "data": "podatki x",
+        "codes": "kode enkoderja E(x), obarvane po gručah; vzorci priorne porazdelitve sivi", "data": "podatki x",
         "recon": "napaka rekonstrukcije", "d_prior": "D(z~p)", "d_code": "D(z~q)",
         "view_gan": "p_data, p_g in D(x) trenutnega koraka", "view_aae": "kode, priorna porazdelitev in D(z)",
         "chart": "številke igre skozi korake", "nojs": "Ta igra teče v brskalniku: potrebuje JavaScript.",
@@ -104,16 +104,24 @@ STYLE = (".tl-game{margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4;max-widt
 
 
 class GameWidget:
-    """A game for a page: displays as its HTML (``_repr_html_``); :attr:`html` is the markup."""
+    """A game for a page: displays as its HTML (``_repr_html_``); :attr:`html` is the markup.
 
-    def __init__(self, kind: str, settings: GANGame | AAEGame, max_steps: int = MAX_STEPS):
-        self.kind, self.settings, self.max_steps = kind, settings, int(max_steps)
+    ``kind`` names the game for the script (``gan`` or ``aae``), ``view`` its entry of :data:`VIEWS`,
+    ``title`` its heading (in English; the script swaps in the page's language), ``controls`` the
+    settings the reader changes: ``("number", name, low, high)``, ``("select", name, choices)`` or
+    ``("rate", name)`` (a learning rate), and ``height`` the view canvas's height.
+    """
+
+    def __init__(self, kind: str, settings: GANGame | AAEGame, view: str, title: str, controls: tuple, height: int,
+                 max_steps: int = MAX_STEPS):
+        self.kind, self.settings, self.view_name, self.title = kind, settings, view, title
+        self.controls, self.height, self.max_steps = controls, height, max_steps
         self.number = static.next_number()
         self._html: str | None = None
 
     @property
     def view(self) -> dict:
-        return VIEWS[self.settings.dataset if self.kind == "gan" else "aae"]
+        return VIEWS[self.view_name]
 
     def config(self) -> dict:
         """Everything the script needs: the game's settings, the data's and priors' parameters, the view, the words."""
@@ -135,28 +143,22 @@ class GameWidget:
 
     def _render(self) -> str:
         uid = f"tl-game-{self.number}-{self.kind}"
-        en = LABELS["en"]
-        s = self.settings
-        title = en["gan_title"].format(data=en[s.dataset]) if self.kind == "gan" else en["aae_title"]
+        en, values = LABELS["en"], self.settings.to_dict()
         parts = [f'<div id="{uid}" class="tl-game mathjax_ignore" data-game="{self.kind}">',
                  f"<style>{STYLE}</style>",
-                 f'<div class="tl-game-title" style="font-weight:bold" data-i18n="{self.kind}_title">{html.escape(title)}</div>',
+                 f'<div class="tl-game-title" style="font-weight:bold" data-i18n="{self.kind}_title">{html.escape(self.title)}</div>',
                  '<div class="tl-game-controls">']
-        if self.kind == "gan":
-            parts += [_number(uid, "k", s.k, 1, 20), _select(uid, "generator_loss", s.generator_loss, ("nonsaturating", "minimax")),
-                      _rate(uid, "lr_d", s.lr_d), _rate(uid, "lr_g", s.lr_g), _select(uid, "noise", s.noise, ("gaussian", "uniform"))]
-        else:
-            parts += [_select(uid, "prior", s.prior, tuple(PRIORS)), _rate(uid, "lr", s.lr), _rate(uid, "reg_lr", s.reg_lr)]
-        parts.append(_number(uid, "seed", s.seed, 0, 4294967295))
+        for kind, name, *args in (*self.controls, ("number", "seed", 0, 4294967295)):
+            parts.append(CONTROLS[kind](uid, name, values[name], *args))
         parts.append("</div>")
         pressed = {"play": ' aria-pressed="false"'}
         parts.append('<div class="tl-game-buttons">' + "".join(
             f'<button type="button" data-act="{act}" data-i18n="{act}"{pressed.get(act, "")}>{en[act]}</button>'
             for act in ("play", "step", "reset")) + "</div>")
         parts.append('<div class="tl-game-readout"></div>')
-        view = "view_gan" if self.kind == "gan" else "view_aae"
-        parts.append(f'<canvas class="tl-game-view" width="440" height="{250 if self.kind == "gan" and s.dataset == "toy-1d" else 440}" '
-                     f'role="img" aria-label="{en[view]}" data-i18n-label="{view}"></canvas>')
+        view = f"view_{self.kind}"
+        parts.append(f'<canvas class="tl-game-view" width="440" height="{self.height}" role="img" aria-label="{en[view]}" '
+                     f'data-i18n-label="{view}"></canvas>')
         parts.append(f'<canvas class="tl-game-chart" width="440" height="170" role="img" aria-label="{en["chart"]}" data-i18n-label="chart"></canvas>')
         parts.append(f'<p class="tl-game-nojs" data-i18n="nojs">{en["nojs"]}</p>')
         data = json.dumps(self.config(), separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
@@ -171,7 +173,7 @@ def _label(uid: str, name: str) -> str:
 
 
 def _number(uid: str, name: str, value: int, lo: int, hi: int) -> str:
-    width = "4em" if name == "k" else "7em"
+    width = f"{len(str(hi)) + 3}ch"
     return (f"<span>{_label(uid, name)}<input type=\"number\" id=\"{uid}-{name}\" name=\"{name}\" min=\"{lo}\" max=\"{hi}\" "
             f'step="1" value="{value}" inputmode="numeric" style="width:{width}"></span>')
 
@@ -186,6 +188,9 @@ def _rate(uid: str, name: str, value: float) -> str:
     rates = sorted(set(LEARNING_RATES) | {value})
     opts = "".join(f'<option value="{r!r}"{" selected" if r == value else ""}>{_decimal(r)}</option>' for r in rates)
     return f'<span>{_label(uid, name)}<select id="{uid}-{name}" name="{name}" data-number="1">{opts}</select></span>'
+
+
+CONTROLS = {"number": _number, "select": _select, "rate": _rate}
 
 
 def _decimal(r: float) -> str:
@@ -203,7 +208,11 @@ def gan_game(dataset: str = "toy-1d", *, max_steps: int = MAX_STEPS, **settings)
     estimate of G's samples) and D(x) in 1-D; the samples and D's decision surface in 2-D; V(D, G)
     per step and the JSD estimate (:func:`thesis_lib.toy_games.jsd`) over the steps.
     """
-    return GameWidget("gan", GANGame(dataset=dataset, **settings), _max_steps(max_steps))
+    game = GANGame(dataset=dataset, **settings)
+    controls = (("number", "k", 1, 20), ("select", "generator_loss", ("nonsaturating", "minimax")), ("rate", "lr_d"),
+                ("rate", "lr_g"), ("select", "noise", ("gaussian", "uniform")))
+    title = LABELS["en"]["gan_title"].format(data=LABELS["en"][dataset])
+    return GameWidget("gan", game, dataset, title, controls, 250 if game.data_dim == 1 else 440, _max_steps(max_steps))
 
 
 def aae_prior_game(prior: str = "gaussian", *, max_steps: int = MAX_STEPS, **settings) -> GameWidget:
@@ -216,7 +225,9 @@ def aae_prior_game(prior: str = "gaussian", *, max_steps: int = MAX_STEPS, **set
     :func:`thesis_lib.toy_games.aae_reference`). Views: the codes (coloured by cluster) over the
     prior's samples and D(z); the reconstruction error and D's mean outputs over the steps.
     """
-    return GameWidget("aae", AAEGame(prior=prior, **settings), _max_steps(max_steps))
+    game = AAEGame(prior=prior, **settings)
+    controls = (("select", "prior", tuple(PRIORS)), ("rate", "lr"), ("rate", "reg_lr"))
+    return GameWidget("aae", game, "aae", LABELS["en"]["aae_title"], controls, 440, _max_steps(max_steps))
 
 
 def _max_steps(n) -> int:
