@@ -395,12 +395,20 @@ window.thesisLibGame = window.thesisLibGame || (function () {
     return d < 0.5 ? [255, Math.round(255 - 110 * (1 - 2 * d)), Math.round(255 - 200 * (1 - 2 * d))]
       : [Math.round(255 - 185 * (2 * d - 1)), Math.round(255 - 125 * (2 * d - 1)), 255];
   }
-  function dots(ctx, pts, n, map, color, r, labels) {
+  function dots(ctx, pts, n, map, color, r, labels, clip) {  // clip: [x, y, size] of the square to draw inside
+    ctx.save();
+    if (clip) { ctx.beginPath(); ctx.rect(clip[0], clip[1], clip[2], clip[2]); ctx.clip(); }
     for (var i = 0; i < n; i++) {
       ctx.fillStyle = labels ? COLORS[labels[i] % 10] : color;
       var p = map(pts[2 * i], pts[2 * i + 1]);
       ctx.fillRect(p[0] - r, p[1] - r, 2 * r, 2 * r);
     }
+    ctx.restore();
+  }
+  function label(ctx, text, x, y) {  // text on a white ground, over whatever is drawn
+    var w = ctx.measureText(text).width;
+    ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(x - 1, y - 10, w + 2, 13);
+    ctx.fillStyle = "#333"; ctx.fillText(text, x, y);
   }
   // a panel of lines over the steps; series: [{ys, xs (optional), color, dash}]
   function panel(ctx, x0, y0, w, h, title, series, lo, hi, refs, fmt, steps) {
@@ -417,10 +425,9 @@ window.thesisLibGame = window.thesisLibGame || (function () {
       }
       polyline(ctx, xs, ys, s.color, s.dash, 1.3);
     });
-    ctx.fillStyle = "#444";
-    ctx.fillText(fmt(hi, hi < 1 ? 2 : 1), x0 + 3, top + 9); ctx.fillText(fmt(lo, lo > -1 && lo < 1 ? 2 : 1), x0 + 3, y0 + h - 4);
+    label(ctx, fmt(hi, hi < 1 ? 2 : 1), x0 + 3, top + 9); label(ctx, fmt(lo, lo > -1 && lo < 1 ? 2 : 1), x0 + 3, y0 + h - 4);
     var last = String(Math.max(steps, 50));
-    ctx.fillText(last, x0 + w - ctx.measureText(last).width - 3, y0 + h - 4);
+    label(ctx, last, x0 + w - ctx.measureText(last).width - 3, y0 + h - 4);
   }
 
   // ------------------------------------------------------------------ the widget
@@ -459,6 +466,7 @@ window.thesisLibGame = window.thesisLibGame || (function () {
         polyline(ctx, xs, pd, "#000", [2, 3], 2); polyline(ctx, xs, pg, "#2ca02c", [], 2); polyline(ctx, xs, dx, "#1f5fbf", [7, 4], 2);
         ctx.fillStyle = "#444";
         for (var t = Math.ceil(lo); t <= hi; t++) ctx.fillText(fmt(t, 0), X(t) - 4, y0 + h + 14);
+        label(ctx, "1", x0 + 3, Y(1) + 12); label(ctx, fmt(0.5, 1), x0 + 3, Y(0.5) - 3);
         var leg = [[L.p_data, "#000", [2, 3]], [L.p_g, "#2ca02c", []], [L.d, "#1f5fbf", [7, 4]]], lx = x0;
         leg.forEach(function (e) {
           polyline(ctx, [lx, lx + 22], [10, 10], e[1], e[2], 2); ctx.fillStyle = "#222"; ctx.fillText(e[0], lx + 26, 14);
@@ -470,8 +478,8 @@ window.thesisLibGame = window.thesisLibGame || (function () {
       var map = function (a, b) { return [ox + size * (a - v.lo) / (v.hi - v.lo), oy + size * (1 - (b - v.lo) / (v.hi - v.lo))]; };
       heat(ctx, game.dGrid, g.axis.length, ox, oy, size, dRamp);
       frame(ctx, ox, oy, size, size);
-      dots(ctx, game.xEval, 500, map, "rgba(0,0,0,0.55)", 1.2);
-      dots(ctx, game.samples, v.samples, map, "rgba(20,140,40,0.8)", 1.4);
+      dots(ctx, game.xEval, 500, map, "rgba(0,0,0,0.55)", 1.2, null, [ox, oy, size]);
+      dots(ctx, game.samples, v.samples, map, "rgba(20,140,40,0.8)", 1.4, null, [ox, oy, size]);
       ctx.fillStyle = "#222"; ctx.fillText(L.samples, ox, 11); ctx.fillText(L.surface, ox, 23);
     }
     function drawAae() {
@@ -481,8 +489,8 @@ window.thesisLibGame = window.thesisLibGame || (function () {
       var map = function (a, b) { return [ox + size * (a - v.lo) / (v.hi - v.lo), oy + size * (1 - (b - v.lo) / (v.hi - v.lo))]; };
       heat(ctx, game.dGrid, game.grid.axis.length, ox, oy, size, dRamp);
       frame(ctx, ox, oy, size, size);
-      dots(ctx, game.zpEval, n, map, "rgba(90,90,90,0.6)", 1.2);
-      dots(ctx, game.codes, n, map, null, 1.5, game.labels);
+      dots(ctx, game.zpEval, n, map, "rgba(90,90,90,0.6)", 1.2, null, [ox, oy, size]);
+      dots(ctx, game.codes, n, map, null, 1.5, game.labels, [ox, oy, size]);
       var inset = size * 0.26, ix = ox + 2, iy = oy + 2;  // the data, coloured by cluster
       ctx.fillStyle = "rgba(255,255,255,0.9)"; ctx.fillRect(ix, iy, inset, inset); frame(ctx, ix, iy, inset, inset);
       dots(ctx, game.xEval, n, function (a, b) { return [ix + inset * (a + 6) / 12, iy + inset * (1 - (b + 6) / 12)]; }, null, 0.8, game.labels);

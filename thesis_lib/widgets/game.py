@@ -18,7 +18,8 @@ the torch reference that ``tests/test_game_browser.py`` compares with the page, 
 **Why hand-written JavaScript.** The networks are tiny (1 or 2 -> 32 -> 32 -> 1 or 2, about 1,200
 weights each), so a forward and backward pass is three loops per layer, and Adam ten lines. The
 whole game (random numbers, samplers, backpropagation, Adam, the JSD estimate, drawing and
-controls) is about 20 KB of readable JavaScript. TensorFlow.js, vendored, would add about 1 MB
+controls) is about 30 KB of readable JavaScript; a widget with its markup, settings and both
+languages' words about 37 KB. TensorFlow.js, vendored, would add about 1 MB
 (``tf.min.js``) to every page that shows a game, against a 1.5 MB page budget of which the GAN
 chapter already uses 1.23 MB, and it computes in float32 (WebGL or its CPU backend), while plain
 JavaScript numbers are float64, as the torch reference is: the test can then hold the page to
