@@ -140,20 +140,22 @@ window.thesisLibGame = window.thesisLibGame || (function () {
   Net.prototype.backward = function (f, dOut, grads, wantInput) {
     var n = f.n, d = dOut;
     for (var l = this.layers.length - 1; l >= 0; l--) {
-      var L = this.layers[l], nin = L.nin, nout = L.nout, h = f.acts[l], i, o, j, g;
+      var L = this.layers[l], nin = L.nin, nout = L.nout, h = f.acts[l], i, o, j, g, wo, off;
       if (grads) {
         var gW = grads[l].W, gb = grads[l].b;
         for (i = 0; i < n; i++) for (o = 0; o < nout; o++) {
           g = d[i * nout + o];
+          if (g === 0) continue;  // a unit that is off for this example (ReLU): adds nothing
           gb[o] += g;
-          for (j = 0; j < nin; j++) gW[o * nin + j] += g * h[i * nin + j];
+          for (j = 0, wo = o * nin, off = i * nin; j < nin; j++) gW[wo + j] += g * h[off + j];
         }
       }
       if (l === 0 && !wantInput) return null;
       var dIn = new Float64Array(n * nin);
       for (i = 0; i < n; i++) for (o = 0; o < nout; o++) {
         g = d[i * nout + o];
-        for (j = 0; j < nin; j++) dIn[i * nin + j] += g * L.W[o * nin + j];
+        if (g === 0) continue;
+        for (j = 0, wo = o * nin, off = i * nin; j < nin; j++) dIn[off + j] += g * L.W[wo + j];
       }
       if (l > 0) {
         var p = f.pre[l - 1];

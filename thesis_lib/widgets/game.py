@@ -19,11 +19,11 @@ the torch reference that ``tests/test_game_browser.py`` compares with the page, 
 weights each), so a forward and backward pass is three loops per layer, and Adam ten lines. The
 whole game (random numbers, samplers, backpropagation, Adam, the JSD estimate, drawing and
 controls) is about 30 KB of readable JavaScript; a widget with its markup, settings and both
-languages' words about 37 KB. TensorFlow.js, vendored, would add about 1 MB
-(``tf.min.js``) to every page that shows a game, against a 1.5 MB page budget of which the GAN
-chapter already uses 1.23 MB, and it computes in float32 (WebGL or its CPU backend), while plain
-JavaScript numbers are float64, as the torch reference is: the test can then hold the page to
-1e-9 instead of float32's noise.
+languages' words about 37 KB. TensorFlow.js (4.22, measured from npm), vendored, would add 1.47 MB
+(``tf.min.js``), or 426 KB for the smallest usable pair (``tfjs-core`` + ``tfjs-backend-cpu``), to
+every page that shows a game, against a 1.5 MB page budget of which the GAN chapter already uses
+1.23 MB; and its CPU backend computes in float32, while plain JavaScript numbers are float64, as
+the torch reference is, so the test can hold the page to 1e-10 instead of float32's noise.
 
 Test hook (``root.tlGame``): ``step(n)`` trains n iterations at once and draws; ``state()`` returns
 the step, the settings, the histories (per iteration; the JSD estimate at every ``eval_every``-th
