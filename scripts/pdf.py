@@ -7,8 +7,8 @@ Run it after the book build (``jupyter-book build .``). Headless Chromium (Debia
 ``/usr/bin/chromium``, driven by Playwright) opens every page of ``_toc.yml`` in order, served
 on 127.0.0.1, and waits until MathJax has typeset it and its images have loaded. On each page it
 then prepares the print: exercise solutions (and any other folded block) are unfolded, every
-latent-space widget is replaced by a picture of its initial state (an element screenshot, so this
-knows nothing of how a widget draws itself), buttons and header links are dropped, and the
+latent-space widget and live game is replaced by a picture of its initial state (an element
+screenshot, so this knows nothing of how a widget draws itself), buttons and header links are dropped, and the
 page's ids and links are renamed so that a link to another page of the book becomes a link
 inside the PDF. The pages' articles are put one after another, each chapter on a new page,
 behind a cover and a contents page, into one document that Chromium prints to PDF with the

@@ -20,6 +20,8 @@ The measured parity, steps per second and bytes are written to ``_build/widget_g
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import Path
 
@@ -345,3 +347,24 @@ def test_max_steps_pauses_play(browser, tmp_path):
     p.page.wait_for_timeout(200)
     assert p.call("g.state()")["step"] == 12 and p.call("g.state().playing") is False
     p.close()
+
+
+def test_the_pdf_prints_the_initial_frame(browser, tmp_path):
+    """scripts/pdf.py replaces a game, like a latent explorer, by a screenshot of its initial state."""
+    import pdf  # scripts/ (tests/conftest.py puts it on the path)
+    from PIL import Image
+
+    w = game.gan_game("mixture-2d")
+    path = tmp_path / "pdf.html"
+    path.write_text(f"<!doctype html><html lang='en'><head><meta charset='utf-8'></head><body><article>{w.html}</article></body></html>")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(path.as_uri())
+    assert pdf.freeze_widgets(page) == 1
+    assert page.locator(".tl-game").count() == 0
+    img = page.locator("article img.pdf-widget")
+    assert img.get_attribute("alt").startswith("live game")
+    png = Image.open(io.BytesIO(base64.b64decode(img.get_attribute("src").split(",", 1)[1]))).convert("L")
+    pixels = np.asarray(png, dtype=float)
+    assert png.width > 400 and pixels.std() > 20  # the drawn view, not an empty box
+    context.close()

@@ -100,7 +100,7 @@ STYLE = (".tl-game{margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4;max-widt
          ".tl-game select,.tl-game input,.tl-game button{font:inherit;max-width:100%}"
          ".tl-game button{padding:0.15em 0.7em;margin-right:0.4em}"
          ".tl-game :focus-visible{outline:3px solid #1a73e8;outline-offset:2px}"
-         ".tl-game canvas{display:block;width:100%;max-width:440px;height:auto;margin-top:0.4em}"
+         ".tl-game canvas{display:block;width:100%;max-width:440px;height:auto;margin-top:0.4em;background:#fff}"
          ".tl-game .tl-game-readout{font-family:monospace;font-size:0.95em;min-height:1.4em}")
 
 
