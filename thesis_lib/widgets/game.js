@@ -503,7 +503,8 @@ window.thesisLibGame = window.thesisLibGame || (function () {
       var ctx = chart.getContext("2d"), W = chart.width, H = chart.height, h = game.hist, n = game.step, half = (W - 6) / 2;
       ctx.clearRect(0, 0, W, H); ctx.font = "11px sans-serif";
       if (cfg.kind === "gan") {
-        var lo = Math.min(-2, Math.floor(Math.min.apply(null, h.V.concat([-2])))), jx = h.jsd.map(function (p) { return p[0]; });
+        var lo = -2, jx = h.jsd.map(function (p) { return p[0]; });
+        for (var i = 0; i < h.V.length; i++) if (h.V[i] < lo) lo = Math.floor(h.V[i]);
         panel(ctx, 0, 0, half, H - 1, L.value, [{ys: h.V, color: "#1f5fbf"}], lo, 0, [-Math.log(4)], fmt, n);
         panel(ctx, half + 5, 0, half, H - 1, L.jsd.replace(/ \(.*/, ""), [{ys: h.jsd.map(function (p) { return p[1]; }), xs: jx, color: "#d62728"}],
           0, 0.7, [Math.log(2)], fmt, n);
