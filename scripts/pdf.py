@@ -7,8 +7,8 @@ Run it after the book build (``jupyter-book build .``). Headless Chromium (Debia
 ``/usr/bin/chromium``, driven by Playwright) opens every page of ``_toc.yml`` in order, served
 on 127.0.0.1, and waits until MathJax has typeset it and its images have loaded. On each page it
 then prepares the print: exercise solutions (and any other folded block) are unfolded, every
-latent-space widget is replaced by a picture of its initial state (an element screenshot, so this
-knows nothing of how a widget draws itself), buttons and header links are dropped, and the
+latent-space widget and live game is replaced by a picture of its initial state (an element
+screenshot, so this knows nothing of how a widget draws itself), buttons and header links are dropped, and the
 page's ids and links are renamed so that a link to another page of the book becomes a link
 inside the PDF. The pages' articles are put one after another, each chapter on a new page,
 behind a cover and a contents page, into one document that Chromium prints to PDF with the
@@ -168,9 +168,13 @@ def wait_until_ready(page) -> None:
     )
 
 
+WIDGETS = "article .tl-latent, article .tl-game"
+"""The widgets that print as a screenshot of their initial state (thesis_lib.widgets: explorers, games)."""
+
+
 def freeze_widgets(page) -> int:
-    """Replace every latent-space widget (``.tl-latent``) by a screenshot of its initial state; returns how many."""
-    widgets = page.locator("article .tl-latent")
+    """Replace every latent-space widget (``.tl-latent``) and live game (``.tl-game``) by a screenshot of its initial state; returns how many."""
+    widgets = page.locator(WIDGETS)
     shots = []
     for i in range(widgets.count()):
         w = widgets.nth(i)
@@ -179,15 +183,16 @@ def freeze_widgets(page) -> int:
         box = w.bounding_box()
         shots.append((base64.b64encode(w.screenshot()).decode(), box["width"] if box else None))
     page.evaluate(
-        """(shots) => [...document.querySelectorAll('article .tl-latent')].forEach((w, i) => {
+        """([shots, selector]) => [...document.querySelectorAll(selector)].forEach((w, i) => {
             const img = document.createElement('img');
             img.className = 'pdf-widget';
-            img.alt = 'latent-space explorer (its initial state; the HTML book lets you move the sliders)';
+            img.alt = w.classList.contains('tl-game') ? 'live game (its initial state; the HTML book trains it in the browser)'
+                : 'latent-space explorer (its initial state; the HTML book lets you move the sliders)';
             img.src = 'data:image/png;base64,' + shots[i][0];
             if (shots[i][1]) img.style.width = shots[i][1] + 'px';
             w.replaceWith(img);
         })""",
-        shots,
+        [shots, WIDGETS],
     )
     return len(shots)
 

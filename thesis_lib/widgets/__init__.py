@@ -26,6 +26,12 @@ The *data model* is separate from the *views*, one idea per module:
   from the models' shared vocabulary (``has_encoder``, ``embed``, ``sample_prior``,
   ``needs_labels``, ``explorer_axes``; see :mod:`thesis_lib.models.base`).
 
+Apart from the explorer, :mod:`.game` (with the package's ``game.js``) puts the chapters' toy
+games on the page: :func:`gan_game` (Algorithm 1 on the 1-D toy or the ring, chapter 1.2) and
+:func:`aae_prior_game` (the AAE's codes pulled towards a prior, chapter 1.4) train live in the
+reader's browser, in plain JavaScript, from settings defined (and played in torch, for the tests)
+by :mod:`thesis_lib.toy_games`.
+
 Displaying an explorer (the last line of a cell, or ``display(ex)``) emits ONE output. In
 Jupyter its mime bundle holds the live widget (``application/vnd.jupyter.widget-view+json``)
 and nothing else. When the book is built (``scripts/build_book.py`` sets
@@ -55,7 +61,8 @@ costs ``steps`` times more than a 2-slider one.
 
 from .explore import explore, explore_priors
 from .explorer import LatentExplorer
+from .game import aae_prior_game, gan_game
 from .live import png_bytes
 from .static import STATIC_MAX_BYTES, sprite_png
 
-__all__ = ["LatentExplorer", "explore", "explore_priors", "png_bytes", "sprite_png", "STATIC_MAX_BYTES"]
+__all__ = ["LatentExplorer", "explore", "explore_priors", "gan_game", "aae_prior_game", "png_bytes", "sprite_png", "STATIC_MAX_BYTES"]
