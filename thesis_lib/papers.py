@@ -170,13 +170,13 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="aae-vs-vae",
             paper="Makhzani et al. (2016), Section 2 and Figure 2: an AAE against a VAE with the same prior and the same networks",
             reported={},
-            note="The VAE chapter's networks (encoder 784-512-256, the decoder mirroring it) and the prior N(0, I) for both models, in 2 and in 8 latent dimensions; the VAE with its chapter's schedule (Adam, lr 1e-3), the deterministic AAE with its chapter's (Adam, lr 1e-3, betas (0.5, 0.999), reg_lr 2e-4), both for 10 epochs on minibatches of 100. The paper used other networks and a Gaussian prior with a mixture and a swiss roll besides.",
+            note="The VAE chapter's networks (encoder 784-512-256, the decoder mirroring it) for both models, in 2 and in 8 latent dimensions, and a Gaussian prior: N(0, I) for the VAE and the AAE chapter's N(0, 5^2 I) for the AAE (the same family: a VAE with the prior N(0, 25 I) is the VAE with N(0, I) with its codes scaled by 5, which its encoder and decoder absorb, and its KL is the same; the AAE's game needs the broad prior to balance reconstruction and regularisation). The VAE with its chapter's schedule (Adam, lr 1e-3), the deterministic AAE with its chapter's (Adam, lr 1e-3, betas (0.5, 0.999), reg_lr 2e-4), both for 10 epochs on minibatches of 100. The paper used other networks, and a mixture and a swiss roll besides the Gaussian.",
             runs={
                 f"{model}, {d}-D": run_config(config, epochs=10, batch_size=100)
                 for d in (2, 8)
                 for model, config in (
                     ("VAE", VAEConfig(latent_dim=d, hidden_dims=(512, 256))),
-                    ("AAE", AAEConfig(latent_dim=d, hidden_dims=(512, 256), prior_std=1.0)),
+                    ("AAE", AAEConfig(latent_dim=d, hidden_dims=(512, 256))),
                 )
             },
             metrics=("reconstruction", "quality", "likelihood"),
