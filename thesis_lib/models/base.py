@@ -20,7 +20,8 @@ use only what :class:`GenerativeModel` declares:
 * ``needs_labels`` (the decoder takes the class), ``class_conditional`` (sampling can pick the
   class), ``class_names``, ``prior_name``, ``corrupt(x)`` (the training input);
 * ``explorer_axes()``: a model's own slider axes for the latent explorer (most have none);
-* ``metric_groups``, and for the ``likelihood`` group ``elbo(x)`` and ``log_weights(x, k)``.
+* ``metric_groups``, and for the ``likelihood`` group ``elbo(x)`` and ``log_weights(x, k)``;
+* ``has_bernoulli_decoder`` and ``bernoulli_logits(z)``: the logits of a Bernoulli p(x|z).
 
 A new model gets the plots, widgets and metrics by implementing these.
 """
@@ -101,6 +102,8 @@ class GenerativeModel(nn.Module):
     """Whether data has codes: ``embed``, ``encode`` and reconstructions exist."""
     has_likelihood: bool = False
     """Whether the ``likelihood`` metrics apply: :meth:`elbo` and :meth:`log_weights` exist."""
+    has_bernoulli_decoder: bool = False
+    """Whether p(x|z) is a product of Bernoullis whose logits :meth:`bernoulli_logits` gives."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -221,6 +224,10 @@ class GenerativeModel(nn.Module):
     def log_weights(self, x: Tensor, n_samples: int) -> tuple[Tensor, Tensor, Tensor]:
         """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each, shapes (L, B) (models with :attr:`has_likelihood`)."""
         raise NotImplementedError(f"{type(self).__name__} has no tractable likelihood")
+
+    def bernoulli_logits(self, z: Tensor) -> Tensor:
+        """The logits of p(x|z) for z of shape (..., latent_dim), shape (..., *data_shape) (models with :attr:`has_bernoulli_decoder`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no Bernoulli decoder")
 
     # -- helpers ---------------------------------------------------------------------
     @property
