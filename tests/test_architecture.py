@@ -148,6 +148,14 @@ def test_every_model_speaks_the_vocabulary(name):
             log_px_z, log_pz, log_qz = model.log_weights(x, 4)
         assert t.elbo.shape == t.kl.shape == (5,) and bool((t.kl >= 0).all())
         assert log_px_z.shape == log_pz.shape == log_qz.shape == (4, 5)
+    assert model.has_bernoulli_decoder == (name in ("vae", "aae", "aae-gaussian", "aae-label"))
+    if model.has_bernoulli_decoder:
+        with torch.no_grad():
+            logits = model.bernoulli_logits(torch.stack([z, z]))
+        assert logits.shape == (2, 5, *model.data_shape) and torch.allclose(torch.sigmoid(logits[0]), x)  # decode is σ(logits)
+    else:
+        with pytest.raises(NotImplementedError, match="no Bernoulli decoder"):
+            model.bernoulli_logits(z)
     assert model.needs_labels == (name == "cgan") and model.class_conditional == (name in ("cgan", "aae-label"))
     assert len(model.class_names) == model.n_classes and isinstance(model.prior_name, str)
 

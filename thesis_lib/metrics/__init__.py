@@ -1,6 +1,7 @@
 """Metrics that put numbers on the models, in the units the papers use.
 
-* :mod:`.likelihood`: reconstruction error, the VAE's test ELBO and the importance-sampled NLL;
+* :mod:`.likelihood`: reconstruction error, the VAE's test ELBO (also read as a continuous
+  Bernoulli, a density on [0, 1]^D), bits per dimension and the importance-sampled NLL;
 * :mod:`.parzen`: the GAN paper's Parzen-window log-likelihood protocol;
 * :mod:`.classifier`: a small MNIST CNN, trained once and cached, whose features and
   predictions score samples;
@@ -10,7 +11,16 @@
 * :mod:`.report`: all of these for one model (or for real data as a reference row).
 """
 
-from .likelihood import binarized, importance_sampled_nll, reconstruction_error, supports_likelihood, test_elbo
+from .likelihood import (
+    binarized,
+    bits_per_dim,
+    continuous_bernoulli_bound,
+    dequantized,
+    importance_sampled_nll,
+    reconstruction_error,
+    supports_likelihood,
+    test_elbo,
+)
 from .parzen import SIGMAS, parzen_evaluation, parzen_log_likelihood, select_sigma
 from .classifier import Classifier, load_classifier
 from .sample_quality import classifier_outputs, confident_share, frechet_distance, label_entropy, mnist_score, sample_quality
@@ -37,6 +47,9 @@ __all__ = [
     "mnist_score",
     "sample_quality",
     "binarized",
+    "bits_per_dim",
+    "continuous_bernoulli_bound",
+    "dequantized",
     "importance_sampled_nll",
     "parzen_evaluation",
     "parzen_log_likelihood",

@@ -3,7 +3,11 @@
 * :func:`reconstruction_error`: mean reconstruction BCE (nats) and squared error per image;
 * :func:`test_elbo`: the evidence lower bound on a test set;
 * :func:`importance_sampled_nll`: -log p(x) estimated with k importance samples from a proposal
-  (Burda et al. 2016): the model's trained q(z|x), or N(f(x), s² I) around its code f(x).
+  (Burda et al. 2016): the model's trained q(z|x), or N(f(x), s² I) around its code f(x);
+* :func:`continuous_bernoulli_bound`: the test ELBO of a Bernoulli decoder on grey levels, and
+  the same model read as a continuous Bernoulli (a proper density on [0, 1]^D; it needs the
+  decoder's logits, ``bernoulli_logits``);
+* :func:`bits_per_dim`: nats per example in bits per dimension; :func:`dequantized` data.
 
 Every model whose decoder and prior have densities defines a likelihood
 p(x) = ∫ p(x|z) p(z) dz (``model.defines_likelihood``: the VAE, the AE with its fitted Gaussian,
@@ -126,3 +130,54 @@ def binarized(data: Dataset, seed: int = 0) -> Dataset:
     """A dynamically binarised copy of ``data`` (fixed seed, so evaluations repeat)."""
     g = torch.Generator().manual_seed(seed)
     return Dataset(data.name, data.split, binarize(data.x.cpu(), generator=g), data.y, data.n_classes)
+
+
+@torch.no_grad()
+def continuous_bernoulli_bound(model: GenerativeModel, data: Dataset, n_samples: int = 1, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
+    r"""The test ELBO as trained, and of the same decoder read as a continuous Bernoulli, nats per image.
+
+    .. math:: \mathcal L_{CB}(x) = \mathcal L(x) + \mathbb E_{q_\phi(z|x)}\Big[\sum_j \log C\big(\lambda_j(z)\big)\Big] \le \log p_{CB}(x)
+
+    ``elbo`` and ``kl`` are :func:`test_elbo`'s (same arguments, same numbers); ``log_norm`` is the
+    expectation of the summed log-normalisers (:func:`~thesis_lib.losses.continuous_bernoulli_log_norm`),
+    estimated with ``n_samples`` draws z ~ q(z|x) of its own; ``elbo_cb`` is their sum: a lower
+    bound on the log-density of ``x`` under the model p(z) p_CB(x|z), a proper density on [0, 1]^D.
+    """
+    _check_likelihood(model, "the continuous-Bernoulli bound")
+    if not model.has_bernoulli_decoder:
+        raise ValueError(f"the continuous-Bernoulli bound needs a Bernoulli decoder, got {type(model).__name__} without one")
+    low, high = data.x.min().item(), data.x.max().item()
+    if low < 0 or high > 1:
+        raise ValueError(f"the continuous Bernoulli is a density on [0, 1], got pixels in [{low:g}, {high:g}]")
+    bound = test_elbo(model, data, n_samples=n_samples, batch_size=batch_size, seed=seed)
+    log_norm = 0.0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for x, _ in _batches(data, batch_size, model.device):
+            for _ in range(n_samples):
+                logits = model.bernoulli_logits(model.encode(x))
+                log_norm += losses.continuous_bernoulli_log_norm(logits).flatten(1).sum(1).sum().item() / n_samples
+    log_norm /= len(data)
+    return {**bound, "log_norm": log_norm, "elbo_cb": bound["elbo"] + log_norm}
+
+
+def bits_per_dim(nats: float, n_dims: int) -> float:
+    r"""A negative log-likelihood (or bound) in nats per example as bits per dimension: nats / (D ln 2)."""
+    if n_dims < 1:
+        raise ValueError(f"n_dims must be an integer >= 1, got {n_dims}")
+    return nats / (n_dims * math.log(2))
+
+
+def dequantized(data: Dataset, levels: int = 256, seed: int = 0) -> Dataset:
+    r"""A copy of ``data`` whose pixels k/(levels - 1) become (k + u)/levels, u ~ U(0, 1) (fixed seed).
+
+    Level k's bin [k/levels, (k+1)/levels) has width 1/levels, so for a density p on [0, 1]^D the
+    probability of the discrete image is bounded by Jensen's inequality (Theis et al. 2016):
+
+    .. math:: \log P(k) = \log \int_{\text{bin}(k)} p(x)\,dx \ge \mathbb E_u\big[\log p(\tilde x)\big] - D\log(\text{levels})
+    """
+    k = data.x.cpu() * (levels - 1)
+    if (k - k.round()).abs().max() > 1e-3 or k.min() < -1e-3 or k.max() > levels - 1 + 1e-3:
+        raise ValueError(f"dequantized needs pixels on the grid k/{levels - 1}, k = 0..{levels - 1}, got other values in {data.name}")
+    u = torch.rand(k.shape, generator=torch.Generator().manual_seed(seed))
+    return Dataset(data.name, data.split, (k.round() + u) / levels, data.y, data.n_classes)

@@ -29,6 +29,7 @@ from .base import ELBOTerms, GenerativeModel, Phase
 class AdversarialAutoencoder(GenerativeModel):
     config_class = AAEConfig
     config: AAEConfig
+    has_bernoulli_decoder = True
 
     def __init__(self, config: AAEConfig, prior: Prior | None = None):
         """``prior`` overrides ``config.prior`` with any sampler ``prior(n, labels=None, generator=None)``."""
@@ -117,6 +118,10 @@ class AdversarialAutoencoder(GenerativeModel):
     def decode_raw(self, z: Tensor) -> Tensor:
         """Decoder logits for z of shape (..., D): (..., *data_shape)."""
         return self.decoder(z).view(*z.shape[:-1], *self.data_shape)
+
+    def bernoulli_logits(self, z: Tensor) -> Tensor:
+        """The decoder's logits (its p(x|z) is Bernoulli): :meth:`decode_raw`."""
+        return self.decode_raw(z)
 
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """p(x|z): pixel probabilities (the label, if any, enters the prior, not the decoder)."""

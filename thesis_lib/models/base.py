@@ -25,6 +25,7 @@ use only what :class:`GenerativeModel` declares:
 * ``defines_likelihood``, ``log_prior(z)`` and ``log_px_given_z(x, z)``: the model p(x) =
   ∫ p(x|z) p(z) dz, which any decoder with a density and a prior with a density defines, with or
   without a trained q(z|x) to estimate it with.
+* ``has_bernoulli_decoder`` and ``bernoulli_logits(z)``: the logits of a Bernoulli p(x|z).
 
 A new model gets the plots, widgets and metrics by implementing these.
 """
@@ -108,6 +109,8 @@ class GenerativeModel(nn.Module):
     encoder, an AAE's Gaussian encoder with the Gaussian prior): the ``likelihood`` metrics,
     :meth:`elbo` and :meth:`log_weights`, use it as their proposal. A model without one may still
     define a likelihood (:attr:`defines_likelihood`); it only lacks a proposal fitted to it."""
+    has_bernoulli_decoder: bool = False
+    """Whether p(x|z) is a product of Bernoullis whose logits :meth:`bernoulli_logits` gives."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -244,6 +247,10 @@ class GenerativeModel(nn.Module):
     def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
         """log p(x|z) of the decoder for x (B, ...) and z (L, B, latent_dim), shape (L, B) (models that :attr:`defines_likelihood`)."""
         raise NotImplementedError(f"{type(self).__name__}'s decoder has no density p(x|z)")
+
+    def bernoulli_logits(self, z: Tensor) -> Tensor:
+        """The logits of p(x|z) for z of shape (..., latent_dim), shape (..., *data_shape) (models with :attr:`has_bernoulli_decoder`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no Bernoulli decoder")
 
     # -- helpers ---------------------------------------------------------------------
     @property

@@ -53,6 +53,16 @@ class VAE(GenerativeModel):
         """Decoder output for z of shape (..., D): Bernoulli logits or the Gaussian mean, shape (..., *data_shape)."""
         return self.decoder(z).view(*z.shape[:-1], *self.data_shape)
 
+    @property
+    def has_bernoulli_decoder(self) -> bool:
+        return self.config.decoder == "bernoulli"
+
+    def bernoulli_logits(self, z: Tensor) -> Tensor:
+        """The Bernoulli decoder's logits for z of shape (..., D) (decoder ``bernoulli`` only)."""
+        if not self.has_bernoulli_decoder:
+            raise ValueError(f"bernoulli_logits needs decoder 'bernoulli', got decoder {self.config.decoder!r}")
+        return self.decode_raw(z)
+
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """The decoder's mean E[x|z] in data space (the VAE takes no labels)."""
         raw = self.decode_raw(z)
