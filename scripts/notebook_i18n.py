@@ -253,12 +253,13 @@ def catalogue(book: str | Path, lang: str, docname: str) -> Catalogue:
 
 
 # ----------------------------------------------------------------------------- translating
-def _safe(text: str, kind: str, original: str) -> str:
+def _safe(text: str, kind: str, original: str, before: str) -> str:
     """``text`` so that it stays the same kind of block where it stands (``original``: the source
-    it replaces): a math block keeps the indentation of its lines, a paragraph that would start a
-    list or a heading ("2. korak: ...") gets its marker escaped, a table cell its pipes."""
+    it replaces, ``before``: what precedes it on its line): a math block keeps the indentation of
+    its lines, a paragraph that would start a list or a heading ("2. korak: ...") gets its marker
+    escaped, a table cell its pipes."""
     if kind == "math":
-        indent = re.search(r"\n([ \t]*)", original)
+        indent = re.search(r"\n([ \t]*)", original) or re.fullmatch(r"([ \t]*)", before)
         return text.replace("\n", "\n" + indent.group(1)) if indent else text
     text = " ".join(text.split("\n"))
     if kind == "cell":
@@ -313,8 +314,8 @@ def translate_markdown(source: str, catalogue: Catalogue) -> tuple[str, Report]:
                 report.fuzzy.append(m)
             continue
         report.translated.append(m)
-        original = source[m.start : m.end]
-        pieces += [source[last : m.start], original if text == m.id else _safe(text, m.kind, original)]
+        original, before = source[m.start : m.end], source[source.rfind("\n", 0, m.start) + 1 : m.start]
+        pieces += [source[last : m.start], original if text == m.id else _safe(text, m.kind, original, before)]
         last = m.end
     return "".join([*pieces, source[last:]]), report
 
