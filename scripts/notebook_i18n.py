@@ -32,6 +32,7 @@ is reported; the catalogues are revised continuously, so nothing here assumes th
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,9 @@ class Message:
 
 
 # ----------------------------------------------------------------------------- markdown -> messages
-def _parser():
+@functools.cache
+def _md():
+    """myst-parser's markdown-it parser, with the book's MyST extensions (as myst-nb parses the cells)."""
     from markdown_it.renderer import RendererHTML
     from myst_parser.config.main import MdParserConfig
     from myst_parser.parsers.mdit import create_md_parser
@@ -73,15 +76,6 @@ def myst_extensions(book: str | Path | None = None) -> list[str]:
     config = Path(book) if book else Path(__file__).resolve().parents[1]
     data = yaml.safe_load((config / "_config.yml").read_text(encoding="utf-8"))
     return list((data.get("parse") or {}).get("myst_enable_extensions") or [])
-
-
-_MD = []
-
-
-def _md():
-    if not _MD:
-        _MD.append(_parser())
-    return _MD[0]
 
 
 def _line_starts(text: str) -> list[int]:
@@ -141,7 +135,7 @@ class _Walker:
         tokens = _md().parse(text)
         kinds = {"paragraph_open": "paragraph", "heading_open": "heading", "th_open": "cell", "td_open": "cell", "dt_open": "term"}
         for i, tok in enumerate(tokens):
-            lines = (offset + tok.map[0], offset + tok.map[1]) if tok.map else None
+            lines = (offset + tok.map[0], offset + tok.map[1]) if tok.map else (offset, offset + text.count("\n") + 1)
             if tok.type == "inline":
                 content = tok.content
                 msgid = content.replace("\n", " ").strip()
