@@ -12,12 +12,21 @@ The committed notebooks keep only the outputs that nbval compares: those of cell
     python scripts/notebooks.py check                   # fail if a notebook holds outputs it should not
     python scripts/notebooks.py colab                   # insert / refresh the Colab install cell of every chapter
     python scripts/notebooks.py colab --check           # fail if a chapter's first cell is not the current one
+    python scripts/notebooks.py translate --lang sl OUT # the chapters in Slovene: OUT/<chapter>.ipynb (then: jupyter lab OUT)
+    python scripts/notebooks.py translate --lang sl --check   # list every message without a translation; fail if any
 
 The Colab cell is the first cell of every chapter notebook (those in ``_toc.yml``). On Google
 Colab (``"google.colab" in sys.modules``) it pip-installs the library from the repository that
 ``_config.yml`` names (``repository.url`` and ``branch``: the one place of that URL); anywhere
 else it does nothing. It is tagged ``remove-cell``, so the rendered book does not show it.
 Re-run ``colab`` after changing the URL or adding a chapter.
+
+The translated chapters (``translate``) are written from the catalogues of the Slovene edition
+(``locales/<lang>/``) by ``notebook_i18n.py``: each markdown cell's paragraphs, headings, list
+items, table cells, titles and math blocks carry the catalogue's translation; code cells are the
+English ones. Messages without a translation stay English and are listed. ``OUT`` must be new or
+empty (``--force``: replace the chapter notebooks in it). Give chapter notebooks after ``OUT``
+(or after ``--check``) to translate only those.
 
 The chapters are the notebooks of ``_toc.yml`` (see ``book_toc.py``).
 """
@@ -179,14 +188,45 @@ def cmd_check(paths: list[str]) -> int:
     return 1 if bad else 0
 
 
+def cmd_translate(paths: list[str], lang: str, check: bool = False, force: bool = False) -> int:
+    """Write the chapters in ``lang`` to OUT (``paths[0]``), or with ``check`` only list what has no translation."""
+    from notebook_i18n import translate_chapters
+
+    if not check and not paths:
+        raise SystemExit("translate: give the folder to write the translated chapters to (OUT), or --check")
+    out = None if check else Path(paths[0])
+    chapters = [Path(p).stem for p in (paths if check else paths[1:])] or None
+    if out is not None and (out.is_file() or (out.is_dir() and any(out.iterdir()) and not force)):
+        raise SystemExit(f"translate: OUT {str(out)!r} is a file or a folder that is not empty: choose a new folder, or pass --force to replace the chapters in it")
+    try:
+        translated = translate_chapters(ROOT, lang, chapters)
+    except ValueError as e:
+        raise SystemExit(f"translate: {e}") from None
+    missing = 0
+    for name, (nb, report) in translated.items():
+        missing += len(report.untranslated)
+        print("\n".join(report.lines(f"book/{name}.ipynb", limit=None if check else 5)))
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            nbformat.validate(nb)
+            nbformat.write(nb, out / f"{name}.ipynb")
+    if out is not None:
+        print(f"wrote {len(translated)} chapters in {lang} to {out}" + (f"; {missing} messages stay English (--check lists them all)" if missing else ""))
+    return 1 if check and missing else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["run", "time", "check", "colab"])
+    parser.add_argument("command", choices=["run", "time", "check", "colab", "translate"])
     parser.add_argument("paths", nargs="*")
-    parser.add_argument("--check", action="store_true", help="colab: only report chapters whose Colab cell is missing or stale")
-    args = parser.parse_args()
+    parser.add_argument("--check", action="store_true", help="colab: only report chapters whose Colab cell is missing or stale; translate: write nothing, list the messages without a translation and fail if there are any")
+    parser.add_argument("--lang", default="sl", help="translate: the language of the catalogues (default: sl)")
+    parser.add_argument("--force", action="store_true", help="translate: write into a non-empty OUT, replacing the chapter notebooks")
+    args = parser.parse_intermixed_args()  # options before or after the paths
     if args.command == "colab":
         return cmd_colab(args.paths, check=args.check)
+    if args.command == "translate":
+        return cmd_translate(args.paths, args.lang, check=args.check, force=args.force)
     return {"run": cmd_run, "time": cmd_time, "check": cmd_check}[args.command](args.paths)
 
 

@@ -21,6 +21,7 @@ from test_cli import assert_one_line_error, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = classroom.toc_notebooks(ROOT)
+LANGS = ["en", "sl"]  # the source, and the edition translated from the catalogues (scripts/notebook_i18n.py)
 
 
 def _stubs_and_checks(nb) -> tuple[int, int]:
@@ -58,12 +59,31 @@ def test_reference_solution_body_runs_on_its_own():
     assert aae_exercises.check_ring_prior(namespace["ring_prior"])
 
 
+def _catalogue(name: str):
+    import notebook_i18n
+
+    return notebook_i18n.catalogue(ROOT, "sl", f"book/{name}")
+
+
+def _assert_in_slovene(nb, name: str) -> None:
+    """Every markdown cell carries the catalogue's translations: no English message that the
+    catalogue translates is left in it."""
+    import notebook_i18n
+
+    catalogue = _catalogue(name)
+    left = [m.id for c in nb.cells if c.cell_type == "markdown" for m in notebook_i18n.messages(c.source) if catalogue.translations.get(m.id, m.id) != m.id]
+    assert not left, f"{name}: translated in the catalogue, English in the notebook: {left[:3]}"
+
+
 # ----------------------------------------------------------------------------- the command
-def test_classroom_command_writes_student_copies_and_an_nbgrader_course(tmp_path, capsys):
+@pytest.mark.parametrize("lang", LANGS)
+def test_classroom_command_writes_student_copies_and_an_nbgrader_course(tmp_path, capsys, lang):
     out = tmp_path / "class"
-    assert cli.main(["classroom", str(out), "--book", str(ROOT)]) == 0
-    written = json.loads(capsys.readouterr().out)["files"]
+    assert cli.main(["classroom", str(out), "--book", str(ROOT), "--lang", lang]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    written = summary["files"]
     assert "nbgrader/nbgrader_config.py" in written and "README.md" in written
+    assert ("untranslated" in summary) == (lang != "en")
     for name, path in CHAPTERS.items():
         chapter = nbformat.read(path, as_version=4)
         student = nbformat.read(out / "student" / f"{name}.ipynb", as_version=4)
@@ -75,6 +95,8 @@ def test_classroom_command_writes_student_copies_and_an_nbgrader_course(tmp_path
         assert _stubs_and_checks(student) == _stubs_and_checks(chapter)
         assert [c.source for c in student.cells if c.cell_type == "code"] == [c.source for c in chapter.cells if c.cell_type == "code"]
         assert not any(c.get("outputs") for c in student.cells if c.cell_type == "code")
+        if lang == "sl":
+            _assert_in_slovene(student, name)
         n_code_exercises = _stubs_and_checks(chapter)[0]
         source = out / "nbgrader" / "source" / name / f"{name}-exercises.ipynb"
         if not n_code_exercises:
@@ -90,6 +112,18 @@ def test_classroom_command_writes_student_copies_and_an_nbgrader_course(tmp_path
         assert all("### BEGIN SOLUTION" in c.source and "NotImplementedError" not in c.source for c in answers)
         assert all("### BEGIN HIDDEN TESTS" in c.source and "assert _check(" in c.source for c in tests)
         assert len({m["grade_id"] for m in meta if m}) == len([m for m in meta if m]), f"{name}: grade ids must be unique"
+        if lang == "sl":
+            _assert_in_slovene(exercises, name)
+            _assert_in_slovene(graded, name)
+            assert exercises.cells[1].source.startswith("# Vaje: ") and graded.cells[0].source.startswith("# Vaje: ")
+
+
+def test_classroom_refuses_an_unknown_language(tmp_path, capsys):
+    for lang, book, needles in [("de", ROOT, ["'de'", "en", "sl"]), ("sl", tmp_path, ["scripts/notebook_i18n.py", "--book"])]:
+        code = cli.main(["classroom", str(tmp_path / "new"), "--book", str(book), "--lang", lang])
+        assert code == 2
+        assert_one_line_error(capsys.readouterr().err, *needles)
+        assert not (tmp_path / "new").exists()
 
 
 @pytest.mark.slow
@@ -130,17 +164,21 @@ def _nbgrader(course: Path, *args: str) -> None:
 
 
 @pytest.mark.slow
-def test_nbgrader_gives_full_marks_to_the_solutions_and_zero_to_unanswered_cells(tmp_path):
+@pytest.mark.parametrize("lang", LANGS)
+def test_nbgrader_gives_full_marks_to_the_solutions_and_zero_to_unanswered_cells(tmp_path, lang):
     pytest.importorskip("nbgrader")
     from nbgrader.api import Gradebook
 
-    classroom.write(tmp_path / "class", book=ROOT, chapters=["ae"])
+    classroom.write(tmp_path / "class", book=ROOT, chapters=["ae"], lang=lang)
     course = tmp_path / "class" / "nbgrader"
     _nbgrader(course, "generate_assignment", "ae")
     release = nbformat.read(course / "release" / "ae" / "ae-exercises.ipynb", as_version=4)
     text = "\n".join(c.source for c in release.cells)
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "assert _check" not in text
     assert "check_bce_with_logits(my_bce_with_logits)" in text, "the students keep the library's check as feedback"
+    if lang == "sl":  # the students' version is the Slovene one
+        _assert_in_slovene(release, "ae")
+        assert release.cells[0].source.startswith("# Vaje: ")
     for student, notebook in [("reference", classroom.fill_answers(release)), ("unanswered", release)]:
         folder = course / "submitted" / student / "ae"
         folder.mkdir(parents=True)

@@ -5,7 +5,7 @@
     thesis-lib evaluate DIR [--metrics parzen quality likelihood reconstruction] [--k K] [--out FILE.json]
     thesis-lib evaluate --real mnist      (the real-data reference row)
     thesis-lib reproduce NAME | --list    (a paper's figure, re-measured into thesis_lib/results/papers/NAME.json)
-    thesis-lib classroom OUT [--chapters NAME ...] [--force]   (student copies + nbgrader course; see classroom.py)
+    thesis-lib classroom OUT [--chapters NAME ...] [--lang LANG] [--force]   (student copies + nbgrader course; see classroom/)
 
 ``train``'s options are generated from the settings dataclasses, in three groups: the model's
 config (``--k``, ``--generator-loss``, ``--estimator``, ``--encoder``, ``--prior`` ...), its

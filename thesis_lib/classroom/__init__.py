@@ -1,6 +1,6 @@
 """The classroom edition: student copies of the chapters and an nbgrader course, for teachers.
 
-    thesis-lib classroom OUT [--book DIR] [--chapters ae vae ...] [--force]
+    thesis-lib classroom OUT [--book DIR] [--chapters ae vae ...] [--lang sl] [--force]
 
 reads the book's chapter notebooks (the ``.ipynb`` files that ``_toc.yml`` lists) and writes::
 
@@ -22,6 +22,11 @@ inside markdown cells, and a code exercise is a code cell that defines a functio
 The reference solution of ``check_NAME`` is ``solution_NAME`` in the same module; its body
 becomes the answer in the nbgrader source version (and :func:`fill_answers` puts it into a
 student's notebook, which is how the tests hand in a full-marks submission).
+
+``--lang sl`` writes the same edition in Slovene: the chapters are first translated from the
+book's catalogues by the book's own tooling (``scripts/notebook_i18n.py``, loaded from ``--book``;
+see :mod:`.language`), and the edition's own texts (the exercise notebooks' introductions, the
+README, the hidden tests' messages) are Slovene; the check functions' feedback stays English.
 
 Nothing is written until every notebook has been converted, and an ``OUT`` that is not empty is
 refused unless ``force=True`` (then only the files named above are replaced; an nbgrader

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from ..toc import toc_notebooks
+from .language import check_language, text, translated
 
 COURSE_ID = "generative-models"
 POINTS = 1  # per code exercise
@@ -127,9 +128,10 @@ def _new_exercise_notebook(nb, name: str):
     return parts, out, _title(nb, name)
 
 
-def exercise_notebook(nb, name: str):
+def exercise_notebook(nb, name: str, lang: str = "en"):
     """Only the code exercises of chapter ``nb``: a setup cell, then per exercise its statement,
-    the student's cell (the chapter's stub) and the check call. ``None`` when there are none."""
+    the student's cell (the chapter's stub) and the check call. ``None`` when there are none.
+    ``lang``: the language of the notebook's own introduction (``nb`` is already in it)."""
     import nbformat
 
     start = _new_exercise_notebook(nb, name)
@@ -140,7 +142,8 @@ def exercise_notebook(nb, name: str):
         colab = copy.deepcopy(nb.cells[0])
         colab.outputs, colab.execution_count = [], None
         out.cells.append(colab)
-    out.cells.append(_cell(nbformat, "markdown", f"# Exercises: {title}\n\nThe code exercises of the chapter *{title}*. Write each function in its cell, then run the check below it: the library's check prints what works and what does not yet. The chapter itself has the background and the written exercises.", "intro"))
+    intro = f"# {text(lang, 'exercises_title', title=title)}\n\n{text(lang, 'exercises_intro', title=title)}"
+    out.cells.append(_cell(nbformat, "markdown", intro, "intro"))
     out.cells.append(_cell(nbformat, "code", _setup_source(parts), "setup"))
     for statement, code, found in parts:
         answer, checks = _split_exercise_code(code, found)
@@ -163,7 +166,7 @@ def _nbgrader(grade_id: str, *, solution: bool, grade: bool, locked: bool, point
     return {"nbgrader": meta}
 
 
-def nbgrader_notebook(nb, name: str):
+def nbgrader_notebook(nb, name: str, lang: str = "en"):
     """The nbgrader source (instructor) version of chapter ``nb``'s code exercises, or ``None``.
 
     * setup cell: read-only;
@@ -173,6 +176,8 @@ def nbgrader_notebook(nb, name: str):
     * each check cell: an *autograder test* worth :data:`POINTS`; students see the check call
       (their feedback), the hidden ``assert`` (check functions imported afresh, so a student
       cannot redefine them) decides the points.
+
+    ``lang``: the language of the notebook's own texts (``nb`` is already in it).
     """
     import nbformat
 
@@ -180,7 +185,8 @@ def nbgrader_notebook(nb, name: str):
     if start is None:
         return None
     parts, out, title = start
-    out.cells.append(_cell(nbformat, "markdown", f"# Exercises: {title}\n\nWrite each function in its cell (replace `raise NotImplementedError()`), then run the check below it for feedback. Each exercise is worth {POINTS} point(s) when the library's check passes.", "intro", **_nbgrader("intro", solution=False, grade=False, locked=True)))
+    intro = f"# {text(lang, 'exercises_title', title=title)}\n\n{text(lang, 'nbgrader_intro', points=POINTS)}"
+    out.cells.append(_cell(nbformat, "markdown", intro, "intro", **_nbgrader("intro", solution=False, grade=False, locked=True)))
     out.cells.append(_cell(nbformat, "code", _setup_source(parts), "setup", **_nbgrader("setup", solution=False, grade=False, locked=True)))
     for statement, code, found in parts:
         answer, checks = _split_exercise_code(code, found)
@@ -190,7 +196,7 @@ def nbgrader_notebook(nb, name: str):
         if statement:
             out.cells.append(_cell(nbformat, "markdown", statement, f"{gid}-statement", **_nbgrader(f"{gid}-statement", solution=False, grade=False, locked=True)))
         out.cells.append(_cell(nbformat, "code", answer, f"{gid}-answer", **_nbgrader(f"{gid}-answer", solution=True, grade=False, locked=False), **{METADATA_KEY: _exercise_meta(found)}))
-        hidden = [f"from {ex.module} import {ex.check} as _check" + "\n" + f'assert _check({ex.function}), "{ex.function} does not pass {ex.check}"' for ex in found]
+        hidden = [f"from {ex.module} import {ex.check} as _check\n" + f'assert _check({ex.function}), "{text(lang, "not_passed", function=ex.function, check=ex.check)}"' for ex in found]
         test = "\n".join([checks, "### BEGIN HIDDEN TESTS", *hidden, "### END HIDDEN TESTS"])
         out.cells.append(_cell(nbformat, "code", test, f"{gid}-test", **_nbgrader(f"{gid}-test", solution=False, grade=True, locked=True, points=POINTS * len(found))))
     return out
@@ -225,28 +231,16 @@ c.CourseDirectory.assignments = {{{assignments}}}
 c.ExecutePreprocessor.timeout = 300
 '''
 
-README = """\
-# Classroom edition of the book
+def build(book: str | Path = ".", chapters: list[str] | None = None, lang: str = "en", untranslated: dict[str, list[str]] | None = None) -> dict[str, object]:
+    """Every file of the classroom edition, in memory: ``{relative path: text or notebook}``.
 
-Written by `thesis-lib classroom` from the book's chapters ({chapters}).
-
-* `student/<chapter>.ipynb`: the chapter for students: the solutions are removed; every code
-  exercise is a cell to fill in, followed by the library's check, which prints feedback.
-* `student/<chapter>-exercises.ipynb`: only the code exercises of the chapter (no training).
-* `nbgrader/`: an nbgrader course directory. `source/<chapter>/` is the instructor version
-  (reference solutions between `### BEGIN SOLUTION` / `### END SOLUTION`, hidden tests);
-  run `nbgrader generate_assignment <chapter>` inside `nbgrader/` for the students' version,
-  and `nbgrader autograde <chapter>` to grade what they hand in (one point per exercise).
-
-Note that the library itself contains the reference solutions (`thesis_lib.exercises.*.solution_*`)
-and the online book shows them folded: the checks are feedback for learning, not an exam.
-"""
-
-
-def build(book: str | Path = ".", chapters: list[str] | None = None) -> dict[str, object]:
-    """Every file of the classroom edition, in memory: ``{relative path: text or notebook}``."""
+    ``lang``: ``en`` (the chapters as they are) or a language the book has catalogues for, into
+    which the chapters are translated first (:mod:`.language`); ``untranslated``, if given,
+    receives the messages each chapter leaves in English.
+    """
     import nbformat
 
+    tool = check_language(book, lang)
     available = toc_notebooks(book)
     if not available:
         raise ValueError(f"_toc.yml in {str(book)!r} lists no chapter notebooks")
@@ -258,23 +252,30 @@ def build(book: str | Path = ".", chapters: list[str] | None = None) -> dict[str
     assignments = []
     for name in chosen:
         nb = nbformat.read(available[name], as_version=4)
+        if tool is not None:
+            docname = available[name].relative_to(Path(book)).with_suffix("").as_posix()
+            nb, left = translated(tool, nb, book, docname, lang)
+            if untranslated is not None:
+                untranslated[name] = left
         files[f"student/{name}.ipynb"] = student_notebook(nb)
-        exercises = exercise_notebook(nb, name)
+        exercises = exercise_notebook(nb, name, lang)
         if exercises is not None:
             files[f"student/{name}-exercises.ipynb"] = exercises
-            files[f"nbgrader/source/{name}/{name}-exercises.ipynb"] = nbgrader_notebook(nb, name)
+            files[f"nbgrader/source/{name}/{name}-exercises.ipynb"] = nbgrader_notebook(nb, name, lang)
             assignments.append(name)
     here = "OUT/nbgrader"
     files["nbgrader/nbgrader_config.py"] = NBGRADER_CONFIG.format(here=here, course=COURSE_ID, assignments=", ".join(f'"{a}": {{"name": "{a}"}}' for a in assignments))
-    files["README.md"] = README.format(chapters=", ".join(chosen))
+    files["README.md"] = text(lang, "readme", chapters=", ".join(chosen))
     return files
 
 
-def write(out: str | Path, book: str | Path = ".", chapters: list[str] | None = None, force: bool = False) -> list[Path]:
-    """Write the classroom edition into ``out`` (see the module's docstring); returns the files written.
+def write(out: str | Path, book: str | Path = ".", chapters: list[str] | None = None, force: bool = False, lang: str = "en", untranslated: dict[str, list[str]] | None = None) -> list[Path]:
+    """Write the classroom edition into ``out`` (see the module's docstring) in ``lang`` (see
+    :func:`build`); returns the files written.
 
-    Raises ``ValueError`` (before writing anything) for an unknown chapter, a book folder without
-    ``_toc.yml``, an ``out`` that is a file, or an ``out`` that is not empty and ``force`` is False.
+    Raises ``ValueError`` (before writing anything) for an unknown chapter or language, a book
+    folder without ``_toc.yml``, an ``out`` that is a file, or an ``out`` that is not empty and
+    ``force`` is False.
     """
     import nbformat
 
@@ -283,7 +284,7 @@ def write(out: str | Path, book: str | Path = ".", chapters: list[str] | None = 
         raise ValueError(f"OUT {str(out)!r} is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise ValueError(f"OUT {str(out)!r} exists and is not empty: choose a new folder, or pass --force to replace the classroom files in it")
-    files = build(book, chapters)  # everything converted before anything is written
+    files = build(book, chapters, lang, untranslated)  # everything converted before anything is written
     written = []
     for rel, content in files.items():
         path = out / rel
@@ -304,12 +305,22 @@ def add_arguments(parser) -> None:
     parser.add_argument("--book", type=Path, default=Path("."), metavar="DIR", help="the book's root folder, with _toc.yml (default: the current folder)")
     parser.add_argument("--chapters", nargs="+", default=None, metavar="NAME", help="only these chapters, e.g. ae vae (default: every chapter notebook of _toc.yml)")
     parser.add_argument("--force", action="store_true", help="write into a non-empty OUT, replacing the classroom files of the same name")
+    parser.add_argument("--lang", default="en", metavar="LANG", help="language of the edition: en (default), or one the book has catalogues for (sl), from which the chapters are translated; the checks' feedback stays English")
 
 
 def run(args) -> int:
-    """``thesis-lib classroom``: write the edition and print a JSON summary."""
+    """``thesis-lib classroom``: write the edition and print a JSON summary (in another language
+    also the number of messages each chapter leaves in English, and a line per such chapter on stderr)."""
     import json
+    import sys
 
-    written = write(args.out, book=args.book, chapters=args.chapters, force=args.force)
-    print(json.dumps({"out": str(args.out), "files": [str(p.relative_to(args.out)) for p in written]}, indent=1))
+    untranslated: dict[str, list[str]] = {}
+    written = write(args.out, book=args.book, chapters=args.chapters, force=args.force, lang=args.lang, untranslated=untranslated)
+    summary = {"out": str(args.out), "files": [str(p.relative_to(args.out)) for p in written]}
+    if args.lang != "en":
+        summary["untranslated"] = {name: len(ids) for name, ids in untranslated.items()}
+        for name, ids in untranslated.items():
+            if ids:
+                print(f"{name}: {len(ids)} messages have no {args.lang} translation yet and stay English (python scripts/notebooks.py translate --lang {args.lang} --check lists them)", file=sys.stderr)
+    print(json.dumps(summary, indent=1))
     return 0
