@@ -3,13 +3,23 @@
 sphinx-book-theme builds its header buttons as a list in the page context (``header_buttons``,
 filled by its ``html-page-context`` handlers at priority 501); the download group
 (``label: download-buttons``: the page's .ipynb / source / print) is one entry of that list. After
-the theme, this adds a "Book (PDF)" link to that group, pointing at ``book.pdf`` in the root of
-the HTML output, where ``scripts/pdf.py`` puts its copy of ``_build/pdf/book.pdf``.
+the theme, this adds a "Book (PDF)" link to that group, pointing at the edition's PDF in the root
+of its HTML output, where ``scripts/pdf.py`` puts its copy: ``book.pdf`` in ``_build/html``, and
+the Slovene edition's ``book-sl.pdf`` in ``_build/html/sl``. The entry's words come from the
+edition's ``labels.po`` (gettext domain ``thesis``, registered by ``_ext/thesis_labels.py``).
 """
 
 from __future__ import annotations
 
-PDF_NAME = "book.pdf"  # scripts/pdf.py writes <html>/book.pdf; tests/test_pdf.py checks the link resolves
+from sphinx.locale import get_translation
+
+PDF_NAME = "book.pdf"  # the English edition's; scripts/pdf.py writes <html>/book.pdf; tests/test_pdf.py checks the link resolves
+_ = get_translation("thesis")
+
+
+def pdf_name(language: str | None) -> str:
+    """The file name of an edition's PDF: ``book.pdf`` (English), ``book-sl.pdf`` (Slovene)."""
+    return PDF_NAME if (language or "en") == "en" else f"book-{language}.pdf"
 
 
 def add_book_pdf(app, pagename, templatename, context, doctree) -> None:
@@ -19,9 +29,9 @@ def add_book_pdf(app, pagename, templatename, context, doctree) -> None:
             button["buttons"].append(
                 {
                     "type": "link",
-                    "url": context["pathto"](PDF_NAME, 1),
-                    "text": "Book (PDF)",
-                    "tooltip": "Download the whole book as a PDF",
+                    "url": context["pathto"](pdf_name(app.config.language), 1),
+                    "text": str(_("Book (PDF)")),
+                    "tooltip": str(_("Download the whole book as a PDF")),
                     "icon": "fas fa-book",
                     "label": "download-book-pdf-button",
                 }

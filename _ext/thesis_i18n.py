@@ -17,9 +17,14 @@ This extension does these things for it:
   glued *words* (``{glue:md}`` values such as "second best", or a glued string) are translated
   by the table ``locales/<lang>/glued_values.json``, and a word missing there fails the build
   (a warning under ``-W``).
-* **The strings outside the pages**: the book's title and the TOC's captions, from the same
-  catalogues.
-* **The PDF.** The PDF edition is English; a translated page's "Book (PDF)" entry points at it.
+* **The strings outside the pages**: the book's title and author line and the TOC's captions,
+  from the same catalogues (the author line from ``labels.po``, see ``_ext/thesis_labels.py``).
+* **No translation dropped silently.** Sphinx keeps the English of a message whose translation
+  does not parse as one paragraph (a msgstr "2. korak: ..." is a numbered list in Markdown) and
+  says nothing; here that is a warning naming the message (an error under ``-W``), and the
+  Slovene build marks every node left in English with the class ``untranslated``
+  (``translation_progress_classes``, set by ``scripts/build_book.py``), which
+  ``tests/test_slovene_pages.py`` looks for on the built pages.
 * **The language switch.** Every page (in every edition) gets a small link to the same page in
   the other language. The link is relative (``sl/book/ae.html`` from the English page,
   ``../book/ae.html`` back), so it also works from ``file://``.
@@ -166,16 +171,16 @@ def _translations(app) -> dict[str, str]:
     found: dict[str, str] = {}
     for po in sorted((Path(app.srcdir) / "locales" / app.config.language / "LC_MESSAGES").rglob("*.po")):
         with open(po, "rb") as f:
-            found.update({m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy})
+            found.update({m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy and not m.context})
     return found
 
 
 def translate_title(app, config) -> None:
-    """The book's title (sidebar, browser tab) as the root page's heading translates it."""
+    """The book's title (sidebar, browser tab) as the root page's heading translates it, and its author line."""
     if config.language in (None, "en"):
         return
     translations = _translations(app)
-    for name in ("html_title", "project"):
+    for name in ("html_title", "project", "author"):
         value = getattr(config, name, None)
         if value in translations:
             setattr(config, name, translations[value])
@@ -219,6 +224,52 @@ class TranslateToctreeCaptions(SphinxTransform):
                 node["caption"] = node["rawcaption"] = catalog.gettext(node["caption"])
 
 
+def _catalogue(env, config) -> dict[str, str]:
+    """The page's catalogue as Sphinx's ``Locale`` transform merges it (msgid -> msgstr)."""
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    dirs = [str(Path(env.srcdir) / d) for d in config.locale_dirs]
+    catalog, has_catalog = init_locale(dirs, config.language, docname_to_domain(env.docname, config.gettext_compact))
+    merged: dict[str, str] = {}
+    while has_catalog and catalog is not None:
+        merged = {**getattr(catalog, "_catalog", {}), **merged}
+        catalog = getattr(catalog, "_fallback", None)
+    return {k: v for k, v in merged.items() if isinstance(k, str)}
+
+
+def why_dropped(msgstr: str) -> str:
+    """What in a msgstr makes Markdown read it as something other than one paragraph."""
+    if re.match(r"\s*\d+[.)](\s|$)", msgstr):
+        return "it begins with a number and a dot, a numbered list in Markdown: write '2\\. korak' or 'Korak 2'"
+    if re.match(r"\s*([-*+](\s|$)|#|>|\||(\s{4}))", msgstr):
+        return "it begins like a list, a heading, a quote, a table or code in Markdown"
+    return "it does not parse as one paragraph"
+
+
+class ReportDroppedTranslations(SphinxTransform):
+    """Right after Sphinx's translation (priority 20): every message whose catalogue has a different
+    translation but whose node was left as it was is a warning. Sphinx drops such a translation
+    silently when its msgstr does not parse as a paragraph (``sphinx.transforms.i18n.Locale``)."""
+
+    default_priority = 21
+
+    def apply(self, **kwargs) -> None:
+        if self.config.language in (None, "en"):
+            return
+        from sphinx.util.nodes import extract_messages
+
+        catalogue = None
+        for node, msg in extract_messages(self.document):
+            if node.get("translated"):
+                continue
+            catalogue = _catalogue(self.env, self.config) if catalogue is None else catalogue
+            msgstr = catalogue.get(msg, "")
+            if msgstr.strip() and msgstr != msg:
+                LOGGER.warning(f"translation not applied, the page keeps the English {msg[:70]!r}: {why_dropped(msgstr)}",
+                               location=node, type="thesis_i18n", subtype="dropped")
+
+
 def separate_output_folder(app) -> None:
     """A translated edition writes its notebook outputs beside the English ones, not into its HTML."""
     config = getattr(app.env, "mystnb_config", None)
@@ -252,25 +303,13 @@ def add_language_switch(app, pagename, templatename, context, doctree) -> None:
     context["body"] = language_switch(pagename, language) + context["body"]
 
 
-def english_pdf(app, pagename, templatename, context, doctree) -> None:
-    """The PDF edition is English (``scripts/pdf.py`` prints ``_build/html``): a translated page's
-    "Book (PDF)" entry (``_ext/pdf_download.py``) points at it, one folder up."""
-    if (app.config.language or "en") == "en":
-        return
-    for button in context.get("header_buttons") or []:
-        for entry in button.get("buttons", []) if button.get("type") == "group" else []:
-            if entry.get("label") == "download-book-pdf-button":
-                entry["url"] = "../" + entry["url"]
-                entry["text"] = {"sl": "Knjiga (PDF, angleško)"}.get(app.config.language, entry["text"])
-
-
 def setup(app):
     app.add_config_value("thesis_executed_notebooks", "", "env")
     _patch_myst_nb()
     app.connect("config-inited", translate_title, priority=900)
     app.add_transform(TableCellsTranslatable)
     app.add_transform(TranslateToctreeCaptions)
+    app.add_transform(ReportDroppedTranslations)
     app.connect("builder-inited", separate_output_folder, priority=900)
     app.connect("html-page-context", add_language_switch)
-    app.connect("html-page-context", english_pdf, priority=700)  # after pdf_download (600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

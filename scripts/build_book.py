@@ -52,6 +52,8 @@ def translated_overrides(language: str) -> dict:
         "nb_execution_mode": "off",
         "nb_execution_cache_path": str(BUILD / ".jupyter_cache"),  # never used with execution off; kept out of the HTML
         "thesis_executed_notebooks": str(EXECUTED),
+        # every node Sphinx leaves in English gets the class "untranslated" (tests/test_slovene_pages.py looks for it)
+        "translation_progress_classes": "untranslated",
     }
 
 

@@ -1,7 +1,9 @@
-"""The PDF edition: ``_build/pdf/book.pdf`` printed by Chromium from the built HTML, offline.
+"""The PDF editions: ``_build/pdf/book.pdf`` (and ``book-sl.pdf``) printed by Chromium from the built HTML, offline.
 
-    .venv/bin/python scripts/pdf.py                      # _build/html -> _build/pdf/book.pdf (+ _build/html/book.pdf)
-    .venv/bin/python scripts/pdf.py --html DIR --out FILE
+    .venv/bin/python scripts/pdf.py                      # _build/html -> _build/pdf/book.pdf (+ _build/html/book.pdf),
+                                                         # and _build/html/sl -> _build/pdf/book-sl.pdf (+ _build/html/sl/book-sl.pdf)
+    .venv/bin/python scripts/pdf.py --lang sl            # the Slovene edition only
+    .venv/bin/python scripts/pdf.py --html DIR --out FILE [--lang sl]
 
 Run it after the book build (``jupyter-book build .``). Headless Chromium (Debian's
 ``/usr/bin/chromium``, driven by Playwright) opens every page of ``_toc.yml`` in order, served
@@ -17,6 +19,10 @@ its page numbers from the first print's named destinations (read with pypdf) and
 printed a second time; pypdf then adds the outline (bookmarks: chapters and their sections) and
 the metadata. A copy goes to ``<html>/book.pdf``, where the download button's "Book (PDF)"
 entry (``_ext/pdf_download.py``) points.
+
+The Slovene edition (``_build/html/sl``, built by ``scripts/build_book.py``) is printed the same way
+into ``book-sl.pdf``; the PDF's own words (the contents, the cover, the widgets' text alternatives,
+the title and author) come from its catalogues (``locales/sl/LC_MESSAGES``, ``labels.po``).
 """
 
 from __future__ import annotations
@@ -41,9 +47,13 @@ import yaml
 
 from book_toc import ROOT, pages
 
+sys.path.insert(0, str(ROOT / "_ext"))
+from pdf_download import pdf_name  # noqa: E402  (the PDF's name in each edition: one source with the download button)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
-PDF_NAME = "book.pdf"  # the copy in the HTML folder, where the download button links (_ext/pdf_download.py)
+PDF_NAME = pdf_name("en")  # the copy in the HTML folder, where the download button links (_ext/pdf_download.py)
+EDITIONS = {"en": "", "sl": "sl"}  # language -> its HTML folder under _build/html
 COMBINED = "book/__pdf_edition__.html"  # the URL (never a file) of the combined document, beside the pages
 PAGE_TIMEOUT_MS = 60_000
 
@@ -172,7 +182,21 @@ WIDGETS = "article .tl-latent, article .tl-game"
 """The widgets that print as a screenshot of their initial state (thesis_lib.widgets: explorers, games)."""
 
 
-def freeze_widgets(page) -> int:
+def edition_words(language: str) -> dict[str, str]:
+    """The edition's words: msgid -> msgstr of ``locales/<language>/LC_MESSAGES`` (the pages' catalogues
+    and ``labels.po``); empty for English, whose words are the msgids."""
+    if language == "en":
+        return {}
+    from babel.messages.pofile import read_po
+
+    found: dict[str, str] = {}
+    for po in sorted((ROOT / "locales" / language / "LC_MESSAGES").rglob("*.po")):
+        with open(po, "rb") as f:
+            found.update({m.id: m.string for m in read_po(f) if isinstance(m.id, str) and m.id and m.string and not m.fuzzy and not m.context})
+    return found
+
+
+def freeze_widgets(page, words: dict[str, str] | None = None) -> int:
     """Replace every latent-space widget (``.tl-latent``) and live game (``.tl-game``) by a screenshot of its initial state; returns how many."""
     widgets = page.locator(WIDGETS)
     shots = []
@@ -183,21 +207,26 @@ def freeze_widgets(page) -> int:
         box = w.bounding_box()
         shots.append((base64.b64encode(w.screenshot()).decode(), box["width"] if box else None))
     page.evaluate(
-        """([shots, selector]) => [...document.querySelectorAll(selector)].forEach((w, i) => {
+        """([shots, selector, alts]) => [...document.querySelectorAll(selector)].forEach((w, i) => {
             const img = document.createElement('img');
             img.className = 'pdf-widget';
-            img.alt = w.classList.contains('tl-game') ? 'live game (its initial state; the HTML book trains it in the browser)'
-                : 'latent-space explorer (its initial state; the HTML book lets you move the sliders)';
+            img.alt = w.classList.contains('tl-game') ? alts[0] : alts[1];
             img.src = 'data:image/png;base64,' + shots[i][0];
             if (shots[i][1]) img.style.width = shots[i][1] + 'px';
             w.replaceWith(img);
         })""",
-        [shots, WIDGETS],
+        [shots, WIDGETS, [say(words, "live game (its initial state; the HTML book trains it in the browser)"),
+                          say(words, "latent-space explorer (its initial state; the HTML book lets you move the sliders)")]],
     )
     return len(shots)
 
 
-def prepare_page(context, base_url: str, doc: str, docs: list[str]) -> tuple[Chapter, list[str]]:
+def say(words: dict[str, str] | None, text: str) -> str:
+    """``text`` in the edition's words (itself in English)."""
+    return (words or {}).get(text, text)
+
+
+def prepare_page(context, base_url: str, doc: str, docs: list[str], words: dict[str, str] | None = None) -> tuple[Chapter, list[str]]:
     """Load one page and prepare it for print: (the chapter, the page's stylesheets)."""
     page = context.new_page()
     try:
@@ -207,7 +236,7 @@ def prepare_page(context, base_url: str, doc: str, docs: list[str]) -> tuple[Cha
         untypeset = page.evaluate("() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60))")
         if untypeset:
             raise ValueError(f"{doc}: MathJax did not typeset {len(untypeset)} formulas, e.g. {untypeset[0]!r}")
-        freeze_widgets(page)
+        freeze_widgets(page, words)
         styles = page.evaluate(STYLES_JS)
         found = page.evaluate(PREPARE_JS, [doc, docs])
     finally:
@@ -215,7 +244,7 @@ def prepare_page(context, base_url: str, doc: str, docs: list[str]) -> tuple[Cha
     return Chapter(doc, found["title"], found["sections"], found["html"]), styles
 
 
-def contents_html(chapters: list[Chapter], numbers: dict[str, int]) -> str:
+def contents_html(chapters: list[Chapter], numbers: dict[str, int], title: str = "Contents") -> str:
     """The printed contents: every chapter and its sections, linked, with their page numbers."""
 
     def entry(target: str, title: str, cls: str = "") -> str:
@@ -227,7 +256,7 @@ def contents_html(chapters: list[Chapter], numbers: dict[str, int]) -> str:
     for ch in chapters:
         subs = "".join(entry(s["id"], s["title"]) + "</li>" for s in ch.sections if s["id"])
         items.append(entry(anchor(ch.doc), ch.title, "pdf-chapter-entry") + (f"<ol>{subs}</ol>" if subs else "") + "</li>")
-    return f'<section class="pdf-contents" id="pdf--contents"><h1>Contents</h1><ol>{"".join(items)}</ol></section>'
+    return f'<section class="pdf-contents" id="pdf--contents"><h1>{html_lib.escape(title)}</h1><ol>{"".join(items)}</ol></section>'
 
 
 def book_html(chapters: list[Chapter], styles: list[str], meta: dict, numbers: dict[str, int]) -> str:
@@ -236,11 +265,11 @@ def book_html(chapters: list[Chapter], styles: list[str], meta: dict, numbers: d
     title, author = html_lib.escape(meta.get("title", "")), html_lib.escape(meta.get("author", ""))
     body = "".join(f'<section class="pdf-chapter" id="{anchor(ch.doc)}">{ch.html}</section>' for ch in chapters)
     return (
-        f'<!DOCTYPE html><html lang="en" data-theme="light"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<!DOCTYPE html><html lang="{meta.get("language", "en")}" data-theme="light"><head><meta charset="utf-8"><title>{title}</title>'
         f"{css}<style>{PRINT_CSS}</style></head><body>"
         f'<div class="pdf-book bd-content"><div class="bd-article-container">'
-        f'<section class="pdf-cover"><h1>{title}</h1><p>{author}</p><p>{html_lib.escape(str(meta.get("copyright", "")))}</p><p><a href="#pdf--contents">Contents</a></p></section>'
-        f"{contents_html(chapters, numbers)}{body}</div></div></body></html>"
+        f'<section class="pdf-cover"><h1>{title}</h1><p>{author}</p><p>{html_lib.escape(str(meta.get("copyright", "")))}</p><p><a href="#pdf--contents">{html_lib.escape(say(meta.get("words"), "Contents"))}</a></p></section>'
+        f"{contents_html(chapters, numbers, say(meta.get('words'), 'Contents'))}{body}</div></div></body></html>"
     )
 
 
@@ -267,14 +296,15 @@ def finish(pdf: bytes, chapters: list[Chapter], meta: dict) -> bytes:
     reader = PdfReader(io.BytesIO(pdf))
     writer = PdfWriter(clone_from=reader)
     numbers = destination_pages(pdf)
-    writer.add_outline_item(title="Contents", page_number=numbers["pdf--contents"] - 1)
+    writer.add_outline_item(title=say(meta.get("words"), "Contents"), page_number=numbers["pdf--contents"] - 1)
     for ch in chapters:
         top = writer.add_outline_item(title=ch.title, page_number=numbers[anchor(ch.doc)] - 1)
         for s in ch.sections:
             if s["id"] in numbers:
                 writer.add_outline_item(title=s["title"], page_number=numbers[s["id"]] - 1, parent=top)
     writer.page_mode = "/UseOutlines"
-    writer.add_metadata({"/Title": meta.get("title", ""), "/Author": meta.get("author", ""), "/Creator": "scripts/pdf.py (Chromium)"})
+    writer.add_metadata({"/Title": meta.get("title", ""), "/Author": meta.get("author", ""), "/Creator": "scripts/pdf.py (Chromium)",
+                         "/Lang": meta.get("language", "en")})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -298,8 +328,9 @@ def check_out(out: Path) -> None:
         raise ValueError(f"--out {str(out)!r} is not a .pdf file path (e.g. _build/pdf/book.pdf)")
 
 
-def build_pdf(html: Path, out: Path, docs: list[str] | None = None, log=print) -> Path:
-    """Print the built book ``html`` (the TOC's pages, in order) to ``out``; copy it to ``html/book.pdf``."""
+def build_pdf(html: Path, out: Path, docs: list[str] | None = None, log=print, language: str = "en") -> Path:
+    """Print the built book ``html`` (the TOC's pages, in order, of the ``language`` edition) to ``out``;
+    copy it to ``html/book.pdf`` (``html/book-<language>.pdf``)."""
     docs = docs or pages()
     html, out = Path(html).resolve(), Path(out)
     check_html(html, docs)
@@ -308,14 +339,16 @@ def build_pdf(html: Path, out: Path, docs: list[str] | None = None, log=print) -
         raise ValueError(f"{CHROMIUM} not found: install Chromium (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
-    meta = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}
+    words = edition_words(language)
+    meta = {k: say(words, v) if isinstance(v, str) else v for k, v in (yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}).items()}
+    meta.update(language=language, words=words)
     start = time.perf_counter()
     with serve(html) as base_url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         context = browser.new_context(viewport={"width": 1100, "height": 900}, device_scale_factor=2, color_scheme="light")
         chapters, styles = [], []
         for doc in docs:
-            chapter, page_styles = prepare_page(context, base_url, doc, docs)
+            chapter, page_styles = prepare_page(context, base_url, doc, docs, words)
             chapters.append(chapter)
             styles += page_styles
         log(f"prepared {len(docs)} pages in {time.perf_counter() - start:.0f} s")
@@ -323,18 +356,31 @@ def build_pdf(html: Path, out: Path, docs: list[str] | None = None, log=print) -
         browser.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
-    shutil.copyfile(out, html / PDF_NAME)
-    log(f"wrote {out} ({len(pdf) / 1e6:.1f} MB) and {html / PDF_NAME} in {time.perf_counter() - start:.0f} s")
+    shutil.copyfile(out, html / pdf_name(language))
+    log(f"wrote {out} ({len(pdf) / 1e6:.1f} MB) and {html / pdf_name(language)} in {time.perf_counter() - start:.0f} s")
     return out
+
+
+def editions_to_print(lang: str | None, explicit: bool) -> list[str]:
+    """``--lang``'s edition; without it English, and the Slovene edition when it is built (not with --html/--out)."""
+    if lang is not None:
+        if lang not in EDITIONS:
+            raise ValueError(f"--lang {lang!r} is not an edition of the book: use one of {sorted(EDITIONS)}")
+        return [lang]
+    built = [lang for lang, folder in EDITIONS.items() if lang == "en" or (ROOT / "_build" / "html" / folder / "index.html").exists()]
+    return ["en"] if explicit else built
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html", help="the built book (default: _build/html)")
-    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "pdf" / "book.pdf", help="the PDF to write (default: _build/pdf/book.pdf)")
+    parser.add_argument("--html", type=Path, help="the built book (default: _build/html; the Slovene edition's: _build/html/sl)")
+    parser.add_argument("--out", type=Path, help="the PDF to write (default: _build/pdf/book.pdf; the Slovene edition's: _build/pdf/book-sl.pdf)")
+    parser.add_argument("--lang", help=f"one edition, {' or '.join(EDITIONS)} (default: English, and the Slovene edition when it is built)")
     args = parser.parse_args(argv)
     try:
-        build_pdf(args.html, args.out)
+        for language in editions_to_print(args.lang, args.html is not None or args.out is not None):
+            html = args.html or ROOT / "_build" / "html" / EDITIONS[language]
+            build_pdf(html, args.out or ROOT / "_build" / "pdf" / pdf_name(language), language=language)
     except ValueError as e:
         print(f"pdf.py: error: {e}", file=sys.stderr)
         return 2

@@ -1,7 +1,9 @@
-"""The PDF edition: ``scripts/pdf.py`` (the README's command) prints the built book, read back with pypdf.
+"""The PDF editions: ``scripts/pdf.py`` (the README's command) prints the built book, read back with pypdf.
 
-The PDF is made here from ``_build/html`` by the same command the README gives, so the README's
-test command produces ``_build/pdf/book.pdf``. These tests need the built book and Chromium, so
+The PDFs are made here from ``_build/html`` by the same command the README gives, so the README's
+test command produces ``_build/pdf/book.pdf`` and, from the Slovene edition ``_build/html/sl``,
+``_build/pdf/book-sl.pdf``; every test runs on both (the Slovene one is skipped when its edition
+is not built, outside CI). These tests need the built book and Chromium, so
 they are marked ``book_build`` and ``browser`` and run after ``tests/test_book_build.py`` (see
 the root ``conftest.py``). Outside CI they are skipped when the book is not built or Chromium is
 missing; in CI (``CI=true``) that is a failure.
@@ -24,11 +26,10 @@ from urllib.parse import unquote, urlsplit
 
 import book_toc
 import pytest
-from pdf import anchor
+from pdf import EDITIONS, anchor, edition_words, pdf_name, say
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
-PDF = ROOT / "_build" / "pdf" / "book.pdf"
+HTML = ROOT / "_build" / "html"  # the English edition; the Slovene one is HTML / "sl"
 SCRIPT = ROOT / "scripts" / "pdf.py"
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -44,11 +45,23 @@ def _unavailable(reason: str):
 
 @dataclass
 class Built:
-    """The PDF as pypdf reads it, and what went into making it."""
+    """One edition's PDF as pypdf reads it, and what went into making it."""
 
     reader: object
     texts: list[str]
     seconds: float
+    language: str = "en"
+
+    @property
+    def html(self) -> Path:
+        return HTML / EDITIONS[self.language]
+
+    @property
+    def path(self) -> Path:
+        return ROOT / "_build" / "pdf" / pdf_name(self.language)
+
+    def say(self, text: str) -> str:
+        return say(edition_words(self.language), text)
 
     def outline(self) -> list[tuple[str, int, list]]:
         """The top-level bookmarks: (title, 1-based page, children)."""
@@ -67,9 +80,9 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def article(doc: str) -> str:
+def article(doc: str, html_dir: Path = HTML) -> str:
     """The main article of a built page (its HTML)."""
-    html = (HTML / f"{doc}.html").read_text(encoding="utf-8")
+    html = (html_dir / f"{doc}.html").read_text(encoding="utf-8")
     start = html.index('<article class="bd-article"')
     return html[start : html.index("</article>", start)]
 
@@ -78,26 +91,34 @@ def strip_tags(html: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", html))
 
 
-def page_title(doc: str) -> str:
+def page_title(doc: str, html_dir: Path = HTML) -> str:
     """The page's <h1>, without its header link."""
-    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", article(doc), re.S).group(1)
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", article(doc, html_dir), re.S).group(1)
     return " ".join(strip_tags(re.sub(r'<a class="headerlink".*?</a>', "", h1, flags=re.S)).split())
 
 
-@pytest.fixture(scope="module")
-def pdf() -> Built:
-    if not (HTML / "index.html").exists():
-        _unavailable(f"the book is not built: no {HTML / 'index.html'} (run: .venv/bin/jupyter-book build . -W --keep-going)")
+_RUN: dict = {}  # the one run of scripts/pdf.py (it prints every built edition)
+
+
+@pytest.fixture(scope="module", params=sorted(EDITIONS))
+def pdf(request) -> Built:
+    language = request.param
+    html = HTML / EDITIONS[language]
+    if not (html / "index.html").exists():
+        _unavailable(f"the {language} edition is not built: no {html / 'index.html'} (run: .venv/bin/python scripts/build_book.py)")
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} not found (install it: apt-get install -y chromium)")
     from pypdf import PdfReader
 
-    start = time.perf_counter()
-    r = subprocess.run([sys.executable, str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD_SECONDS)
-    seconds = time.perf_counter() - start
+    if not _RUN:
+        start = time.perf_counter()
+        r = subprocess.run([sys.executable, str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD_SECONDS)
+        _RUN.update(seconds=time.perf_counter() - start, result=r)
+    r = _RUN["result"]
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
-    reader = PdfReader(PDF)
-    return Built(reader, [p.extract_text() or "" for p in reader.pages], seconds)
+    path = ROOT / "_build" / "pdf" / pdf_name(language)
+    reader = PdfReader(path)
+    return Built(reader, [p.extract_text() or "" for p in reader.pages], _RUN["seconds"], language)
 
 
 @pytest.mark.slow
@@ -119,10 +140,14 @@ def test_bad_folder_or_file_is_a_one_line_error(tmp_path, where):
 @pytest.mark.book_build
 @pytest.mark.browser
 def test_pdf_is_made_and_its_time_reported(pdf):
-    """The PDF exists; how long it took is written to _build/pdf/pdf_info.json (reported, not asserted)."""
-    assert PDF.stat().st_size > 100_000
-    info = {"seconds": round(pdf.seconds, 1), "pages": len(pdf.reader.pages), "bytes": PDF.stat().st_size}
-    (PDF.parent / "pdf_info.json").write_text(json.dumps(info, indent=1))
+    """The PDF exists; how long it took (both editions) is written to _build/pdf/pdf_info.json (reported, not asserted)."""
+    assert pdf.path.stat().st_size > 100_000
+    info_path = pdf.path.parent / "pdf_info.json"
+    info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    info = info if isinstance(info, dict) and "seconds" in info else {}
+    entry = {"pages": len(pdf.reader.pages), "bytes": pdf.path.stat().st_size}
+    info.update({"seconds": round(pdf.seconds, 1), **(entry if pdf.language == "en" else {pdf.language: entry})})
+    info_path.write_text(json.dumps(info, indent=1))
     print(f"PDF: {info}")
 
 
@@ -131,14 +156,14 @@ def test_pdf_is_made_and_its_time_reported(pdf):
 def test_every_chapter_in_order_each_from_a_new_page(pdf):
     """The bookmarks are the contents page and the TOC's pages, in order, each on its own first page, which shows its title."""
     outline = pdf.outline()
-    titles = [page_title(doc) for doc in PAGES]
-    assert [t for t, _, _ in outline] == ["Contents", *titles]
+    titles = [page_title(doc, pdf.html) for doc in PAGES]
+    assert [t for t, _, _ in outline] == [pdf.say("Contents"), *titles]
     starts = [p for _, p, _ in outline]
     assert starts == sorted(set(starts)), f"chapters share a page or are out of order: {starts}"
     assert len(PAGES) + 2 <= len(pdf.reader.pages) <= 40 * len(PAGES), len(pdf.reader.pages)
     for title, page, _ in outline[1:]:
         assert squash(title) in squash(pdf.texts[page - 1]), f"{title!r} is not on its first page {page}"
-    sections = sum(len(re.findall(r"<h2\b", article(doc))) for doc in PAGES)
+    sections = sum(len(re.findall(r"<h2\b", article(doc, pdf.html))) for doc in PAGES)
     assert sum(len(children) for _, _, children in outline) == sections, f"the outline should hold the pages' {sections} sections"
 
 
@@ -159,7 +184,7 @@ def test_pdf_holds_every_figure_and_widget(pdf):
     """At least one image per <img> of the built pages' articles (a widget counts once: its initial picture)."""
     expected = 0
     for doc in PAGES:
-        html = article(doc)
+        html = article(doc, pdf.html)
         widgets = len(re.findall(r'<div[^>]*class="tl-latent(?:\s[^"]*)?"', html))
         in_widgets = len(re.findall(r'<img[^>]*class="tl-latent-(?:sprite|image)"', html))  # a sprite sheet, or a decoder widget's initial image
         expected += len(re.findall(r"<img\b", html)) - in_widgets + widgets
@@ -172,7 +197,7 @@ def test_pdf_holds_every_figure_and_widget(pdf):
 def test_math_is_typeset(pdf):
     """The pages' maths is in the PDF typeset: no TeX delimiters are left in its text (scripts/pdf.py also
     refuses to print a formula MathJax did not typeset)."""
-    formulas = sum(len(re.findall(r'class="math notranslate', article(doc))) for doc in PAGES)
+    formulas = sum(len(re.findall(r'class="math notranslate', article(doc, pdf.html))) for doc in PAGES)
     assert formulas > 20, formulas
     raw = [t for t in pdf.texts if re.search(r"\\\(|\\\)|\\\[|\\\]|\$\$", t)]
     assert not raw, raw[0][:300]
@@ -185,7 +210,7 @@ def test_solutions_are_unfolded(pdf):
     text = squash(" ".join(pdf.texts))
     checked, missing = 0, []
     for doc in PAGES:
-        for body in re.findall(r'<div class="solution[^"]*"[^>]*>\s*<p class="admonition-title">.*?</p>(.*?)</div>', article(doc), re.S):
+        for body in re.findall(r'<div class="solution[^"]*"[^>]*>\s*<p class="admonition-title">.*?</p>(.*?)</div>', article(doc, pdf.html), re.S):
             words = strip_tags(body).split("\\(")[0].split("\\[")[0].split("$")[0]
             snippet = squash(words)[:30]
             if len(snippet) >= 12:
@@ -223,21 +248,21 @@ def test_no_unresolved_references_and_links_work(pdf):
 @pytest.mark.book_build
 @pytest.mark.browser
 def test_download_button_offers_the_pdf(pdf):
-    """Every page's download menu links to the book's PDF, and that link reaches a copy of it."""
+    """Every page's download menu links to its edition's PDF, and that link reaches a copy of it."""
     for doc in PAGES:
-        page = HTML / f"{doc}.html"
+        page = pdf.html / f"{doc}.html"
         found = re.search(r'<a href="([^"]+)"[^>]*class="[^"]*btn-download-book-pdf-button', page.read_text(encoding="utf-8"))
         assert found, f"{doc}: no 'Book (PDF)' entry in the download menu"
         target = (page.parent / unquote(found.group(1))).resolve()
-        assert target.is_file() and target.read_bytes() == PDF.read_bytes(), f"{doc}: {found.group(1)} -> {target}"
+        assert target.is_file() and target.read_bytes() == pdf.path.read_bytes(), f"{doc}: {found.group(1)} -> {target}"
 
 
-def html_link_targets() -> set[str]:
+def html_link_targets(html_dir: Path = HTML) -> set[str]:
     """Where the built pages' internal links (cross-references, citations, glossary terms) point,
     named as in the PDF (``scripts/pdf.py``'s ``anchor``: page and fragment)."""
     targets = set()
     for doc in PAGES:
-        for tag in re.findall(r"<a\b[^>]*>", article(doc)):
+        for tag in re.findall(r"<a\b[^>]*>", article(doc, html_dir)):
             href, cls = re.search(r'href="([^"]*)"', tag), re.search(r'class="([^"]*)"', tag)
             cls = cls.group(1) if cls else ""
             if not href or "headerlink" in cls or ("reference internal" not in cls and not href.group(1).startswith("#")):
@@ -253,7 +278,7 @@ def html_link_targets() -> set[str]:
 @pytest.mark.browser
 def test_every_link_of_the_html_leads_somewhere_in_the_pdf(pdf):
     """Each target of the HTML's internal links is a destination in the PDF (so the link survived the print)."""
-    targets = html_link_targets()
+    targets = html_link_targets(pdf.html)
     names = {str(n).lstrip("/") for n in pdf.reader.named_destinations}
     assert len(targets) > 20, sorted(targets)[:5]
     missing = sorted(targets - names)

@@ -50,6 +50,7 @@ from . import decoder_export, decoder_prune
 from .decoder_export import FORMATS, Layer, UnsupportedDecoder
 from .live import png_bytes
 from . import static
+from . import words
 from .static import FLEX_OPEN, NOTE_STYLE, ROOT_STYLE, STATIC_MAX_BYTES, controls, script, title_html
 
 __all__ = ["static_html", "decoder_html", "new_page", "page_bytes", "POSITIONS", "DECODER_PAGE_BYTES", "TOLERANCE"]
@@ -261,7 +262,7 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size, units, chec
     sw, sh = w * explorer.scale, h * explorer.scale
     parts.append(f'<div class="tl-latent-view" style="position:relative;width:{sw}px;height:{sh}px;background:#000;flex:none">'
                  f'<img class="tl-latent-image" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
-                 f'alt="decoded image at the sliders\' start" width="{sw}" height="{sh}" style="width:{sw}px;height:{sh}px;'
+                 f'alt="decoded image at the sliders\' start"{words.attributes("", alt=words.ALT_DECODER)} width="{sw}" height="{sh}" style="width:{sw}px;height:{sh}px;'
                  'max-width:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated"></div>')
     parts.append("</div>")
     layers = [js["op"] for js, _, _ in stored[names[0]] if js["op"] in ("linear", "convT")]
@@ -270,7 +271,9 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size, units, chec
     shared = "" if blobs else ", shared with a widget above"
     kept, total = sum(u[0] for u in units), sum(u[1] for u in units)
     pruned = f"; {total - kept:,} of the {total:,} hidden units are zero at every slider position and left out" if kept < total else ""
-    parts.append(f'<div class="tl-latent-note" style="{NOTE_STYLE}">Decoded in your browser at every slider position: '
+    note_sl, note_args = words.decoder_note(models, len(layers), n_params, kind, round(size / 1024), not blobs,
+                                            (total - kept, total) if kept < total else None, math.ceil(err * 255 * 10) / 10, checked)
+    parts.append(f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Decoded in your browser at every slider position: '
                  f'the decoder{"s" if models > 1 else ""} ({f"{models} x " if models > 1 else ""}{len(layers)} layers, {n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}{pruned}); '
                  f'max |Δ| against PyTorch {math.ceil(err * 255 * 10) / 10:.1f}/255 at {checked:,} slider positions.</div>')
     data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")

@@ -17,11 +17,25 @@
  *       t = option * per_option + (flat index of the slider positions, first slider slowest)
  *   by moving the sheet inside its clipping box; the tile number is kept in data-tile.
  *
- * data-position holds what is shown ("option:position,position" or the tile number).
+ * data-position holds what is shown ("option:position,position" or the tile number). On a page whose
+ * language is Slovene (document.documentElement.lang "sl"), the words come from the elements'
+ * data-sl attributes (thesis_lib/widgets/words.py) and numbers are written by Intl.NumberFormat("sl").
  */
 window.thesisLibLatent = window.thesisLibLatent || function (root) {
   if (!root || root.getAttribute("data-ready")) return;
   var cfg = JSON.parse(root.querySelector("script.tl-latent-data").textContent);
+  // the page's language: Slovene pages get the Slovene words (data-sl, data-sl-alt; words.py) and numbers
+  var sl = (document.documentElement.lang || "").toLowerCase().indexOf("sl") === 0;
+  var num = function (v, d) {
+    return sl && window.Intl ? new Intl.NumberFormat("sl", {minimumFractionDigits: d, maximumFractionDigits: d}).format(v) : v.toFixed(d);
+  };
+  if (sl) {
+    root.querySelectorAll("[data-sl]").forEach(function (e) {
+      var args = JSON.parse(e.getAttribute("data-sl-args") || "[]");
+      e.textContent = e.getAttribute("data-sl").replace(/\{(\d+)\}/g, function (m, i) { return num(args[+i][0], args[+i][1]); });
+    });
+    root.querySelectorAll("[data-sl-alt]").forEach(function (e) { e.alt = e.getAttribute("data-sl-alt"); });
+  }
   var sel = root.querySelector("select");
   var sliders = root.querySelectorAll("input[type=range]");
   var outs = root.querySelectorAll("output");
@@ -81,8 +95,8 @@ window.thesisLibLatent = window.thesisLibLatent || function (root) {
   function update() {
     var o = sel ? sel.selectedIndex : 0, v = values(o);
     for (var i = 0; i < sliders.length; i++) {
-      outs[i].textContent = v[i].toFixed(2);
-      sliders[i].setAttribute("aria-valuetext", v[i].toFixed(2));
+      outs[i].textContent = num(v[i], 2);
+      sliders[i].setAttribute("aria-valuetext", num(v[i], 2));
     }
     draw(o);
   }

@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import words
+
 __all__ = ["static_html", "sprite_png", "script", "controls", "title_html", "next_number", "STATIC_MAX_BYTES"]
 
 STATIC_MAX_BYTES = 300_000
@@ -82,7 +84,7 @@ NOTE_STYLE = "font-size:0.85em;opacity:0.75"
 def title_html(explorer: "LatentExplorer") -> str:
     if not explorer.title:
         return ""
-    return f'<div class="tl-latent-title" style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>'
+    return f'<div class="tl-latent-title"{words.attributes(explorer.title)} style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>'
 
 
 def next_number() -> int:
@@ -137,10 +139,11 @@ def _render(explorer: "LatentExplorer", grids: dict[str, Tensor], steps: int, bi
              f'data-position="{t0}" style="{ROOT_STYLE}">', title_html(explorer), FLEX_OPEN]
     parts.append(controls(explorer, uid, limits[0], steps))
     alt = f"decoded image, {len(names)} option(s) x {steps}^{n} precomputed slider positions"
-    parts.append(_view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0))
+    parts.append(_view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0).replace(" alt=", words.attributes("", alt=words.ALT_SPRITE) + " alt=", 1))
     parts.append("</div>")
     why = f" (not decoded in the browser: {html.escape(reason)})" if reason else ""
-    parts.append(f'<div class="tl-latent-note" style="{NOTE_STYLE}">Precomputed: {steps} positions '
+    note_sl, note_args = words.sprite_note(steps, per_option * len(names), round(len(png) / 1024), bool(reason))
+    parts.append(f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Precomputed: {steps} positions '
                  f'per slider ({per_option * len(names)} images, {len(png) / 1024:.0f} KB){why}; '
                  "run the notebook for continuous sliders.</div>")
     data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
@@ -157,13 +160,13 @@ def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> 
     parts = ['<div class="tl-latent-controls" style="display:grid;grid-template-columns:auto auto auto;'
              'gap:0.3em 0.6em;align-items:center">']
     if len(explorer.option_names) > 1:
-        opts = "".join(f'<option value="{esc(k)}">{esc(k)}</option>' for k in explorer.option_names)
-        parts.append(f'<label for="{uid}-select">{esc(explorer.selector_label)}</label>'
+        opts = "".join(f'<option value="{esc(k)}"{words.attributes(k)}>{esc(k)}</option>' for k in explorer.option_names)
+        parts.append(f'<label for="{uid}-select"{words.attributes(explorer.selector_label)}>{esc(explorer.selector_label)}</label>'
                      f'<select id="{uid}-select" style="grid-column:span 2;justify-self:start">{opts}</select>')
     for i, label in enumerate(explorer.slider_labels):
         lo, hi = limits[i]
         v = lo + (hi - lo) * mid / (steps - 1)
-        parts.append(f'<label for="{uid}-s{i}">{esc(str(label))}</label>'
+        parts.append(f'<label for="{uid}-s{i}"{words.attributes(str(label))}>{esc(str(label))}</label>'
                      f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" '
                      f'aria-valuetext="{v:.2f}" style="width:12em">'
                      f'<output for="{uid}-s{i}" style="font-family:monospace;min-width:4em">{v:.2f}</output>')
