@@ -271,10 +271,14 @@ class ReportDroppedTranslations(SphinxTransform):
 
 
 def separate_output_folder(app) -> None:
-    """A translated edition writes its notebook outputs beside the English ones, not into its HTML."""
+    """An edition built from the executed notebooks (a translation, or the English HTML re-rendered:
+    ``scripts/build_book.py html``) writes its notebook outputs beside the English build's, neither
+    into its HTML nor over the executed notebooks it reads."""
     config = getattr(app.env, "mystnb_config", None)
-    if config is not None and app.config.language not in (None, "en"):
-        folder = Path(app.outdir).parents[1] / f"jupyter_execute-{app.config.language}"
+    if config is not None and (app.config.language not in (None, "en") or app.config.thesis_executed_notebooks):
+        html = Path(app.outdir)
+        build = html.parents[1] if app.config.language not in (None, "en") else html.parent
+        folder = build / f"jupyter_execute-{app.config.language or 'en'}"
         app.env.mystnb_config = config.copy(output_folder=str(folder.resolve()))
 
 

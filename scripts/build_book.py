@@ -12,6 +12,11 @@
    each chapter, so the Slovene pages show the very outputs (figures, widgets, glued numbers)
    of the English build and nothing is executed or trained a second time.
 
+``python scripts/build_book.py html`` re-renders both editions' HTML from the executed notebooks of
+the last full build (``_build/jupyter_execute``), executing and training nothing (about a minute):
+for a change to the book's text, templates, CSS, Sphinx extensions or catalogues that does not
+change what the code computes. (A changed code cell needs the full build.)
+
 ``python scripts/build_book.py gettext DIR`` writes the message templates (``.pot``) of the
 current sources into DIR (execution off: only the prose is extracted); ``sphinx-intl update -p
 DIR -l sl`` then merges them into the catalogues (see ``locales/README.md``).
@@ -49,9 +54,7 @@ def translated_overrides(language: str) -> dict:
         "locale_dirs": ["locales/"],
         "gettext_compact": False,  # one catalogue per page: locales/sl/LC_MESSAGES/book/ae.po
         "gettext_allow_fuzzy_translations": False,
-        "nb_execution_mode": "off",
-        "nb_execution_cache_path": str(BUILD / ".jupyter_cache"),  # never used with execution off; kept out of the HTML
-        "thesis_executed_notebooks": str(EXECUTED),
+        **executed_overrides(),
         # every node Sphinx leaves in English gets the class "untranslated" (tests/test_slovene_pages.py looks for it)
         "translation_progress_classes": "untranslated",
     }
@@ -69,12 +72,34 @@ def sphinx_build(builder: str, outdir: Path, doctrees: Path, overrides: dict, wa
     return result if isinstance(result, int) else 1
 
 
-def build_translation(language: str, warnings_are_errors: bool = True, keep_going: bool = True) -> int:
+def executed_overrides() -> dict:
+    """Execution off; each chapter read from the English build's executed copy (``_ext/thesis_i18n.py``)."""
+    return {
+        "nb_execution_mode": "off",
+        "nb_execution_cache_path": str(BUILD / ".jupyter_cache"),  # never used with execution off; kept out of the HTML
+        "thesis_executed_notebooks": str(EXECUTED),
+    }
+
+
+def have_executed_notebooks() -> bool:
     missing = [p for p in ("book/ae.ipynb",) if not (EXECUTED / p).exists()]
     if missing:
-        print(f"no executed notebooks in {EXECUTED}: build the English edition first", file=sys.stderr)
+        print(f"no executed notebooks in {EXECUTED}: build the English edition first (python scripts/build_book.py)", file=sys.stderr)
+    return not missing
+
+
+def build_translation(language: str, warnings_are_errors: bool = True, keep_going: bool = True) -> int:
+    if not have_executed_notebooks():
         return 1
     return sphinx_build("html", BUILD / "html" / language, BUILD / f".doctrees-{language}", translated_overrides(language), warnings_are_errors, keep_going)
+
+
+def rerender(warnings_are_errors: bool = True, keep_going: bool = True) -> int:
+    """Both editions' HTML from the last full build's executed notebooks: nothing is executed or trained."""
+    if not have_executed_notebooks():
+        return 1
+    code = sphinx_build("html", BUILD / "html", BUILD / ".doctrees", executed_overrides(), warnings_are_errors, keep_going)
+    return code or max(build_translation(lang, warnings_are_errors, keep_going) for lang in LANGUAGES)
 
 
 def gettext(outdir: Path) -> int:
@@ -128,6 +153,8 @@ def main(argv: list[str]) -> int:
         return gettext(Path(argv[1]) if len(argv) > 1 else BUILD / "gettext")
     if argv[:1] == ["translation"]:  # only the translated editions, from an existing English build
         return max(build_translation(lang) for lang in LANGUAGES)
+    if argv[:1] == ["html"]:  # both editions' HTML again, from an existing English build's executed notebooks
+        return rerender()
     options = argv or ["-W", "--keep-going"]
     jb = Path(sys.executable).parent / "jupyter-book"
     BUILD.mkdir(exist_ok=True)

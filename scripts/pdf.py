@@ -13,10 +13,11 @@ latent-space widget and live game is replaced by a picture of its initial state 
 screenshot, so this knows nothing of how a widget draws itself), buttons and header links are dropped, and the
 page's ids and links are renamed so that a link to another page of the book becomes a link
 inside the PDF. The pages' articles are put one after another, each chapter on a new page,
-behind a cover and a contents page, into one document that Chromium prints to PDF with the
-pages' own stylesheets (no navigation, no sidebars, no header buttons). The contents page gets
-its page numbers from the first print's named destinations (read with pypdf) and the document is
-printed a second time; pypdf then adds the outline (bookmarks: chapters and their sections) and
+behind a cover, a contents page and a list of figures (each numbered figure of every page: its
+number, the first sentence of its caption, its page, linked), into one document that Chromium
+prints to PDF with the pages' own stylesheets (no navigation, no sidebars, no header buttons).
+The contents page and the list of figures get their page numbers from the first print's named
+destinations (read with pypdf) and the document is printed a second time; pypdf then adds the outline (bookmarks: chapters and their sections) and
 the metadata. A copy goes to ``<html>/book.pdf``, where the download button's "Book (PDF)"
 entry (``_ext/pdf_download.py``) points.
 
@@ -40,7 +41,7 @@ import shutil
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -79,7 +80,11 @@ PREPARE_JS = """([doc, docs]) => {
   article.querySelectorAll('[id]').forEach(e => e.id = anchor(doc, e.id));
   const h1 = article.querySelector('h1');
   const sections = [...article.querySelectorAll('section > h2')].map(h => ({id: h.parentElement.id, title: h.textContent.trim()}));
-  return {title: h1 ? h1.textContent.trim() : document.title, sections, html: article.outerHTML};
+  // numbered figures: "Figure 3" and the caption's text (Sphinx writes both into the figcaption)
+  const figures = [...article.querySelectorAll('figure[id]')].filter(f => f.querySelector('figcaption .caption-number')).map(f => ({
+    id: f.id, number: f.querySelector('figcaption .caption-number').textContent.trim(),
+    caption: (f.querySelector('figcaption .caption-text') || f.querySelector('figcaption')).textContent.replace(/\\s+/g, ' ').trim()}));
+  return {title: h1 ? h1.textContent.trim() : document.title, sections, figures, html: article.outerHTML};
 }"""
 
 # The page's stylesheets: linked files by their (absolute) URL, so that their relative url()s still
@@ -96,7 +101,7 @@ html, body { background: #fff !important; }
 body { margin: 0; font-size: 10pt; }
 .pdf-book { max-width: none; }
 .pdf-book article.bd-article { max-width: none !important; padding: 0 !important; margin: 0 !important; }
-.pdf-chapter, .pdf-contents { break-before: page; }
+.pdf-chapter, .pdf-contents, .pdf-figures { break-before: page; }
 .pdf-cover { height: 240mm; display: flex; flex-direction: column; justify-content: center; text-align: center; }
 .pdf-cover h1 { font-size: 26pt; margin-bottom: 1em; }
 .pdf-contents ol { list-style: none; padding-left: 0; }
@@ -107,6 +112,14 @@ body { margin: 0; font-size: 10pt; }
 .pdf-contents a { display: flex; text-decoration: none; color: inherit; }
 .pdf-contents a .pdf-title { flex: 1; }
 .pdf-contents a .pdf-page { min-width: 2.5em; text-align: right; }
+.pdf-figures ol { list-style: none; padding-left: 0; }
+.pdf-figures li.pdf-figures-chapter { margin-top: 0.6em; font-weight: 600; }
+.pdf-figures li.pdf-figures-chapter ol { font-weight: normal; padding-left: 1.5em; }
+.pdf-figures li { margin: 0.15em 0; }
+.pdf-figures a { display: flex; text-decoration: none; color: inherit; gap: 0.6em; }
+.pdf-figures a .pdf-number { white-space: nowrap; min-width: 5.5em; }
+.pdf-figures a .pdf-title { flex: 1; }
+.pdf-figures a .pdf-page { min-width: 2.5em; text-align: right; }
 h1, h2, h3, h4 { break-after: avoid; }
 img, figure, .cell_output, table, mjx-container[display="true"], .pdf-widget { break-inside: avoid; }
 pre { white-space: pre-wrap !important; word-break: break-word; overflow: visible !important; break-inside: auto !important; }
@@ -132,6 +145,7 @@ class Chapter:
     title: str
     sections: list[dict]
     html: str
+    figures: list[dict] = field(default_factory=list)  # {id, number ("Figure 3"), caption}
 
 
 def anchor(doc: str, fragment: str = "") -> str:
@@ -241,10 +255,10 @@ def prepare_page(context, base_url: str, doc: str, docs: list[str], words: dict[
         found = page.evaluate(PREPARE_JS, [doc, docs])
     finally:
         page.close()
-    return Chapter(doc, found["title"], found["sections"], found["html"]), styles
+    return Chapter(doc, found["title"], found["sections"], found["html"], found["figures"]), styles
 
 
-def contents_html(chapters: list[Chapter], numbers: dict[str, int], title: str = "Contents") -> str:
+def contents_html(chapters: list[Chapter], numbers: dict[str, int], title: str = "Contents", figures_title: str = "List of figures") -> str:
     """The printed contents: every chapter and its sections, linked, with their page numbers."""
 
     def entry(target: str, title: str, cls: str = "") -> str:
@@ -252,11 +266,36 @@ def contents_html(chapters: list[Chapter], numbers: dict[str, int], title: str =
         return (f'<li class="{cls}"><a href="#{target}"><span class="pdf-title">{html_lib.escape(title)}</span>'
                 f'<span class="pdf-page" data-target="{target}">{page}</span></a>')
 
-    items = []
+    items = [entry(FIGURES_ID, figures_title, "pdf-chapter-entry") + "</li>"] if any(ch.figures for ch in chapters) else []
     for ch in chapters:
         subs = "".join(entry(s["id"], s["title"]) + "</li>" for s in ch.sections if s["id"])
         items.append(entry(anchor(ch.doc), ch.title, "pdf-chapter-entry") + (f"<ol>{subs}</ol>" if subs else "") + "</li>")
     return f'<section class="pdf-contents" id="pdf--contents"><h1>{html_lib.escape(title)}</h1><ol>{"".join(items)}</ol></section>'
+
+
+FIGURES_ID, FIGURES_TITLE = "pdf--figures", "List of figures"
+
+
+def short_caption(caption: str) -> str:
+    """A figure's entry in the list: its caption's first sentence."""
+    first = re.split(r"(?<=[.!?])\s+(?=[A-ZČŠŽ(])", caption.strip(), maxsplit=1)[0]
+    return first
+
+
+def figures_html(chapters: list[Chapter], numbers: dict[str, int], title: str = "List of figures") -> str:
+    """The list of figures (after the contents): per chapter, each figure's number, caption and page, linked."""
+    if not any(ch.figures for ch in chapters):
+        return ""
+    esc = html_lib.escape
+    groups = []
+    for ch in chapters:
+        if not ch.figures:
+            continue
+        rows = "".join(
+            f'<li><a href="#{f["id"]}"><span class="pdf-number">{esc(f["number"])}</span><span class="pdf-title">{esc(short_caption(f["caption"]))}</span>'
+            f'<span class="pdf-page" data-target="{f["id"]}">{numbers.get(f["id"], "")}</span></a></li>' for f in ch.figures)
+        groups.append(f'<li class="pdf-figures-chapter">{esc(ch.title)}<ol>{rows}</ol></li>')
+    return f'<section class="pdf-figures" id="{FIGURES_ID}"><h1>{esc(title)}</h1><ol>{"".join(groups)}</ol></section>'
 
 
 def book_html(chapters: list[Chapter], styles: list[str], meta: dict, numbers: dict[str, int]) -> str:
@@ -269,15 +308,17 @@ def book_html(chapters: list[Chapter], styles: list[str], meta: dict, numbers: d
         f"{css}<style>{PRINT_CSS}</style></head><body>"
         f'<div class="pdf-book bd-content"><div class="bd-article-container">'
         f'<section class="pdf-cover"><h1>{title}</h1><p>{author}</p><p>{html_lib.escape(str(meta.get("copyright", "")))}</p><p><a href="#pdf--contents">{html_lib.escape(say(meta.get("words"), "Contents"))}</a></p></section>'
-        f"{contents_html(chapters, numbers, say(meta.get('words'), 'Contents'))}{body}</div></div></body></html>"
+        f"{contents_html(chapters, numbers, say(meta.get('words'), 'Contents'), say(meta.get('words'), FIGURES_TITLE))}"
+        f"{figures_html(chapters, numbers, say(meta.get('words'), FIGURES_TITLE))}{body}</div></div></body></html>"
     )
 
 
 def print_pdf(page) -> bytes:
-    """Chromium's print of the loaded document (A4, backgrounds, page numbers in the footer)."""
+    """Chromium's print of the loaded document (A4, backgrounds, page numbers in the footer), tagged: the PDF
+    keeps the document's structure (headings, lists, figures with their alternative texts) for screen readers."""
     return page.pdf(format="A4", print_background=True, display_header_footer=True, header_template="<span></span>",
                     footer_template=FOOTER, margin={"top": "16mm", "bottom": "16mm", "left": "15mm", "right": "15mm"},
-                    prefer_css_page_size=True)
+                    prefer_css_page_size=True, tagged=True)
 
 
 def destination_pages(pdf: bytes) -> dict[str, int]:
@@ -297,6 +338,8 @@ def finish(pdf: bytes, chapters: list[Chapter], meta: dict) -> bytes:
     writer = PdfWriter(clone_from=reader)
     numbers = destination_pages(pdf)
     writer.add_outline_item(title=say(meta.get("words"), "Contents"), page_number=numbers["pdf--contents"] - 1)
+    if FIGURES_ID in numbers:
+        writer.add_outline_item(title=say(meta.get("words"), FIGURES_TITLE), page_number=numbers[FIGURES_ID] - 1)
     for ch in chapters:
         top = writer.add_outline_item(title=ch.title, page_number=numbers[anchor(ch.doc)] - 1)
         for s in ch.sections:

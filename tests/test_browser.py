@@ -17,12 +17,10 @@ is not built or Chromium is missing; in CI (``CI=true``) that is a failure.
 from __future__ import annotations
 
 import functools
-import http.server
 import io
 import json
 import os
 import re
-import threading
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,15 +29,14 @@ from urllib.parse import unquote, urljoin, urlsplit
 import book_toc
 import pytest
 
+import browser_support
+from browser_support import CHROMIUM, IN_CI  # noqa: F401 (tests/test_jupyterlab.py imports CHROMIUM from here)
 from thesis_lib.widgets import STATIC_MAX_BYTES, decoder_view
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("THESIS_LIB_BOOK_HTML", ROOT / "_build" / "html")).resolve()
 # the book whose HTML this is (its _toc.yml lists the pages): <book>/_build/html, else this repository
 BOOK_ROOT = next((p for p in HTML.parents[1:2] if (p / "_toc.yml").exists()), ROOT)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
-IN_CI = os.environ.get("CI", "").lower() == "true"
 PAGE_MAX_BYTES = 1_500_000  # one page's HTML document (the widgets' decoders or sprite sheets are inlined)
 # a widget that carries its decoder: the page's weight budget (all of it if it is the first) + markup, JSON, initial image
 DECODER_WIDGET_MAX_BYTES = decoder_view.DECODER_PAGE_BYTES + 60_000
@@ -54,42 +51,22 @@ pytestmark = [pytest.mark.book_build, pytest.mark.browser]
 PAGES = book_toc.pages(BOOK_ROOT / "_toc.yml")  # every document of the TOC (root first), e.g. book/ae
 
 
-def _unavailable(reason: str):
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the browser tests must run in CI)")
-    pytest.skip(reason)
+_unavailable = browser_support.unavailable
 
 
 # ----------------------------------------------------------------------------- fixtures
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def base_url():
     if not (HTML / "index.html").exists():
         _unavailable(f"the book is not built: no {HTML / 'index.html'} (run: .venv/bin/python scripts/build_book.py)")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(HTML)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with browser_support.serve(HTML) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} not found (install it: apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -r requirements.txt)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+    with browser_support.launch() as b:
         yield b
-        b.close()
 
 
 @dataclass
@@ -134,15 +111,7 @@ def load(browser, base_url):
         page.on("response", lambda r: rec.failed.append(f"{r.url}: HTTP {r.status}") if r.status >= 400 else None)
         page.on("requestfinished", lambda r: rec.requests.append(r))
         page.goto(url, wait_until="networkidle")
-        _wait_for_mathjax(page)
-        page.evaluate(
-            """async () => {
-                window.scrollTo(0, document.body.scrollHeight);
-                await Promise.all([...document.images].map(img => img.complete ? null :
-                    new Promise(done => { img.onload = img.onerror = done; })));
-                window.scrollTo(0, 0);
-            }"""
-        )
+        _settle(page)
         shot = SCREENSHOTS / f"{docname}.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
@@ -171,6 +140,19 @@ def _cold_cache_bytes(base_url: str, requests) -> int:
     """The size of every distinct file the page requested (from the built HTML on disk)."""
     files = {HTML / unquote(urlsplit(r.url).path).lstrip("/") for r in requests if r.url.startswith(base_url)}
     return sum(f.stat().st_size for f in files if f.is_file())
+
+
+def _settle(page) -> None:
+    """Wait for MathJax and for every image (scrolling through the page, so lazy images load too)."""
+    _wait_for_mathjax(page)
+    page.evaluate(
+        """async () => {
+            window.scrollTo(0, document.body.scrollHeight);
+            await Promise.all([...document.images].map(img => img.complete ? null :
+                new Promise(done => { img.onload = img.onerror = done; })));
+            window.scrollTo(0, 0);
+        }"""
+    )
 
 
 def _wait_for_mathjax(page) -> None:
@@ -547,3 +529,107 @@ def test_tables_fit_the_text_column(load, docname):
 def _widget_state(widget, view) -> tuple[str, bytes]:
     """(the position the widget shows: tile index or option and slider positions, a screenshot of its image)."""
     return widget.get_attribute("data-position"), view.screenshot()
+
+
+# ----------------------------------------------------------------------------- accessibility
+A11Y_REPORT = SCREENSHOTS / "accessibility.json"  # every page's axe violations (all impacts), per theme
+FILE_NAME_ALT = re.compile(r"\.(png|jpe?g|gif|svg|webp)\b|_images/|^data:|^[\w./-]+$", re.I)  # a path, or one bare token
+FIGURE_NUMBER = re.compile(r"^(Figure|Slika) \d+(\.\d+)*$")  # numfig_format in _config.yml (English), _ext/thesis_figures.py (Slovene)
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_page_has_no_serious_accessibility_violation(load, docname):
+    """axe-core's WCAG 2.0/2.1 A and AA rules (``tests/browser_support.py``) find no critical or serious
+    violation, in the light and in the dark theme (the book follows the reader's system). Every violation,
+    of any impact, goes to ``_screenshots/accessibility.json``."""
+    page = load(docname).page
+    original = page.evaluate("() => document.documentElement.dataset.theme || ''")
+    found = {}
+    try:
+        for theme in ("light", "dark"):
+            page.evaluate("(t) => { document.documentElement.dataset.theme = t; }", theme)
+            found[theme] = browser_support.axe(page)
+    finally:
+        page.evaluate("(t) => { document.documentElement.dataset.theme = t; }", original)
+    old = json.loads(A11Y_REPORT.read_text()) if A11Y_REPORT.exists() else {}
+    A11Y_REPORT.parent.mkdir(parents=True, exist_ok=True)
+    A11Y_REPORT.write_text(json.dumps({**old, docname: {t: browser_support.counts(v) for t, v in found.items()}}, indent=1) + "\n")
+    problems = {t: browser_support.blocking(v) for t, v in found.items()}
+    assert not any(problems.values()), f"{docname}:\n" + "\n".join(f"[{t}] {browser_support.describe(v)}" for t, v in problems.items() if v)
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_images_say_what_they_show_and_figures_are_numbered(load, docname):
+    """Every image of the page's article has an alternative text that is not its file name; every figure has a
+    caption that starts with its number ("Figure 3", "Slika 3"), and the text refers to it by that number."""
+    page = load(docname).page
+    found = page.evaluate(
+        """() => {
+            const article = document.querySelector('article.bd-article') || document.querySelector('main');
+            const images = [...article.querySelectorAll('img')].map(i => ({src: (i.getAttribute('src') || '').slice(0, 80),
+                alt: i.getAttribute('alt'), hidden: i.getAttribute('aria-hidden') === 'true' || i.getAttribute('role') === 'presentation'}));
+            const figures = [...article.querySelectorAll('figure')].map(f => {
+                const n = f.querySelector('figcaption .caption-number');
+                return {id: f.id, number: n ? n.textContent.trim() : null,
+                        caption: ((f.querySelector('figcaption .caption-text') || {}).textContent || '').trim(),
+                        referred: [...document.querySelectorAll('a[href$="#' + f.id + '"] .std-numref')].length};
+            });
+            return {images, figures};
+        }"""
+    )
+    bad = [i for i in found["images"] if not i["hidden"] and (not (i["alt"] or "").strip() or FILE_NAME_ALT.search(i["alt"].strip()))]
+    assert not bad, f"{docname}: {len(bad)} images without a meaningful alt text (not a file name): {bad[:5]}"
+    unnumbered = [f for f in found["figures"] if not f["number"] or not FIGURE_NUMBER.match(f["number"]) or not f["caption"]]
+    assert not unnumbered, f"{docname}: figures without a numbered caption: {unnumbered[:5]}"
+    # a figure is referred to from its own page (a reference from another page counts when that page links here)
+    referred_elsewhere = _numrefs_to(docname)
+    lonely = [f["id"] for f in found["figures"] if not f["referred"] and f["id"] not in referred_elsewhere]
+    assert not lonely, f"{docname}: figures the text never refers to by number ({{numref}}): {lonely}"
+
+
+def _numrefs_to(docname: str) -> set[str]:
+    """The figure ids of ``docname`` that other pages refer to by number."""
+    ids = set()
+    for other in PAGES:
+        file = HTML / f"{other}.html"
+        if other == docname or not file.exists():
+            continue
+        for href in re.findall(r'<a class="reference internal" href="([^"]+)"><span class="std std-numref">', file.read_text(encoding="utf-8")):
+            target, fragment = _resolve(file, href)
+            if target == (HTML / f"{docname}.html").resolve() and fragment:
+                ids.add(fragment)
+    return ids
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_page_fits_a_phone_and_its_widgets_work_there(browser, base_url, docname):
+    """At a phone's width (390 CSS pixels) no page scrolls sideways, and every widget's controls and image lie inside
+    the screen: its first slider moves by keyboard and changes the image."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(urljoin(base_url, f"{docname}.html"), wait_until="networkidle")
+        _settle(page)
+        width = page.evaluate("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+        wide = page.evaluate(
+            """(w) => [...document.querySelectorAll('main *')].filter(e => {
+                if (e.closest('.MathJax, mjx-container, pre, .highlight, .table-wrapper, .cell_output, .output')) return false;
+                const b = e.getBoundingClientRect(); return b.width > 0 && b.right > w + 1;
+            }).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""", PHONE["width"])
+        assert width <= PHONE["width"] + 1, f"{docname} scrolls sideways on a phone: {width} px wide; e.g. {wide}"
+        widgets = page.locator(".tl-latent")
+        for i in range(widgets.count()):
+            w = widgets.nth(i)
+            w.scroll_into_view_if_needed()
+            outside = w.evaluate(
+                """(w, width) => [...w.querySelectorAll('input, select, canvas, .tl-latent-view, label')].filter(e => e.offsetParent !== null)
+                    .map(e => [e.tagName, e.getBoundingClientRect()]).filter(([, b]) => b.left < 0 || b.right > width + 1)
+                    .map(([t, b]) => t + ' ' + Math.round(b.left) + '..' + Math.round(b.right))""", PHONE["width"])
+            assert not outside, f"{docname}: widget {i + 1}'s parts leave the phone's screen: {outside}"
+            slider, before = w.locator("input[type=range]").first, w.get_attribute("data-position")
+            slider.focus()
+            page.keyboard.press("End")
+            assert w.get_attribute("data-position") != before, f"{docname}: widget {i + 1} does not respond on a phone"
+    finally:
+        context.close()

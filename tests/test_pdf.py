@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 import book_toc
 import pytest
-from pdf import EDITIONS, anchor, edition_words, pdf_name, say
+from pdf import EDITIONS, FIGURES_TITLE, anchor, edition_words, pdf_name, say, short_caption
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"  # the English edition; the Slovene one is HTML / "sl"
@@ -151,17 +151,36 @@ def test_pdf_is_made_and_its_time_reported(pdf):
     print(f"PDF: {info}")
 
 
+def html_figures(doc: str, html_dir: Path = HTML) -> list[dict]:
+    """The numbered figures of a built page: id, number ("Figure 3" / "Slika 3") and caption text, in order."""
+    found = []
+    for fid, body in re.findall(r'<figure[^>]*\bid="([^"]+)"[^>]*>(.*?)</figure>', article(doc, html_dir), re.S):
+        number = re.search(r'<span class="caption-number">(.*?)</span>', body, re.S)
+        text = re.search(r'<span class="caption-text">(.*?)</span>\s*<a class="headerlink"', body, re.S)
+        if number:
+            found.append({"id": fid, "number": " ".join(strip_tags(number.group(1)).split()),
+                          "caption": " ".join(strip_tags(text.group(1) if text else "").split())})
+    return found
+
+
+def front_matter(pdf) -> list[str]:
+    """The bookmarks before the chapters, in the edition's words: the contents, and the list of figures when the
+    book has figures."""
+    return [pdf.say("Contents"), *([pdf.say(FIGURES_TITLE)] if any(html_figures(doc, pdf.html) for doc in PAGES) else [])]
+
+
 @pytest.mark.book_build
 @pytest.mark.browser
 def test_every_chapter_in_order_each_from_a_new_page(pdf):
-    """The bookmarks are the contents page and the TOC's pages, in order, each on its own first page, which shows its title."""
+    """The bookmarks are the contents page (and the list of figures) and the TOC's pages, in order, each on its own
+    first page, which shows its title."""
     outline = pdf.outline()
     titles = [page_title(doc, pdf.html) for doc in PAGES]
-    assert [t for t, _, _ in outline] == [pdf.say("Contents"), *titles]
+    assert [t for t, _, _ in outline] == [*front_matter(pdf), *titles]
     starts = [p for _, p, _ in outline]
     assert starts == sorted(set(starts)), f"chapters share a page or are out of order: {starts}"
     assert len(PAGES) + 2 <= len(pdf.reader.pages) <= 40 * len(PAGES), len(pdf.reader.pages)
-    for title, page, _ in outline[1:]:
+    for title, page, _ in outline[len(front_matter(pdf)):]:
         assert squash(title) in squash(pdf.texts[page - 1]), f"{title!r} is not on its first page {page}"
     sections = sum(len(re.findall(r"<h2\b", article(doc, pdf.html))) for doc in PAGES)
     assert sum(len(children) for _, _, children in outline) == sections, f"the outline should hold the pages' {sections} sections"
@@ -174,8 +193,60 @@ def test_contents_page_gives_each_chapters_page(pdf):
     outline = pdf.outline()
     contents = "\n".join(pdf.texts[outline[0][1] - 1 : outline[1][1] - 1])
     listed = {squash(m.group(1)): int(m.group(2)) for m in re.finditer(r"^(.*\S)[ \t]+(\d+)$", contents, re.M)}
-    for title, page, _ in outline[1:]:
+    for title, page, _ in outline[1:]:  # the list of figures too
         assert listed.get(squash(title)) == page, f"contents: {title!r} should say page {page}, says {listed.get(squash(title))}"
+
+
+@pytest.mark.book_build
+@pytest.mark.browser
+def test_list_of_figures_gives_each_figures_number_caption_and_page(pdf):
+    """After the contents, a list of figures: per chapter, every numbered figure of the HTML with its number, its
+    caption's first sentence and the page its destination is on, linked to it; the figures keep their alternative
+    texts in the PDF's structure (a tagged PDF)."""
+    figures = {doc: html_figures(doc, pdf.html) for doc in PAGES}
+    if not any(figures.values()):
+        pytest.skip("the built book has no numbered figures")
+    outline = pdf.outline()
+    assert outline[1][0] == pdf.say(FIGURES_TITLE), [t for t, _, _ in outline[:3]]
+    listing = squash("\n".join(pdf.texts[outline[1][1] - 1 : outline[2][1] - 1]))
+    pages = {str(name).lstrip("/"): pdf.reader.get_destination_page_number(dest) + 1 for name, dest in pdf.reader.named_destinations.items()}
+    missing = []
+    for doc, figs in figures.items():
+        for f in figs:
+            target = anchor(doc, f["id"])
+            assert target in pages, f"{doc}: figure {f['id']} is no destination in the PDF"
+            entry = squash(f"{f['number']}{short_caption(f['caption'])}{pages[target]}")
+            if entry not in listing:
+                missing.append(f"{doc}: {f['number']} ({f['id']}) on page {pages[target]}")
+            assert squash(f["number"]) in squash(pdf.texts[pages[target] - 1]), f"{doc}: {f['number']} is not on page {pages[target]}"
+    assert not missing, f"the list of figures lacks or misnumbers: {missing[:10]}"
+    links = {str(a.get_object().get("/Dest")).lstrip("/") for i in range(outline[1][1] - 1, outline[2][1] - 1)
+             for a in pdf.reader.pages[i].get("/Annots") or [] if a.get_object().get("/Subtype") == "/Link"}
+    unlinked = [f["id"] for doc, figs in figures.items() for f in figs if anchor(doc, f["id"]) not in links]
+    assert not unlinked, f"entries without a link to their figure: {unlinked[:10]}"
+    alts = _structure_alts(pdf.reader)
+    html_alts = [unescape(a) for doc in PAGES for a in re.findall(r'<figure[^>]*>\s*<img alt="([^"]*)"', article(doc))]
+    assert set(html_alts) <= set(alts), f"figures without their alt text in the tagged PDF: {sorted(set(html_alts) - set(alts))[:5]}"
+
+
+def _structure_alts(reader) -> list[str]:
+    """The alternative texts in the PDF's structure tree (a tagged PDF's /Figure elements)."""
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root, "the PDF is not tagged"
+    found, stack = [], [root["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop()
+        try:
+            node = node.get_object()
+        except AttributeError:
+            continue
+        if not hasattr(node, "get"):
+            continue
+        if "/Alt" in node:
+            found.append(str(node["/Alt"]))
+        kids = node.get("/K")
+        stack.extend(kids if isinstance(kids, list) else [kids] if kids is not None else [])
+    return found
 
 
 @pytest.mark.book_build

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .. import latent
-from .style import CLASS_COLORS, PRIOR_COLOR, class_legend, class_names_of, new_ax, scatter_classes
+from .style import CLASS_COLORS, PRIOR_COLOR, class_legend, class_names_of, label_classes, new_ax, scatter_classes
 
 __all__ = ["latent_scatter", "prior_vs_posterior", "encoding_distributions", "generated_scatter", "latent_activity"]
 
@@ -19,7 +19,7 @@ __all__ = ["latent_scatter", "prior_vs_posterior", "encoding_distributions", "ge
 def latent_scatter(
     model, data, n: int = 5000, ax: Axes | None = None, s: float = 3.0, alpha: float = 0.6, legend: bool = True, title: str | None = None
 ) -> Figure:
-    """The codes ``embed(x)`` of the first ``n`` examples of ``data``, coloured by class.
+    """The codes ``embed(x)`` of the first ``n`` examples of ``data``, coloured by class, each class's name at its centre.
 
     2-D codes are drawn as they are (equal axes); higher-dimensional codes are projected on
     their first two principal components, and the axis labels say so (with the share of the
@@ -153,15 +153,19 @@ def encoding_distributions(
             project = latent.project_2d
         g2 = project(grey)
         ax.scatter(g2[:, 0], g2[:, 1], s=s, color=PRIOR_COLOR, alpha=0.4, linewidths=0, rasterized=True, label="q(z)")
+        clouds = []
         for i, z in zip(indices, picked):
             c = int(y_all[i])
             z2 = project(z)
+            clouds.append((z2, c))
             ax.scatter(z2[:, 0], z2[:, 1], s=4 * s, color=CLASS_COLORS[c % 10], alpha=0.7, linewidths=0, rasterized=True,
                        label=f"q(z|x), x = a {names[c]}" if c < len(names) else f"q(z|x), class {c}")
         sd_x = torch.stack([z.std(0).pow(2).mean().sqrt() for z in picked]).mean().item()
         sd_all = grey.std(0).pow(2).mean().sqrt().item()
         ax.text(0.03, 0.97, f"sd of q(z|x): {sd_x:.2g}\nsd of q(z): {sd_all:.2g}", transform=ax.transAxes,
                 va="top", ha="left", fontsize="small", bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
+        # each image's codes named by its digit, not by colour alone
+        label_classes(ax, torch.cat([z for z, _ in clouds]).numpy(), [c for z, c in clouds for _ in range(len(z))], names)
         ax.set_title(name)
         ax.set_xlabel("$z_1$")
         ax.set_aspect("equal", adjustable="datalim")
@@ -182,7 +186,7 @@ def generated_scatter(
     by a model whose decoder takes the class (:attr:`needs_labels`: a conditional GAN),
     ``n_per_class`` per class (z ~ p(z) from a generator seeded by ``seed``),
     projected on the same components and coloured by the class they were conditioned on. Each
-    class's mean is marked with its name. If G(z, c) has learnt p(x | c), each class lands where
+    class's centre (median) is marked with its name. If G(z, c) has learnt p(x | c), each class lands where
     the real images of that class are.
     """
     x, y = data.x[:n_data].flatten(1).float().cpu(), data.y[:n_data].cpu()
@@ -201,15 +205,9 @@ def generated_scatter(
         axes = list(ax)
         fig = axes[0].figure
     names = class_names_of(data)
+    # each class named at the centre of its points: compare the two panels
     scatter_classes(axes[0], real_2d.numpy(), y.numpy(), names, s, alpha)
     scatter_classes(axes[1], fake_2d.numpy(), labels.numpy(), names, s, alpha)
-    import matplotlib.patheffects as pe
-
-    for a_, pts, lab in ((axes[0], real_2d, y), (axes[1], fake_2d, labels)):
-        for c in range(model.n_classes):  # each class's mean, labelled: compare the two panels
-            m = pts[lab == c].mean(0)
-            a_.text(float(m[0]), float(m[1]), names[c] if c < len(names) else str(c), ha="center", va="center", fontsize=12,
-                    fontweight="bold", color=CLASS_COLORS[c % 10], path_effects=[pe.withStroke(linewidth=3, foreground="white")])
     axes[0].set_title("real images (coloured by label)")
     axes[1].set_title("generated G(z, c) (coloured by c)")
     total = x.var(0).sum()

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import math
 
@@ -51,7 +52,7 @@ from .decoder_export import FORMATS, Layer, UnsupportedDecoder
 from .live import png_bytes
 from . import static
 from . import words
-from .static import FLEX_OPEN, NOTE_STYLE, ROOT_STYLE, STATIC_MAX_BYTES, controls, script, title_html
+from .static import FLEX_OPEN, NOTE_STYLE, STATIC_MAX_BYTES, a11y_config, controls, describe, root_open, script
 
 __all__ = ["static_html", "decoder_html", "new_page", "page_bytes", "POSITIONS", "DECODER_PAGE_BYTES", "TOLERANCE"]
 
@@ -251,18 +252,21 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size, units, chec
     uid = f"tl-latent-{number}-{hashlib.sha1(png + json.dumps(sorted(blobs)).encode()).hexdigest()[:8]}"
     limits = [[list(lim) for lim in explorer.slider_limits(k)] for k in names]
     options = [{"layers": [js for js, _, _ in stored[k]]} for k in names]
-    cfg = {"mode": "decoder", "steps": POSITIONS, "limits": limits, "h": h, "w": w, "scale": explorer.scale, "options": options}
+    cfg = {"mode": "decoder", "steps": POSITIONS, "limits": limits, "h": h, "w": w, "scale": explorer.scale, "options": options,
+           **a11y_config(explorer)}
     mid = (POSITIONS - 1) // 2
     weights = {js["t"]["W"]["k"]: math.prod(js["t"]["W"]["s"]) for k in names for js, _, _ in stored[k] if js["op"] in ("linear", "convT")}
     n_params = sum(weights.values())
     pos = f"0:{','.join([str(mid)] * explorer.n_sliders)}"
-    parts = [f'<div id="{uid}" class="tl-latent mathjax_ignore" data-mode="decoder" data-steps="{POSITIONS}" data-position="{pos}" '
-             f'data-weight-bytes="{size}" style="{ROOT_STYLE}">', title_html(explorer), FLEX_OPEN,
+    parts = [root_open(explorer, uid, "decoder", f'data-steps="{POSITIONS}" data-position="{pos}" data-weight-bytes="{size}"'), FLEX_OPEN,
              controls(explorer, uid, limits[0], POSITIONS)]
     sw, sh = w * explorer.scale, h * explorer.scale
+    start = [lo + (hi - lo) * mid / (POSITIONS - 1) for lo, hi in limits[0]]
+    alt = describe(explorer, names[0], start)  # static.js keeps it current, in the page's language
+    alt_sl = describe(explorer, names[0], start, "sl")
     parts.append(f'<div class="tl-latent-view" style="position:relative;width:{sw}px;height:{sh}px;background:#000;flex:none">'
                  f'<img class="tl-latent-image" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
-                 f'alt="decoded image at the sliders\' start"{words.attributes("", alt=words.ALT_DECODER)} width="{sw}" height="{sh}" style="width:{sw}px;height:{sh}px;'
+                 f'alt="{html.escape(alt)}"{words.attributes("", alt=alt_sl)} width="{sw}" height="{sh}" style="width:{sw}px;height:{sh}px;'
                  'max-width:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated"></div>')
     parts.append("</div>")
     layers = [js["op"] for js, _, _ in stored[names[0]] if js["op"] in ("linear", "convT")]

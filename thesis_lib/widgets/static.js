@@ -20,6 +20,12 @@
  * data-position holds what is shown ("option:position,position" or the tile number). On a page whose
  * language is Slovene (document.documentElement.lang "sl"), the words come from the elements'
  * data-sl attributes (thesis_lib/widgets/words.py) and numbers are written by Intl.NumberFormat("sl").
+ *
+ * Accessibility: the controls are native (keyboard: Tab, arrows, Page Up/Down, Home, End), each
+ * labelled; at every move each slider's aria-valuetext, its readout and the image's alternative
+ * text ("decoder output at z1 = 0.50, z2 = −1.00, class 3": the canvas's aria-label, the
+ * image's alt) follow, in the page's language (document.documentElement.lang "sl": Slovene words
+ * and decimal commas; cfg.words, from static.py's WORDS, which writes the same text first).
  */
 window.thesisLibLatent = window.thesisLibLatent || function (root) {
   if (!root || root.getAttribute("data-ready")) return;
@@ -39,7 +45,25 @@ window.thesisLibLatent = window.thesisLibLatent || function (root) {
   var sel = root.querySelector("select");
   var sliders = root.querySelectorAll("input[type=range]");
   var outs = root.querySelectorAll("output");
+  var lang = (document.documentElement.lang || "en").toLowerCase().indexOf("sl") === 0 ? "sl" : "en";
+  var words = (cfg.words || {})[lang] || {image: "{point}"};
+  var selLabel = sel && root.querySelector('label[for="' + sel.id + '"]');
+  if (selLabel && words[cfg.selector]) selLabel.textContent = words[cfg.selector];
+  var view = null;  // the element that shows the image: the canvas, or the sprite sheet
   var draw;
+  function speak(x) {  // as static.py's speech(): two decimals, a minus sign, a decimal comma in Slovene
+    var t = x.toFixed(2);
+    if (/^-0\.00$/.test(t)) t = t.slice(1);
+    if (lang === "sl") t = t.replace(".", ",");
+    return t.replace("-", "\u2212");
+  }
+  function describe(o, v) {
+    var point = [];
+    for (var i = 0; i < v.length; i++) point.push(cfg.labels[i] + " = " + speak(v[i]));
+    var text = point.join(", ");
+    if (cfg.names && cfg.names.length > 1) text += ", " + (words[cfg.selector] || cfg.selector) + " " + cfg.names[o];
+    return words.image.replace("{point}", text);
+  }
   function values(o) {
     var v = [];
     for (var i = 0; i < sliders.length; i++) {
@@ -60,6 +84,7 @@ window.thesisLibLatent = window.thesisLibLatent || function (root) {
     var canvas = document.createElement("canvas");
     canvas.width = cfg.w; canvas.height = cfg.h;
     canvas.className = "tl-latent-canvas";
+    canvas.setAttribute("role", "img");
     canvas.style.cssText = "display:block;width:" + cfg.w * cfg.scale + "px;height:" + cfg.h * cfg.scale +
       "px;image-rendering:crisp-edges;image-rendering:pixelated";
     var ctx = canvas.getContext("2d"), pixels = ctx.createImageData(cfg.w, cfg.h);
@@ -79,8 +104,10 @@ window.thesisLibLatent = window.thesisLibLatent || function (root) {
     };
     img.parentNode.insertBefore(canvas, img);
     img.style.display = "none";
+    view = canvas;
   } else {
     var sprite = root.querySelector("img.tl-latent-sprite");
+    view = sprite;
     draw = function (o) {
       var f = 0;
       for (var i = 0; i < sliders.length; i++) f = f * cfg.steps + (+sliders[i].value);
@@ -95,10 +122,13 @@ window.thesisLibLatent = window.thesisLibLatent || function (root) {
   function update() {
     var o = sel ? sel.selectedIndex : 0, v = values(o);
     for (var i = 0; i < sliders.length; i++) {
-      outs[i].textContent = num(v[i], 2);
-      sliders[i].setAttribute("aria-valuetext", num(v[i], 2));
+      outs[i].textContent = speak(v[i]);
+      sliders[i].setAttribute("aria-valuetext", speak(v[i]));
     }
     draw(o);
+    var text = describe(o, v);
+    if (view.tagName === "CANVAS") view.setAttribute("aria-label", text);
+    else view.setAttribute("alt", text);
   }
   for (var i = 0; i < sliders.length; i++) sliders[i].addEventListener("input", update);
   if (sel) sel.addEventListener("change", update);

@@ -17,6 +17,7 @@ hold several widgets. See :mod:`thesis_lib.widgets` for the sprite sheet's page-
 from __future__ import annotations
 
 import base64
+import decimal
 import functools
 import hashlib
 import html
@@ -32,7 +33,8 @@ from torch import Tensor
 
 from . import words
 
-__all__ = ["static_html", "sprite_png", "script", "controls", "title_html", "next_number", "STATIC_MAX_BYTES"]
+__all__ = ["static_html", "sprite_png", "script", "controls", "title_html", "next_number", "describe", "speech", "root_open",
+           "STATIC_MAX_BYTES", "WORDS"]
 
 STATIC_MAX_BYTES = 300_000
 """Default upper bound on one static widget's HTML (sprite sheet + markup + script), in bytes."""
@@ -76,15 +78,58 @@ def script(name: str = "static.js") -> str:
     return source.split("*/", 1)[1].strip() if source.lstrip().startswith("/*") else source.strip()
 
 
-ROOT_STYLE = "margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4"
+ROOT_STYLE = "margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4;max-width:100%"
 FLEX_OPEN = '<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">'
 NOTE_STYLE = "font-size:0.85em;opacity:0.75"
+STYLE = ("<style>.tl-latent input:focus-visible,.tl-latent select:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}"
+         ".tl-latent input[type=range]{width:12em;max-width:calc(100vw - 9em)}</style>")
+"""A visible keyboard focus on the controls (WCAG 2.4.7), and sliders that fit a phone's width."""
+
+WORDS = {
+    "en": {"image": "decoder output at {point}", "class": "class", "prior": "prior", "option": "option"},
+    "sl": {"image": "izhod dekoderja pri {point}", "class": "razred", "prior": "priorna porazdelitev", "option": "možnost"},
+}
+"""What a screen reader says about the widget, in each edition's language (``static.js`` picks one by the
+page's ``lang``): the decoded image's alternative text and the selector's name (other selector names stay)."""
 
 
-def title_html(explorer: "LatentExplorer") -> str:
+def speech(value: float, lang: str = "en") -> str:
+    """A slider value as the page shows and speaks it: two decimals, a minus sign, a decimal comma in Slovene.
+
+    Rounded as JavaScript's ``toFixed(2)`` rounds (the exact binary value; a tie away from zero), so
+    the page's first text and the script's agree."""
+    with decimal.localcontext(prec=100):
+        hundredths = int((abs(decimal.Decimal(value)) * 100).quantize(decimal.Decimal(1), rounding=decimal.ROUND_HALF_UP))
+    text = f"{'-' if value < 0 and hundredths else ''}{hundredths // 100}.{hundredths % 100:02d}"
+    return (text.replace(".", ",") if lang == "sl" else text).replace("-", "\u2212")
+
+
+def describe(explorer: "LatentExplorer", option: str, values, lang: str = "en") -> str:
+    """The decoded image's alternative text: "decoder output at z1 = 0.50, z2 = −1.00, class 3" (``static.js`` writes the same)."""
+    words = WORDS[lang]
+    point = ", ".join(f"{label} = {speech(v, lang)}" for label, v in zip(explorer.slider_labels, values))
+    if len(explorer.option_names) > 1:
+        point += f", {words.get(explorer.selector_label, explorer.selector_label)} {option}"
+    return words["image"].format(point=point)
+
+
+def a11y_config(explorer: "LatentExplorer") -> dict:
+    """What ``static.js`` needs to speak: slider labels, the selector's name, the option names, the words."""
+    return {"labels": [str(x) for x in explorer.slider_labels], "selector": explorer.selector_label,
+            "names": explorer.option_names, "words": WORDS}
+
+
+def title_html(explorer: "LatentExplorer", uid: str) -> str:
     if not explorer.title:
         return ""
-    return f'<div class="tl-latent-title"{words.attributes(explorer.title)} style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>'
+    return f'<div class="tl-latent-title" id="{uid}-title"{words.attributes(explorer.title)} style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>'
+
+
+def root_open(explorer: "LatentExplorer", uid: str, mode: str, attributes: str) -> str:
+    """The widget's root: a group named by its title, the focus style, the title."""
+    name = f'aria-labelledby="{uid}-title"' if explorer.title else 'aria-label="latent-space explorer"'
+    return (f'<div id="{uid}" class="tl-latent mathjax_ignore" data-mode="{mode}" role="group" {name} {attributes} '
+            f'style="{ROOT_STYLE}">{STYLE}{title_html(explorer, uid)}')
 
 
 def next_number() -> int:
@@ -134,12 +179,12 @@ def _render(explorer: "LatentExplorer", grids: dict[str, Tensor], steps: int, bi
     mid = (steps - 1) // 2
     t0 = sum(mid * steps**(n - 1 - i) for i in range(n))  # the middle image, shown without JavaScript
     limits = [[list(lim) for lim in explorer.slider_limits(k)] for k in names]
-    cfg = {"steps": steps, "per_option": per_option, "cols": cols, "w": w, "h": h, "limits": limits}
-    parts = [f'<div id="{uid}" class="tl-latent mathjax_ignore" data-mode="sprite" data-steps="{steps}" data-tile="{t0}" '
-             f'data-position="{t0}" style="{ROOT_STYLE}">', title_html(explorer), FLEX_OPEN]
+    cfg = {"steps": steps, "per_option": per_option, "cols": cols, "w": w, "h": h, "limits": limits, **a11y_config(explorer)}
+    parts = [root_open(explorer, uid, "sprite", f'data-steps="{steps}" data-tile="{t0}" data-position="{t0}"'), FLEX_OPEN]
     parts.append(controls(explorer, uid, limits[0], steps))
-    alt = f"decoded image, {len(names)} option(s) x {steps}^{n} precomputed slider positions"
-    parts.append(_view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0).replace(" alt=", words.attributes("", alt=words.ALT_SPRITE) + " alt=", 1))
+    start = [lo + (hi - lo) * mid / (steps - 1) for lo, hi in limits[0]]
+    alt, alt_sl = describe(explorer, names[0], start), describe(explorer, names[0], start, "sl")
+    parts.append(_view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0).replace(" alt=", words.attributes("", alt=alt_sl) + " alt=", 1))
     parts.append("</div>")
     why = f" (not decoded in the browser: {html.escape(reason)})" if reason else ""
     note_sl, note_args = words.sprite_note(steps, per_option * len(names), round(len(png) / 1024), bool(reason))
@@ -154,7 +199,11 @@ def _render(explorer: "LatentExplorer", grids: dict[str, Tensor], steps: int, bi
 
 
 def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> str:
-    """The selector (several options) and one range input with its readout per slider, at the middle position."""
+    """The selector (several options) and one range input with its readout per slider, at the middle position.
+
+    Native controls, so the keyboard works as everywhere (Tab between them; arrows, Page Up/Down,
+    Home and End on a slider); each has a ``<label>``, and each slider a value text
+    (``aria-valuetext``, kept current by ``static.js`` in the page's language)."""
     esc = html.escape
     mid = (steps - 1) // 2
     parts = ['<div class="tl-latent-controls" style="display:grid;grid-template-columns:auto auto auto;'
@@ -165,11 +214,11 @@ def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> 
                      f'<select id="{uid}-select" style="grid-column:span 2;justify-self:start">{opts}</select>')
     for i, label in enumerate(explorer.slider_labels):
         lo, hi = limits[i]
-        v = lo + (hi - lo) * mid / (steps - 1)
+        v = speech(lo + (hi - lo) * mid / (steps - 1))
+        # the readout repeats the slider's value text, which a screen reader speaks: hidden from it
         parts.append(f'<label for="{uid}-s{i}"{words.attributes(str(label))}>{esc(str(label))}</label>'
-                     f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" '
-                     f'aria-valuetext="{v:.2f}" style="width:12em">'
-                     f'<output for="{uid}-s{i}" style="font-family:monospace;min-width:4em">{v:.2f}</output>')
+                     f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" aria-valuetext="{v}">'
+                     f'<output for="{uid}-s{i}" aria-hidden="true" style="font-family:monospace;min-width:4em">{v}</output>')
     parts.append("</div>")
     return "".join(parts)
 

@@ -18,7 +18,7 @@ import html
 import json
 import re
 
-__all__ = ["slovene", "attributes", "decoder_note", "sprite_note", "ALT_DECODER", "ALT_SPRITE"]
+__all__ = ["slovene", "attributes", "decoder_note", "sprite_note"]
 
 WORDS = {
     "class": "razred", "prior": "priorna porazdelitev", "option": "možnost",
@@ -33,8 +33,6 @@ OF = {"codes": "kod", "prior samples": "vzorcev priorne porazdelitve"}
 NEUTRAL = re.compile(r"[zZ]?\d+|[A-Z]{2,5}|")
 """Strings that read the same in both languages: z1, 7, VAE."""
 
-ALT_DECODER = "dekodirana slika pri začetnem položaju drsnikov"
-ALT_SPRITE = "dekodirana slika, vnaprej izračunani položaji drsnikov"
 
 
 def slovene(text: str) -> str | None:
