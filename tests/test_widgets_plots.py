@@ -346,3 +346,29 @@ def test_block_diagrams_draw_their_labels():
         assert draw(ax=ax) is ax.figure
     with pytest.raises(ValueError, match="conditional"):
         plots.gan_diagram(conditional="yes")
+
+
+def test_glue_figure_hands_the_figure_to_the_page_and_shows_it_only_live(monkeypatch):
+    """In the book build the figure is glued and closed (the page's glue:figure shows it once); run live it is shown too."""
+    import matplotlib.pyplot as plt
+    import myst_nb
+
+    from thesis_lib import plots
+
+    glued, shown = [], []
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: glued.append((name, value, display)))
+    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append(True))
+    monkeypatch.setenv(plots.book.BOOK_ENV, "1")
+    fig = plt.figure()
+    plots.glue_figure("fig-test")
+    assert glued == [("fig-test", fig, False)] and not shown
+    assert not plt.fignum_exists(fig.number), "the book build's figure stays open and would be shown twice"
+    monkeypatch.delenv(plots.book.BOOK_ENV)
+    fig2 = plt.figure()
+    plots.glue_figure("fig-test-2", fig2)
+    assert glued[-1] == ("fig-test-2", fig2, False) and shown == [True]
+    plt.close(fig2)
+    with pytest.raises(ValueError, match="expected a matplotlib Figure"):
+        plots.glue_figure("fig-x", "not a figure")
+    with pytest.raises(ValueError, match="name=''"):
+        plots.glue_figure("", fig2)

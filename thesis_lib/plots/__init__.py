@@ -4,7 +4,8 @@ One idea per module: :mod:`.images` (grids, reconstructions, samples per class),
 (histories, the generator losses), :mod:`.latent_maps` (codes, prior against codes, encoding
 distributions, a GAN's images in the real images' principal plane), :mod:`.gan_toy` (the 1-D
 GAN figure), :mod:`.diagrams` (the autoencoder's layers; block diagrams of the GAN, VAE and
-AAE); :mod:`.style` holds what they share.
+AAE); :mod:`.style` holds what they share; :mod:`.book` hands a figure to the page
+(:func:`glue_figure`, for a numbered, captioned ``glue:figure``).
 
 Every function takes an optional matplotlib ``ax`` (a new figure is made when it is ``None``),
 returns the :class:`~matplotlib.figure.Figure` it drew on and never calls ``plt.show()``. In a
@@ -14,6 +15,7 @@ The latent-space computations live in :mod:`thesis_lib.latent`, the toy's number
 (:mod:`thesis_lib.models.base`).
 """
 
+from .book import glue_figure
 from .curves import class_counts, generator_gradients, plot_history
 from .diagrams import aae_diagram, autoencoder_diagram, gan_diagram, vae_diagram
 from .gan_toy import gan_1d_snapshots, plot_gan_1d
@@ -26,4 +28,5 @@ __all__ = [
     "prior_vs_posterior", "samples_per_class", "plot_gan_1d", "CLASS_COLORS",
     "autoencoder_diagram", "gan_1d_snapshots", "generator_gradients", "generated_scatter",
     "encoding_distributions", "class_counts", "gan_diagram", "vae_diagram", "aae_diagram", "latent_activity",
+    "glue_figure",
 ]
