@@ -257,7 +257,7 @@ def test_slovene_page_shows_slovene_words_and_decimal_commas(browser, tmp_path):
     p = Page(browser, tmp_path, game.gan_game("mixture-2d"), lang="sl")
     p.steps(20)
     text = p.root.inner_text()
-    for word in ("Zaženi", "En korak", "Ponastavi", "nenasičena izguba", "stopnja učenja diskriminatorja", "šum", "seme", "koraki: 20"):
+    for word in ("Zaženi", "En korak", "Ponastavi", "nenasičujoča izguba", "stopnja učenja diskriminatorja", "šum", "seme", "koraki: 20"):
         assert word in text, word
     readout = p.root.locator(".tl-game-readout").inner_text()
     assert "," in readout and "." not in readout, readout
