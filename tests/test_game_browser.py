@@ -268,7 +268,7 @@ def test_slovene_page_shows_slovene_words_and_decimal_commas(browser, tmp_path):
     p.close()
     q = Page(browser, tmp_path, game.aae_prior_game(), lang="sl")
     text = q.root.inner_text()
-    assert "priorna porazdelitev" in text and "švicarska rulada" in text and "mešanica" in text
+    assert "priorna porazdelitev" in text and "švicarska rolada" in text and "mešanica" in text
     assert q.page.locator("canvas.tl-game-view").get_attribute("aria-label") == game.LABELS["sl"]["view_aae"]
     q.close()
 

@@ -176,7 +176,7 @@ def test_aae_reference_mirrors_the_aaes_phases():
 # ----------------------------------------------------------------------------- the markup
 SLOVENE_TERMS = ["generator", "diskriminator", "minimaks izguba", "nenasičujoča izguba", "stopnja učenja", "seme", "šum",
                  "priorna porazdelitev", "koraki", "Zaženi", "Ustavi", "En korak", "Ponastavi", "vzorci",
-                 "odločitvena ploskev", "Jensen–Shannonova divergenca", "enkoder", "kode", "mešanica", "švicarska rulada",
+                 "odločitvena ploskev", "Jensen–Shannonova divergenca", "enkoder", "kode", "mešanica", "švicarska rolada",
                  "funkcija vrednosti"]
 
 

@@ -94,6 +94,7 @@ def test_translations_keep_glue_citations_math_and_targets():
 
 
 def test_catalogues_have_no_stale_files(templates):
-    """A page removed from the TOC leaves no catalogue behind."""
-    stale = [p for p in CATALOGUES.rglob("*.po") if p.relative_to(CATALOGUES).with_suffix("").as_posix() not in templates]
+    """A page removed from the TOC leaves no catalogue behind (``labels.po``, the extensions' own words, is no page's)."""
+    stale = [p for p in CATALOGUES.rglob("*.po")
+             if p.relative_to(CATALOGUES).with_suffix("").as_posix() not in templates and p.name != "labels.po"]
     assert not stale, stale
