@@ -82,7 +82,7 @@ LABELS = {
         "lr_d": "stopnja učenja diskriminatorja D", "lr_g": "stopnja učenja generatorja G", "lr": "stopnja učenja (rekonstrukcija)",
         "reg_lr": "stopnja učenja regularizacije", "noise": "šum p_z", "gaussian": "Gaussov",
         "uniform": "enakomeren U(−1, 1)", "prior": "priorna porazdelitev p(z)", "mixture": "mešanica desetih Gaussovih",
-        "swiss-roll": "švicarska rulada", "seed": "seme", "play": "Zaženi", "pause": "Ustavi", "step": "En korak",
+        "swiss-roll": "švicarska rolada", "seed": "seme", "play": "Zaženi", "pause": "Ustavi", "step": "En korak",
         "reset": "Ponastavi", "steps": "koraki", "value": "funkcija vrednosti V(D, G)",
         "jsd": "Jensen–Shannonova divergenca (ocena v natih)", "p_data": "p_data", "p_g": "p_g", "d": "D(x)",
         "samples": "vzorci: podatki (črni), G (zeleni)", "surface": "odločitvena ploskev D(x): modro = resnično",

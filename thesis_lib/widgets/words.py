@@ -22,7 +22,7 @@ __all__ = ["slovene", "attributes", "decoder_note", "sprite_note"]
 
 WORDS = {
     "class": "razred", "prior": "priorna porazdelitev", "option": "možnost",
-    "gaussian": "Gaussova", "mixture": "mešanica", "swiss-roll": "švicarska rulada", "swiss roll": "švicarska rulada",
+    "gaussian": "Gaussova", "mixture": "mešanica", "swiss-roll": "švicarska rolada", "swiss roll": "švicarska rolada",
     "noise z = z₀ + Σ value·direction": "šum z = z₀ + Σ vrednost·smer",
     "latent point (z1, z2)": "latentna točka (z1, z2)",
 }
