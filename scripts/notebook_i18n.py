@@ -17,11 +17,10 @@ every piece is turned into the msgid Sphinx gives it: a paragraph, heading, list
 or definition term is its inline source with line breaks as spaces; a ``$$`` or ``{math}`` block
 is its source as it is; a directive's argument is a title (sphinx-proof's as ``(title)``) and its
 body is parsed again, except for the directives without prose (``literalinclude``, code, a
-``{solution}``'s label, a glued figure's key). ``tests/test_notebook_i18n.py`` holds this
-against the templates that Sphinx itself extracts. Two kinds of text are in the notebook but not
-in those templates: exercise titles (sphinx-exercise gives them no source) and the captions of
-``{glue:figure}`` (the templates are extracted without execution, so the figure is missing);
-they are looked up all the same and reported like any other message when untranslated.
+``{solution}``'s label, a glued figure's key); a figure's ``:alt:`` option is a message of its
+own (``_ext/thesis_figures.py`` extracts the captions and alternative texts of glued figures, and
+``_ext/thesis_labels.py`` the exercise titles). ``tests/test_notebook_i18n.py`` holds this
+against the templates that Sphinx itself extracts.
 
 Roles and math stay inside the translated sentences as the catalogue has them (a glue role is
 rendered from the notebook's own outputs, in the language of the code: numbers keep their
@@ -41,7 +40,9 @@ from pathlib import Path
 NO_PROSE = {"literalinclude", "code", "code-block", "sourcecode", "code-cell", "raw", "include", "eval-rst", "image", "glue", "glue:any", "glue:text", "glue:math", "bibliography", "toctree", "tableofcontents", "solution-end", "exercise-end"}
 LABEL_ARGUMENT = {"solution", "solution-start", "glue:figure", "figure"}  # the argument is a label, key or path; the body is prose
 ARGUMENT_IS_BODY = {"note", "tip", "warning", "important", "hint", "caution", "attention", "danger", "error", "seealso"}  # docutils admonitions without a title
-NOT_IN_TEMPLATES = {"exercise": "exercise titles: sphinx-exercise gives them no source", "glue:figure": "glued figures' captions: the templates are extracted without execution"}
+NOT_IN_TEMPLATES: dict[str, str] = {}  # directives whose text Sphinx does not extract (none today: see the docstring)
+ALT_OPTION = {"glue:figure", "figure", "image"}  # directives whose :alt: option is a message
+_ALT = re.compile(r"^:alt:[ \t]+(?P<text>\S.*?)[ \t]*$")
 _FENCE_ARG = re.compile(r"\{(?P<name>[^}\s]+)\}\s*(?P<arg>.*)$")
 _OPTION = re.compile(r"^:[\w-]+:(\s.*)?$")
 
@@ -95,7 +96,7 @@ def _pattern(content: str, cell: bool) -> re.Pattern:
         if cell:  # markdown-it unescapes \| inside table cells
             piece = piece.replace(r"\|", r"\\?\|")
         parts.append(piece)
-    return re.compile(r"(?:[ \t]*\n[ \t>]*|[ \t]+)".join(parts))
+    return re.compile(r"(?:[^\S\n]*\n[ \t>]*|[^\S\n]+)".join(parts))  # any space but a line break: a no-break space too
 
 
 def _math_pattern(content: str) -> re.Pattern:
@@ -169,6 +170,11 @@ class _Walker:
             else:
                 self.add(arg, "title", arg, fence_line, not_in_templates=why)
         body, skip = _options(content)
+        if name in ALT_OPTION:
+            for k, line in enumerate(content.split("\n")[:skip]):
+                if m := _ALT.match(line):
+                    row = lines[0] + 1 + k
+                    self.add(m["text"], "alt", m["text"], (row, row + 1))
         start = len(self.found)
         self.walk("\n".join(body), lines[0] + 1 + skip)
         if name in NOT_IN_TEMPLATES and name in LABEL_ARGUMENT:  # the body is what Sphinx misses
