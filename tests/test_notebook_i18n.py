@@ -244,7 +244,7 @@ def test_a_slovene_chapter_runs(tmp_path):
     markdown = [c.source for c in executed.cells if c.cell_type == "markdown"]
     assert markdown == [c.source for c in CHAPTERS["ae"][0].cells if c.cell_type == "markdown"] and CHAPTERS["ae"][1].translated
     glued = {o.metadata["scrapbook"]["name"] for c in executed.cells if c.cell_type == "code" for o in c.outputs if "scrapbook" in o.get("metadata", {})}
-    named = {key.split(":")[0] for text in markdown for key in re.findall(r"\{glue(?::\w+)?\}`([^`]+)`", text)}
+    named = {re.split(r"[:|]", key)[0] for text in markdown for key in re.findall(r"\{glue(?::\w+)?\}`([^`]+)`", text)}  # key:spec|forms
     assert named and named <= glued, f"glued nowhere: {sorted(named - glued)}"
     notebooks_script.tidy(executed)
     english = nbformat.read(ROOT / "book" / "ae.ipynb", as_version=4)
