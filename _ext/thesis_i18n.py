@@ -70,7 +70,7 @@ def _patch_myst_nb() -> None:
             executed = Path(executed_dir) / f"{env.docname}.ipynb"
             if not executed.exists():
                 raise FileNotFoundError(f"{executed} missing: build the English edition first (scripts/build_book.py)")
-            inputstring = executed.read_text(encoding="utf-8")
+            inputstring = with_current_markdown(executed.read_text(encoding="utf-8"), Path(env.doc2path(env.docname)))
             env.note_dependency(str(executed))  # a new English build re-renders the page
             # myst-nb moved the glued outputs out of the executed notebook, into <page>.glue.json
             glue = executed.with_suffix(".glue.json")
@@ -140,6 +140,23 @@ def _patch_myst_nb() -> None:
         return dataclasses.replace(result, data=data)
 
     glue_roles.retrieve_glue_data = retrieve_glue_data
+
+
+def with_current_markdown(executed: str, source: Path) -> str:
+    """The executed notebook with the source's Markdown cells: myst-nb rewrites its executed copy only
+    when it executes, so after a change to the prose alone (its code, and so its cached outputs,
+    unchanged) the copy still holds the old sentences, which the catalogue no longer translates."""
+    nb, src = json.loads(executed), json.loads(source.read_text(encoding="utf-8"))
+    text = lambda cell: "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else cell.get("source", "")
+    cells, current = nb.get("cells", []), src.get("cells", [])
+    same_code = len(cells) == len(current) and all(
+        a.get("cell_type") == b.get("cell_type") and (a.get("cell_type") != "code" or text(a) == text(b)) for a, b in zip(cells, current))
+    if not same_code:  # the English build executes a notebook whose code changed: its copy is current
+        return executed
+    for a, b in zip(cells, current):
+        if a.get("cell_type") == "markdown":
+            a["source"] = b.get("source", "")
+    return json.dumps(nb)
 
 
 def glued_table(app) -> dict:
@@ -270,6 +287,26 @@ class ReportDroppedTranslations(SphinxTransform):
                                location=node, type="thesis_i18n", subtype="dropped")
 
 
+class MarkTranslatedImages(SphinxTransform):
+    """Sphinx translates an image's alternative text but leaves the image marked as untranslated
+    (its ``Locale`` transform sets ``translated`` for every other kind of node), so that
+    ``translation_progress_classes`` would call every translated figure untranslated."""
+
+    default_priority = 21
+
+    def apply(self, **kwargs) -> None:
+        if self.config.language in (None, "en"):
+            return
+        from docutils import nodes
+
+        translations = None
+        for image in self.document.findall(nodes.image):
+            if image.get("translated") is False and image.get("alt"):
+                translations = set(_catalogue(self.env, self.config).values()) if translations is None else translations
+                if image["alt"] in translations:
+                    image["translated"] = True
+
+
 def separate_output_folder(app) -> None:
     """An edition built from the executed notebooks (a translation, or the English HTML re-rendered:
     ``scripts/build_book.py html``) writes its notebook outputs beside the English build's, neither
@@ -314,6 +351,7 @@ def setup(app):
     app.add_transform(TableCellsTranslatable)
     app.add_transform(TranslateToctreeCaptions)
     app.add_transform(ReportDroppedTranslations)
+    app.add_transform(MarkTranslatedImages)
     app.connect("builder-inited", separate_output_folder, priority=900)
     app.connect("html-page-context", add_language_switch)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
