@@ -174,6 +174,24 @@ def test_train_out_pointing_at_a_file_is_refused_before_training(tmp_path: Path,
         assert_one_line_error(capsys.readouterr().err, str(out))
 
 
+def test_train_out_that_cannot_be_created_is_refused_before_training(tmp_path: Path, monkeypatch, capsys):
+    """``--out /proc/foo`` (a folder the system will not create) and a read-only parent get the usual
+    one-line error before the data is loaded, not an [Errno 2] after an epoch of training."""
+    from thesis_lib import api
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the data was loaded: training started")
+
+    monkeypatch.setattr(api, "load_dataset", no_training)
+    assert cli.main(["train", "vae", *TINY_VAE, "--out", "/proc/foo"]) == 2
+    assert_one_line_error(capsys.readouterr().err, "the run folder /proc/foo cannot be created", "give a folder you can write to")
+    assert not Path("/proc/foo").exists()
+    # a bad setting is reported before any folder is made for it
+    assert cli.main(["train", "vae", *TINY_VAE, "--out", str(tmp_path / "new"), "--lr", "-1"]) == 2
+    assert_one_line_error(capsys.readouterr().err, "lr must be a number > 0")
+    assert not (tmp_path / "new").exists()
+
+
 def test_options_come_in_three_groups_with_literal_choices(capsys):
     parser = cli.build_parser()
     args = parser.parse_args(["train", "aae", "--reg-lr", "1e-3", "--latent-dim", "8", "--device", "cpu", "--threads", "2", "--no-progress"])

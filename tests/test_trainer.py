@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 
 import numpy as np
@@ -427,6 +428,27 @@ def test_vae_logs_nats_per_example_and_its_objective_apart(mnist_small):
     assert all(abs(e - (k + r)) < 1e-3 * abs(e) for e, k, r in zip(steps["-elbo"], steps["kl"], steps["recon"]))
     mean = train(tiny_vae(epochs=1, objective="mean"), data=mnist_small, **QUIET)
     assert "-elbo objective" not in mean.history.steps  # what is descended is the logged loss itself
+
+
+def test_a_run_cache_that_is_a_file_is_one_clear_error_before_training(mnist_small, tmp_path, monkeypatch):
+    """``$THESIS_LIB_RUNS`` pointing at a file (or through one): the library's RunCacheError naming the
+    variable and the path, before any data is loaded, instead of a NotADirectoryError traceback."""
+    from thesis_lib import api
+    from thesis_lib.errors import RunCacheError
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the data was loaded: training started")
+
+    monkeypatch.setattr(api, "load_dataset", no_training)
+    file = tmp_path / "runs.txt"
+    file.write_text("not a folder")
+    for root, where in ((file, "is a file"), (file / "cache", f"goes through the file {file}")):
+        monkeypatch.setenv("THESIS_LIB_RUNS", str(root))
+        with pytest.raises(RunCacheError, match=re.escape(f"$THESIS_LIB_RUNS={root}: {root} {where}, not a folder")):
+            train(tiny_vae(), cache=True, **QUIET)
+    monkeypatch.setenv("THESIS_LIB_RUNS", "/proc/runs")  # a folder the system will not create
+    with pytest.raises(ValueError, match=re.escape("the run cache's folder ($THESIS_LIB_RUNS=/proc/runs) /proc/runs/vae-") + ".* cannot be created"):
+        train(tiny_vae(), cache=True, **QUIET)
 
 
 def test_train_rejects_an_existing_file_as_out_dir_before_training(mnist_small, tmp_path):

@@ -20,7 +20,7 @@ from .config import (
     VAEConfig, VAESchedule, config_from_dict, load_config, run_config,
 )
 from .data import Dataset, data_root, load_dataset
-from .errors import CheckpointError, DataError, ThesisLibError, TrainingDiverged
+from .errors import CheckpointError, DataError, RunCacheError, ThesisLibError, TrainingDiverged
 from .history import History
 from .models import GAN, VAE, AdversarialAutoencoder, Autoencoder, GenerativeModel, Phase, build_model
 from .seed import seed_everything, select_device
@@ -35,5 +35,5 @@ __all__ = [
     "Autoencoder", "GAN", "VAE", "AdversarialAutoencoder", "GenerativeModel", "Phase", "build_model",
     "Trainer", "History", "Callback", "SampleGrid", "train", "load",
     "Dataset", "data_root", "load_dataset", "seed_everything", "select_device",
-    "ThesisLibError", "DataError", "CheckpointError", "TrainingDiverged",
+    "ThesisLibError", "DataError", "CheckpointError", "RunCacheError", "TrainingDiverged",
 ]

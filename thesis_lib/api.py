@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 import torch
 
-from .cache import key, runs_root, source_fingerprint
+from .cache import RUNS_ENV, key, runs_root, source_fingerprint
 from .checkpoint import CHECKPOINT, checkpoint_config, load_checkpoint
 from .config import ModelConfig, RunConfig, Schedule, System, run_config
 from .data import Dataset, load_dataset
@@ -80,7 +81,9 @@ def train(
     if cache:
         if data is not None or prior is not None:
             raise ValueError("cache=True trains on the config's dataset with the configured prior; it cannot be combined with data= or prior=")
-        out_dir = out_dir or cached_run_dir(run)
+        if out_dir is None:
+            out_dir = cached_run_dir(run)
+            check_out_dir(out_dir, what=f"the run cache's folder (${RUNS_ENV}={runs_root()})")
         if (Path(out_dir) / CHECKPOINT).exists():
             state = load_checkpoint(out_dir)
             _check_resumable(checkpoint_config(state), run)
@@ -121,15 +124,23 @@ def load(path: str | Path, *, device: str = "cpu", prior: "Prior | None" = None)
     return model.to(select_device(device)).eval()
 
 
-def check_out_dir(out_dir: str | Path) -> None:
-    """Refuse a run folder that cannot be one (an existing file, or a path through a file) before any training."""
+def check_out_dir(out_dir: str | Path, *, what: str = "the run folder") -> None:
+    """Refuse a run folder that cannot be one before any training: an existing file, a path through a
+    file, or a folder that cannot be created or written to (``/proc/foo``, a read-only disk). The
+    folder is created here (training would create it at the first checkpoint anyway)."""
     path = Path(out_dir)
     for p in (path, *path.parents):
         if p.exists():
             if not p.is_dir():
                 where = "is a file" if p == path else f"goes through the file {p}"
-                raise ValueError(f"the run folder {path} {where}; give a folder (existing or new) for checkpoint.pt")
-            return
+                raise ValueError(f"{what} {path} {where}; give a folder (existing or new) for checkpoint.pt")
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"{what} {path} cannot be created ({e.strerror or e.__class__.__name__}); give a folder you can write to") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} {path} is not writable; give a folder you can write to")
 
 
 def _check_resumable(saved: RunConfig, config: RunConfig) -> None:

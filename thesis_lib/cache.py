@@ -27,6 +27,8 @@ from typing import Callable, Iterable
 
 import torch
 
+from .errors import RunCacheError
+
 RUNS_ENV = "THESIS_LIB_RUNS"
 PACKAGE = "thesis_lib"
 LIBRARY = Path(__file__).resolve().parent
@@ -37,9 +39,20 @@ NEVER_IN_A_KEY = ("progress", "errors", "profiling")
 
 
 def runs_root() -> Path:
-    """Where cached runs (and evaluations and the judge) live: ``$THESIS_LIB_RUNS``, else ``~/.cache/thesis_lib/runs``."""
+    """Where cached runs (and evaluations and the judge) live: ``$THESIS_LIB_RUNS``, else ``~/.cache/thesis_lib/runs``.
+
+    Raises :class:`~thesis_lib.errors.RunCacheError`, naming the variable and the path, when the
+    path is a file or goes through one (it could never hold a run)."""
     value = os.environ.get(RUNS_ENV)
-    return Path(value).expanduser() if value else Path.home() / ".cache" / "thesis_lib" / "runs"
+    root = Path(value).expanduser() if value else Path.home() / ".cache" / "thesis_lib" / "runs"
+    for p in (root, *root.parents):
+        if p.exists():
+            if not p.is_dir():
+                where = "is a file" if p == root else f"goes through the file {p}"
+                source = f"${RUNS_ENV}={value}" if value else "the default run cache"
+                raise RunCacheError(f"{source}: {root} {where}, not a folder; point ${RUNS_ENV} at a folder (existing or new) for the run cache")
+            break
+    return root
 
 
 def key(*parts: str) -> str:

@@ -143,7 +143,9 @@ def _train(args: argparse.Namespace) -> int:
         given.setdefault("d_hidden", tuple(reversed(args.hidden_dims)))
     system = System(**_given(args, System))
     out = args.out or Path("runs") / args.model
-    check_out_dir(out)
+    if not args.resume:
+        config = run_config(args.model, **given)  # bad settings first: no folder is made for them
+    check_out_dir(out)  # before any training: a file, or a folder that cannot be made (--out /proc/foo)
     if args.resume:
         saved = checkpoint_config(load_checkpoint(out))
         config = saved.replace(**given)
@@ -152,8 +154,6 @@ def _train(args: argparse.Namespace) -> int:
             flag = lambda name: "--" + name.replace("_", "-")  # noqa: E731
             what = "; ".join(f"{flag(n)} is {_show(mine)} but the run was trained with {_show(theirs)}" for n, mine, theirs in differ)
             raise ValueError(f"--resume continues the saved run in {out}: {what} (only --epochs may change)")
-    else:
-        config = run_config(args.model, **given)
     run = train(config, out, resume=args.resume, system=system, callbacks=[SampleGrid(out / "samples")])
     summary = {k: round(v[-1], 4) for k, v in run.history.epochs.items()}
     if run.interrupted:

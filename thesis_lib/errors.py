@@ -20,3 +20,7 @@ class CheckpointError(ThesisLibError):
 
 class TrainingDiverged(ThesisLibError):
     """A loss became NaN or infinite; the message names the phase, epoch and step."""
+
+
+class RunCacheError(ThesisLibError):
+    """The run cache (``$THESIS_LIB_RUNS``) is not a folder that can hold runs; the message names the variable and the path."""
