@@ -228,7 +228,7 @@ def test_list_of_figures_gives_each_figures_number_caption_and_page(pdf):
     unlinked = [f["id"] for doc, figs in figures.items() for f in figs if anchor(doc, f["id"]) not in links]
     assert not unlinked, f"entries without a link to their figure: {unlinked[:10]}"
     alts = _structure_alts(pdf.reader)
-    html_alts = [unescape(a) for doc in PAGES for a in re.findall(r'<figure[^>]*>\s*<img alt="([^"]*)"', article(doc))]
+    html_alts = [unescape(a) for doc in PAGES for a in re.findall(r'<figure[^>]*>\s*<img alt="([^"]*)"', article(doc, pdf.html))]
     assert set(html_alts) <= set(alts), f"figures without their alt text in the tagged PDF: {sorted(set(html_alts) - set(alts))[:5]}"
 
 
