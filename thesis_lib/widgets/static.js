@@ -59,9 +59,10 @@ window.thesisLibLatent = window.thesisLibLatent || function (root) {
   }
   function describe(o, v) {
     var point = [];
-    for (var i = 0; i < v.length; i++) point.push(cfg.labels[i] + " = " + speak(v[i]));
+    var labels = (lang === "sl" && cfg.labels_sl) || cfg.labels, names = (lang === "sl" && cfg.names_sl) || cfg.names;
+    for (var i = 0; i < v.length; i++) point.push(labels[i] + " = " + speak(v[i]));
     var text = point.join(", ");
-    if (cfg.names && cfg.names.length > 1) text += ", " + (words[cfg.selector] || cfg.selector) + " " + cfg.names[o];
+    if (names && names.length > 1) text += ", " + (words[cfg.selector] || cfg.selector) + " " + names[o];
     return words.image.replace("{point}", text);
   }
   function values(o) {

@@ -104,19 +104,26 @@ def speech(value: float, lang: str = "en") -> str:
     return (text.replace(".", ",") if lang == "sl" else text).replace("-", "\u2212")
 
 
+def _in(lang: str, text) -> str:
+    """One of the explorer's own strings in ``lang`` (:func:`.words.slovene`; unknown ones stay as they are)."""
+    return (words.slovene(str(text)) or str(text)) if lang == "sl" else str(text)
+
+
 def describe(explorer: "LatentExplorer", option: str, values, lang: str = "en") -> str:
     """The decoded image's alternative text: "decoder output at z1 = 0.50, z2 = −1.00, class 3" (``static.js`` writes the same)."""
-    words = WORDS[lang]
-    point = ", ".join(f"{label} = {speech(v, lang)}" for label, v in zip(explorer.slider_labels, values))
+    said = WORDS[lang]
+    point = ", ".join(f"{_in(lang, label)} = {speech(v, lang)}" for label, v in zip(explorer.slider_labels, values))
     if len(explorer.option_names) > 1:
-        point += f", {words.get(explorer.selector_label, explorer.selector_label)} {option}"
-    return words["image"].format(point=point)
+        point += f", {said.get(explorer.selector_label, explorer.selector_label)} {_in(lang, option)}"
+    return said["image"].format(point=point)
 
 
 def a11y_config(explorer: "LatentExplorer") -> dict:
-    """What ``static.js`` needs to speak: slider labels, the selector's name, the option names, the words."""
+    """What ``static.js`` needs to speak: slider labels, the selector's name, the option names (each also in
+    Slovene), the words."""
     return {"labels": [str(x) for x in explorer.slider_labels], "selector": explorer.selector_label,
-            "names": explorer.option_names, "words": WORDS}
+            "names": explorer.option_names, "words": WORDS,
+            "labels_sl": [_in("sl", x) for x in explorer.slider_labels], "names_sl": [_in("sl", n) for n in explorer.option_names]}
 
 
 def title_html(explorer: "LatentExplorer", uid: str) -> str:
