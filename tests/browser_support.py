@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import http.server
 import os
-import threading
 from pathlib import Path
 
 import pytest
+from pdf import serve  # noqa: F401  (the local server the PDF script prints from: scripts/ is on the tests' path)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -55,24 +54,6 @@ def launch():
             yield browser
         finally:
             browser.close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(folder: Path):
-    """Serve ``folder`` on 127.0.0.1 (a free port); yields the base URL (ending in ``/``)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @functools.cache
