@@ -121,14 +121,61 @@ def classifier():
     return metrics.load_classifier("mnist", progress=False)
 
 
-def test_classifier_is_accurate_and_cached(classifier):
-    from thesis_lib.metrics.classifier import ClassifierSettings, classifier_dir
+def test_classifier_is_accurate_and_is_the_stored_judge(classifier):
+    from thesis_lib.metrics.classifier import stored_judge_state
 
     assert classifier.test_accuracy >= 0.985
-    assert (classifier_dir(ClassifierSettings()) / "classifier.pt").exists()
-    again = metrics.load_classifier("mnist", progress=False)  # from the cache: same weights
-    for p, q in zip(classifier.parameters(), again.parameters()):
-        assert torch.equal(p, q)
+    stored = stored_judge_state()
+    for name, p in classifier.state_dict().items():
+        assert torch.equal(p, stored["model"][name]), name
+
+
+def test_the_stored_judge_was_trained_by_the_current_code():
+    """The package's judge is used only while its code fingerprint matches (else every cold build
+    trains one for a minute): after changing the classifier's code, run scripts/store_judge.py."""
+    from thesis_lib.metrics.classifier import ClassifierSettings, stored_judge_path, stored_judge_state
+
+    assert stored_judge_path().exists()
+    assert stored_judge_state() is not None, "the stored judge is stale (its code or settings changed): run scripts/store_judge.py"
+    assert stored_judge_state(ClassifierSettings(epochs=4)) is None  # other settings: not this judge
+
+
+def test_a_stale_stored_judge_is_not_used(monkeypatch, tmp_path):
+    """When the code that trains the judge changes, the stored weights are ignored and the run
+    cache's judge is used (here a fake one, so nothing trains)."""
+    from thesis_lib.metrics import classifier as judge
+
+    monkeypatch.setenv("THESIS_LIB_RUNS", str(tmp_path))
+    fake = judge.Classifier()
+    torch.nn.init.zeros_(fake.head[1].weight)
+    path = judge.classifier_dir(judge.ClassifierSettings()) / "classifier.pt"
+    path.parent.mkdir(parents=True)
+    torch.save({"model": fake.state_dict(), "test_accuracy": 0.99, "settings": {}}, path)
+    assert torch.count_nonzero(metrics.load_classifier("mnist", progress=False).head[1].weight) > 0  # the stored judge
+    monkeypatch.setattr(judge, "judge_code", lambda: "some other code")
+    assert judge.stored_judge_state() is None
+    assert torch.count_nonzero(metrics.load_classifier("mnist", progress=False).head[1].weight) == 0  # the run cache's
+
+
+@pytest.mark.slow
+def test_retraining_the_judge_gives_the_stored_weights():
+    """The stored judge is what train_classifier makes from the current code, bit for bit, so
+    storing it changed no score. CPU training is deterministic for a torch version and thread
+    count, and these tests run on one thread, so the check retrains in a fresh process with
+    torch's default threads (scripts/store_judge.py --check; it skips where those differ)."""
+    import subprocess
+    import sys
+
+    from conftest import image_data_available
+
+    if not image_data_available("MNIST"):
+        pytest.skip("MNIST not found")
+    script = Path(__file__).resolve().parent.parent / "scripts" / "store_judge.py"
+    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    if done.stdout.startswith("skipped"):
+        pytest.skip(done.stdout.strip())
+    assert "bit for bit" in done.stdout
 
 
 def test_classifier_scores_real_images_like_a_perfect_model(classifier, mnist_train):

@@ -183,9 +183,16 @@ def code_digest(source: str, filename: str = "<source>") -> bytes:
     return ast.dump(tree).encode()
 
 
+def code_fingerprint(roots: Iterable[str], blocked: Iterable[str] = (), library: Path = LIBRARY) -> str:
+    """:func:`source_fingerprint` without the torch version: what identifies a result stored in the
+    package (the judge's weights), which any torch can load."""
+    blocked = tuple(sorted({*blocked, *NEVER_IN_A_KEY}))
+    return _fingerprint(tuple(roots), blocked, Path(library), _sources_stamp(Path(library)), with_torch=False)
+
+
 @functools.lru_cache(maxsize=64)
-def _fingerprint(roots: tuple[str, ...], blocked: tuple[str, ...], library: Path, stamp: tuple) -> str:
-    h = hashlib.sha256(torch.__version__.encode())
+def _fingerprint(roots: tuple[str, ...], blocked: tuple[str, ...], library: Path, stamp: tuple, with_torch: bool = True) -> str:
+    h = hashlib.sha256(torch.__version__.encode() if with_torch else b"")
     for module in import_closure(roots, blocked, library):
         path = module_file(module, library)
         h.update(path.relative_to(library).as_posix().encode() + b"\0" + code_digest(path.read_text(), str(path)))

@@ -2,11 +2,16 @@
 
 The Inception network behind the FID and the Inception score was trained on ImageNet and
 cannot be downloaded here, so the library trains its own judge: a LeNet-style CNN that reaches
-about 99% test accuracy on MNIST in three epochs on a CPU (about a minute). It is saved under
-the run cache (``$THESIS_LIB_RUNS``) keyed by the source this module imports (see
-:func:`thesis_lib.cache.source_fingerprint`), the settings and the torch version, so every later
-evaluation reuses it. :func:`load_classifier` refuses a classifier
-below :data:`MIN_ACCURACY`: a weak judge would make the scores meaningless.
+about 99% test accuracy on MNIST in three epochs on a CPU (about a minute).
+
+The MNIST judge ships with the package (``results/judge/classifier-mnist.pt``, written by
+``scripts/store_judge.py``): every build and every reader scores with the same weights, and a
+cold build does not spend its minute training it. The stored file records the settings and the
+fingerprint of the code that trained it (:func:`thesis_lib.cache.code_fingerprint`), and it is
+used only while both still match; otherwise (and for Fashion-MNIST) the judge is trained once and
+saved under the run cache (``$THESIS_LIB_RUNS``), keyed by the same code, the settings and the
+torch version. :func:`load_classifier` refuses a classifier below :data:`MIN_ACCURACY`: a weak
+judge would make the scores meaningless.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ..cache import atomic_write, key, runs_root, source_fingerprint
+from ..cache import atomic_write, code_fingerprint, key, runs_root, source_fingerprint
 from ..data import IMAGE_DATASETS, image_datasets_text, load_dataset
 from ..profiling import timed
 from ..seed import seed_everything, select_device
@@ -87,6 +92,40 @@ def train_classifier(settings: ClassifierSettings = ClassifierSettings(), progre
     return model.eval(), accuracy(model, test.x, test.y)
 
 
+STORED_JUDGES = Path(__file__).resolve().parent.parent / "results" / "judge"
+"""Where the package keeps its trained judges (``classifier-<dataset>.pt``)."""
+
+
+def judge_code() -> str:
+    """The fingerprint of the code that trains the judge (this module and what it imports; no torch version)."""
+    return code_fingerprint([__name__.removeprefix("thesis_lib.")])
+
+
+def stored_judge_path(settings: ClassifierSettings = ClassifierSettings()) -> Path:
+    return STORED_JUDGES / f"classifier-{settings.dataset}.pt"
+
+
+def stored_judge_state(settings: ClassifierSettings = ClassifierSettings()) -> dict | None:
+    """The judge stored in the package for ``settings``, if it was trained by the current code with
+    these settings (else None: it would be stale)."""
+    path = stored_judge_path(settings)
+    if not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("settings") != asdict(settings) or state.get("code") != judge_code():
+        return None
+    return state
+
+
+def store_judge(model: Classifier, test_accuracy: float, settings: ClassifierSettings = ClassifierSettings()) -> Path:
+    """Write ``model`` as the package's stored judge for ``settings`` (see ``scripts/store_judge.py``)."""
+    path = stored_judge_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"model": model.state_dict(), "test_accuracy": test_accuracy, "settings": asdict(settings), "code": judge_code(), "torch": str(torch.__version__), "threads": torch.get_num_threads()}
+    atomic_write(path, lambda p: torch.save(state, p))
+    return path
+
+
 def classifier_dir(settings: ClassifierSettings = ClassifierSettings()) -> Path:
     """Where the judge for ``settings`` is cached (under the run cache, keyed by code and settings)."""
     return runs_root() / f"classifier-{settings.dataset}-{key(json.dumps(asdict(settings), sort_keys=True), source_fingerprint([__name__.removeprefix('thesis_lib.')]))}"
@@ -94,13 +133,16 @@ def classifier_dir(settings: ClassifierSettings = ClassifierSettings()) -> Path:
 
 @timed("judge")
 def load_classifier(dataset: str = "mnist", progress: bool = True) -> Classifier:
-    """The cached judge for ``dataset``; trains and caches it the first time (about a minute)."""
+    """The judge for ``dataset``: the package's stored one while it matches the code (MNIST), else
+    the run cache's, trained and cached the first time (about a minute)."""
     if dataset not in IMAGE_DATASETS:
         raise ValueError(f"the sample-quality classifier needs an image dataset ({image_datasets_text()}), got {dataset!r}")
     settings = ClassifierSettings(dataset=dataset)
     path = classifier_dir(settings) / "classifier.pt"
-    if path.exists():
+    state = stored_judge_state(settings)
+    if state is None and path.exists():
         state = torch.load(path, map_location="cpu", weights_only=True)
+    if state is not None:
         model = Classifier()
         model.load_state_dict(state["model"])
         acc = float(state["test_accuracy"])
