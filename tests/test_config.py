@@ -196,7 +196,7 @@ def test_flat_configs_of_older_checkpoints_are_read_as_runs():
     old = {"model": "vae", "dataset": "mnist", "epochs": 60, "batch_size": 100, "lr": 0.001, "optimizer": "adam", "momentum": 0.0,
            "adam_betas": [0.9, 0.999], "seed": 0, "device": "auto", "binarize": True, "latent_dim": 50, "hidden_dims": [200, 200],
            "decoder": "bernoulli", "estimator": "B", "n_samples": 1, "objective": "sum"}
-    assert config_from_dict(old) == run_config("vae", latent_dim=50, hidden_dims=(200, 200), epochs=60, batch_size=100, binarize=True)
+    assert config_from_dict(old) == run_config("vae", latent_dim=50, hidden_dims=(200, 200), epochs=60, batch_size=100, lr=0.001, binarize=True)
 
 
 def test_choices_are_literal_types_listed_once():

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from thesis_lib import load, load_config, train
+from thesis_lib import VAESchedule, load, load_config, train
 from thesis_lib.callbacks import Callback, SampleGrid, StopAfter
 from thesis_lib.checkpoint import load_checkpoint
 from thesis_lib.config import RunConfig, run_config
@@ -177,8 +177,8 @@ def test_resume_of_a_finished_run_trains_nothing(mnist_small, tmp_path):
 
 def test_resume_with_a_different_config_is_refused(mnist_small, tmp_path):
     train(tiny_vae(epochs=1), tmp_path, data=mnist_small, **QUIET)
-    with pytest.raises(ValueError, match="cannot resume: lr is 0.002 but the checkpoint was trained with 0.001"):
-        train(tiny_vae(epochs=1, lr=2e-3), tmp_path, resume=True, data=mnist_small, **QUIET)
+    with pytest.raises(ValueError, match="cannot resume: lr is 0.004 but the checkpoint was trained with 0.002"):
+        train(tiny_vae(epochs=1, lr=4e-3), tmp_path, resume=True, data=mnist_small, **QUIET)
     with pytest.raises(ValueError, match="cannot resume: hidden_dims"):
         train(tiny_vae(epochs=1, hidden_dims=(8,)), tmp_path, resume=True, data=mnist_small, **QUIET)
     with pytest.raises(ValueError, match="cannot resume a 'vae' run with a 'ae' config"):
@@ -253,7 +253,7 @@ def test_nan_loss_raises_training_diverged_naming_phase_epoch_and_step(mnist_sma
     message = str(info.value)
     assert "'-elbo' loss is nan" in message
     assert "epoch 2" in message and "step 11" in message and "iteration 3 of the epoch" in message
-    assert "lr=0.001" in message
+    assert f"lr={VAESchedule().lr}" in message
     assert signal.getsignal(signal.SIGINT) is handler_before
 
 
