@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from thesis_lib import cli, data
+from thesis_lib import VAESchedule, cli, data
 
 TINY_VAE = ["--epochs", "1", "--hidden-dims", "32", "--latent-dim", "2", "--no-progress"]
 
@@ -154,7 +154,7 @@ def test_resume_accepts_the_options_it_was_trained_with(tmp_path: Path, capsys, 
     assert len(json.loads((out / "history.json").read_text())["train_seconds"]) == 2
     capsys.readouterr()
     assert cli.main(["train", "vae", *same, "--resume", "--lr", "0.1", "--seed", "3", "--hidden-dims", "16"]) == 2
-    assert_one_line_error(capsys.readouterr().err, "--lr is 0.1 but the run was trained with 0.001", "--seed is 3 but the run was trained with 0",
+    assert_one_line_error(capsys.readouterr().err, f"--lr is 0.1 but the run was trained with {VAESchedule().lr}", "--seed is 3 but the run was trained with 0",
                           "--hidden-dims is 16 but the run was trained with 32", "--epochs")
 
 
