@@ -15,7 +15,7 @@ import torch
 import thesis_lib
 from thesis_lib import cache
 from thesis_lib.config import AAEConfig, AEConfig, GANConfig, VAEConfig
-from thesis_lib.models import MODELS, build_model
+from thesis_lib.models import build_model
 from thesis_lib.models.base import GenerativeModel
 
 LIBRARY = Path(thesis_lib.__file__).parent

@@ -11,7 +11,7 @@ import torch
 from thesis_lib import metrics, train
 from thesis_lib.callbacks import StopAfter
 from thesis_lib.config import GANConfig, run_config
-from thesis_lib.models import GAN, build_model
+from thesis_lib.models import build_model
 from thesis_lib.nets import recalibrate_batch_norm
 from thesis_lib.seed import seed_everything
 from thesis_lib.trainer import Trainer

@@ -142,7 +142,7 @@ def _cells_to_run(nb) -> tuple[list[int], int]:
     return sorted({colab, setup, defining[-1], index}), index
 
 
-def test_chapter_runs_live_in_jupyterlab(lab, browser):
+def test_chapter_runs_live_in_jupyterlab(lab, browser):  # noqa: F811 (browser: the fixture imported above)
     start = time.monotonic()
 
     def left_ms() -> float:

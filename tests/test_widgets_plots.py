@@ -13,7 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 import thesis_lib as tl  # noqa: E402
-from thesis_lib import latent, plots, toy, toy_models, widgets  # noqa: E402
+from thesis_lib import latent, plots, toy_models, widgets  # noqa: E402
 from thesis_lib.data import Dataset  # noqa: E402
 from thesis_lib.errors import DataError  # noqa: E402
 
@@ -163,7 +163,7 @@ def test_precompute_shape_and_entries():
     )
     grids = ex.precompute()
     assert set(grids) == {"a", "b"} and grids["a"].shape == (5, 5, 28, 28)
-    ga, gb = ex.grid("a"), ex.grid("b")
+    ga = ex.grid("a")
     assert torch.allclose(grids["a"][3, 1], ex.decode_at("a", [ga[0][3], ga[1][1]]))
     assert torch.allclose(grids["b"][4, 0], torch.full((28, 28), -(1.0 + 2.0)))
     assert ex.initial_values("b") == [1.0, 0.0]

@@ -43,6 +43,7 @@ import hashlib
 import html
 import json
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -53,6 +54,9 @@ from .live import png_bytes
 from . import static
 from . import words
 from .static import FLEX_OPEN, NOTE_STYLE, STATIC_MAX_BYTES, a11y_config, controls, describe, root_open, script
+
+if TYPE_CHECKING:  # annotations only: explorer.py imports the views
+    from .explorer import LatentExplorer
 
 __all__ = ["static_html", "decoder_html", "new_page", "page_bytes", "POSITIONS", "DECODER_PAGE_BYTES", "TOLERANCE"]
 

@@ -4,9 +4,13 @@ decoded on demand (needs a running kernel)."""
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
 from torch import Tensor
+
+if TYPE_CHECKING:  # annotations only: explorer.py imports the views
+    from .explorer import LatentExplorer
 
 __all__ = ["widget", "png_bytes"]
 

@@ -26,12 +26,16 @@ import io
 import itertools
 import json
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from . import words
+
+if TYPE_CHECKING:  # annotations only: explorer.py imports the views
+    from .explorer import LatentExplorer
 
 __all__ = ["static_html", "sprite_png", "script", "controls", "title_html", "next_number", "describe", "speech", "root_open",
            "STATIC_MAX_BYTES", "WORDS"]
