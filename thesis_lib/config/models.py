@@ -175,9 +175,10 @@ class GANConfig(ModelConfig):
 class VAESchedule(Schedule):
     """The VAE chapter's schedule: 35 epochs on minibatches of 256 at lr 2e-3.
 
-    On two CPU cores a minibatch of 256 costs much less than two of 128 (``benchmarks/``), so 35
-    such epochs take about as long as 25 of 128, and their samples are better than 35 epochs of
-    128 at lr 1e-3 (the judge's Fréchet distance, ``benchmarks/README.md``).
+    On two CPU cores a minibatch of 256 costs less than two of 128 (``benchmarks/bench_training.py``),
+    so 35 such epochs take about as long as 29 of 128, and their samples are at least as good as
+    those of 35 epochs of 128 at lr 1e-3 by the judge's Fréchet distance
+    (``benchmarks/bench_vae_schedule.py``; the table is in ``benchmarks/README.md``).
     """
 
     epochs: int = 35
