@@ -151,11 +151,13 @@ def import_closure(roots: Iterable[str], blocked: Iterable[str] = (), library: P
     return sorted(seen)
 
 
-def source_fingerprint(roots: Iterable[str], blocked: Iterable[str] = (), library: Path = LIBRARY) -> str:
+def source_fingerprint(roots: Iterable[str], blocked: Iterable[str] = (), library: Path = LIBRARY, with_torch: bool = True) -> str:
     """A hash of the torch version and of the code (:func:`code_digest`) of :func:`import_closure`
-    (``roots``, ``blocked`` and :data:`NEVER_IN_A_KEY`)."""
+    (``roots``, ``blocked`` and :data:`NEVER_IN_A_KEY`). ``with_torch=False`` leaves the torch
+    version out: what identifies a result stored in the package (the judge's weights), which any
+    torch can load."""
     blocked = tuple(sorted({*blocked, *NEVER_IN_A_KEY}))
-    return _fingerprint(tuple(roots), blocked, Path(library), _sources_stamp(Path(library)))
+    return _fingerprint(tuple(roots), blocked, Path(library), _sources_stamp(Path(library)), with_torch)
 
 
 def _sources_stamp(library: Path) -> tuple:
@@ -181,13 +183,6 @@ def code_digest(source: str, filename: str = "<source>") -> bytes:
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             node.body = _without_docstring(node.body)
     return ast.dump(tree).encode()
-
-
-def code_fingerprint(roots: Iterable[str], blocked: Iterable[str] = (), library: Path = LIBRARY) -> str:
-    """:func:`source_fingerprint` without the torch version: what identifies a result stored in the
-    package (the judge's weights), which any torch can load."""
-    blocked = tuple(sorted({*blocked, *NEVER_IN_A_KEY}))
-    return _fingerprint(tuple(roots), blocked, Path(library), _sources_stamp(Path(library)), with_torch=False)
 
 
 @functools.lru_cache(maxsize=64)

@@ -7,7 +7,7 @@ about 99% test accuracy on MNIST in three epochs on a CPU (about a minute).
 The MNIST judge ships with the package (``results/judge/classifier-mnist.pt``, written by
 ``scripts/store_judge.py``): every build and every reader scores with the same weights, and a
 cold build does not spend its minute training it. The stored file records the settings and the
-fingerprint of the code that trained it (:func:`thesis_lib.cache.code_fingerprint`), and it is
+fingerprint of the code that trained it (:func:`thesis_lib.cache.source_fingerprint` without the torch version), and it is
 used only while both still match; otherwise (and for Fashion-MNIST) the judge is trained once and
 saved under the run cache (``$THESIS_LIB_RUNS``), keyed by the same code, the settings and the
 torch version. :func:`load_classifier` refuses a classifier below :data:`MIN_ACCURACY`: a weak
@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ..cache import atomic_write, code_fingerprint, key, runs_root, source_fingerprint
+from ..cache import atomic_write, key, runs_root, source_fingerprint
 from ..data import IMAGE_DATASETS, image_datasets_text, load_dataset
 from ..profiling import timed
 from ..seed import seed_everything, select_device
@@ -98,7 +98,7 @@ STORED_JUDGES = Path(__file__).resolve().parent.parent / "results" / "judge"
 
 def judge_code() -> str:
     """The fingerprint of the code that trains the judge (this module and what it imports; no torch version)."""
-    return code_fingerprint([__name__.removeprefix("thesis_lib.")])
+    return source_fingerprint([__name__.removeprefix("thesis_lib.")], with_torch=False)
 
 
 def stored_judge_path(settings: ClassifierSettings = ClassifierSettings()) -> Path:
