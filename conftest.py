@@ -78,8 +78,18 @@ def _patch_nbval_output_timeout(seconds: int = 120) -> None:
 _patch_nbval_output_timeout()
 
 
-GLUE_MIMETYPES = tuple(f"application/papermill.record/{m}" for m in (
-    "text/plain", "text/html", "text/markdown", "text/latex", "image/png", "image/svg+xml", "application/json"))
+GLUE_MIMETYPES = tuple(
+    f"application/papermill.record/{m}"
+    for m in (
+        "text/plain",
+        "text/html",
+        "text/markdown",
+        "text/latex",
+        "image/png",
+        "image/svg+xml",
+        "application/json",
+    )
+)
 """What ``myst_nb.glue`` displays: ``scripts/notebooks.py`` stores a check cell's printed output only, so
 nbval compares what the cell prints, not the values it hands to the page (those are checked by the
 asserts that guard them and by the build)."""

@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pybtex.richtext import Text
+from pybtex.style.formatting import toplevel
 from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.formatting.unsrt import date, pages
 from pybtex.style.template import field as bib_field
-from pybtex.style.formatting import toplevel
 from pybtex.style.template import first_of, join, names, optional, optional_field, sentence, tag, together, words
 from sphinxcontrib.bibtex.style.referencing import PersonStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
@@ -72,10 +72,18 @@ class SlovenePlainStyle(PlainStyle):
         ]
 
     def format_volume_and_series(self, e, as_sentence=True):
-        volume_and_series = optional[words[together["Letnik" if as_sentence else "letnik", bib_field("volume")],
-                                           optional[words["iz zbirke", bib_field("series")]]]]
-        number_and_series = optional[words[together["Številka" if as_sentence else "številka", bib_field("number")],
-                                           optional[words["v zbirki", bib_field("series")]]]]
+        volume_and_series = optional[
+            words[
+                together["Letnik" if as_sentence else "letnik", bib_field("volume")],
+                optional[words["iz zbirke", bib_field("series")]],
+            ]
+        ]
+        number_and_series = optional[
+            words[
+                together["Številka" if as_sentence else "številka", bib_field("number")],
+                optional[words["v zbirki", bib_field("series")]],
+            ]
+        ]
         result = first_of[volume_and_series, number_and_series, optional_field("series")]
         return sentence(capfirst=True)[result] if as_sentence else result
 

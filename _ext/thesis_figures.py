@@ -38,7 +38,9 @@ from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
 
-NUMFIG_WORDS = {"sl": {"Figure %s": "Slika %s", "Table %s": "Tabela %s", "Listing %s": "Izpis %s", "Section %s": "Razdelek %s"}}
+NUMFIG_WORDS = {
+    "sl": {"Figure %s": "Slika %s", "Table %s": "Tabela %s", "Listing %s": "Izpis %s", "Section %s": "Razdelek %s"}
+}
 """The translated editions' words for numbered things (``numfig_format``), by the English format."""
 
 
@@ -104,14 +106,18 @@ def collect(app, doctree) -> None:
     found = []
     for figure in doctree.findall(nodes.figure):
         images = [im for im in figure.findall(nodes.image) if not _in_unselected_mime(im)]
-        found.append({
-            "ids": list(figure["ids"]),
-            "caption": any(isinstance(c, nodes.caption) and c.astext().strip() for c in figure.children),
-            "alts": [im.get("alt", "") for im in images],
-            "line": figure.line,
-        })
+        found.append(
+            {
+                "ids": list(figure["ids"]),
+                "caption": any(isinstance(c, nodes.caption) and c.astext().strip() for c in figure.children),
+                "alts": [im.get("alt", "") for im in images],
+                "line": figure.line,
+            }
+        )
     figures[env.docname] = found
-    numrefs[env.docname] = sorted({n["reftarget"] for n in doctree.findall(addnodes.pending_xref) if n.get("reftype") == "numref"})
+    numrefs[env.docname] = sorted(
+        {n["reftarget"] for n in doctree.findall(addnodes.pending_xref) if n.get("reftype") == "numref"}
+    )
 
 
 def _in_unselected_mime(image) -> bool:

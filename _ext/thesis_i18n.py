@@ -77,7 +77,9 @@ def _patch_myst_nb() -> None:
             _PENDING_GLUE.clear()
             if glue.exists():
                 env.note_dependency(str(glue))
-                _PENDING_GLUE.update({k: nbformat.from_dict(v) for k, v in json.loads(glue.read_text(encoding="utf-8")).items()})
+                _PENDING_GLUE.update(
+                    {k: nbformat.from_dict(v) for k, v in json.loads(glue.read_text(encoding="utf-8")).items()}
+                )
         if not translated:
             _RENDERERS.pop(env.docname, None)
             if env.config.language not in (None, "en"):  # only a translation looks glue up later
@@ -147,10 +149,14 @@ def with_current_markdown(executed: str, source: Path) -> str:
     when it executes, so after a change to the prose alone (its code, and so its cached outputs,
     unchanged) the copy still holds the old sentences, which the catalogue no longer translates."""
     nb, src = json.loads(executed), json.loads(source.read_text(encoding="utf-8"))
-    text = lambda cell: "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else cell.get("source", "")
+    text = lambda cell: (
+        "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else cell.get("source", "")
+    )
     cells, current = nb.get("cells", []), src.get("cells", [])
     same_code = len(cells) == len(current) and all(
-        a.get("cell_type") == b.get("cell_type") and (a.get("cell_type") != "code" or text(a) == text(b)) for a, b in zip(cells, current))
+        a.get("cell_type") == b.get("cell_type") and (a.get("cell_type") != "code" or text(a) == text(b))
+        for a, b in zip(cells, current)
+    )
     if not same_code:  # the English build executes a notebook whose code changed: its copy is current
         return executed
     for a, b in zip(cells, current):
@@ -177,7 +183,10 @@ def translate_glued(app, key: str, value: str) -> str:
             for pattern, replacement in rule["sub"]:
                 text = re.sub(pattern, replacement, text)
             return text
-    LOGGER.warning(f"glued value {key!r} = {value!r} has no {app.config.language} translation in locales/{app.config.language}/glued_values.json", type="thesis_i18n")
+    LOGGER.warning(
+        f"glued value {key!r} = {value!r} has no {app.config.language} translation in locales/{app.config.language}/glued_values.json",
+        type="thesis_i18n",
+    )
     return value
 
 
@@ -233,7 +242,9 @@ class TranslateToctreeCaptions(SphinxTransform):
         from sphinx.util.i18n import docname_to_domain
 
         dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
-        catalog, has_catalog = init_locale(dirs, self.config.language, docname_to_domain(self.env.docname, self.config.gettext_compact))
+        catalog, has_catalog = init_locale(
+            dirs, self.config.language, docname_to_domain(self.env.docname, self.config.gettext_compact)
+        )
         if not has_catalog:
             return
         for node in self.document.findall(addnodes.toctree):
@@ -283,8 +294,12 @@ class ReportDroppedTranslations(SphinxTransform):
             catalogue = _catalogue(self.env, self.config) if catalogue is None else catalogue
             msgstr = catalogue.get(msg, "")
             if msgstr.strip() and msgstr != msg:
-                LOGGER.warning(f"translation not applied, the page keeps the English {msg[:70]!r}: {why_dropped(msgstr)}",
-                               location=node, type="thesis_i18n", subtype="dropped")
+                LOGGER.warning(
+                    f"translation not applied, the page keeps the English {msg[:70]!r}: {why_dropped(msgstr)}",
+                    location=node,
+                    type="thesis_i18n",
+                    subtype="dropped",
+                )
 
 
 class MarkTranslatedImages(SphinxTransform):

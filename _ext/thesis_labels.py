@@ -135,7 +135,7 @@ class RefreshExerciseRegistry(SphinxTransform):
 
 
 class SolutionTitleCase(SphinxPostTransform):
-    """"Rešitev vaje 3": the exercise's word in a solution's title, in the case the catalogue gives it
+    """ "Rešitev vaje 3": the exercise's word in a solution's title, in the case the catalogue gives it
     (``msgctxt "solution title"``), after sphinx-exercise has built the title (its priority 21)."""
 
     default_priority = 23
@@ -174,7 +174,9 @@ class NumberedProofTitles(SphinxPostTransform):
             try:
                 number = ".".join(map(str, self.env.toc_fignumbers[match["docname"]][match["countertype"]][target]))
             except KeyError:
-                LOGGER.warning(f"{target!r} has no number for '%s' in its reference's title", location=xref, type="thesis_labels")
+                LOGGER.warning(
+                    f"{target!r} has no number for '%s' in its reference's title", location=xref, type="thesis_labels"
+                )
                 continue
             for text in list(xref.findall(nodes.Text)):
                 if "%s" in text:

@@ -107,13 +107,17 @@ def choose_form(shown: Decimal, forms: list[str], language: str) -> str:
 
     tags = [t for t in CLDR_ORDER if t in Locale.parse(language).plural_form.tags or t == "other"]
     if len(forms) not in (len(tags), len(tags) + 1):
-        raise ValueError(f"{len(forms)} forms given; {language} needs {len(tags)} ({'|'.join(tags)}), "
-                         f"and one more for a number shown with decimals")
+        raise ValueError(
+            f"{len(forms)} forms given; {language} needs {len(tags)} ({'|'.join(tags)}), "
+            f"and one more for a number shown with decimals"
+        )
     has_decimals = shown.as_tuple().exponent < 0
     if has_decimals and not is_english(language):
         if len(forms) == len(tags):
-            raise ValueError(f"the number is shown with decimals ({shown}): give a last form for it "
-                             f"({'|'.join(tags)}|decimal; in Slovene the genitive singular)")
+            raise ValueError(
+                f"the number is shown with decimals ({shown}): give a last form for it "
+                f"({'|'.join(tags)}|decimal; in Slovene the genitive singular)"
+            )
         return forms[-1]
     return forms[tags.index(plural_category(shown, language))]
 

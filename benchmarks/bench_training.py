@@ -110,14 +110,24 @@ def main() -> int:
                     continue
                 times[variant].append(seconds)
         median = {v: statistics.median(t) for v, t in times.items()}
-        row = {"seconds": {v: [round(s, 3) for s in t] for v, t in times.items()},
-               "ratio_to_baseline": {v: round(median[v] / median["baseline"], 3) for v in variants},
-               "compile_seconds_first_round": compile_seconds}
+        row = {
+            "seconds": {v: [round(s, 3) for s in t] for v, t in times.items()},
+            "ratio_to_baseline": {v: round(median[v] / median["baseline"], 3) for v in variants},
+            "compile_seconds_first_round": compile_seconds,
+        }
         result["models"][name] = row
         print(f"{name}: " + ", ".join(f"{v} {r:.2f}" for v, r in row["ratio_to_baseline"].items()), flush=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
-    result["machine"] = {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
-                         "cores": os.cpu_count(), "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in os.getloadavg()]}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+    ).stdout.strip()
+    result["machine"] = {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+    }
     result["commit"], result["when"] = commit, datetime.datetime.now().isoformat(timespec="seconds")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1) + "\n")

@@ -172,7 +172,10 @@ def git_state() -> dict:
         except Exception:
             return ""
 
-    return {"commit": git("rev-parse", "HEAD"), "thesis_lib_dirty": bool(git("status", "--porcelain", "--", "thesis_lib"))}
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "thesis_lib_dirty": bool(git("status", "--porcelain", "--", "thesis_lib")),
+    }
 
 
 def busy_cpus(interval: float = 1.0) -> float:
@@ -208,17 +211,33 @@ def verdict(ratio: float, target: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds a,b,c (default 3)")
     p.add_argument("--epochs", type=int, default=1, help="epochs per variant per round (default 1)")
     p.add_argument("--quick", action="store_true", help=f"smoke run on the first {QUICK_IMAGES:,} images")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None,
-                   help="diagnostic only: torch.set_num_threads(N) (default: leave torch's default, as the targets assume)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="diagnostic only: torch.set_num_threads(N) (default: leave torch's default, as the targets assume)",
+    )
     p.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up round")
-    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
-                   help="before timing, wait up to SECONDS for other processes to leave the CPUs idle (default 0: just measure and warn)")
-    p.add_argument("--out", type=Path, default=None, help=f"JSON results (default {RESULTS.relative_to(REPO)}, or {RESULTS.stem}_quick.json with --quick)")
+    p.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before timing, wait up to SECONDS for other processes to leave the CPUs idle (default 0: just measure and warn)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"JSON results (default {RESULTS.relative_to(REPO)}, or {RESULTS.stem}_quick.json with --quick)",
+    )
     args = p.parse_args(argv)
     if args.repeats < 1 or args.epochs < 1:
         p.error("--repeats and --epochs must be >= 1")
@@ -227,8 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is None:
         args.out = RESULTS.with_name(f"{RESULTS.stem}_quick.json") if args.quick else RESULTS
 
-    from torchvision import datasets, transforms
     from torch.utils.data import DataLoader, Subset
+    from torchvision import datasets, transforms
 
     root = data_root()
     n_images = QUICK_IMAGES if args.quick else 60_000
@@ -247,16 +266,22 @@ def main(argv: list[str] | None = None) -> int:
     p_thesis = n_params(thesis_lib.build_model(thesis_config(args.seed, 1)))
     assert p_example == p_thesis, (p_example, p_thesis)
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s) ({'default' if args.threads is None else 'set by --threads'}), {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}")
-    print(f"VAE 784-400-20, {p_example:,} parameters, batch {BATCH_SIZE}, Adam lr {LR:g}; "
-          f"{n_images:,} images/epoch, {args.epochs} epoch(s) x {args.repeats} interleaved repeat(s)")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s) ({'default' if args.threads is None else 'set by --threads'}), {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
+    )
+    print(
+        f"VAE 784-400-20, {p_example:,} parameters, batch {BATCH_SIZE}, Adam lr {LR:g}; "
+        f"{n_images:,} images/epoch, {args.epochs} epoch(s) x {args.repeats} interleaved repeat(s)"
+    )
     print("(a) example: DataLoader(MNIST, ToTensor) with num_workers=0, the example's setting")
 
     busy_before = wait_until_quiet(args.wait_quiet)
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     if busy_before > 0.25:
-        print(f"WARNING: {busy_before:.1f} of {os.cpu_count()} CPUs were busy with other work before the run; "
-              "timings (especially of torch's multi-threaded ops) will be noisy. Try --wait-quiet 600.")
+        print(
+            f"WARNING: {busy_before:.1f} of {os.cpu_count()} CPUs were busy with other work before the run; "
+            "timings (especially of torch's multi-threaded ops) will be noisy. Try --wait-quiet 600."
+        )
 
     if not args.no_warmup:
         wl = DataLoader(Subset(mnist, range(WARMUP_IMAGES)), batch_size=BATCH_SIZE, shuffle=True)
@@ -274,8 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         times["b_bare"] += sb
         times["c_thesis_loop"] += sc
         times["c_thesis_wall"] += [wall_c] * args.epochs
-        print(f"  repeat {r + 1}/{args.repeats}: a {statistics.median(sa):.3f}s  b {statistics.median(sb):.3f}s  "
-              f"c {statistics.median(sc):.3f}s (wall {wall_c:.3f}s)", flush=True)
+        print(
+            f"  repeat {r + 1}/{args.repeats}: a {statistics.median(sa):.3f}s  b {statistics.median(sb):.3f}s  "
+            f"c {statistics.median(sc):.3f}s (wall {wall_c:.3f}s)",
+            flush=True,
+        )
 
     load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -303,8 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for k in ("c/a", "c/b", "c_wall/a", "c_wall/b"):
         print(f"{k:<9} = {ratios[k]:.3f}   target <= {targets[k]:.2f}   {verdicts[k]}")
-    print(f"(from the fastest epochs instead of the medians: c/a = {ratios_of_min['c/a']:.3f}, c/b = {ratios_of_min['c/b']:.3f})")
-    print("(loss/img: mean training loss of the last epoch, nats per image; a and b use sigmoid + BCE, c BCE-with-logits)")
+    print(
+        f"(from the fastest epochs instead of the medians: c/a = {ratios_of_min['c/a']:.3f}, c/b = {ratios_of_min['c/b']:.3f})"
+    )
+    print(
+        "(loss/img: mean training loss of the last epoch, nats per image; a and b use sigmoid + BCE, c BCE-with-logits)"
+    )
 
     result = {
         "benchmark": "vae_epoch",
@@ -319,9 +351,17 @@ def main(argv: list[str] | None = None) -> int:
         "git": git_state(),
         "other_load": {"busy_cpus_before": busy_before, "loadavg_before": load_before, "loadavg_after": load_after},
         "settings": {
-            "images_per_epoch": n_images, "quick": args.quick, "repeats": args.repeats, "epochs": args.epochs,
-            "seed": args.seed, "threads_forced": args.threads, "warmup": not args.no_warmup, "batch_size": BATCH_SIZE, "lr": LR,
-            "parameters": p_example, "example_num_workers": 0,
+            "images_per_epoch": n_images,
+            "quick": args.quick,
+            "repeats": args.repeats,
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "threads_forced": args.threads,
+            "warmup": not args.no_warmup,
+            "batch_size": BATCH_SIZE,
+            "lr": LR,
+            "parameters": p_example,
+            "example_num_workers": 0,
         },
         "seconds_per_epoch": times,
         "median_seconds_per_epoch": med,

@@ -45,23 +45,36 @@ RESULTS = REPO / "benchmarks" / "results" / "vae_schedule.jsonl"
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("variants", nargs="*", metavar="VARIANT", help=f"default: all of {', '.join(map(repr, VARIANTS))}")
+    parser.add_argument(
+        "variants", nargs="*", metavar="VARIANT", help=f"default: all of {', '.join(map(repr, VARIANTS))}"
+    )
     args = parser.parse_args()
     unknown = [v for v in args.variants if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant {unknown[0]!r}; choose from {', '.join(map(repr, VARIANTS))}")
     test = load_dataset("mnist", "test").x
     judge = metrics.load_classifier("mnist", progress=False)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+    ).stdout.strip()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     for name in args.variants or list(VARIANTS):
         load = os.getloadavg()[0]
         run = train(VAEConfig(), cache=True, progress=False, **VARIANTS[name])
         samples = run.model.sample(10_000, generator=torch.Generator().manual_seed(0))
         q = metrics.sample_quality(judge, samples, test)
-        row = {"variant": name, "fid": round(q["fid"], 2), "mnist_score": round(q["mnist_score"], 2), "confident_share": round(q["confident_share"], 3),
-               "val_neg_elbo": round(run.history.epochs["val/-elbo"][-1], 2), "train_seconds": round(sum(run.history.train_seconds), 1),
-               "load_before": round(load, 2), "torch": str(torch.__version__), "commit": commit, "when": datetime.datetime.now().isoformat(timespec="seconds")}
+        row = {
+            "variant": name,
+            "fid": round(q["fid"], 2),
+            "mnist_score": round(q["mnist_score"], 2),
+            "confident_share": round(q["confident_share"], 3),
+            "val_neg_elbo": round(run.history.epochs["val/-elbo"][-1], 2),
+            "train_seconds": round(sum(run.history.train_seconds), 1),
+            "load_before": round(load, 2),
+            "torch": str(torch.__version__),
+            "commit": commit,
+            "when": datetime.datetime.now().isoformat(timespec="seconds"),
+        }
         print(json.dumps(row), flush=True)
         with RESULTS.open("a") as f:
             f.write(json.dumps(row) + "\n")

@@ -60,14 +60,23 @@ def translated_overrides(language: str) -> dict:
     }
 
 
-def sphinx_build(builder: str, outdir: Path, doctrees: Path, overrides: dict, warnings_are_errors: bool, keep_going: bool) -> int:
+def sphinx_build(
+    builder: str, outdir: Path, doctrees: Path, overrides: dict, warnings_are_errors: bool, keep_going: bool
+) -> int:
     """Jupyter Book's own Sphinx entry point (``_config.yml`` + ``_toc.yml``), plus ``overrides``."""
     from jupyter_book.sphinx import build_sphinx
 
     overrides = {"external_toc_path": str(ROOT / "_toc.yml"), "latex_individualpages": False, **overrides}
     result = build_sphinx(
-        ROOT, outdir, noconfig=True, path_config=str(ROOT / "_config.yml"), confoverrides=overrides, doctreedir=doctrees,
-        builder=builder, warningiserror=warnings_are_errors, keep_going=keep_going,
+        ROOT,
+        outdir,
+        noconfig=True,
+        path_config=str(ROOT / "_config.yml"),
+        confoverrides=overrides,
+        doctreedir=doctrees,
+        builder=builder,
+        warningiserror=warnings_are_errors,
+        keep_going=keep_going,
     )
     return result if isinstance(result, int) else 1
 
@@ -84,21 +93,33 @@ def executed_overrides() -> dict:
 def have_executed_notebooks() -> bool:
     missing = [p for p in ("book/ae.ipynb",) if not (EXECUTED / p).exists()]
     if missing:
-        print(f"no executed notebooks in {EXECUTED}: build the English edition first (python scripts/build_book.py)", file=sys.stderr)
+        print(
+            f"no executed notebooks in {EXECUTED}: build the English edition first (python scripts/build_book.py)",
+            file=sys.stderr,
+        )
     return not missing
 
 
 def build_translation(language: str, warnings_are_errors: bool = True, keep_going: bool = True) -> int:
     if not have_executed_notebooks():
         return 1
-    return sphinx_build("html", BUILD / "html" / language, BUILD / f".doctrees-{language}", translated_overrides(language), warnings_are_errors, keep_going)
+    return sphinx_build(
+        "html",
+        BUILD / "html" / language,
+        BUILD / f".doctrees-{language}",
+        translated_overrides(language),
+        warnings_are_errors,
+        keep_going,
+    )
 
 
 def rerender(warnings_are_errors: bool = True, keep_going: bool = True) -> int:
     """Both editions' HTML from the last full build's executed notebooks: nothing is executed or trained."""
     if not have_executed_notebooks():
         return 1
-    code = sphinx_build("html", BUILD / "html", BUILD / ".doctrees", executed_overrides(), warnings_are_errors, keep_going)
+    code = sphinx_build(
+        "html", BUILD / "html", BUILD / ".doctrees", executed_overrides(), warnings_are_errors, keep_going
+    )
     return code or max(build_translation(lang, warnings_are_errors, keep_going) for lang in LANGUAGES)
 
 
@@ -106,7 +127,10 @@ def gettext(outdir: Path) -> int:
     """The message templates (.pot) of the current English sources, one per page."""
     # without outputs the glued values are missing: the prose around them is what is extracted
     overrides = {
-        "gettext_compact": False, "nb_execution_mode": "off", "gettext_uuid": False, "gettext_location": False,
+        "gettext_compact": False,
+        "nb_execution_mode": "off",
+        "gettext_uuid": False,
+        "gettext_location": False,
         "suppress_warnings": ["mystnb.glue"],
     }
     return sphinx_build("gettext", Path(outdir), Path(outdir) / ".doctrees", overrides, False, False)
@@ -165,7 +189,10 @@ def main(argv: list[str]) -> int:
     info = {"cached_before": len(before), "trained": sorted(finished_runs() - before), "translation_seconds": {}}
     for lang in LANGUAGES if not code else ():
         began = time.perf_counter()
-        print(f"Building the {lang} edition into {BUILD / 'html' / lang} (from the executed notebooks, no execution)", flush=True)
+        print(
+            f"Building the {lang} edition into {BUILD / 'html' / lang} (from the executed notebooks, no execution)",
+            flush=True,
+        )
         code = build_translation(lang, "-W" in options, "--keep-going" in options)
         info["translation_seconds"][lang] = round(time.perf_counter() - began, 1)
         print(f"The {lang} edition took {info['translation_seconds'][lang]:.0f} s", flush=True)

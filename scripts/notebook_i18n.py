@@ -37,9 +37,44 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # directives whose argument is not prose, and whose body is not MyST prose either
-NO_PROSE = {"literalinclude", "code", "code-block", "sourcecode", "code-cell", "raw", "include", "eval-rst", "image", "glue", "glue:any", "glue:text", "glue:math", "bibliography", "toctree", "tableofcontents", "solution-end", "exercise-end"}
-LABEL_ARGUMENT = {"solution", "solution-start", "glue:figure", "figure"}  # the argument is a label, key or path; the body is prose
-ARGUMENT_IS_BODY = {"note", "tip", "warning", "important", "hint", "caution", "attention", "danger", "error", "seealso"}  # docutils admonitions without a title
+NO_PROSE = {
+    "literalinclude",
+    "code",
+    "code-block",
+    "sourcecode",
+    "code-cell",
+    "raw",
+    "include",
+    "eval-rst",
+    "image",
+    "glue",
+    "glue:any",
+    "glue:text",
+    "glue:math",
+    "bibliography",
+    "toctree",
+    "tableofcontents",
+    "solution-end",
+    "exercise-end",
+}
+LABEL_ARGUMENT = {
+    "solution",
+    "solution-start",
+    "glue:figure",
+    "figure",
+}  # the argument is a label, key or path; the body is prose
+ARGUMENT_IS_BODY = {
+    "note",
+    "tip",
+    "warning",
+    "important",
+    "hint",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "seealso",
+}  # docutils admonitions without a title
 NOT_IN_TEMPLATES: dict[str, str] = {}  # directives whose text Sphinx does not extract (none today: see the docstring)
 ALT_OPTION = {"glue:figure", "figure", "image"}  # directives whose :alt: option is a message
 _ALT = re.compile(r"^:alt:[ \t]+(?P<text>\S.*?)[ \t]*$")
@@ -115,7 +150,9 @@ class _Walker:
 
     def region(self, first: int, last: int) -> tuple[int, int]:
         last = max(last, first + 1)
-        return self.starts[min(first, len(self.starts) - 1)], min(self.starts[min(last, len(self.starts) - 1)], len(self.source))
+        return self.starts[min(first, len(self.starts) - 1)], min(
+            self.starts[min(last, len(self.starts) - 1)], len(self.source)
+        )
 
     def add(self, msgid: str, kind: str, text: str | re.Pattern, lines: tuple[int, int], **extra) -> None:
         begin, stop = self.region(*lines)
@@ -134,7 +171,13 @@ class _Walker:
     def walk(self, text: str, offset: int) -> None:
         """The messages of ``text``, whose line 0 is line ``offset`` of the cell."""
         tokens = _md().parse(text)
-        kinds = {"paragraph_open": "paragraph", "heading_open": "heading", "th_open": "cell", "td_open": "cell", "dt_open": "term"}
+        kinds = {
+            "paragraph_open": "paragraph",
+            "heading_open": "heading",
+            "th_open": "cell",
+            "td_open": "cell",
+            "dt_open": "term",
+        }
         for i, tok in enumerate(tokens):
             lines = (offset + tok.map[0], offset + tok.map[1]) if tok.map else (offset, offset + text.count("\n") + 1)
             if tok.type == "inline":
@@ -178,7 +221,10 @@ class _Walker:
         start = len(self.found)
         self.walk("\n".join(body), lines[0] + 1 + skip)
         if name in NOT_IN_TEMPLATES and name in LABEL_ARGUMENT:  # the body is what Sphinx misses
-            self.found[start:] = [Message(m.id, m.kind, m.start, m.end, m.alternatives, NOT_IN_TEMPLATES[name]) for m in self.found[start:]]
+            self.found[start:] = [
+                Message(m.id, m.kind, m.start, m.end, m.alternatives, NOT_IN_TEMPLATES[name])
+                for m in self.found[start:]
+            ]
 
 
 def _options(content: str) -> tuple[list[str], int]:
@@ -233,7 +279,13 @@ class Catalogue:
         for k, msgid in enumerate((message.id, *message.alternatives)):
             if msgid in self.translations:
                 text = self.translations[msgid]
-                if k == 0 and message.kind == "title" and message.alternatives and text.startswith("(") and text.endswith(")"):
+                if (
+                    k == 0
+                    and message.kind == "title"
+                    and message.alternatives
+                    and text.startswith("(")
+                    and text.endswith(")")
+                ):
                     text = text[1:-1]  # sphinx-proof's parentheses are not part of the title
                 return text
         return None
@@ -248,7 +300,9 @@ def catalogue(book: str | Path, lang: str, docname: str) -> Catalogue:
     """The catalogue of page ``docname`` (``book/ae``) in ``lang``; a one-line ValueError for a language without catalogues."""
     available = languages(book)
     if lang not in available:
-        raise ValueError(f"no catalogues for language {lang!r} in {Path(book) / 'locales'}; the book has: {', '.join(available) or 'none'}")
+        raise ValueError(
+            f"no catalogues for language {lang!r} in {Path(book) / 'locales'}; the book has: {', '.join(available) or 'none'}"
+        )
     return Catalogue.read(Path(book) / "locales" / lang / "LC_MESSAGES" / f"{docname}.po")
 
 
@@ -265,7 +319,11 @@ def _safe(text: str, kind: str, original: str, before: str) -> str:
     if kind == "cell":
         return re.sub(r"(?<!\\)\|", r"\\|", text)
     if kind == "paragraph":
-        return re.sub(r"^(\d{1,9})([.)])(?=\s|$)", r"\1\\\2", re.sub(r"^([-+*#>=])", r"\\\1", text)) if _starts_a_block(text) else text
+        return (
+            re.sub(r"^(\d{1,9})([.)])(?=\s|$)", r"\1\\\2", re.sub(r"^([-+*#>=])", r"\\\1", text))
+            if _starts_a_block(text)
+            else text
+        )
     return text
 
 
@@ -336,7 +394,9 @@ def translate_notebook(nb, catalogue: Catalogue, lang: str):
     return out, report
 
 
-def translate_chapters(book: str | Path, lang: str, chapters: list[str] | None = None) -> dict[str, tuple[object, Report]]:
+def translate_chapters(
+    book: str | Path, lang: str, chapters: list[str] | None = None
+) -> dict[str, tuple[object, Report]]:
     """``{chapter: (translated notebook, Report)}`` for the chapter notebooks of ``_toc.yml`` (or ``chapters`` of them)."""
     import nbformat
 

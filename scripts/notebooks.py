@@ -43,10 +43,9 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from book_toc import ROOT, notebooks
 from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
-
-from book_toc import ROOT, notebooks
 
 CHAPTERS = notebooks()
 MARKER = "# NBVAL_CHECK_OUTPUT"
@@ -83,7 +82,13 @@ def set_colab_cell(nb, source: str) -> bool:
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(COLAB_TAGS)})
     cell.id = COLAB_ID
     old = nb.cells[0] if nb.cells and is_colab_cell(nb.cells[0]) else None
-    if old is not None and old.source == cell.source and old.metadata.get("tags") == COLAB_TAGS and old.get("id") == COLAB_ID and not old.outputs:
+    if (
+        old is not None
+        and old.source == cell.source
+        and old.metadata.get("tags") == COLAB_TAGS
+        and old.get("id") == COLAB_ID
+        and not old.outputs
+    ):
         return False
     nb.cells = [cell] + [c for c in nb.cells if not is_colab_cell(c)]
     return True
@@ -99,7 +104,13 @@ def cmd_colab(paths: list[str], check: bool = False) -> int:
             if not check:
                 nbformat.write(nb, ROOT / p)
     if check:
-        print("\n".join(f"{p}: the first cell is not the current Colab cell (run: python scripts/notebooks.py colab)" for p in stale) or "Colab cells are current")
+        print(
+            "\n".join(
+                f"{p}: the first cell is not the current Colab cell (run: python scripts/notebooks.py colab)"
+                for p in stale
+            )
+            or "Colab cells are current"
+        )
         return 1 if stale else 0
     print("\n".join(f"{p}: Colab cell written" for p in stale) or "Colab cells are current")
     return 0
@@ -115,15 +126,23 @@ def tidy(nb) -> None:
         if cell.cell_type != "code":
             continue
         if is_check_cell(cell):
-            cell.outputs = [o for o in cell.outputs if o.get("output_type") in ("stream", "execute_result") and o.get("name", "stdout") != "stderr"]
-            CoalesceStreamsPreprocessor().preprocess_cell(cell, {}, 0)  # one stdout chunk: the kernel splits prints by timing
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if o.get("output_type") in ("stream", "execute_result") and o.get("name", "stdout") != "stderr"
+            ]
+            CoalesceStreamsPreprocessor().preprocess_cell(
+                cell, {}, 0
+            )  # one stdout chunk: the kernel splits prints by timing
             for o in cell.outputs:
                 if o.get("output_type") == "execute_result":
                     o["data"] = {"text/plain": o["data"].get("text/plain", "")}
                     o["metadata"] = {}
         else:
             cell.outputs = []
-            cell.execution_count = None  # nbval refuses a cell with outputs but no execution count, so check cells keep theirs
+            cell.execution_count = (
+                None  # nbval refuses a cell with outputs but no execution count, so check cells keep theirs
+            )
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
     nb.metadata["language_info"] = {"name": "python"}  # the kernel adds its version details on every run
@@ -135,7 +154,9 @@ def execute(path: Path, env: dict[str, str] | None = None) -> tuple[float, "nbfo
     os.environ.update(env or {})
     try:
         start = time.perf_counter()
-        NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb, timeout=TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
         return time.perf_counter() - start, nb
     finally:
         os.environ.clear()
@@ -197,7 +218,9 @@ def cmd_translate(paths: list[str], lang: str, check: bool = False, force: bool 
     out = None if check else Path(paths[0])
     chapters = [Path(p).stem for p in (paths if check else paths[1:])] or None
     if out is not None and (out.is_file() or (out.is_dir() and any(out.iterdir()) and not force)):
-        raise SystemExit(f"translate: OUT {str(out)!r} is a file or a folder that is not empty: choose a new folder, or pass --force to replace the chapters in it")
+        raise SystemExit(
+            f"translate: OUT {str(out)!r} is a file or a folder that is not empty: choose a new folder, or pass --force to replace the chapters in it"
+        )
     try:
         translated = translate_chapters(ROOT, lang, chapters)
     except ValueError as e:
@@ -211,7 +234,10 @@ def cmd_translate(paths: list[str], lang: str, check: bool = False, force: bool 
             nbformat.validate(nb)
             nbformat.write(nb, out / f"{name}.ipynb")
     if out is not None:
-        print(f"wrote {len(translated)} chapters in {lang} to {out}" + (f"; {missing} messages stay English (--check lists them all)" if missing else ""))
+        print(
+            f"wrote {len(translated)} chapters in {lang} to {out}"
+            + (f"; {missing} messages stay English (--check lists them all)" if missing else "")
+        )
     return 1 if check and missing else 0
 
 
@@ -219,9 +245,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["run", "time", "check", "colab", "translate"])
     parser.add_argument("paths", nargs="*")
-    parser.add_argument("--check", action="store_true", help="colab: only report chapters whose Colab cell is missing or stale; translate: write nothing, list the messages without a translation and fail if there are any")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="colab: only report chapters whose Colab cell is missing or stale; translate: write nothing, list the messages without a translation and fail if there are any",
+    )
     parser.add_argument("--lang", default="sl", help="translate: the language of the catalogues (default: sl)")
-    parser.add_argument("--force", action="store_true", help="translate: write into a non-empty OUT, replacing the chapter notebooks")
+    parser.add_argument(
+        "--force", action="store_true", help="translate: write into a non-empty OUT, replacing the chapter notebooks"
+    )
     args = parser.parse_intermixed_args()  # options before or after the paths
     if args.command == "colab":
         return cmd_colab(args.paths, check=args.check)

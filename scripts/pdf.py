@@ -45,14 +45,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-
 from book_toc import ROOT, pages
 
 sys.path.insert(0, str(ROOT / "_ext"))
 from pdf_download import pdf_name  # noqa: E402  (the PDF's name in each edition: one source with the download button)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 PDF_NAME = pdf_name("en")  # the copy in the HTML folder, where the download button links (_ext/pdf_download.py)
 EDITIONS = {"en": "", "sl": "sl"}  # language -> its HTML folder under _build/html
 COMBINED = "book/__pdf_edition__.html"  # the URL (never a file) of the combined document, beside the pages
@@ -175,16 +180,22 @@ def serve(folder: Path):
 def check_html(html: Path, docs: list[str]) -> None:
     """A one-line error unless ``html`` holds every page of the TOC."""
     if not html.is_dir():
-        raise ValueError(f"--html {str(html)!r} is not a folder: pass the built book's HTML (jupyter-book build . makes _build/html)")
+        raise ValueError(
+            f"--html {str(html)!r} is not a folder: pass the built book's HTML (jupyter-book build . makes _build/html)"
+        )
     missing = [d for d in docs if not (html / f"{d}.html").is_file()]
     if missing:
-        raise ValueError(f"--html {str(html)!r} lacks the TOC pages {missing}: build the book first (jupyter-book build . -W --keep-going)")
+        raise ValueError(
+            f"--html {str(html)!r} lacks the TOC pages {missing}: build the book first (jupyter-book build . -W --keep-going)"
+        )
 
 
 def wait_until_ready(page) -> None:
     """Wait for MathJax (when the page loads it) to finish typesetting and for every image to load."""
     if page.evaluate("() => document.querySelector('script[src*=\"mathjax\"]') !== null"):
-        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=PAGE_TIMEOUT_MS
+        )
         page.evaluate("() => MathJax.startup.promise.then(() => true)")
     page.evaluate(
         """async () => { await Promise.all([...document.images].map(img => img.complete ? null :
@@ -206,7 +217,13 @@ def edition_words(language: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for po in sorted((ROOT / "locales" / language / "LC_MESSAGES").rglob("*.po")):
         with open(po, "rb") as f:
-            found.update({m.id: m.string for m in read_po(f) if isinstance(m.id, str) and m.id and m.string and not m.fuzzy and not m.context})
+            found.update(
+                {
+                    m.id: m.string
+                    for m in read_po(f)
+                    if isinstance(m.id, str) and m.id and m.string and not m.fuzzy and not m.context
+                }
+            )
     return found
 
 
@@ -229,8 +246,14 @@ def freeze_widgets(page, words: dict[str, str] | None = None) -> int:
             if (shots[i][1]) img.style.width = shots[i][1] + 'px';
             w.replaceWith(img);
         })""",
-        [shots, WIDGETS, [say(words, "live game (its initial state; the HTML book trains it in the browser)"),
-                          say(words, "latent-space explorer (its initial state; the HTML book lets you move the sliders)")]],
+        [
+            shots,
+            WIDGETS,
+            [
+                say(words, "live game (its initial state; the HTML book trains it in the browser)"),
+                say(words, "latent-space explorer (its initial state; the HTML book lets you move the sliders)"),
+            ],
+        ],
     )
     return len(shots)
 
@@ -240,14 +263,18 @@ def say(words: dict[str, str] | None, text: str) -> str:
     return (words or {}).get(text, text)
 
 
-def prepare_page(context, base_url: str, doc: str, docs: list[str], words: dict[str, str] | None = None) -> tuple[Chapter, list[str]]:
+def prepare_page(
+    context, base_url: str, doc: str, docs: list[str], words: dict[str, str] | None = None
+) -> tuple[Chapter, list[str]]:
     """Load one page and prepare it for print: (the chapter, the page's stylesheets)."""
     page = context.new_page()
     try:
         page.goto(f"{base_url}{doc}.html", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
         page.evaluate("() => document.documentElement.setAttribute('data-theme', 'light')")
         wait_until_ready(page)
-        untypeset = page.evaluate("() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60))")
+        untypeset = page.evaluate(
+            "() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60))"
+        )
         if untypeset:
             raise ValueError(f"{doc}: MathJax did not typeset {len(untypeset)} formulas, e.g. {untypeset[0]!r}")
         freeze_widgets(page, words)
@@ -258,18 +285,26 @@ def prepare_page(context, base_url: str, doc: str, docs: list[str], words: dict[
     return Chapter(doc, found["title"], found["sections"], found["html"], found["figures"]), styles
 
 
-def contents_html(chapters: list[Chapter], numbers: dict[str, int], title: str = "Contents", figures_title: str = "List of figures") -> str:
+def contents_html(
+    chapters: list[Chapter], numbers: dict[str, int], title: str = "Contents", figures_title: str = "List of figures"
+) -> str:
     """The printed contents: every chapter and its sections, linked, with their page numbers."""
 
     def entry(target: str, title: str, cls: str = "") -> str:
         page = numbers.get(target, "")
-        return (f'<li class="{cls}"><a href="#{target}"><span class="pdf-title">{html_lib.escape(title)}</span>'
-                f'<span class="pdf-page" data-target="{target}">{page}</span></a>')
+        return (
+            f'<li class="{cls}"><a href="#{target}"><span class="pdf-title">{html_lib.escape(title)}</span>'
+            f'<span class="pdf-page" data-target="{target}">{page}</span></a>'
+        )
 
-    items = [entry(FIGURES_ID, figures_title, "pdf-chapter-entry") + "</li>"] if any(ch.figures for ch in chapters) else []
+    items = (
+        [entry(FIGURES_ID, figures_title, "pdf-chapter-entry") + "</li>"] if any(ch.figures for ch in chapters) else []
+    )
     for ch in chapters:
         subs = "".join(entry(s["id"], s["title"]) + "</li>" for s in ch.sections if s["id"])
-        items.append(entry(anchor(ch.doc), ch.title, "pdf-chapter-entry") + (f"<ol>{subs}</ol>" if subs else "") + "</li>")
+        items.append(
+            entry(anchor(ch.doc), ch.title, "pdf-chapter-entry") + (f"<ol>{subs}</ol>" if subs else "") + "</li>"
+        )
     return f'<section class="pdf-contents" id="pdf--contents"><h1>{html_lib.escape(title)}</h1><ol>{"".join(items)}</ol></section>'
 
 
@@ -293,7 +328,9 @@ def figures_html(chapters: list[Chapter], numbers: dict[str, int], title: str = 
             continue
         rows = "".join(
             f'<li><a href="#{f["id"]}"><span class="pdf-number">{esc(f["number"])}</span><span class="pdf-title">{esc(short_caption(f["caption"]))}</span>'
-            f'<span class="pdf-page" data-target="{f["id"]}">{numbers.get(f["id"], "")}</span></a></li>' for f in ch.figures)
+            f'<span class="pdf-page" data-target="{f["id"]}">{numbers.get(f["id"], "")}</span></a></li>'
+            for f in ch.figures
+        )
         groups.append(f'<li class="pdf-figures-chapter">{esc(ch.title)}<ol>{rows}</ol></li>')
     return f'<section class="pdf-figures" id="{FIGURES_ID}"><h1>{esc(title)}</h1><ol>{"".join(groups)}</ol></section>'
 
@@ -316,18 +353,30 @@ def book_html(chapters: list[Chapter], styles: list[str], meta: dict, numbers: d
 def print_pdf(page) -> bytes:
     """Chromium's print of the loaded document (A4, backgrounds, page numbers in the footer), tagged: the PDF
     keeps the document's structure (headings, lists, figures with their alternative texts) for screen readers."""
-    return page.pdf(format="A4", print_background=True, display_header_footer=True, header_template="<span></span>",
-                    footer_template=FOOTER, margin={"top": "16mm", "bottom": "16mm", "left": "15mm", "right": "15mm"},
-                    prefer_css_page_size=True, tagged=True)
+    return page.pdf(
+        format="A4",
+        print_background=True,
+        display_header_footer=True,
+        header_template="<span></span>",
+        footer_template=FOOTER,
+        margin={"top": "16mm", "bottom": "16mm", "left": "15mm", "right": "15mm"},
+        prefer_css_page_size=True,
+        tagged=True,
+    )
 
 
 def destination_pages(pdf: bytes) -> dict[str, int]:
     """The 1-based page of each named destination (Chromium names one for every linked id)."""
     from pypdf import PdfReader
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # Skia's PDFs draw a harmless "Object count exceeds trailer size"
+    logging.getLogger("pypdf").setLevel(
+        logging.ERROR
+    )  # Skia's PDFs draw a harmless "Object count exceeds trailer size"
     reader = PdfReader(io.BytesIO(pdf))
-    return {str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}
+    return {
+        str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1
+        for name, dest in reader.named_destinations.items()
+    }
 
 
 def finish(pdf: bytes, chapters: list[Chapter], meta: dict) -> bytes:
@@ -346,8 +395,14 @@ def finish(pdf: bytes, chapters: list[Chapter], meta: dict) -> bytes:
             if s["id"] in numbers:
                 writer.add_outline_item(title=s["title"], page_number=numbers[s["id"]] - 1, parent=top)
     writer.page_mode = "/UseOutlines"
-    writer.add_metadata({"/Title": meta.get("title", ""), "/Author": meta.get("author", ""), "/Creator": "scripts/pdf.py (Chromium)",
-                         "/Lang": meta.get("language", "en")})
+    writer.add_metadata(
+        {
+            "/Title": meta.get("title", ""),
+            "/Author": meta.get("author", ""),
+            "/Creator": "scripts/pdf.py (Chromium)",
+            "/Lang": meta.get("language", "en"),
+        }
+    )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -357,11 +412,16 @@ def print_book(context, base_url: str, chapters: list[Chapter], styles: list[str
     """Print the combined document twice: the first print tells the contents page its numbers."""
     page = context.new_page()
     document = book_html(chapters, styles, meta, {})
-    page.route(f"{base_url}{COMBINED}", lambda r: r.fulfill(status=200, content_type="text/html; charset=utf-8", body=document))
+    page.route(
+        f"{base_url}{COMBINED}", lambda r: r.fulfill(status=200, content_type="text/html; charset=utf-8", body=document)
+    )
     page.goto(f"{base_url}{COMBINED}", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
     wait_until_ready(page)
     numbers = destination_pages(print_pdf(page))
-    page.evaluate("(numbers) => document.querySelectorAll('.pdf-page[data-target]').forEach(s => s.textContent = numbers[s.dataset.target] || '')", numbers)
+    page.evaluate(
+        "(numbers) => document.querySelectorAll('.pdf-page[data-target]').forEach(s => s.textContent = numbers[s.dataset.target] || '')",
+        numbers,
+    )
     return finish(print_pdf(page), chapters, meta)
 
 
@@ -383,12 +443,17 @@ def build_pdf(html: Path, out: Path, docs: list[str] | None = None, log=print, l
     from playwright.sync_api import sync_playwright
 
     words = edition_words(language)
-    meta = {k: say(words, v) if isinstance(v, str) else v for k, v in (yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}).items()}
+    meta = {
+        k: say(words, v) if isinstance(v, str) else v
+        for k, v in (yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}).items()
+    }
     meta.update(language=language, words=words)
     start = time.perf_counter()
     with serve(html) as base_url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 900}, device_scale_factor=2, color_scheme="light")
+        context = browser.new_context(
+            viewport={"width": 1100, "height": 900}, device_scale_factor=2, color_scheme="light"
+        )
         chapters, styles = [], []
         for doc in docs:
             chapter, page_styles = prepare_page(context, base_url, doc, docs, words)
@@ -410,15 +475,28 @@ def editions_to_print(lang: str | None, explicit: bool) -> list[str]:
         if lang not in EDITIONS:
             raise ValueError(f"--lang {lang!r} is not an edition of the book: use one of {sorted(EDITIONS)}")
         return [lang]
-    built = [lang for lang, folder in EDITIONS.items() if lang == "en" or (ROOT / "_build" / "html" / folder / "index.html").exists()]
+    built = [
+        lang
+        for lang, folder in EDITIONS.items()
+        if lang == "en" or (ROOT / "_build" / "html" / folder / "index.html").exists()
+    ]
     return ["en"] if explicit else built
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--html", type=Path, help="the built book (default: _build/html; the Slovene edition's: _build/html/sl)")
-    parser.add_argument("--out", type=Path, help="the PDF to write (default: _build/pdf/book.pdf; the Slovene edition's: _build/pdf/book-sl.pdf)")
-    parser.add_argument("--lang", help=f"one edition, {' or '.join(EDITIONS)} (default: English, and the Slovene edition when it is built)")
+    parser.add_argument(
+        "--html", type=Path, help="the built book (default: _build/html; the Slovene edition's: _build/html/sl)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="the PDF to write (default: _build/pdf/book.pdf; the Slovene edition's: _build/pdf/book-sl.pdf)",
+    )
+    parser.add_argument(
+        "--lang",
+        help=f"one edition, {' or '.join(EDITIONS)} (default: English, and the Slovene edition when it is built)",
+    )
     args = parser.parse_args(argv)
     try:
         for language in editions_to_print(args.lang, args.html is not None or args.out is not None):

@@ -22,7 +22,12 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "samples.png"
 
 
 def main() -> None:
-    configs = [("1.1 autoencoder", AEConfig()), ("1.2 GAN", GANConfig()), ("1.3 VAE", VAEConfig()), ("1.4 AAE", AAEConfig())]
+    configs = [
+        ("1.1 autoencoder", AEConfig()),
+        ("1.2 GAN", GANConfig()),
+        ("1.3 VAE", VAEConfig()),
+        ("1.4 AAE", AAEConfig()),
+    ]
     fig, axes = plt.subplots(1, 4, figsize=(14, 3.8), layout="constrained")
     for ax, (title, config) in zip(axes, configs):
         model = train(config, cache=True, progress=False).model

@@ -30,7 +30,11 @@ from thesis_lib.metrics.classifier import ClassifierSettings, store_judge, store
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="retrain and compare with the stored judge (exit 1 if they differ); store nothing")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="retrain and compare with the stored judge (exit 1 if they differ); store nothing",
+    )
     args = parser.parse_args()
     settings = ClassifierSettings()
     if args.check:
@@ -39,12 +43,17 @@ def main() -> int:
             print("the stored judge is missing or stale: run scripts/store_judge.py", file=sys.stderr)
             return 1
         if (stored["torch"], stored["threads"]) != (str(torch.__version__), torch.get_num_threads()):
-            print(f"skipped: the judge was stored with torch {stored['torch']} on {stored['threads']} threads, this is torch {torch.__version__} on {torch.get_num_threads()}")
+            print(
+                f"skipped: the judge was stored with torch {stored['torch']} on {stored['threads']} threads, this is torch {torch.__version__} on {torch.get_num_threads()}"
+            )
             return 0
         model, acc = train_classifier(settings, progress=False)
         differ = [name for name, p in model.state_dict().items() if not torch.equal(p, stored["model"][name])]
         if differ or acc != stored["test_accuracy"]:
-            print(f"the retrained judge differs from the stored one (test accuracy {acc} against {stored['test_accuracy']}; tensors {differ[:3]})", file=sys.stderr)
+            print(
+                f"the retrained judge differs from the stored one (test accuracy {acc} against {stored['test_accuracy']}; tensors {differ[:3]})",
+                file=sys.stderr,
+            )
             return 1
         print(f"the retrained judge is the stored one, bit for bit (test accuracy {acc:.4f})")
         return 0

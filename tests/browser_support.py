@@ -23,7 +23,13 @@ from pdf import serve  # noqa: F401  (the local server the PDF script prints fro
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -89,7 +95,10 @@ def describe(violations: list[dict], examples: int = 3) -> str:
     lines = []
     for v in violations:
         lines.append(f"{v['impact']} {v['id']} x{len(v['nodes'])}: {v['help']}")
-        lines += [f"    {n['target'][:140]}: {n['summary'].splitlines()[-1][:160] if n['summary'] else ''}" for n in v["nodes"][:examples]]
+        lines += [
+            f"    {n['target'][:140]}: {n['summary'].splitlines()[-1][:160] if n['summary'] else ''}"
+            for n in v["nodes"][:examples]
+        ]
     return "\n".join(lines)
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 import fnmatch
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import torch
 
 import thesis_lib
@@ -20,14 +20,23 @@ from thesis_lib.models.base import GenerativeModel
 
 LIBRARY = Path(thesis_lib.__file__).parent
 ROOT = LIBRARY.parent
-MODULES = sorted(p.relative_to(LIBRARY).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__") for p in LIBRARY.rglob("*.py"))
-OUTER = [p for p in LIBRARY.rglob("*.py") if p.relative_to(LIBRARY).parts[0] in ("latent.py", "plots", "widgets", "metrics")]
+MODULES = sorted(
+    p.relative_to(LIBRARY).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+    for p in LIBRARY.rglob("*.py")
+)
+OUTER = [
+    p for p in LIBRARY.rglob("*.py") if p.relative_to(LIBRARY).parts[0] in ("latent.py", "plots", "widgets", "metrics")
+]
 MAX_LINES = 450
 
 
 # ----------------------------------------------------------------------------- structure
 def test_no_module_is_longer_than_the_limit():
-    long = {p.relative_to(LIBRARY).as_posix(): n for p in LIBRARY.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    long = {
+        p.relative_to(LIBRARY).as_posix(): n
+        for p in LIBRARY.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
     assert not long, long
 
 
@@ -46,24 +55,32 @@ def test_the_library_has_no_import_cycle():
     for m in MODULES:
         if m not in state:
             visit(m, [])
-    assert "trainer" in cache.imports_of("callbacks") and "callbacks" not in cache.imports_of("trainer")  # the Callback hooks live in the trainer
+    assert "trainer" in cache.imports_of("callbacks") and "callbacks" not in cache.imports_of(
+        "trainer"
+    )  # the Callback hooks live in the trainer
 
 
 def test_import_graph_reads_relative_and_package_imports():
     assert set(cache.imports_of("models.vae")) >= {"losses", "config", "data", "nets", "models.base"}
-    assert "widgets.live" in cache.imports_of("widgets.explorer") and "widgets.static" in cache.imports_of("widgets.explorer")
+    assert "widgets.live" in cache.imports_of("widgets.explorer") and "widgets.static" in cache.imports_of(
+        "widgets.explorer"
+    )
     assert "priors" not in cache.imports_of("api")  # under `if TYPE_CHECKING:` only: never imported at run time
 
 
 def test_outer_modules_never_ask_which_model_they_hold():
     """latent, plots, widgets and metrics use the shared vocabulary only (models/base.py)."""
-    forbidden = re.compile(r"hasattr\(|getattr\(|\.config\.(conditional|encoder|prior|label_prior|model\s*==)|==\s*[\"'](ae|gan|vae|aae)[\"']"
-                           r"|isinstance\([^)]*(GAN|VAE|Autoencoder|AdversarialAutoencoder|Prior)\b")
+    forbidden = re.compile(
+        r"hasattr\(|getattr\(|\.config\.(conditional|encoder|prior|label_prior|model\s*==)|==\s*[\"'](ae|gan|vae|aae)[\"']"
+        r"|isinstance\([^)]*(GAN|VAE|Autoencoder|AdversarialAutoencoder|Prior)\b"
+    )
     found = []
     for path in OUTER:
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and re.search(r"models\.(ae|gan|vae|aae)$|^priors$|\.priors$", node.module or ""):
+            if isinstance(node, ast.ImportFrom) and re.search(
+                r"models\.(ae|gan|vae|aae)$|^priors$|\.priors$", node.module or ""
+            ):
                 found.append(f"{path.relative_to(LIBRARY)}: imports {node.module}")
         for i, line in enumerate(path.read_text().splitlines(), start=1):
             if forbidden.search(line):
@@ -99,7 +116,9 @@ def test_datasets_are_listed_once():
 
     assert choices(field_types(VAEConfig)["dataset"]) == data.DATASETS == (*data.IMAGE_DATASETS, *data.TOY_DATASETS)
     assert set(MIN_ACCURACY) == set(data.IMAGE_DATASETS) == set(data.TORCHVISION_NAMES) == set(data.CLASS_NAMES)
-    real = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices["evaluate"]._actions if a.dest == "real")
+    real = next(
+        a for a in cli.build_parser()._subparsers._group_actions[0].choices["evaluate"]._actions if a.dest == "real"
+    )
     assert tuple(real.choices) == data.IMAGE_DATASETS
 
 
@@ -152,7 +171,9 @@ def test_every_model_speaks_the_vocabulary(name):
     if model.has_bernoulli_decoder:
         with torch.no_grad():
             logits = model.bernoulli_logits(torch.stack([z, z]))
-        assert logits.shape == (2, 5, *model.data_shape) and torch.allclose(torch.sigmoid(logits[0]), x)  # decode is σ(logits)
+        assert logits.shape == (2, 5, *model.data_shape) and torch.allclose(
+            torch.sigmoid(logits[0]), x
+        )  # decode is σ(logits)
     else:
         with pytest.raises(NotImplementedError, match="no Bernoulli decoder"):
             model.bernoulli_logits(z)
@@ -192,7 +213,11 @@ def test_a_new_model_gets_explorers_plots_and_metrics_from_the_vocabulary():
     ex = widgets.explore(model, data, n=50)
     assert ex.decode_at(ex.option_names[0], [0.0, 0.0]).shape == (28, 28) and ex.title.startswith("Linear:")
     assert widgets.explore(model).static_html(steps=3, max_bytes=None).startswith('<div id="tl-latent-')
-    for fig in (plots.latent_scatter(model, data, n=50), plots.show_reconstructions(model, data, n=4), plots.samples_per_class(model, 2)):
+    for fig in (
+        plots.latent_scatter(model, data, n=50),
+        plots.show_reconstructions(model, data, n=4),
+        plots.samples_per_class(model, 2),
+    ):
         plt.close(fig)
     assert latent.latent_grid(model, steps=3).shape == (9, 1, 28, 28)
     assert model.metric_groups == ("parzen", "quality", "reconstruction")

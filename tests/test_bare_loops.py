@@ -34,12 +34,16 @@ def both(loop, config, schedule, data):
 
 # ============================================================================ bit for bit
 # 200 images in minibatches of 32: 7 minibatches (the last of 8), so k=2 leaves one out and k=3 one.
-@pytest.mark.parametrize("settings", [
-    {},                                                                        # k=1, the chapter's loss, the moving average, data_init
-    {"k": 2, "dropout": 0.3, "generator_loss": "minimax"},                     # D's dropout draws random numbers: their order matters
-    {"k": 3, "ema": 0.0, "data_init": False},
-    {"dataset": "mixture-2d", "ema": 0.0},                                     # toy data: G without batch norm
-], ids=["k1", "k2-dropout-minimax", "k3-no-ema", "toy"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},  # k=1, the chapter's loss, the moving average, data_init
+        {"k": 2, "dropout": 0.3, "generator_loss": "minimax"},  # D's dropout draws random numbers: their order matters
+        {"k": 3, "ema": 0.0, "data_init": False},
+        {"dataset": "mixture-2d", "ema": 0.0},  # toy data: G without batch norm
+    ],
+    ids=["k1", "k2-dropout-minimax", "k3-no-ema", "toy"],
+)
 def test_algorithm_1_gives_the_trainers_gan_bit_for_bit(settings, mnist_small):
     config = GANConfig(**{**TINY_GAN, **settings})
     data = mnist_small.subset(200) if config.dataset == "mnist" else _toy(config.dataset, 200)
@@ -48,11 +52,15 @@ def test_algorithm_1_gives_the_trainers_gan_bit_for_bit(settings, mnist_small):
     assert not bare.training
 
 
-@pytest.mark.parametrize("settings, schedule", [
-    ({}, {}),
-    ({"objective": "dataset", "n_samples": 3}, {"binarize": True}),             # dynamic binarisation draws random numbers too
-    ({"objective": "mean"}, {"lr": 3e-3, "adam_betas": (0.5, 0.9)}),
-], ids=["sum", "dataset-L3-binarized", "mean"])
+@pytest.mark.parametrize(
+    "settings, schedule",
+    [
+        ({}, {}),
+        ({"objective": "dataset", "n_samples": 3}, {"binarize": True}),  # dynamic binarisation draws random numbers too
+        ({"objective": "mean"}, {"lr": 3e-3, "adam_betas": (0.5, 0.9)}),
+    ],
+    ids=["sum", "dataset-L3-binarized", "mean"],
+)
 def test_algorithm_2_gives_the_trainers_vae_bit_for_bit(settings, schedule, mnist_small):
     config = VAEConfig(**{**TINY_VAE, **settings})
     library, bare = both(algorithm_2, config, VAESchedule(epochs=3, batch_size=32, **schedule), mnist_small.subset(200))
@@ -64,7 +72,9 @@ def test_a_loop_that_differs_in_one_setting_is_caught(mnist_small):
     data, schedule = mnist_small.subset(200), GANSchedule(epochs=2, batch_size=32)
     library = train(GANConfig(**TINY_GAN, k=2), schedule=schedule, data=data, **QUIET).model
     assert max_difference(library, algorithm_1(GANConfig(**TINY_GAN, k=1), schedule, data)) > 1e-3  # k
-    assert max_difference(library, algorithm_1(GANConfig(**TINY_GAN, k=2), schedule.replace(seed=1), data)) > 1e-3  # the seed
+    assert (
+        max_difference(library, algorithm_1(GANConfig(**TINY_GAN, k=2), schedule.replace(seed=1), data)) > 1e-3
+    )  # the seed
     # only the moving average's decay differs (0.2 against 0.999; in these 6 updates the warm-up
     # decay (1 + t) / (10 + t) < 0.999 rules, but exceeds 0.2 from t = 2): G and D are equal, the average is not
     other = algorithm_1(GANConfig(**TINY_GAN, k=2, ema=0.2), schedule, data)
@@ -99,16 +109,24 @@ def test_pytorchs_default_adam_rounds_differently_and_adam_amplifies_it(mnist_sm
 
 
 # ============================================================================ what the loops refuse
-@pytest.mark.parametrize("loop, config, schedule, message", [
-    (algorithm_1, GANConfig(**TINY_GAN), GANSchedule(optimizer="sgd"), "use Adam .* got optimizer 'sgd'"),
-    (algorithm_1, GANConfig(**TINY_GAN, conditional=True), GANSchedule(), "unconditional GAN .* must be False"),
-    (algorithm_1, GANConfig(**TINY_GAN), GANSchedule(binarize=True), "unconditional GAN .* must be False"),
-    (algorithm_1, GANConfig(**TINY_GAN, k=5), GANSchedule(batch_size=64), "k=5 discriminator steps need at least 5 minibatches per epoch, got 256 examples"),
-    (algorithm_1, GANConfig(**TINY_GAN), VAESchedule(), "a gan run needs a GANSchedule"),
-    (algorithm_2, VAEConfig(**TINY_VAE, estimator="A"), VAESchedule(), "estimator 'B' .* got estimator 'A'"),
-    (algorithm_2, VAEConfig(**TINY_VAE, decoder="gaussian"), VAESchedule(), "decoder 'gaussian'"),
-    (algorithm_2, VAEConfig(**TINY_VAE), VAESchedule(optimizer="adagrad"), "got optimizer 'adagrad'"),
-])
+@pytest.mark.parametrize(
+    "loop, config, schedule, message",
+    [
+        (algorithm_1, GANConfig(**TINY_GAN), GANSchedule(optimizer="sgd"), "use Adam .* got optimizer 'sgd'"),
+        (algorithm_1, GANConfig(**TINY_GAN, conditional=True), GANSchedule(), "unconditional GAN .* must be False"),
+        (algorithm_1, GANConfig(**TINY_GAN), GANSchedule(binarize=True), "unconditional GAN .* must be False"),
+        (
+            algorithm_1,
+            GANConfig(**TINY_GAN, k=5),
+            GANSchedule(batch_size=64),
+            "k=5 discriminator steps need at least 5 minibatches per epoch, got 256 examples",
+        ),
+        (algorithm_1, GANConfig(**TINY_GAN), VAESchedule(), "a gan run needs a GANSchedule"),
+        (algorithm_2, VAEConfig(**TINY_VAE, estimator="A"), VAESchedule(), "estimator 'B' .* got estimator 'A'"),
+        (algorithm_2, VAEConfig(**TINY_VAE, decoder="gaussian"), VAESchedule(), "decoder 'gaussian'"),
+        (algorithm_2, VAEConfig(**TINY_VAE), VAESchedule(optimizer="adagrad"), "got optimizer 'adagrad'"),
+    ],
+)
 def test_the_loops_refuse_what_they_do_not_write_out(loop, config, schedule, message, mnist_small):
     with pytest.raises(ValueError, match=message):
         loop(config, schedule, mnist_small)

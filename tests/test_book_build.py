@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import book_toc
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_INFO = ROOT / "_build" / "build_info.json"  # read by the browser tests
@@ -18,7 +17,9 @@ BUILD_INFO = ROOT / "_build" / "build_info.json"  # read by the browser tests
 @pytest.mark.slow
 def test_notebooks_keep_only_check_outputs():
     """Only '# NBVAL_CHECK_OUTPUT' cells keep outputs; the book shows freshly executed ones."""
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "notebooks.py"), "check"], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "notebooks.py"), "check"], capture_output=True, text=True, cwd=ROOT
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -26,7 +27,12 @@ def test_notebooks_keep_only_check_outputs():
 def test_book_builds_without_warnings():
     # the README's build: the English book (jupyter-book build . -W --keep-going), then the
     # Slovene edition from its executed notebooks (scripts/build_book.py, which writes build_info.json)
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_book.py"), "-W", "--keep-going"], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_book.py"), "-W", "--keep-going"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     log = r.stdout + r.stderr
     assert r.returncode == 0, log[-5000:]
     # Sphinx warnings fail the build under -W; this also catches any that --keep-going reported.

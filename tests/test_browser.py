@@ -27,10 +27,10 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import book_toc
-import pytest
-
 import browser_support
+import pytest
 from browser_support import CHROMIUM, IN_CI  # noqa: F401 (tests/test_jupyterlab.py imports CHROMIUM from here)
+
 from thesis_lib.widgets import STATIC_MAX_BYTES, decoder_view
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +105,9 @@ def load(browser, base_url):
                 r.abort()
 
         page.route("**/*", route)
-        page.on("console", lambda m: rec.console_errors.append(f"{m.text} ({m.location})") if m.type == "error" else None)
+        page.on(
+            "console", lambda m: rec.console_errors.append(f"{m.text} ({m.location})") if m.type == "error" else None
+        )
         page.on("pageerror", lambda e: rec.console_errors.append(f"uncaught: {e}"))
         page.on("requestfailed", lambda r: rec.failed.append(f"{r.url}: {r.failure}"))
         page.on("response", lambda r: rec.failed.append(f"{r.url}: HTTP {r.status}") if r.status >= 400 else None)
@@ -273,7 +275,9 @@ def test_chapters_have_their_widgets():
         if 'class="tl-latent' not in html:
             missing.append(f"{chapter}: no static widget")
         want = CHAPTER_WIDGETS[chapter]
-        if want and not re.search(rf'<label for="tl-latent-[^"]+-select"[^>]*>{want}</label>', html):  # data-sl: its Slovene
+        if want and not re.search(
+            rf'<label for="tl-latent-[^"]+-select"[^>]*>{want}</label>', html
+        ):  # data-sl: its Slovene
             missing.append(f"{chapter}: no widget with a {want!r} selector")
         sprites = len(re.findall(r'class="tl-latent mathjax_ignore" data-mode="sprite"', html))
         if sprites or 'data-mode="decoder"' not in html:
@@ -289,14 +293,18 @@ def test_page_loads_offline_without_errors(load, docname):
     assert not rec.external, f"{docname} requested external URLs (the book must work offline): {rec.external}"
     assert not rec.failed, f"{docname}: failed requests: {rec.failed}"
     assert not rec.console_errors, f"{docname}: console errors: {rec.console_errors}"
-    assert (HTML / f"{docname}.html").stat().st_size <= PAGE_MAX_BYTES, f"{docname} is heavier than {PAGE_MAX_BYTES} bytes"
+    assert (HTML / f"{docname}.html").stat().st_size <= PAGE_MAX_BYTES, (
+        f"{docname} is heavier than {PAGE_MAX_BYTES} bytes"
+    )
     assert (SCREENSHOTS / f"{docname}.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize("docname", PAGES)
 def test_images_load(load, docname):
     page = load(docname).page
-    broken = page.evaluate("() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 120))")
+    broken = page.evaluate(
+        "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 120))"
+    )
     assert not broken, f"{docname}: images that did not load: {broken}"
 
 
@@ -329,7 +337,9 @@ def test_solutions_hidden_until_clicked(load, docname):
         sol = solutions.nth(i)
         body = sol.locator(":scope > :not(.admonition-title)")
         assert body.count() > 0, f"{docname}: solution {i + 1} is empty"
-        assert not any(body.nth(j).is_visible() for j in range(body.count())), f"{docname}: solution {i + 1} is visible before a click"
+        assert not any(body.nth(j).is_visible() for j in range(body.count())), (
+            f"{docname}: solution {i + 1} is visible before a click"
+        )
         # Wait for sphinx-togglebutton's button (added by its script), then click it: the middle of the title is often the link
         # "Solution to Exercise N", and clicking that navigates instead of opening the solution.
         button = sol.locator(".toggle-button").first
@@ -348,12 +358,20 @@ def test_static_widgets_respond(load, docname):
         size = w.evaluate("w => w.outerHTML.length")
         mode = w.get_attribute("data-mode")
         if mode == "decoder":
-            assert size <= DECODER_WIDGET_MAX_BYTES, f"{docname}: widget {i + 1} weighs {size} bytes (budget {DECODER_WIDGET_MAX_BYTES})"
-            assert w.locator("canvas.tl-latent-canvas").count() == 1, f"{docname}: widget {i + 1} did not replace its image by a canvas"
+            assert size <= DECODER_WIDGET_MAX_BYTES, (
+                f"{docname}: widget {i + 1} weighs {size} bytes (budget {DECODER_WIDGET_MAX_BYTES})"
+            )
+            assert w.locator("canvas.tl-latent-canvas").count() == 1, (
+                f"{docname}: widget {i + 1} did not replace its image by a canvas"
+            )
             view = w.locator("canvas.tl-latent-canvas")
         else:
-            assert size <= STATIC_MAX_BYTES + 1_000, f"{docname}: widget {i + 1} weighs {size} bytes (budget {STATIC_MAX_BYTES})"
-            assert w.locator("img.tl-latent-sprite").evaluate("i => i.complete && i.naturalWidth > 0"), f"{docname}: widget {i + 1}'s sprite did not load"
+            assert size <= STATIC_MAX_BYTES + 1_000, (
+                f"{docname}: widget {i + 1} weighs {size} bytes (budget {STATIC_MAX_BYTES})"
+            )
+            assert w.locator("img.tl-latent-sprite").evaluate("i => i.complete && i.naturalWidth > 0"), (
+                f"{docname}: widget {i + 1}'s sprite did not load"
+            )
             view = w.locator(".tl-latent-view")
         sliders = w.locator("input[type=range]")
         assert sliders.count() >= 1
@@ -363,8 +381,12 @@ def test_static_widgets_respond(load, docname):
             slider.focus()
             slider.press(key)
             new = _widget_state(w, view)
-            assert new[0] != state[0], f"{docname}: widget {i + 1}: slider {k + 1} did not change the image (position {state[0]})"
-            assert new[1] != state[1], f"{docname}: widget {i + 1}: slider {k + 1} changed the position but not the pixels"
+            assert new[0] != state[0], (
+                f"{docname}: widget {i + 1}: slider {k + 1} did not change the image (position {state[0]})"
+            )
+            assert new[1] != state[1], (
+                f"{docname}: widget {i + 1}: slider {k + 1} changed the position but not the pixels"
+            )
             state = new
         select = w.locator("select")
         if select.count():
@@ -372,7 +394,9 @@ def test_static_widgets_respond(load, docname):
             assert n > 1
             select.select_option(index=n - 1)
             new = _widget_state(w, view)
-            assert new[0] != state[0] and new[1] != state[1], f"{docname}: widget {i + 1}: picking another option did not change the image"
+            assert new[0] != state[0] and new[1] != state[1], (
+                f"{docname}: widget {i + 1}: picking another option did not change the image"
+            )
 
 
 @pytest.mark.parametrize("docname", PAGES)
@@ -407,7 +431,9 @@ def test_widget_decoders_decode_in_the_page(load, docname):
     )
     for i, r in enumerate(result):
         if r["mode"] == "decoder":
-            assert r["finite_in_unit_range"] and r["pixels"] > 0 and r["distinct"] > 1, f"{docname}: widget {i + 1} decodes garbage: {r}"
+            assert r["finite_in_unit_range"] and r["pixels"] > 0 and r["distinct"] > 1, (
+                f"{docname}: widget {i + 1} decodes garbage: {r}"
+            )
     # parity with torch: each widget carries torch's images at decoder_view.PROBES positions; the canvas must show them
     allowed = decoder_view.TOLERANCE * 255 + 1  # the tolerance, plus the two images' rounding to 0..255
     for i, r in enumerate(result):
@@ -423,15 +449,24 @@ def test_widget_decoders_decode_in_the_page(load, docname):
                     let worst = 0;
                     for (let k = 0; k < px.length; k++) worst = Math.max(worst, Math.abs(d[4 * k] - px.charCodeAt(k)));
                     return [w.dataset.position === p.o + ':' + p.k.join(','), worst];
-                }); }""", i)
-        assert len(r["probe_max_diff_255"]) >= 5 and all(ok for ok, _ in r["probe_max_diff_255"]), f"{docname}: widget {i + 1}: {r['probe_max_diff_255']}"
+                }); }""",
+            i,
+        )
+        assert len(r["probe_max_diff_255"]) >= 5 and all(ok for ok, _ in r["probe_max_diff_255"]), (
+            f"{docname}: widget {i + 1}: {r['probe_max_diff_255']}"
+        )
         worst = max(d for _, d in r["probe_max_diff_255"])
-        assert worst <= allowed, f"{docname}: widget {i + 1} differs from torch's image by {worst}/255 at a probe (allowed {allowed:.0f})"
+        assert worst <= allowed, (
+            f"{docname}: widget {i + 1} differs from torch's image by {worst}/255 at a probe (allowed {allowed:.0f})"
+        )
         r["probe_max_diff_255"] = worst
     if result:
         print(docname, json.dumps(result))
         old = json.loads(DECODERS_JSON.read_text()) if DECODERS_JSON.exists() else {}
-        book = {**old.get("book", {}), docname: {"html_bytes": (HTML / f"{docname}.html").stat().st_size, "widgets": result}}
+        book = {
+            **old.get("book", {}),
+            docname: {"html_bytes": (HTML / f"{docname}.html").stat().st_size, "widgets": result},
+        }
         DECODERS_JSON.parent.mkdir(parents=True, exist_ok=True)
         DECODERS_JSON.write_text(json.dumps({**old, "book": book}, indent=2) + "\n")
 
@@ -447,9 +482,13 @@ def test_widget_decoders_work_from_file_urls(browser):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" or "thesis_lib" in m.text else None)
         page.goto((HTML / f"{chapter}.html").as_uri(), wait_until="load")
-        counts = page.evaluate("() => [document.querySelectorAll('.tl-latent[data-mode=decoder]').length,"
-                               " document.querySelectorAll('.tl-latent[data-mode=decoder] canvas.tl-latent-canvas').length]")
-        assert counts[0] >= 1 and counts[0] == counts[1], f"{chapter} from file://: {counts[1]} of {counts[0]} decoder widgets drew a canvas"
+        counts = page.evaluate(
+            "() => [document.querySelectorAll('.tl-latent[data-mode=decoder]').length,"
+            " document.querySelectorAll('.tl-latent[data-mode=decoder] canvas.tl-latent-canvas').length]"
+        )
+        assert counts[0] >= 1 and counts[0] == counts[1], (
+            f"{chapter} from file://: {counts[1]} of {counts[0]} decoder widgets drew a canvas"
+        )
         widget_errors = [e for e in errors if "thesis_lib" in e or "tl-latent" in e or "thesisLib" in e]
         assert not widget_errors, f"{chapter} from file://: {widget_errors}"
         page.close()
@@ -533,8 +572,12 @@ def _widget_state(widget, view) -> tuple[str, bytes]:
 
 # ----------------------------------------------------------------------------- accessibility
 A11Y_REPORT = SCREENSHOTS / "accessibility.json"  # every page's axe violations (all impacts), per theme
-FILE_NAME_ALT = re.compile(r"\.(png|jpe?g|gif|svg|webp)\b|_images/|^data:|^[\w./-]+$", re.I)  # a path, or one bare token
-FIGURE_NUMBER = re.compile(r"^(Figure|Slika) \d+(\.\d+)*$")  # numfig_format in _config.yml (English), _ext/thesis_figures.py (Slovene)
+FILE_NAME_ALT = re.compile(
+    r"\.(png|jpe?g|gif|svg|webp)\b|_images/|^data:|^[\w./-]+$", re.I
+)  # a path, or one bare token
+FIGURE_NUMBER = re.compile(
+    r"^(Figure|Slika) \d+(\.\d+)*$"
+)  # numfig_format in _config.yml (English), _ext/thesis_figures.py (Slovene)
 PHONE = {"width": 390, "height": 844}
 
 
@@ -554,9 +597,13 @@ def test_page_has_no_serious_accessibility_violation(load, docname):
         page.evaluate("(t) => { document.documentElement.dataset.theme = t; }", original)
     old = json.loads(A11Y_REPORT.read_text()) if A11Y_REPORT.exists() else {}
     A11Y_REPORT.parent.mkdir(parents=True, exist_ok=True)
-    A11Y_REPORT.write_text(json.dumps({**old, docname: {t: browser_support.counts(v) for t, v in found.items()}}, indent=1) + "\n")
+    A11Y_REPORT.write_text(
+        json.dumps({**old, docname: {t: browser_support.counts(v) for t, v in found.items()}}, indent=1) + "\n"
+    )
     problems = {t: browser_support.blocking(v) for t, v in found.items()}
-    assert not any(problems.values()), f"{docname}:\n" + "\n".join(f"[{t}] {browser_support.describe(v)}" for t, v in problems.items() if v)
+    assert not any(problems.values()), f"{docname}:\n" + "\n".join(
+        f"[{t}] {browser_support.describe(v)}" for t, v in problems.items() if v
+    )
 
 
 @pytest.mark.parametrize("docname", PAGES)
@@ -578,9 +625,15 @@ def test_images_say_what_they_show_and_figures_are_numbered(load, docname):
             return {images, figures};
         }"""
     )
-    bad = [i for i in found["images"] if not i["hidden"] and (not (i["alt"] or "").strip() or FILE_NAME_ALT.search(i["alt"].strip()))]
+    bad = [
+        i
+        for i in found["images"]
+        if not i["hidden"] and (not (i["alt"] or "").strip() or FILE_NAME_ALT.search(i["alt"].strip()))
+    ]
     assert not bad, f"{docname}: {len(bad)} images without a meaningful alt text (not a file name): {bad[:5]}"
-    unnumbered = [f for f in found["figures"] if not f["number"] or not FIGURE_NUMBER.match(f["number"]) or not f["caption"]]
+    unnumbered = [
+        f for f in found["figures"] if not f["number"] or not FIGURE_NUMBER.match(f["number"]) or not f["caption"]
+    ]
     assert not unnumbered, f"{docname}: figures without a numbered caption: {unnumbered[:5]}"
     # a figure is referred to from its own page (a reference from another page counts when that page links here)
     referred_elsewhere = _numrefs_to(docname)
@@ -595,7 +648,10 @@ def _numrefs_to(docname: str) -> set[str]:
         file = HTML / f"{other}.html"
         if other == docname or not file.exists():
             continue
-        for href in re.findall(r'<a class="reference internal" href="([^"]+)"><span class="std std-numref">', file.read_text(encoding="utf-8")):
+        for href in re.findall(
+            r'<a class="reference internal" href="([^"]+)"><span class="std std-numref">',
+            file.read_text(encoding="utf-8"),
+        ):
             target, fragment = _resolve(file, href)
             if target == (HTML / f"{docname}.html").resolve() and fragment:
                 ids.add(fragment)
@@ -616,7 +672,9 @@ def test_page_fits_a_phone_and_its_widgets_work_there(browser, base_url, docname
             """(w) => [...document.querySelectorAll('main *')].filter(e => {
                 if (e.closest('.MathJax, mjx-container, pre, .highlight, .table-wrapper, .cell_output, .output')) return false;
                 const b = e.getBoundingClientRect(); return b.width > 0 && b.right > w + 1;
-            }).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""", PHONE["width"])
+            }).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""",
+            PHONE["width"],
+        )
         assert width <= PHONE["width"] + 1, f"{docname} scrolls sideways on a phone: {width} px wide; e.g. {wide}"
         widgets = page.locator(".tl-latent")
         for i in range(widgets.count()):
@@ -625,7 +683,9 @@ def test_page_fits_a_phone_and_its_widgets_work_there(browser, base_url, docname
             outside = w.evaluate(
                 """(w, width) => [...w.querySelectorAll('input, select, canvas, .tl-latent-view, label')].filter(e => e.offsetParent !== null)
                     .map(e => [e.tagName, e.getBoundingClientRect()]).filter(([, b]) => b.left < 0 || b.right > width + 1)
-                    .map(([t, b]) => t + ' ' + Math.round(b.left) + '..' + Math.round(b.right))""", PHONE["width"])
+                    .map(([t, b]) => t + ' ' + Math.round(b.left) + '..' + Math.round(b.right))""",
+                PHONE["width"],
+            )
             assert not outside, f"{docname}: widget {i + 1}'s parts leave the phone's screen: {outside}"
             slider, before = w.locator("input[type=range]").first, w.get_attribute("data-position")
             slider.focus()

@@ -21,7 +21,9 @@ _NOT_PER_PAGE = {"test_progress_bar_pattern_matches_tqdm_text", "test_the_ci_bui
 
 
 def _load_for(html: Path):
-    spec = importlib.util.spec_from_file_location("test_browser_sl_edition", Path(__file__).with_name("test_browser.py"))
+    spec = importlib.util.spec_from_file_location(
+        "test_browser_sl_edition", Path(__file__).with_name("test_browser.py")
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     saved = os.environ.get("THESIS_LIB_BOOK_HTML")
@@ -38,4 +40,6 @@ def _load_for(html: Path):
 
 _sl = _load_for(_english / "sl")
 pytestmark = _sl.pytestmark
-globals().update({name: obj for name, obj in vars(_sl).items() if not name.startswith("__") and name not in _NOT_PER_PAGE})
+globals().update(
+    {name: obj for name, obj in vars(_sl).items() if not name.startswith("__") and name not in _NOT_PER_PAGE}
+)

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_cli import assert_one_line_error, run_cli
 
 from thesis_lib import classroom, cli
 from thesis_lib.exercises import aae as aae_exercises
-
-from test_cli import assert_one_line_error, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = classroom.toc_notebooks(ROOT)
@@ -27,19 +26,51 @@ LANGS = ["en", "sl"]  # the source, and the edition translated from the catalogu
 def _stubs_and_checks(nb) -> tuple[int, int]:
     """(functions left for the student, calls of a check on a function) in the code cells."""
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    return sum(s.count("raise NotImplementedError") for s in code), sum(len(re.findall(r"^check_\w+\(\w+\)", s, flags=re.M)) for s in code)
+    return sum(s.count("raise NotImplementedError") for s in code), sum(
+        len(re.findall(r"^check_\w+\(\w+\)", s, flags=re.M)) for s in code
+    )
 
 
 # ----------------------------------------------------------------------------- pieces
 def test_strip_solutions_removes_only_solution_blocks():
-    text = "\n".join([
-        "## Exercises", "",
-        "````{exercise} One", ":label: ex-1", "", "Do it.", "", "```python", "x = 1", "```", "````", "",
-        "````{solution} ex-1", ":class: dropdown", "", "Like this:", "", "```{literalinclude} ../x.py", "```", "", "Done.", "````", "",
-        ":::{solution} ex-1", "colon fence", ":::", "",
-        "```{solution-start} ex-1", "```", "gated text", "```{solution-end}", "```", "",
-        "Text after.",
-    ])
+    text = "\n".join(
+        [
+            "## Exercises",
+            "",
+            "````{exercise} One",
+            ":label: ex-1",
+            "",
+            "Do it.",
+            "",
+            "```python",
+            "x = 1",
+            "```",
+            "````",
+            "",
+            "````{solution} ex-1",
+            ":class: dropdown",
+            "",
+            "Like this:",
+            "",
+            "```{literalinclude} ../x.py",
+            "```",
+            "",
+            "Done.",
+            "````",
+            "",
+            ":::{solution} ex-1",
+            "colon fence",
+            ":::",
+            "",
+            "```{solution-start} ex-1",
+            "```",
+            "gated text",
+            "```{solution-end}",
+            "```",
+            "",
+            "Text after.",
+        ]
+    )
     out = classroom.strip_solutions(text)
     assert "{solution" not in out and "Like this" not in out and "colon fence" not in out and "gated text" not in out
     assert "````{exercise} One" in out and "```python\nx = 1\n```\n````" in out and out.endswith("Text after.")
@@ -53,9 +84,14 @@ def test_chapter_list_comes_from_the_toc():
 def test_reference_solution_body_runs_on_its_own():
     """The body pasted into a notebook brings its own imports (here math, torch and the module's constants)."""
     body = classroom.solution_body(aae_exercises.solution_ring_prior)
-    assert "    import math" in body and "    from thesis_lib.exercises.aae import RING_ARCS, RING_RADIUS, RING_STD" in body
+    assert (
+        "    import math" in body
+        and "    from thesis_lib.exercises.aae import RING_ARCS, RING_RADIUS, RING_STD" in body
+    )
     namespace: dict = {}
-    exec("def ring_prior(n, labels=None, generator=None):\n" + "\n".join(body), namespace)  # a fresh namespace: no globals
+    exec(
+        "def ring_prior(n, labels=None, generator=None):\n" + "\n".join(body), namespace
+    )  # a fresh namespace: no globals
     assert aae_exercises.check_ring_prior(namespace["ring_prior"])
 
 
@@ -71,7 +107,13 @@ def _assert_in_slovene(nb, name: str) -> None:
     import notebook_i18n
 
     catalogue = _catalogue(name)
-    left = [m.id for c in nb.cells if c.cell_type == "markdown" for m in notebook_i18n.messages(c.source) if catalogue.translations.get(m.id, m.id) != m.id]
+    left = [
+        m.id
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for m in notebook_i18n.messages(c.source)
+        if catalogue.translations.get(m.id, m.id) != m.id
+    ]
     assert not left, f"{name}: translated in the catalogue, English in the notebook: {left[:3]}"
 
 
@@ -91,9 +133,13 @@ def test_classroom_command_writes_student_copies_and_an_nbgrader_course(tmp_path
         n_solutions = sum(c.source.count("{solution") for c in chapter.cells if c.cell_type == "markdown")
         assert "{solution" not in text, f"{name}: a solution is left in the student copy"
         # everything else stays: the exercises, their code cells (stubs) and the check calls
-        assert text.count("{exercise}") == sum(c.source.count("{exercise}") for c in chapter.cells if c.cell_type == "markdown")
+        assert text.count("{exercise}") == sum(
+            c.source.count("{exercise}") for c in chapter.cells if c.cell_type == "markdown"
+        )
         assert _stubs_and_checks(student) == _stubs_and_checks(chapter)
-        assert [c.source for c in student.cells if c.cell_type == "code"] == [c.source for c in chapter.cells if c.cell_type == "code"]
+        assert [c.source for c in student.cells if c.cell_type == "code"] == [
+            c.source for c in chapter.cells if c.cell_type == "code"
+        ]
         assert not any(c.get("outputs") for c in student.cells if c.cell_type == "code")
         if lang == "sl":
             _assert_in_slovene(student, name)
@@ -111,7 +157,9 @@ def test_classroom_command_writes_student_copies_and_an_nbgrader_course(tmp_path
         assert len(answers) == len(tests) == n_code_exercises, name
         assert all("### BEGIN SOLUTION" in c.source and "NotImplementedError" not in c.source for c in answers)
         assert all("### BEGIN HIDDEN TESTS" in c.source and "assert _check(" in c.source for c in tests)
-        assert len({m["grade_id"] for m in meta if m}) == len([m for m in meta if m]), f"{name}: grade ids must be unique"
+        assert len({m["grade_id"] for m in meta if m}) == len([m for m in meta if m]), (
+            f"{name}: grade ids must be unique"
+        )
         if lang == "sl":
             _assert_in_slovene(exercises, name)
             _assert_in_slovene(graded, name)
@@ -119,7 +167,10 @@ def test_classroom_command_writes_student_copies_and_an_nbgrader_course(tmp_path
 
 
 def test_classroom_refuses_an_unknown_language(tmp_path, capsys):
-    for lang, book, needles in [("de", ROOT, ["'de'", "en", "sl"]), ("sl", tmp_path, ["scripts/notebook_i18n.py", "--book"])]:
+    for lang, book, needles in [
+        ("de", ROOT, ["'de'", "en", "sl"]),
+        ("sl", tmp_path, ["scripts/notebook_i18n.py", "--book"]),
+    ]:
         code = cli.main(["classroom", str(tmp_path / "new"), "--book", str(book), "--lang", lang])
         assert code == 2
         assert_one_line_error(capsys.readouterr().err, *needles)
@@ -158,8 +209,13 @@ def test_classroom_refuses_a_non_empty_folder_and_unknown_chapters(tmp_path, cap
 
 # ----------------------------------------------------------------------------- nbgrader
 def _nbgrader(course: Path, *args: str) -> None:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs `alembic`
-    r = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }  # nbgrader runs `alembic`
+    r = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
 
 
@@ -206,8 +262,12 @@ def test_every_chapters_reference_solutions_pass_their_hidden_tests(tmp_path, ca
         for cell in nb.cells:
             if cell.cell_type == "code":
                 source = cell.source
-                if cell.metadata.get("nbgrader", {}).get("grade"):  # only the hidden test (the visible call runs the same check)
-                    source = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source, flags=re.S).group(1)
+                if cell.metadata.get("nbgrader", {}).get(
+                    "grade"
+                ):  # only the hidden test (the visible call runs the same check)
+                    source = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source, flags=re.S).group(
+                        1
+                    )
                 exec(compile(source, f"{rel}:{cell.id}", "exec"), namespace)  # an AssertionError here is a failing test
         stubbed = 0
         for cell in nb.cells:
@@ -216,7 +276,9 @@ def test_every_chapters_reference_solutions_pass_their_hidden_tests(tmp_path, ca
                 continue
             source = cell.source
             if meta.get("solution"):  # what generate_assignment leaves the students
-                source = re.sub(r"( *)### BEGIN SOLUTION\n.*?### END SOLUTION", r"\1raise NotImplementedError()", source, flags=re.S)
+                source = re.sub(
+                    r"( *)### BEGIN SOLUTION\n.*?### END SOLUTION", r"\1raise NotImplementedError()", source, flags=re.S
+                )
             if meta.get("grade"):
                 with pytest.raises(AssertionError):
                     exec(compile(source, f"{rel}:{cell.id}", "exec"), namespace)

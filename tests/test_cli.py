@@ -19,7 +19,13 @@ TINY_VAE = ["--epochs", "1", "--hidden-dims", "32", "--latent-dim", "2", "--no-p
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "thesis_lib", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "thesis_lib", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
 
 
 def assert_one_line_error(stderr: str, *needles: str) -> None:
@@ -66,7 +72,11 @@ def test_end_to_end_train_sample_evaluate_resume(tmp_path: Path):
 
 def test_every_config_field_is_an_option():
     parser = cli.build_parser()
-    for model, flags in {"gan": ["--k", "3", "--generator-loss", "minimax", "--conditional"], "vae": ["--estimator", "A", "--n-samples", "5"], "aae": ["--encoder", "universal", "--prior", "gaussian"]}.items():
+    for model, flags in {
+        "gan": ["--k", "3", "--generator-loss", "minimax", "--conditional"],
+        "vae": ["--estimator", "A", "--n-samples", "5"],
+        "aae": ["--encoder", "universal", "--prior", "gaussian"],
+    }.items():
         args = parser.parse_args(["train", model, *flags])
         assert args.model == model
     args = parser.parse_args(["train", "gan", "--k", "3", "--no-conditional"])
@@ -122,7 +132,9 @@ def test_missing_data_offline(tmp_path: Path, monkeypatch, capsys):
     code = cli.main(["train", "vae", *TINY_VAE, "--out", str(tmp_path / "run")])
     data._load_idx.cache_clear()
     assert code == 2
-    assert_one_line_error(capsys.readouterr().err, "THESIS_LIB_DATA", str(tmp_path / "MNIST" / "raw"), "train-images-idx3-ubyte")
+    assert_one_line_error(
+        capsys.readouterr().err, "THESIS_LIB_DATA", str(tmp_path / "MNIST" / "raw"), "train-images-idx3-ubyte"
+    )
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
 
 
@@ -154,8 +166,13 @@ def test_resume_accepts_the_options_it_was_trained_with(tmp_path: Path, capsys, 
     assert len(json.loads((out / "history.json").read_text())["train_seconds"]) == 2
     capsys.readouterr()
     assert cli.main(["train", "vae", *same, "--resume", "--lr", "0.1", "--seed", "3", "--hidden-dims", "16"]) == 2
-    assert_one_line_error(capsys.readouterr().err, f"--lr is 0.1 but the run was trained with {VAESchedule().lr}", "--seed is 3 but the run was trained with 0",
-                          "--hidden-dims is 16 but the run was trained with 32", "--epochs")
+    assert_one_line_error(
+        capsys.readouterr().err,
+        f"--lr is 0.1 but the run was trained with {VAESchedule().lr}",
+        "--seed is 3 but the run was trained with 0",
+        "--hidden-dims is 16 but the run was trained with 32",
+        "--epochs",
+    )
 
 
 def test_train_out_pointing_at_a_file_is_refused_before_training(tmp_path: Path, monkeypatch, capsys):
@@ -169,7 +186,9 @@ def test_train_out_pointing_at_a_file_is_refused_before_training(tmp_path: Path,
     file.write_text("a file")
     for out in (file, file / "vae"):
         assert cli.main(["train", "vae", *TINY_VAE, "--out", str(out)]) == 2
-        assert_one_line_error(capsys.readouterr().err, str(out), "is a file" if out == file else f"goes through the file {file}")
+        assert_one_line_error(
+            capsys.readouterr().err, str(out), "is a file" if out == file else f"goes through the file {file}"
+        )
         assert cli.main(["train", "vae", *TINY_VAE, "--out", str(out), "--resume"]) == 2
         assert_one_line_error(capsys.readouterr().err, str(out))
 
@@ -184,7 +203,9 @@ def test_train_out_that_cannot_be_created_is_refused_before_training(tmp_path: P
 
     monkeypatch.setattr(api, "load_dataset", no_training)
     assert cli.main(["train", "vae", *TINY_VAE, "--out", "/proc/foo"]) == 2
-    assert_one_line_error(capsys.readouterr().err, "the run folder /proc/foo cannot be created", "give a folder you can write to")
+    assert_one_line_error(
+        capsys.readouterr().err, "the run folder /proc/foo cannot be created", "give a folder you can write to"
+    )
     assert not Path("/proc/foo").exists()
     # a bad setting is reported before any folder is made for it
     assert cli.main(["train", "vae", *TINY_VAE, "--out", str(tmp_path / "new"), "--lr", "-1"]) == 2
@@ -194,7 +215,9 @@ def test_train_out_that_cannot_be_created_is_refused_before_training(tmp_path: P
 
 def test_options_come_in_three_groups_with_literal_choices(capsys):
     parser = cli.build_parser()
-    args = parser.parse_args(["train", "aae", "--reg-lr", "1e-3", "--latent-dim", "8", "--device", "cpu", "--threads", "2", "--no-progress"])
+    args = parser.parse_args(
+        ["train", "aae", "--reg-lr", "1e-3", "--latent-dim", "8", "--device", "cpu", "--threads", "2", "--no-progress"]
+    )
     assert (args.reg_lr, args.latent_dim, args.device, args.threads, args.progress) == (1e-3, 8, "cpu", 2, False)
     with pytest.raises(SystemExit):
         parser.parse_args(["train", "aae", "--help"])

@@ -45,7 +45,9 @@ def least_distances(colours) -> dict:
     out = {}
     for vision in VISIONS:
         u, white = _ucs(colours, vision), _ucs(["#ffffff"], vision)[0]
-        d, i, j = min((float(np.linalg.norm(u[i] - u[j])), i, j) for i, j in itertools.combinations(range(len(colours)), 2))
+        d, i, j = min(
+            (float(np.linalg.norm(u[i] - u[j])), i, j) for i, j in itertools.combinations(range(len(colours)), 2)
+        )
         out[vision or "normal"] = (d, (colours[i], colours[j]), float(np.linalg.norm(u - white, axis=1).min()))
     return out
 
@@ -54,10 +56,14 @@ def test_class_colours_and_the_prior_stay_apart_under_colour_vision_deficiencies
     measured = least_distances([*style.CLASS_COLORS, style.PRIOR_COLOR])
     print({k: (round(d, 1), pair) for k, (d, pair, _) in measured.items()})
     for vision, (d, pair, _) in measured.items():
-        assert d >= style.MIN_CVD_DISTANCE, f"{vision}: {pair} only {d:.1f} apart in CAM02-UCS (need {style.MIN_CVD_DISTANCE})"
+        assert d >= style.MIN_CVD_DISTANCE, (
+            f"{vision}: {pair} only {d:.1f} apart in CAM02-UCS (need {style.MIN_CVD_DISTANCE})"
+        )
     classes = least_distances(list(style.CLASS_COLORS))
     for vision, (_, _, white) in classes.items():
-        assert white >= style.MIN_WHITE_DISTANCE, f"{vision}: a class colour is {white:.1f} from white (need {style.MIN_WHITE_DISTANCE})"
+        assert white >= style.MIN_WHITE_DISTANCE, (
+            f"{vision}: a class colour is {white:.1f} from white (need {style.MIN_WHITE_DISTANCE})"
+        )
     assert len(set(style.CLASS_COLORS)) == 10
 
 

@@ -8,8 +8,19 @@ import math
 import pytest
 
 from thesis_lib.config import (
-    CONFIGS, AAEConfig, AESchedule, AEConfig, GANConfig, GANSchedule, RunConfig, System, VAEConfig, VAESchedule,
-    config_from_dict, load_config, run_config,
+    CONFIGS,
+    AAEConfig,
+    AEConfig,
+    AESchedule,
+    GANConfig,
+    GANSchedule,
+    RunConfig,
+    System,
+    VAEConfig,
+    VAESchedule,
+    config_from_dict,
+    load_config,
+    run_config,
 )
 
 BAD_VALUES = [
@@ -43,7 +54,9 @@ BAD_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("cls, name, value, shown", BAD_VALUES, ids=[f"{c.__name__}-{n}={v!r}" for c, n, v, _ in BAD_VALUES])
+@pytest.mark.parametrize(
+    "cls, name, value, shown", BAD_VALUES, ids=[f"{c.__name__}-{n}={v!r}" for c, n, v, _ in BAD_VALUES]
+)
 def test_bad_value_raises_value_error_naming_field_and_value(cls, name, value, shown):
     with pytest.raises(ValueError) as info:
         cls(**{name: value})
@@ -81,10 +94,47 @@ def test_lists_become_tuples():
 
 
 ROUND_TRIP = [
-    run_config("ae", dataset="fashion-mnist", hidden_dims=(), latent_dim=3, corruption="mask", mask_size=7, lr=3e-4, adam_betas=(0.8, 0.99)),
-    run_config("gan", dataset="toy-1d", k=3, g_hidden=(16,), d_hidden=(32, 8), generator_loss="minimax", conditional=True, seed=7, dropout=0.0),
-    run_config("vae", estimator="A", n_samples=5, objective="dataset", decoder="gaussian", optimizer="adagrad", lr=0.01, binarize=True),
-    run_config("aae", prior="swiss-roll", encoder="universal", noise_dim=3, label_prior=True, reg_lr=1.5e-4, optimizer="sgd", momentum=0.9),
+    run_config(
+        "ae",
+        dataset="fashion-mnist",
+        hidden_dims=(),
+        latent_dim=3,
+        corruption="mask",
+        mask_size=7,
+        lr=3e-4,
+        adam_betas=(0.8, 0.99),
+    ),
+    run_config(
+        "gan",
+        dataset="toy-1d",
+        k=3,
+        g_hidden=(16,),
+        d_hidden=(32, 8),
+        generator_loss="minimax",
+        conditional=True,
+        seed=7,
+        dropout=0.0,
+    ),
+    run_config(
+        "vae",
+        estimator="A",
+        n_samples=5,
+        objective="dataset",
+        decoder="gaussian",
+        optimizer="adagrad",
+        lr=0.01,
+        binarize=True,
+    ),
+    run_config(
+        "aae",
+        prior="swiss-roll",
+        encoder="universal",
+        noise_dim=3,
+        label_prior=True,
+        reg_lr=1.5e-4,
+        optimizer="sgd",
+        momentum=0.9,
+    ),
     AEConfig(dataset="fashion-mnist", hidden_dims=(), latent_dim=3, corruption="mask", mask_size=7),
     AAEConfig(prior="swiss-roll", encoder="universal", noise_dim=3, label_prior=True),
 ]
@@ -162,7 +212,11 @@ def test_default_run_configs_round_trip_with_the_chapter_schedule(cls, tmp_path)
 
 def test_every_setting_has_exactly_one_owner():
     for cls in CONFIGS.values():
-        model, schedule, system = set(cls.field_names()), set(cls.schedule_class.field_names()), set(System.field_names())
+        model, schedule, system = (
+            set(cls.field_names()),
+            set(cls.schedule_class.field_names()),
+            set(System.field_names()),
+        )
         assert not (model & schedule) and not (model & system) and not (schedule & system), cls
 
 
@@ -171,7 +225,9 @@ def test_run_config_routes_settings_to_their_owner():
     assert run == RunConfig(VAEConfig(latent_dim=2), VAESchedule(epochs=6, lr=0.01))
     assert run_config(VAEConfig(latent_dim=2), epochs=6, lr=0.01) == run
     assert run.replace(epochs=7).schedule.epochs == 7 and run.schedule.epochs == 6
-    with pytest.raises(ValueError, match=r"^unknown vae setting 'epoch'; model settings: .*latent_dim.*; schedule: .*epochs"):
+    with pytest.raises(
+        ValueError, match=r"^unknown vae setting 'epoch'; model settings: .*latent_dim.*; schedule: .*epochs"
+    ):
         run_config("vae", epoch=3)
     with pytest.raises(ValueError, match=r"unknown vae setting 'device'"):  # the system is not part of a run
         run_config("vae", device="cpu")
@@ -183,7 +239,9 @@ def test_run_config_json_names_each_owner(tmp_path):
     run = run_config("aae", latent_dim=8, reg_lr=1e-4)
     run.to_json(tmp_path / "config.json")
     saved = json.loads((tmp_path / "config.json").read_text())
-    assert saved == {**AAEConfig(latent_dim=8).to_dict(), "schedule": run.schedule.to_dict()} and saved["model"] == "aae"
+    assert (
+        saved == {**AAEConfig(latent_dim=8).to_dict(), "schedule": run.schedule.to_dict()} and saved["model"] == "aae"
+    )
     assert saved["latent_dim"] == 8 and saved["schedule"]["reg_lr"] == 1e-4 and "device" not in json.dumps(saved)
     with pytest.raises(ValueError, match="unknown aae config field 'epochs'"):
         config_from_dict({"model": "aae", "epochs": 3, "schedule": {}})
@@ -193,10 +251,28 @@ def test_run_config_json_names_each_owner(tmp_path):
 
 def test_flat_configs_of_older_checkpoints_are_read_as_runs():
     """Before the split a config.json held model, schedule and device side by side."""
-    old = {"model": "vae", "dataset": "mnist", "epochs": 60, "batch_size": 100, "lr": 0.001, "optimizer": "adam", "momentum": 0.0,
-           "adam_betas": [0.9, 0.999], "seed": 0, "device": "auto", "binarize": True, "latent_dim": 50, "hidden_dims": [200, 200],
-           "decoder": "bernoulli", "estimator": "B", "n_samples": 1, "objective": "sum"}
-    assert config_from_dict(old) == run_config("vae", latent_dim=50, hidden_dims=(200, 200), epochs=60, batch_size=100, lr=0.001, binarize=True)
+    old = {
+        "model": "vae",
+        "dataset": "mnist",
+        "epochs": 60,
+        "batch_size": 100,
+        "lr": 0.001,
+        "optimizer": "adam",
+        "momentum": 0.0,
+        "adam_betas": [0.9, 0.999],
+        "seed": 0,
+        "device": "auto",
+        "binarize": True,
+        "latent_dim": 50,
+        "hidden_dims": [200, 200],
+        "decoder": "bernoulli",
+        "estimator": "B",
+        "n_samples": 1,
+        "objective": "sum",
+    }
+    assert config_from_dict(old) == run_config(
+        "vae", latent_dim=50, hidden_dims=(200, 200), epochs=60, batch_size=100, lr=0.001, binarize=True
+    )
 
 
 def test_choices_are_literal_types_listed_once():

@@ -34,14 +34,18 @@ def _exact(eta: float, dps: int = 50) -> float:
 
 def _exact_slope(eta: float) -> float:
     with mpmath.workdps(50):
-        return float(mpmath.diff(lambda e: mpmath.log(e / mpmath.tanh(e / 2)) if e != 0 else mpmath.log(2), mpmath.mpf(eta)))
+        return float(
+            mpmath.diff(lambda e: mpmath.log(e / mpmath.tanh(e / 2)) if e != 0 else mpmath.log(2), mpmath.mpf(eta))
+        )
 
 
 def _integral(log_norm_fn, etas: list[float], n: int = 200_001) -> np.ndarray:
     """∫_0^1 exp(log C(η) + x log λ + (1 - x) log(1 - λ)) dx for each η, by Simpson's rule on n points."""
     x = torch.linspace(0, 1, n, dtype=torch.float64)
     logits = torch.tensor(etas, dtype=torch.float64)[:, None].expand(-1, n)
-    log_density = -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none") + log_norm_fn(logits)
+    log_density = -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none") + log_norm_fn(
+        logits
+    )
     return simpson(torch.exp(log_density).numpy(), x=x.numpy(), axis=-1)
 
 
@@ -75,7 +79,9 @@ def test_stable_form_matches_50_digit_arithmetic_everywhere():
     eta = torch.tensor([*ETAS, 200.0, -1e4, 1e30], dtype=torch.float64)
     exact = torch.tensor([_exact(e) for e in eta.tolist()], dtype=torch.float64)
     torch.testing.assert_close(log_norm(eta), exact, rtol=4e-16, atol=4e-16)
-    assert log_norm(torch.tensor(1e30, dtype=torch.float64)).item() == pytest.approx(math.log(1e30), rel=1e-15)  # log C → log|η|
+    assert log_norm(torch.tensor(1e30, dtype=torch.float64)).item() == pytest.approx(
+        math.log(1e30), rel=1e-15
+    )  # log C → log|η|
 
 
 def test_stable_form_matches_the_closed_form_in_lambda_away_from_one_half():
@@ -109,7 +115,9 @@ def test_gradient_is_finite_and_right_at_one_half_and_across_the_band_edge():
     points = [-40.0, -2.0, -0.1, -0.05, 0.0, 1e-7, 0.0999999, 0.1, 0.1000001, 0.3, 5.0]
     eta = torch.tensor(points, dtype=torch.float64, requires_grad=True)
     (g,) = torch.autograd.grad(log_norm(eta).sum(), eta)
-    torch.testing.assert_close(g, torch.tensor([_exact_slope(e) for e in points], dtype=torch.float64), rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(
+        g, torch.tensor([_exact_slope(e) for e in points], dtype=torch.float64), rtol=1e-9, atol=1e-12
+    )
     assert torch.autograd.gradcheck(log_norm, (eta.detach().clone().requires_grad_(),))
     big = torch.tensor([-1e30, -1e4, 1e4, 1e30], requires_grad=True)
     (g,) = torch.autograd.grad(log_norm(big).sum(), big)
@@ -117,7 +125,9 @@ def test_gradient_is_finite_and_right_at_one_half_and_across_the_band_edge():
 
 
 def test_float32_and_float64_agree():
-    eta = torch.cat([torch.linspace(-30, 30, 20_001), torch.linspace(-0.2, 0.2, 4001), torch.tensor([-1e4, 1e4])]).double()
+    eta = torch.cat(
+        [torch.linspace(-30, 30, 20_001), torch.linspace(-0.2, 0.2, 4001), torch.tensor([-1e4, 1e4])]
+    ).double()
     values, grads = {}, {}
     for dtype in (torch.float32, torch.float64):
         e = eta.to(dtype).requires_grad_()
@@ -138,7 +148,9 @@ def test_log_likelihood_is_bernoulli_plus_summed_log_normalisers_and_broadcasts(
     torch.testing.assert_close(ll, ContinuousBernoulli(logits=logits).log_prob(x.expand_as(logits)).flatten(2).sum(-1))
     torch.testing.assert_close(ll - losses.bernoulli_log_likelihood(x, logits), log_norm(logits).flatten(2).sum(-1))
     torch.testing.assert_close(losses.reconstruction_continuous_bernoulli(logits, x), -ll)
-    assert bool((losses.reconstruction_continuous_bernoulli(logits, x) < losses.reconstruction_bce(logits, x)).all())  # log C > 0
+    assert bool(
+        (losses.reconstruction_continuous_bernoulli(logits, x) < losses.reconstruction_bce(logits, x)).all()
+    )  # log C > 0
 
 
 # ============================================================================ the metric
@@ -165,10 +177,18 @@ def test_bound_of_a_decoder_that_ignores_z_is_the_exact_density_minus_kl(bias):
     vae = _constant_decoder(build_model(VAEConfig(hidden_dims=(16,), latent_dim=3)).eval(), bias)
     data = _grey_images()
     r = metrics.continuous_bernoulli_bound(vae, data, batch_size=20)
-    assert r["elbo"] == pytest.approx(metrics.test_elbo(vae, data, batch_size=20)["elbo"], rel=1e-12)  # as trained: test_elbo's
+    assert r["elbo"] == pytest.approx(
+        metrics.test_elbo(vae, data, batch_size=20)["elbo"], rel=1e-12
+    )  # as trained: test_elbo's
     assert r["log_norm"] == pytest.approx(784 * _exact(bias), rel=1e-6)
-    log_density = ContinuousBernoulli(logits=torch.full((784,), bias, dtype=torch.float64)).log_prob(data.x.flatten(1).double()).sum(1)
-    assert r["elbo_cb"] == pytest.approx(log_density.mean().item() - r["kl"], rel=1e-5, abs=1e-3)  # float32 sums of 784 terms
+    log_density = (
+        ContinuousBernoulli(logits=torch.full((784,), bias, dtype=torch.float64))
+        .log_prob(data.x.flatten(1).double())
+        .sum(1)
+    )
+    assert r["elbo_cb"] == pytest.approx(
+        log_density.mean().item() - r["kl"], rel=1e-5, abs=1e-3
+    )  # float32 sums of 784 terms
     assert r["elbo_cb"] == pytest.approx(r["elbo"] + r["log_norm"], rel=1e-12)
 
 
@@ -217,7 +237,13 @@ def test_dequantized_moves_each_level_into_its_bin_and_bounds_the_bins_probabili
         metrics.dequantized(Dataset("mnist", "test", data.x + 1e-2, data.y, 10))
     # Jensen: log P(bin) >= E_u log p(x̃) - log(levels), for one continuous-Bernoulli pixel, 4 levels
     eta, levels = torch.tensor(2.5, dtype=torch.float64), 4
-    one = Dataset("toy", "test", (torch.arange(levels, dtype=torch.float64) / (levels - 1)).repeat(5000)[:, None], torch.zeros(4 * 5000), 1)
+    one = Dataset(
+        "toy",
+        "test",
+        (torch.arange(levels, dtype=torch.float64) / (levels - 1)).repeat(5000)[:, None],
+        torch.zeros(4 * 5000),
+        1,
+    )
     x = metrics.dequantized(one, levels=levels).x
     log_p = ContinuousBernoulli(logits=eta).log_prob(x[:, 0])
     lam = torch.sigmoid(eta)

@@ -22,7 +22,12 @@ RAW_NAMES = [*data_mod._RAW_FILES[True], *data_mod._RAW_FILES[False]]  # the fou
 
 # ============================================================================ MNIST splits
 def test_mnist_splits_shapes_ranges_and_labels(mnist_train):
-    train, val, test, full = mnist_train, load_dataset("mnist", "val"), load_dataset("mnist", "test"), load_dataset("mnist", "full")
+    train, val, test, full = (
+        mnist_train,
+        load_dataset("mnist", "val"),
+        load_dataset("mnist", "test"),
+        load_dataset("mnist", "full"),
+    )
     for ds, n in ((train, 50_000), (val, 10_000), (test, 10_000), (full, 60_000)):
         assert len(ds) == n and ds.x.shape == (n, 1, 28, 28) and ds.y.shape == (n,)
         assert ds.shape == (1, 28, 28) and ds.n_classes == 10 and ds.name == "mnist"
@@ -287,4 +292,6 @@ def test_binarize_gives_bernoulli_pixels():
         se = math.sqrt(p * (1 - p) / part.numel())
         assert abs(part.mean().item() - p) < 4 * se
     assert torch.equal(b, binarize(x, generator=torch.Generator().manual_seed(0)))
-    assert torch.equal(binarize(torch.zeros(10)), torch.zeros(10)) and torch.equal(binarize(torch.ones(10)), torch.ones(10))
+    assert torch.equal(binarize(torch.zeros(10)), torch.zeros(10)) and torch.equal(
+        binarize(torch.ones(10)), torch.ones(10)
+    )

@@ -61,7 +61,9 @@ def test_traced_layers_compute_the_decoder(name):
     g = torch.Generator().manual_seed(2)
     for option in ex.option_names[:3]:
         layers, hw = decoder_export.trace(ex.options[option], ex.point(option, ex.initial_values(option)))
-        assert hw == (28, 28) and "affine" not in [la.op for la in layers]  # every batch norm follows a layer it folds into
+        assert hw == (28, 28) and "affine" not in [
+            la.op for la in layers
+        ]  # every batch norm follows a layer it folds into
         for _ in range(5):
             v = [lo + (hi - lo) * float(torch.rand(1, generator=g)) for lo, hi in ex.slider_limits(option)]
             got = decoder_export.run(layers, ex.point(option, v).numpy())
@@ -77,11 +79,17 @@ def test_the_sliders_and_the_class_fold_into_the_first_layer():
     chains = {k: decoder_view.slider_layers(ex, k)[0] for k in ex.option_names}
     first = [chain[0] for chain in chains.values()]
     assert all(la.op == "linear" and la.tensors["W"].shape == (hidden, ex.n_sliders) for la in first)
-    assert all(np.array_equal(la.tensors["W"], first[0].tensors["W"]) for la in first)  # the classes share the folded weights
+    assert all(
+        np.array_equal(la.tensors["W"], first[0].tensors["W"]) for la in first
+    )  # the classes share the folded weights
     assert len({la.tensors["b"].tobytes() for la in first}) == 10  # ... and differ by their bias (the one-hot class)
     for k in ("0", "3", "9"):
-        values = np.asarray(decoder_view._grid_values(decoder_view.slider_values(ex, k), 2, offset=False), np.float32)[::37]
-        torch_images = ex._decode(k, torch.stack([ex.point(k, v) for v in values.tolist()])).reshape(len(values), -1).numpy()
+        values = np.asarray(decoder_view._grid_values(decoder_view.slider_values(ex, k), 2, offset=False), np.float32)[
+            ::37
+        ]
+        torch_images = (
+            ex._decode(k, torch.stack([ex.point(k, v) for v in values.tolist()])).reshape(len(values), -1).numpy()
+        )
         assert np.abs(decoder_export.run(chains[k], values) - torch_images).max() < 1e-5
 
 
@@ -121,9 +129,14 @@ def test_a_unit_alive_at_one_position_between_the_coarse_grid_is_kept():
     w1[0], w1[1] = [1, 0], [0, -1]
     b1 = rng.normal(size=6).astype(np.float32) - 5
     b1[0] = -peak[0] + 1e-3 * (vals[0][1] - vals[0][0])  # s1 >= peak1 - ...: positive at columns >= 113
-    b1[1] = peak[1]                                       # -s2 + peak2 > 0 below row 57
+    b1[1] = peak[1]  # -s2 + peak2 > 0 below row 57
     w2 = np.ones((3, 6), np.float32)
-    chain = [Layer("linear", {"W": w1, "b": b1}), Layer("relu"), Layer("linear", {"W": w2, "b": np.zeros(3, np.float32)}), Layer("sigmoid")]
+    chain = [
+        Layer("linear", {"W": w1, "b": b1}),
+        Layer("relu"),
+        Layer("linear", {"W": w2, "b": np.zeros(3, np.float32)}),
+        Layer("sigmoid"),
+    ]
     (small,), report = decoder_prune.prune([chain], [vals])
     s = decoder_prune.positions(vals).astype(np.float32)
     alive = (decoder_export.run(chain[:1], s) > 0).any(0)
@@ -134,9 +147,19 @@ def test_a_unit_alive_at_one_position_between_the_coarse_grid_is_kept():
 def test_prune_bounds_hold_on_random_boxes():
     """The symbolic interval bounds are upper bounds: no sampled point of a box exceeds them."""
     rng = np.random.default_rng(1)
-    chain = [Layer("linear", {"W": rng.normal(size=(20, 3)).astype(np.float32), "b": rng.normal(size=20).astype(np.float32)}), Layer("relu"),
-             Layer("linear", {"W": rng.normal(size=(30, 20)).astype(np.float32), "b": rng.normal(size=30).astype(np.float32)}), Layer("leaky", params={"slope": 0.2}),
-             Layer("linear", {"W": rng.normal(size=(10, 30)).astype(np.float32), "b": rng.normal(size=10).astype(np.float32)})]
+    chain = [
+        Layer(
+            "linear", {"W": rng.normal(size=(20, 3)).astype(np.float32), "b": rng.normal(size=20).astype(np.float32)}
+        ),
+        Layer("relu"),
+        Layer(
+            "linear", {"W": rng.normal(size=(30, 20)).astype(np.float32), "b": rng.normal(size=30).astype(np.float32)}
+        ),
+        Layer("leaky", params={"slope": 0.2}),
+        Layer(
+            "linear", {"W": rng.normal(size=(10, 30)).astype(np.float32), "b": rng.normal(size=10).astype(np.float32)}
+        ),
+    ]
     for _ in range(20):
         lo = rng.normal(size=3)
         hi = lo + rng.uniform(0.01, 2, size=3)
@@ -176,7 +199,10 @@ def test_gptq_changes_the_outputs_less_than_rounding(fmt):
     fit, held_out = (np.maximum(rng.normal(size=(k, 3)) @ basis, 0).astype(np.float32) for k in (2000, 500))
     plain, fitted = decoder_export.quantize(w, fmt), decoder_export.quantize(w, fmt, inputs=fit)
     assert len(plain["data"]) == len(fitted["data"]) and plain["scales"] == fitted["scales"]
-    err = {name: np.abs(held_out @ (decoder_export.dequantize(q) - w).T).max() for name, q in (("plain", plain), ("gptq", fitted))}
+    err = {
+        name: np.abs(held_out @ (decoder_export.dequantize(q) - w).T).max()
+        for name, q in (("plain", plain), ("gptq", fitted))
+    }
     assert err["gptq"] < err["plain"] / 3, err
     top = 2 ** (decoder_export.bits(fmt) - 1) - 1
     step = np.repeat(np.frombuffer(fitted["scales"], "<f2").astype(np.float32), 32)[: w.size].reshape(w.shape)
@@ -210,13 +236,21 @@ def test_the_widget_carries_the_decoder_once_per_page():
     keys = re.findall(r'class="tl-latent-weights" data-key="(\w+)"', first)
     cfg = json.loads(re.search(r'class="tl-latent-data">(.*?)</script>', first).group(1))
     layers = [layer for opt in cfg["options"] for layer in opt["layers"] if layer["op"] == "linear"]
-    assert len(cfg["options"]) == 10 and len({la["t"]["W"]["k"] for la in layers}) == 2  # ten classes share both weights
-    assert len({la["t"]["b"]["k"] for la in layers}) == 10 + 1  # each class's first bias holds its one-hot; one last bias
+    assert (
+        len(cfg["options"]) == 10 and len({la["t"]["W"]["k"] for la in layers}) == 2
+    )  # ten classes share both weights
+    assert (
+        len({la["t"]["b"]["k"] for la in layers}) == 10 + 1
+    )  # each class's first bias holds its one-hot; one last bias
     assert len(keys) == len(set(keys)) == 2 + 11
     assert 'class="tl-latent-weights"' not in second and "shared with a widget above" in _note(second)
     assert all(k in second for k in keys)  # the second widget refers to the first one's weights
     assert "http://" not in first and "fetch(" not in first and "<script src" not in first
-    assert first.count('type="range"') == 2 and f'max="{decoder_view.POSITIONS - 1}"' in first and decoder_view.POSITIONS >= 33
+    assert (
+        first.count('type="range"') == 2
+        and f'max="{decoder_view.POSITIONS - 1}"' in first
+        and decoder_view.POSITIONS >= 33
+    )
     # without JavaScript: the initial image, decoded by torch
     from PIL import Image
 
@@ -247,14 +281,18 @@ def test_the_widget_takes_the_fewest_bytes_within_the_tolerance(monkeypatch):
     monkeypatch.setattr(decoder_view, "TOLERANCE", max(err - 0.15, 0.05) / 255)
     finer = widgets.explore(m).static_html()
     if 'data-mode="decoder"' in finer:
-        assert _weights(finer) > _weights(html) and decoder_export.FORMATS.index(_format(finer)) > decoder_export.FORMATS.index(fmt), _note(finer)
+        assert _weights(finer) > _weights(html) and decoder_export.FORMATS.index(
+            _format(finer)
+        ) > decoder_export.FORMATS.index(fmt), _note(finer)
     else:
         assert f"{fmt} weights change pixels by up to" in _note(finer)
     # no tolerance at all: the sprite sheet, naming every format
     decoder_view.new_page()
     monkeypatch.setattr(decoder_view, "TOLERANCE", 0.0)
     html0 = widgets.explore(m).static_html()
-    assert 'data-mode="sprite"' in html0 and all(f"{f} weights change pixels" in _note(html0) for f in decoder_export.FORMATS)
+    assert 'data-mode="sprite"' in html0 and all(
+        f"{f} weights change pixels" in _note(html0) for f in decoder_export.FORMATS
+    )
     # the page is full: the sprite sheet ... except for a second widget of the same model and axes, whose weights are there
     monkeypatch.setattr(decoder_view, "TOLERANCE", 2 / 255)
     decoder_view.new_page()
@@ -266,7 +304,9 @@ def test_the_widget_takes_the_fewest_bytes_within_the_tolerance(monkeypatch):
 
 
 def test_an_unexportable_decoder_keeps_the_sprite_sheet():
-    ex = widgets.LatentExplorer({"a": lambda z: torch.cumsum(z, 1)[:, :1, None, None].expand(-1, 1, 8, 8)}, torch.zeros(2), torch.eye(2))
+    ex = widgets.LatentExplorer(
+        {"a": lambda z: torch.cumsum(z, 1)[:, :1, None, None].expand(-1, 1, 8, 8)}, torch.zeros(2), torch.eye(2)
+    )
     html = ex.static_html(steps=3)
     assert 'data-mode="sprite"' in html and "no operation" in _note(html)
     assert 'data-mode="sprite"' in ex.static_html(steps=3, continuous=False)

@@ -107,11 +107,25 @@ def test_aggregated_sampler_other_correct_samplers_pass(right, capsys):
     assert "✓ aggregated posterior sampler" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [
-    _first_component_only, _variance_as_std, _moment_matched_gaussian, _means_only, _global_rng, _not_implemented,
-    _one_noise_per_sample, _never_the_last_point, _points_in_turn, _component_per_coordinate, _fixed_seed_inside,
-    _noise_from_global_rng, _average_sigma, _halves_logvar_in_place,
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _first_component_only,
+        _variance_as_std,
+        _moment_matched_gaussian,
+        _means_only,
+        _global_rng,
+        _not_implemented,
+        _one_noise_per_sample,
+        _never_the_last_point,
+        _points_in_turn,
+        _component_per_coordinate,
+        _fixed_seed_inside,
+        _noise_from_global_rng,
+        _average_sigma,
+        _halves_logvar_in_place,
+    ],
+)
 def test_aggregated_sampler_wrong_answers_fail(wrong, capsys):
     assert not ex.check_aggregated_sampler(wrong)
     assert "✗ aggregated posterior sampler" in capsys.readouterr().out
@@ -123,8 +137,17 @@ def test_ring_prior_solution_passes(capsys):
     assert "✓ ring prior: all 8 checks passed" in capsys.readouterr().out
 
 
-def _ring(radius=ex.RING_RADIUS, std=ex.RING_STD, span=2 * math.pi, use_labels=True, use_generator=True,
-          radial_generator=True, arc="uniform", noise="radial", dtype=torch.float32):
+def _ring(
+    radius=ex.RING_RADIUS,
+    std=ex.RING_STD,
+    span=2 * math.pi,
+    use_labels=True,
+    use_generator=True,
+    radial_generator=True,
+    arc="uniform",
+    noise="radial",
+    dtype=torch.float32,
+):
     def prior(n, labels=None, generator=None):
         g = generator if use_generator else None
         u = torch.rand(n, generator=g)
@@ -140,7 +163,9 @@ def _ring(radius=ex.RING_RADIUS, std=ex.RING_STD, span=2 * math.pi, use_labels=T
                 u = (c + (0.5 + torch.randn(n, generator=g) / 6).clamp(0, 1 - 1e-6)) / ex.RING_ARCS
         a = span * u
         if noise == "isotropic":  # 2-D noise around the circle: points leave their arc
-            return (radius * torch.stack([torch.cos(a), torch.sin(a)], dim=1) + std * torch.randn(n, 2, generator=g)).to(dtype)
+            return (
+                radius * torch.stack([torch.cos(a), torch.sin(a)], dim=1) + std * torch.randn(n, 2, generator=g)
+            ).to(dtype)
         r = radius + std * torch.randn(n, generator=g if radial_generator else None)
         return torch.stack([r * torch.cos(a), r * torch.sin(a)], dim=1).to(dtype)
 
@@ -155,18 +180,27 @@ def _no_labels_argument(n, generator=None):  # the model passes labels=...
     return ex.solution_ring_prior(n, generator=generator)
 
 
-@pytest.mark.parametrize("wrong", [
-    _ring(radius=1.0), _ring(std=0.5), _ring(span=math.pi), _ring(use_labels=False), _ring(use_generator=False),
-    _uniform_square, _no_labels_argument, _not_implemented,
-    pytest.param(_ring(std=ex.RING_STD**2), id="variance-where-std-is-meant"),
-    pytest.param(_ring(span=360.0), id="degrees-not-radians"),
-    pytest.param(_ring(radial_generator=False), id="radius-from-the-global-rng"),
-    pytest.param(_ring(arc="reversed"), id="arcs-in-reverse-order"),
-    pytest.param(_ring(arc="not divided"), id="arc-position-not-divided-by-10"),
-    pytest.param(_ring(arc="bunched"), id="bunched-at-the-arc-centre"),
-    pytest.param(_ring(noise="isotropic"), id="isotropic-2d-noise"),
-    pytest.param(_ring(dtype=torch.float64), id="float64-points"),
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _ring(radius=1.0),
+        _ring(std=0.5),
+        _ring(span=math.pi),
+        _ring(use_labels=False),
+        _ring(use_generator=False),
+        _uniform_square,
+        _no_labels_argument,
+        _not_implemented,
+        pytest.param(_ring(std=ex.RING_STD**2), id="variance-where-std-is-meant"),
+        pytest.param(_ring(span=360.0), id="degrees-not-radians"),
+        pytest.param(_ring(radial_generator=False), id="radius-from-the-global-rng"),
+        pytest.param(_ring(arc="reversed"), id="arcs-in-reverse-order"),
+        pytest.param(_ring(arc="not divided"), id="arc-position-not-divided-by-10"),
+        pytest.param(_ring(arc="bunched"), id="bunched-at-the-arc-centre"),
+        pytest.param(_ring(noise="isotropic"), id="isotropic-2d-noise"),
+        pytest.param(_ring(dtype=torch.float64), id="float64-points"),
+    ],
+)
 def test_ring_prior_wrong_answers_fail(wrong, capsys):
     assert not ex.check_ring_prior(wrong)
     assert "✗ ring prior" in capsys.readouterr().out
@@ -193,15 +227,20 @@ def test_optimal_discriminator_on_z_minimises_the_loss():
         assert expected_loss(torch.sigmoid(logit + shift)) > best
     assert expected_loss(torch.sigmoid(logit * 1.2)) > best
     # The chapter's exercise answers: D*(1) = 1/2 (halfway between the means) and D*(0) = 1/(1 + e^-2).
-    assert losses.optimal_discriminator(_normal_pdf(torch.tensor(1.0)), _normal_pdf(torch.tensor(1.0), 2.0)).item() == pytest.approx(0.5)
-    assert losses.optimal_discriminator(_normal_pdf(torch.tensor(0.0)), _normal_pdf(torch.tensor(0.0), 2.0)).item() == pytest.approx(1 / (1 + math.exp(-2)))
+    assert losses.optimal_discriminator(
+        _normal_pdf(torch.tensor(1.0)), _normal_pdf(torch.tensor(1.0), 2.0)
+    ).item() == pytest.approx(0.5)
+    assert losses.optimal_discriminator(
+        _normal_pdf(torch.tensor(0.0)), _normal_pdf(torch.tensor(0.0), 2.0)
+    ).item() == pytest.approx(1 / (1 + math.exp(-2)))
     # At D*, L_D = log 4 - 2 JSD(p || q).
     m = 0.5 * (p + q)
     jsd = 0.5 * ((p * torch.log(p / m)).sum() + (q * torch.log(q / m)).sum()).item() * dz.item()
     assert best == pytest.approx(math.log(4) - 2 * jsd, abs=1e-6)
     # and the discriminator's loss on logits is the same functional
     assert losses.aae_discriminator_loss(torch.tensor([0.3]), torch.tensor([-0.2])).item() == pytest.approx(
-        -(math.log(torch.sigmoid(torch.tensor(0.3)).item()) + math.log(1 - torch.sigmoid(torch.tensor(-0.2)).item())))
+        -(math.log(torch.sigmoid(torch.tensor(0.3)).item()) + math.log(1 - torch.sigmoid(torch.tensor(-0.2)).item()))
+    )
 
 
 def test_aggregated_posterior_moments():
@@ -252,7 +291,10 @@ def test_encoding_distributions_plot_one_panel_per_encoder():
     from thesis_lib.models.aae import AdversarialAutoencoder
 
     data = Dataset("mnist", "test", torch.rand(60, 1, 28, 28), torch.arange(60) % 10, 10)
-    models = {kind: AdversarialAutoencoder(AAEConfig(encoder=kind, hidden_dims=(16,), d_hidden=(8,))) for kind in ("deterministic", "gaussian", "universal")}
+    models = {
+        kind: AdversarialAutoencoder(AAEConfig(encoder=kind, hidden_dims=(16,), d_hidden=(8,)))
+        for kind in ("deterministic", "gaussian", "universal")
+    }
     state = torch.get_rng_state()
     fig = plots.encoding_distributions(models, data, n_samples=20, n=50)
     assert torch.equal(torch.get_rng_state(), state)  # the global RNG is left as it was
@@ -293,30 +335,36 @@ def _logvar_as_std(mu, logvar, n, generator=None):
     return mu[i] + logvar[i] * torch.randn(n, mu.shape[1], generator=generator)
 
 
-@pytest.mark.parametrize("wrong, number, message", [
-    pytest.param(_variance_as_std, 7, "exp(logvar) = σ², the variance", id="variance-as-sigma"),
-    pytest.param(_logvar_as_std, 4, "spread by about 30 for logvar = -30", id="logvar-as-sigma"),
-    pytest.param(_means_only, 7, "Yours adds no noise", id="means-only"),
-    pytest.param(_average_sigma, 7, "the same spread", id="one-sigma-for-all"),
-    pytest.param(_never_the_last_point, 5, "upper end is exclusive", id="never-the-last-point"),
-    pytest.param(_first_component_only, 5, "All samples come from data point 0", id="first-point-only"),
-    pytest.param(_component_per_coordinate, 4, "come from different data points", id="point-per-coordinate"),
-    pytest.param(_points_in_turn, 6, "not taken in turn", id="in-turn"),
-])
+@pytest.mark.parametrize(
+    "wrong, number, message",
+    [
+        pytest.param(_variance_as_std, 7, "exp(logvar) = σ², the variance", id="variance-as-sigma"),
+        pytest.param(_logvar_as_std, 4, "spread by about 30 for logvar = -30", id="logvar-as-sigma"),
+        pytest.param(_means_only, 7, "Yours adds no noise", id="means-only"),
+        pytest.param(_average_sigma, 7, "the same spread", id="one-sigma-for-all"),
+        pytest.param(_never_the_last_point, 5, "upper end is exclusive", id="never-the-last-point"),
+        pytest.param(_first_component_only, 5, "All samples come from data point 0", id="first-point-only"),
+        pytest.param(_component_per_coordinate, 4, "come from different data points", id="point-per-coordinate"),
+        pytest.param(_points_in_turn, 6, "not taken in turn", id="in-turn"),
+    ],
+)
 def test_aggregated_sampler_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_aggregated_sampler, wrong, number, message, capsys)
 
 
-@pytest.mark.parametrize("wrong, number, message", [
-    pytest.param(_ring(std=ex.RING_STD**2), 3, "0.1 is the standard deviation", id="variance-where-std-is-meant"),
-    pytest.param(_ring(radius=1.0), 3, "Your radius has mean 0.999", id="unit-circle"),
-    pytest.param(_ring(span=math.pi), 4, "5 of 10 equal sectors of the ring get no points", id="half-ring"),
-    pytest.param(_ring(use_labels=False), 5, "lie on their class's arc", id="labels-ignored"),
-    pytest.param(_ring(arc="not divided"), 5, "2π (c + u) / 10", id="arc-not-divided"),
-    pytest.param(_ring(span=360.0), 5, "radians", id="degrees"),
-    pytest.param(_ring(arc="reversed"), 5, "Class c lies on arc 9 - c", id="arcs-reversed"),
-    pytest.param(_ring(noise="isotropic"), 5, "the noise is radial", id="isotropic-noise"),
-    pytest.param(_ring(dtype=torch.float64), 7, "return float32", id="float64"),
-])
+@pytest.mark.parametrize(
+    "wrong, number, message",
+    [
+        pytest.param(_ring(std=ex.RING_STD**2), 3, "0.1 is the standard deviation", id="variance-where-std-is-meant"),
+        pytest.param(_ring(radius=1.0), 3, "Your radius has mean 0.999", id="unit-circle"),
+        pytest.param(_ring(span=math.pi), 4, "5 of 10 equal sectors of the ring get no points", id="half-ring"),
+        pytest.param(_ring(use_labels=False), 5, "lie on their class's arc", id="labels-ignored"),
+        pytest.param(_ring(arc="not divided"), 5, "2π (c + u) / 10", id="arc-not-divided"),
+        pytest.param(_ring(span=360.0), 5, "radians", id="degrees"),
+        pytest.param(_ring(arc="reversed"), 5, "Class c lies on arc 9 - c", id="arcs-reversed"),
+        pytest.param(_ring(noise="isotropic"), 5, "the noise is radial", id="isotropic-noise"),
+        pytest.param(_ring(dtype=torch.float64), 7, "return float32", id="float64"),
+    ],
+)
 def test_ring_prior_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_ring_prior, wrong, number, message, capsys)

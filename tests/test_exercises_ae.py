@@ -45,7 +45,9 @@ def _naive_bce(a, x):  # the textbook formula through sigmoid: log(0) for large 
         lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).mean(1),  # mean over pixels
         lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).sum(),  # summed over the batch too
         lambda a, x: (a.clamp(min=0) + x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1),  # sign of x * a
-        lambda a, x: F.binary_cross_entropy(torch.sigmoid(a), x, reduction="none").flatten(1).sum(1),  # clamps log at -100
+        lambda a, x: (
+            F.binary_cross_entropy(torch.sigmoid(a), x, reduction="none").flatten(1).sum(1)
+        ),  # clamps log at -100
     ],
 )
 def test_bce_with_logits_wrong_answers_fail(wrong, capsys):
@@ -55,17 +57,65 @@ def test_bce_with_logits_wrong_answers_fail(wrong, capsys):
 @pytest.mark.parametrize(
     "wrong",
     [
-        pytest.param(lambda a, x: -(x * torch.log(torch.sigmoid(a) + 1e-7) + (1 - x) * torch.log(1 - torch.sigmoid(a) + 1e-7)).flatten(1).sum(1), id="epsilon-inside-log"),
-        pytest.param(lambda a, x: -(x * torch.log(torch.sigmoid(a).clamp(1e-7, 1 - 1e-7)) + (1 - x) * torch.log(1 - torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))).flatten(1).sum(1), id="clamped-sigmoid"),
-        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a))).flatten(1).sum(1), id="exp(-a)-without-abs"),
-        pytest.param(lambda a, x: torch.where(a > 0, a - x * a + torch.log1p(torch.exp(-a)), -x * a + torch.log1p(torch.exp(a))).flatten(1).sum(1), id="where-branches-nan-gradient"),
-        pytest.param(lambda a, x: (a.abs() - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1), id="abs-instead-of-max"),
-        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).sum(1), id="sum-over-channels-only"),
-        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).sum((2, 3)), id="keeps-channel-axis"),
-        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1)[:, :-1].sum(1), id="off-by-one-pixel-sum"),
-        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1) / math.log(2), id="bits-not-nats"),
-        pytest.param(lambda a, x: F.binary_cross_entropy_with_logits(x, torch.sigmoid(a), reduction="none").flatten(1).sum(1), id="arguments-swapped"),
-        pytest.param(lambda a, x: (a.detach().clamp(min=0) - x * a.detach() + torch.log1p(torch.exp(-a.detach().abs()))).flatten(1).sum(1), id="detached"),
+        pytest.param(
+            lambda a, x: (
+                -(x * torch.log(torch.sigmoid(a) + 1e-7) + (1 - x) * torch.log(1 - torch.sigmoid(a) + 1e-7))
+                .flatten(1)
+                .sum(1)
+            ),
+            id="epsilon-inside-log",
+        ),
+        pytest.param(
+            lambda a, x: (
+                -(
+                    x * torch.log(torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))
+                    + (1 - x) * torch.log(1 - torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))
+                )
+                .flatten(1)
+                .sum(1)
+            ),
+            id="clamped-sigmoid",
+        ),
+        pytest.param(
+            lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a))).flatten(1).sum(1),
+            id="exp(-a)-without-abs",
+        ),
+        pytest.param(
+            lambda a, x: (
+                torch.where(a > 0, a - x * a + torch.log1p(torch.exp(-a)), -x * a + torch.log1p(torch.exp(a)))
+                .flatten(1)
+                .sum(1)
+            ),
+            id="where-branches-nan-gradient",
+        ),
+        pytest.param(
+            lambda a, x: (a.abs() - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1), id="abs-instead-of-max"
+        ),
+        pytest.param(
+            lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).sum(1), id="sum-over-channels-only"
+        ),
+        pytest.param(
+            lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).sum((2, 3)),
+            id="keeps-channel-axis",
+        ),
+        pytest.param(
+            lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1)[:, :-1].sum(1),
+            id="off-by-one-pixel-sum",
+        ),
+        pytest.param(
+            lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1) / math.log(2),
+            id="bits-not-nats",
+        ),
+        pytest.param(
+            lambda a, x: F.binary_cross_entropy_with_logits(x, torch.sigmoid(a), reduction="none").flatten(1).sum(1),
+            id="arguments-swapped",
+        ),
+        pytest.param(
+            lambda a, x: (
+                (a.detach().clamp(min=0) - x * a.detach() + torch.log1p(torch.exp(-a.detach().abs()))).flatten(1).sum(1)
+            ),
+            id="detached",
+        ),
         pytest.param(lambda a, x: [float(v) for v in losses.reconstruction_bce(a, x)], id="python-list"),
     ],
 )
@@ -77,10 +127,17 @@ def test_bce_with_logits_more_wrong_answers_fail(wrong, capsys):
     "right",
     [
         pytest.param(lambda a, x: (F.softplus(a) - x * a).flatten(1).sum(1), id="softplus"),
-        pytest.param(lambda a, x: -(x * F.logsigmoid(a) + (1 - x) * F.logsigmoid(-a)).flatten(1).sum(1), id="logsigmoid"),
+        pytest.param(
+            lambda a, x: -(x * F.logsigmoid(a) + (1 - x) * F.logsigmoid(-a)).flatten(1).sum(1), id="logsigmoid"
+        ),
         # log(1 + u) instead of log1p(u): off by < 1e-7 per pixel, as accurate as PyTorch's own BCE, so accepted
-        pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log(1 + torch.exp(-a.abs()))).flatten(1).sum(1), id="log-not-log1p"),
-        pytest.param(lambda a, x: F.binary_cross_entropy_with_logits(a, x, reduction="none").sum((1, 2, 3)), id="sum-over-dims"),
+        pytest.param(
+            lambda a, x: (a.clamp(min=0) - x * a + torch.log(1 + torch.exp(-a.abs()))).flatten(1).sum(1),
+            id="log-not-log1p",
+        ),
+        pytest.param(
+            lambda a, x: F.binary_cross_entropy_with_logits(a, x, reduction="none").sum((1, 2, 3)), id="sum-over-dims"
+        ),
     ],
 )
 def test_bce_with_logits_equivalent_forms_pass(right, capsys):
@@ -152,7 +209,7 @@ def _stripe(x, size):  # rows instead of a square
 
 
 def _noise_outside(x, size):  # the hole is right, but the rest is changed too
-    return (ex.solution_mask_square(x, size) * 0.99)
+    return ex.solution_mask_square(x, size) * 0.99
 
 
 def _loop(x, size, generator, hole):
@@ -201,7 +258,15 @@ def _width_for_both(x, size, generator=None):  # the top row also ranges over 0 
 
 
 def _rounded_uniform(x, size, generator=None):  # round(u * (H - size)): the end places get half the share
-    return _loop(x, size, generator, lambda h, w, k, g: (round(float(torch.rand(1, generator=g)) * (h - k)), round(float(torch.rand(1, generator=g)) * (w - k))))
+    return _loop(
+        x,
+        size,
+        generator,
+        lambda h, w, k, g: (
+            round(float(torch.rand(1, generator=g)) * (h - k)),
+            round(float(torch.rand(1, generator=g)) * (w - k)),
+        ),
+    )
 
 
 def _diagonal(x, size, generator=None):  # one random number for both top and left
@@ -212,10 +277,25 @@ def _diagonal(x, size, generator=None):  # one random number for both top and le
     return _loop(x, size, generator, hole)
 
 
-@pytest.mark.parametrize("wrong", [
-    _fixed_centre, _same_place_for_batch, _off_by_one, _in_place, _too_small, _stripe, _noise_outside,
-    _ignores_generator, _first_channel_only, _place_per_channel, _height_for_both, _width_for_both, _rounded_uniform, _diagonal,
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _fixed_centre,
+        _same_place_for_batch,
+        _off_by_one,
+        _in_place,
+        _too_small,
+        _stripe,
+        _noise_outside,
+        _ignores_generator,
+        _first_channel_only,
+        _place_per_channel,
+        _height_for_both,
+        _width_for_both,
+        _rounded_uniform,
+        _diagonal,
+    ],
+)
 def test_mask_square_wrong_answers_fail(wrong, capsys):
     assert not _passes(ex.check_mask_square, wrong, capsys)
 
@@ -268,8 +348,11 @@ def test_bce_of_grey_target_is_minimised_at_the_target_with_value_its_entropy():
         entropy = -(x * math.log(x) + (1 - x) * math.log(1 - x))
         assert float(bce.min()) == pytest.approx(entropy, abs=1e-6)
         # and the logit form agrees: the library's BCE at logit(x) is H(x) per pixel
-        assert float(losses.reconstruction_bce(torch.logit(torch.tensor([[x]], dtype=torch.float64)), torch.tensor([[x]], dtype=torch.float64))) == pytest.approx(entropy)
-
+        assert float(
+            losses.reconstruction_bce(
+                torch.logit(torch.tensor([[x]], dtype=torch.float64)), torch.tensor([[x]], dtype=torch.float64)
+            )
+        ) == pytest.approx(entropy)
 
 
 def test_shared_variance_keeps_the_squared_error_minimiser_per_image_variance_does_not():
@@ -301,19 +384,52 @@ def _per_pixel(a, x):
     return F.binary_cross_entropy_with_logits(a, x, reduction="none")
 
 
-@pytest.mark.parametrize("wrong, number, message", [
-    pytest.param(lambda a, x: _per_pixel(a, x).flatten(1).mean(1), 2, "mean over the pixels", id="mean-over-pixels"),
-    pytest.param(lambda a, x: _per_pixel(a, x).mean(), 1, "reduction='mean', the default", id="default-reduction"),
-    pytest.param(lambda a, x: _per_pixel(a, x).sum(), 1, "the sum over the whole batch", id="summed-over-the-batch"),
-    pytest.param(lambda a, x: _per_pixel(a, x).flatten(1).sum(1) / math.log(2), 2, "in bits", id="bits-not-nats"),
-    pytest.param(lambda a, x: (a.clamp(min=0) - x * a).flatten(1).sum(1), 2, "lacks the term log(1 + exp(-|a|))", id="no-log1p-term"),
-    pytest.param(lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a))).flatten(1).sum(1), 2, "max outside, |a| in the exponent", id="exp(-a)-without-abs"),
-    pytest.param(_naive_bce, 4, "no log(0)", id="naive-sigmoid"),
-    pytest.param(lambda a, x: -(x * torch.log(torch.sigmoid(a).clamp(1e-7, 1 - 1e-7)) + (1 - x) * torch.log(1 - torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))).flatten(1).sum(1),
-                 5, "clamping the probability (or an epsilon inside the log) caps the loss", id="clamped-sigmoid"),
-    pytest.param(lambda a, x: F.binary_cross_entropy(torch.sigmoid(a), x, reduction="none").flatten(1).sum(1), 5, "only 100 nats", id="F.binary_cross_entropy"),
-    pytest.param(lambda a, x: _per_pixel(a, x).sum(1), 1, "shape (6, 5, 5)", id="sum-over-channels-only"),
-])
+@pytest.mark.parametrize(
+    "wrong, number, message",
+    [
+        pytest.param(
+            lambda a, x: _per_pixel(a, x).flatten(1).mean(1), 2, "mean over the pixels", id="mean-over-pixels"
+        ),
+        pytest.param(lambda a, x: _per_pixel(a, x).mean(), 1, "reduction='mean', the default", id="default-reduction"),
+        pytest.param(
+            lambda a, x: _per_pixel(a, x).sum(), 1, "the sum over the whole batch", id="summed-over-the-batch"
+        ),
+        pytest.param(lambda a, x: _per_pixel(a, x).flatten(1).sum(1) / math.log(2), 2, "in bits", id="bits-not-nats"),
+        pytest.param(
+            lambda a, x: (a.clamp(min=0) - x * a).flatten(1).sum(1),
+            2,
+            "lacks the term log(1 + exp(-|a|))",
+            id="no-log1p-term",
+        ),
+        pytest.param(
+            lambda a, x: (a.clamp(min=0) - x * a + torch.log1p(torch.exp(-a))).flatten(1).sum(1),
+            2,
+            "max outside, |a| in the exponent",
+            id="exp(-a)-without-abs",
+        ),
+        pytest.param(_naive_bce, 4, "no log(0)", id="naive-sigmoid"),
+        pytest.param(
+            lambda a, x: (
+                -(
+                    x * torch.log(torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))
+                    + (1 - x) * torch.log(1 - torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))
+                )
+                .flatten(1)
+                .sum(1)
+            ),
+            5,
+            "clamping the probability (or an epsilon inside the log) caps the loss",
+            id="clamped-sigmoid",
+        ),
+        pytest.param(
+            lambda a, x: F.binary_cross_entropy(torch.sigmoid(a), x, reduction="none").flatten(1).sum(1),
+            5,
+            "only 100 nats",
+            id="F.binary_cross_entropy",
+        ),
+        pytest.param(lambda a, x: _per_pixel(a, x).sum(1), 1, "shape (6, 5, 5)", id="sum-over-channels-only"),
+    ],
+)
 def test_bce_with_logits_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_bce_with_logits, wrong, number, message, capsys)
 
@@ -322,22 +438,43 @@ def _top_from_whole_height(x, size, generator=None):  # randint(0, H): squares n
     return _loop(x, size, generator, lambda h, w, k, g: (_randint(h, g), _randint(w, g)))
 
 
-@pytest.mark.parametrize("wrong, number, message", [
-    pytest.param(_top_from_whole_height, 3, "cut off by the bottom or right border", id="cut-off-at-the-border"),
-    pytest.param(_off_by_one, 6, "top in 0 .. H - size, both ends", id="off-by-one"),
-    pytest.param(_same_place_for_batch, 5, "same place: draw a place for each image", id="one-place-for-the-batch"),
-    pytest.param(_diagonal, 5, "on the diagonal", id="diagonal"),
-    pytest.param(_too_small, 3, "in a 11 x 11 box", id="too-small"),
-])
+@pytest.mark.parametrize(
+    "wrong, number, message",
+    [
+        pytest.param(_top_from_whole_height, 3, "cut off by the bottom or right border", id="cut-off-at-the-border"),
+        pytest.param(_off_by_one, 6, "top in 0 .. H - size, both ends", id="off-by-one"),
+        pytest.param(_same_place_for_batch, 5, "same place: draw a place for each image", id="one-place-for-the-batch"),
+        pytest.param(_diagonal, 5, "on the diagonal", id="diagonal"),
+        pytest.param(_too_small, 3, "in a 11 x 11 box", id="too-small"),
+    ],
+)
 def test_mask_square_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_mask_square, wrong, number, message, capsys)
 
 
-@pytest.mark.parametrize("wrong, number, message", [
-    pytest.param(lambda a, x: torch.where(a > 0, a - x * a + torch.log1p(torch.exp(-a)), -x * a + torch.log1p(torch.exp(a))).flatten(1).sum(1),
-                 6, "Your gradient is nan", id="where-branches-nan-gradient"),
-    pytest.param(lambda a, x: losses.reconstruction_bce(a, x).detach(), 6, "passes no gradient back", id="detached"),
-    pytest.param(lambda a, x: [float(v) for v in losses.reconstruction_bce(a, x)], 1, "Yours returns a list", id="python-list"),
-])
+@pytest.mark.parametrize(
+    "wrong, number, message",
+    [
+        pytest.param(
+            lambda a, x: (
+                torch.where(a > 0, a - x * a + torch.log1p(torch.exp(-a)), -x * a + torch.log1p(torch.exp(a)))
+                .flatten(1)
+                .sum(1)
+            ),
+            6,
+            "Your gradient is nan",
+            id="where-branches-nan-gradient",
+        ),
+        pytest.param(
+            lambda a, x: losses.reconstruction_bce(a, x).detach(), 6, "passes no gradient back", id="detached"
+        ),
+        pytest.param(
+            lambda a, x: [float(v) for v in losses.reconstruction_bce(a, x)],
+            1,
+            "Yours returns a list",
+            id="python-list",
+        ),
+    ],
+)
 def test_bce_with_logits_says_what_is_wrong_with_the_result(wrong, number, message, capsys):
     _fails_with(ex.check_bce_with_logits, wrong, number, message, capsys)

@@ -65,7 +65,9 @@ def _sigma_not_squared_in_normaliser(samples, x, sigma):
 
 def _distance_not_squared(samples, x, sigma):
     s, xf = samples.flatten(1).double(), x.flatten(1).double()
-    return torch.logsumexp(-torch.cdist(xf, s) / (2 * sigma**2), 1) - math.log(s.shape[0]) - _normaliser(s.shape[1], sigma)
+    return (
+        torch.logsumexp(-torch.cdist(xf, s) / (2 * sigma**2), 1) - math.log(s.shape[0]) - _normaliser(s.shape[1], sigma)
+    )
 
 
 def _d_from_channels(samples, x, sigma):  # d = samples.shape[1] is the number of channels, not of pixels
@@ -110,12 +112,20 @@ def _global_sigma(samples, x, sigma):  # uses the notebook's SIGMA instead of th
 
 
 _PARZEN_WRONG = {
-    "exp-underflow": _naive_parzen, "no-normaliser": _no_normaliser, "sum-not-mean": _sum_not_mean,
-    "one-shift-for-all-rows": _one_shift_for_all_rows, "no-half-in-exponent": _no_half_in_exponent,
-    "sigma-not-squared-in-normaliser": _sigma_not_squared_in_normaliser, "distance-not-squared": _distance_not_squared,
-    "d-from-channels": _d_from_channels, "mean-of-log-kernels": _mean_of_log_kernels, "n-from-x": _n_from_x,
-    "averaged-over-x": _averaged_over_x, "log-sum-exp-over-x": _log_sum_exp_over_x,
-    "sigma-read-as-variance": _sigma_read_as_variance, "per-pixel-mixture": _per_pixel_mixture,
+    "exp-underflow": _naive_parzen,
+    "no-normaliser": _no_normaliser,
+    "sum-not-mean": _sum_not_mean,
+    "one-shift-for-all-rows": _one_shift_for_all_rows,
+    "no-half-in-exponent": _no_half_in_exponent,
+    "sigma-not-squared-in-normaliser": _sigma_not_squared_in_normaliser,
+    "distance-not-squared": _distance_not_squared,
+    "d-from-channels": _d_from_channels,
+    "mean-of-log-kernels": _mean_of_log_kernels,
+    "n-from-x": _n_from_x,
+    "averaged-over-x": _averaged_over_x,
+    "log-sum-exp-over-x": _log_sum_exp_over_x,
+    "sigma-read-as-variance": _sigma_read_as_variance,
+    "per-pixel-mixture": _per_pixel_mixture,
     "global-sigma": _global_sigma,
 }
 
@@ -162,7 +172,9 @@ def _xlogy_of_ratio(probs):  # xlogy(p, p / m): 0 / 0 = nan for a class nobody p
 
 def _kl_div_batchmean(probs):  # F.kl_div(log m, p): 0 * log 0 = nan for a class nobody predicts
     p = probs.double()
-    return math.exp(torch.nn.functional.kl_div(p.mean(0, keepdim=True).log().expand_as(p), p, reduction="batchmean").item())
+    return math.exp(
+        torch.nn.functional.kl_div(p.mean(0, keepdim=True).log().expand_as(p), p, reduction="batchmean").item()
+    )
 
 
 def _no_clamp(probs):  # 0 * log 0 = nan for confident predictions
@@ -206,10 +218,18 @@ def _clamps_in_place(probs):  # changes the caller's predictions
 
 
 _SCORE_WRONG = {
-    "log-score": _log_score, "marginal-only": _entropy_of_marginal, "xlogy-of-ratio": _xlogy_of_ratio,
-    "kl-div-batchmean": _kl_div_batchmean, "no-clamp": _no_clamp, "marginal-over-classes": _marginal_over_classes,
-    "reverse-kl": _reverse_kl, "mean-of-exp": _mean_of_exp, "eps-added": _eps_added, "marginal-summed": _marginal_summed,
-    "softmax-of-probs": _softmax_of_probs, "clamps-in-place": _clamps_in_place,
+    "log-score": _log_score,
+    "marginal-only": _entropy_of_marginal,
+    "xlogy-of-ratio": _xlogy_of_ratio,
+    "kl-div-batchmean": _kl_div_batchmean,
+    "no-clamp": _no_clamp,
+    "marginal-over-classes": _marginal_over_classes,
+    "reverse-kl": _reverse_kl,
+    "mean-of-exp": _mean_of_exp,
+    "eps-added": _eps_added,
+    "marginal-summed": _marginal_summed,
+    "softmax-of-probs": _softmax_of_probs,
+    "clamps-in-place": _clamps_in_place,
 }
 
 
@@ -252,33 +272,39 @@ def _fails_with(check, fn, number, message, capsys):
     assert f"check {number} of" in out and message in out and out.count("\n") == 1, out
 
 
-@pytest.mark.parametrize("wrong, number, message", [
-    pytest.param(_no_normaliser, 2, "lacks the Gaussian's normaliser", id="no-normaliser"),
-    pytest.param(_sum_not_mean, 3, "log n = log 50 too high", id="sum-not-mean"),
-    pytest.param(_naive_parzen, 4, "a log-sum-exp", id="exp-underflow"),
-    pytest.param(_one_shift_for_all_rows, 5, "the maximum is taken per row of x", id="one-shift-for-all-rows"),
-    pytest.param(_sigma_not_squared_in_normaliser, 2, "uses σ where σ² is meant", id="sigma-not-squared"),
-    pytest.param(_d_from_channels, 2, "uses d = 1, the channels", id="d-from-channels"),
-    pytest.param(_no_half_in_exponent, 2, "exponent lacks the 1/2", id="no-half-in-exponent"),
-    pytest.param(_distance_not_squared, 2, "the distance, not its square", id="distance-not-squared"),
-    pytest.param(_sigma_read_as_variance, 2, "reads sigma as the variance", id="sigma-read-as-variance"),
-    pytest.param(_mean_of_log_kernels, 3, "averages the log-kernels", id="mean-of-log-kernels"),
-    pytest.param(_averaged_over_x, 1, "the mean over the rows of x", id="averaged-over-x"),
-    pytest.param(_log_sum_exp_over_x, 1, "one value per sample", id="log-sum-exp-over-x"),
-])
+@pytest.mark.parametrize(
+    "wrong, number, message",
+    [
+        pytest.param(_no_normaliser, 2, "lacks the Gaussian's normaliser", id="no-normaliser"),
+        pytest.param(_sum_not_mean, 3, "log n = log 50 too high", id="sum-not-mean"),
+        pytest.param(_naive_parzen, 4, "a log-sum-exp", id="exp-underflow"),
+        pytest.param(_one_shift_for_all_rows, 5, "the maximum is taken per row of x", id="one-shift-for-all-rows"),
+        pytest.param(_sigma_not_squared_in_normaliser, 2, "uses σ where σ² is meant", id="sigma-not-squared"),
+        pytest.param(_d_from_channels, 2, "uses d = 1, the channels", id="d-from-channels"),
+        pytest.param(_no_half_in_exponent, 2, "exponent lacks the 1/2", id="no-half-in-exponent"),
+        pytest.param(_distance_not_squared, 2, "the distance, not its square", id="distance-not-squared"),
+        pytest.param(_sigma_read_as_variance, 2, "reads sigma as the variance", id="sigma-read-as-variance"),
+        pytest.param(_mean_of_log_kernels, 3, "averages the log-kernels", id="mean-of-log-kernels"),
+        pytest.param(_averaged_over_x, 1, "the mean over the rows of x", id="averaged-over-x"),
+        pytest.param(_log_sum_exp_over_x, 1, "one value per sample", id="log-sum-exp-over-x"),
+    ],
+)
 def test_parzen_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_parzen, wrong, number, message, capsys)
 
 
-@pytest.mark.parametrize("wrong, number, message", [
-    pytest.param(_log_score, 1, "the score is its exp", id="log-score"),
-    pytest.param(_no_clamp, 1, "Yours gives nan", id="no-clamp"),
-    pytest.param(_xlogy_of_ratio, 2, "Yours gives nan", id="xlogy-of-ratio"),
-    pytest.param(_marginal_over_classes, 2, "averages over the samples (axis 0)", id="marginal-over-classes"),
-    pytest.param(_entropy_of_marginal, 3, "ignores how sure each prediction is", id="marginal-only"),
-    pytest.param(_mean_of_exp, 4, "exp of the averaged KL", id="mean-of-exp"),
-    pytest.param(_reverse_kl, 1, "is the KL reversed?", id="reverse-kl"),
-    pytest.param(_marginal_summed, 1, "not their sum", id="marginal-summed"),
-])
+@pytest.mark.parametrize(
+    "wrong, number, message",
+    [
+        pytest.param(_log_score, 1, "the score is its exp", id="log-score"),
+        pytest.param(_no_clamp, 1, "Yours gives nan", id="no-clamp"),
+        pytest.param(_xlogy_of_ratio, 2, "Yours gives nan", id="xlogy-of-ratio"),
+        pytest.param(_marginal_over_classes, 2, "averages over the samples (axis 0)", id="marginal-over-classes"),
+        pytest.param(_entropy_of_marginal, 3, "ignores how sure each prediction is", id="marginal-only"),
+        pytest.param(_mean_of_exp, 4, "exp of the averaged KL", id="mean-of-exp"),
+        pytest.param(_reverse_kl, 1, "is the KL reversed?", id="reverse-kl"),
+        pytest.param(_marginal_summed, 1, "not their sum", id="marginal-summed"),
+    ],
+)
 def test_mnist_score_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_mnist_score, wrong, number, message, capsys)

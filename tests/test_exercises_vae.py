@@ -38,16 +38,42 @@ def test_gaussian_kl_solution_passes(capsys):
         lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) - 1).sum(-1),  # did not divide by σ_p²
         lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1),  # no sum over dimensions
         lambda mq, lq, mp, lp: losses.gaussian_kl(mq - mp, lq - lp),  # "standardise" q by p: wrong in general
-        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + ((0.5 * lq).exp() + (mq - mp) ** 2) / (0.5 * lp).exp() - 1).sum(-1), id="std-where-variance-is-meant"),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lp - lq + ((0.5 * lq).exp() + (mq - mp) ** 2) / (0.5 * lp).exp() - 1).sum(-1),
+            id="std-where-variance-is-meant",
+        ),
         pytest.param(lambda mq, lq, mp, lp: 2 * ex.solution_gaussian_kl(mq, lq, mp, lp), id="missing-one-half"),
-        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lq - lp + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).sum(-1), id="log-ratio-sign-flipped"),
-        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).mean(-1), id="mean-over-dimensions"),
-        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).sum(1), id="sum(1)-not-last-axis"),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lq - lp + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).sum(-1),
+            id="log-ratio-sign-flipped",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).mean(-1),
+            id="mean-over-dimensions",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).sum(1),
+            id="sum(1)-not-last-axis",
+        ),
         pytest.param(lambda mq, lq, mp, lp: ex.solution_gaussian_kl(mq, lq, mp, lp).sum(), id="summed-over-batch"),
-        pytest.param(lambda mq, lq, mp, lp: 0.5 * (2 * lp - 2 * lq + ((2 * lq).exp() + (mq - mp) ** 2) / (2 * lp).exp() - 1).sum(-1), id="logvar-read-as-log-std"),
-        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + lq.exp() / lp.exp() + (mq - mp) ** 2 / lq.exp() - 1).sum(-1), id="mean-term-over-var-q"),
-        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + lp.exp() / lq.exp() + (mq - mp) ** 2 / lp.exp() - 1).sum(-1), id="variance-ratio-inverted"),
-        pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp()).sum(-1) - 0.5, id="minus-one-outside-the-sum"),
+        pytest.param(
+            lambda mq, lq, mp, lp: (
+                0.5 * (2 * lp - 2 * lq + ((2 * lq).exp() + (mq - mp) ** 2) / (2 * lp).exp() - 1).sum(-1)
+            ),
+            id="logvar-read-as-log-std",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lp - lq + lq.exp() / lp.exp() + (mq - mp) ** 2 / lq.exp() - 1).sum(-1),
+            id="mean-term-over-var-q",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lp - lq + lp.exp() / lq.exp() + (mq - mp) ** 2 / lp.exp() - 1).sum(-1),
+            id="variance-ratio-inverted",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp()).sum(-1) - 0.5,
+            id="minus-one-outside-the-sum",
+        ),
         pytest.param(lambda mq, lq, mp, lp: ex.solution_gaussian_kl(mq, lq, mp, lp).sum().item(), id="python-float"),
         pytest.param(_exp_in_place, id="exp-in-place-on-the-input"),
     ],
@@ -64,8 +90,16 @@ def test_gaussian_kl_counts_its_checks(capsys):
 @pytest.mark.parametrize(
     "right",
     [
-        pytest.param(lambda mq, lq, mp, lp: torch.distributions.kl_divergence(torch.distributions.Normal(mq, (0.5 * lq).exp()), torch.distributions.Normal(mp, (0.5 * lp).exp())).sum(-1), id="torch.distributions"),
-        pytest.param(lambda mq, lq, mp, lp: (0.5 * (lp - lq) + (lq.exp() + (mq - mp) ** 2) / (2 * lp.exp()) - 0.5).sum(-1), id="halves-distributed"),
+        pytest.param(
+            lambda mq, lq, mp, lp: torch.distributions.kl_divergence(
+                torch.distributions.Normal(mq, (0.5 * lq).exp()), torch.distributions.Normal(mp, (0.5 * lp).exp())
+            ).sum(-1),
+            id="torch.distributions",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: (0.5 * (lp - lq) + (lq.exp() + (mq - mp) ** 2) / (2 * lp.exp()) - 0.5).sum(-1),
+            id="halves-distributed",
+        ),
     ],
 )
 def test_gaussian_kl_equivalent_forms_pass(right, capsys):
@@ -78,7 +112,9 @@ def test_gaussian_kl_formula_matches_monte_carlo():
     mu_q, lv_q = torch.tensor([0.3, -1.0, 2.0]), torch.tensor([-0.5, 0.4, 1.0])
     mu_p, lv_p = torch.tensor([1.0, 0.0, -0.5]), torch.tensor([0.7, -0.3, 0.2])
     z = mu_q + torch.exp(0.5 * lv_q) * torch.randn(400_000, 3, generator=g, dtype=torch.float64)
-    mc = (losses.diagonal_gaussian_log_density(z, mu_q, lv_q) - losses.diagonal_gaussian_log_density(z, mu_p, lv_p)).mean()
+    mc = (
+        losses.diagonal_gaussian_log_density(z, mu_q, lv_q) - losses.diagonal_gaussian_log_density(z, mu_p, lv_p)
+    ).mean()
     exact = ex.solution_gaussian_kl(mu_q, lv_q, mu_p, lv_p)
     assert mc.item() == pytest.approx(exact.item(), abs=0.02)
     assert exact.item() == pytest.approx(losses.gaussian_kl_two(mu_q, lv_q, mu_p, lv_p).item(), rel=1e-6)
@@ -117,13 +153,23 @@ def test_library_reparameterize_passes(capsys):
         lambda mu, lv: mu + torch.exp(0.5 * lv).detach() * torch.randn_like(mu),  # no gradient to log σ²
         lambda mu, lv: (mu + torch.exp(0.5 * lv) * torch.randn_like(mu))[None],  # the library's (L, ...) shape
         pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[0], 1), id="one-epsilon-per-row"),
-        pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[-1]), id="one-epsilon-for-the-batch"),
+        pytest.param(
+            lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[-1]), id="one-epsilon-for-the-batch"
+        ),
         pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.rand_like(mu), id="rand-not-randn"),
-        pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * (torch.rand_like(mu) - 0.5) * math.sqrt(12), id="uniform-noise-of-unit-variance"),
-        pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape, generator=torch.Generator().manual_seed(0)), id="fixed-seed-inside"),
+        pytest.param(
+            lambda mu, lv: mu + torch.exp(0.5 * lv) * (torch.rand_like(mu) - 0.5) * math.sqrt(12),
+            id="uniform-noise-of-unit-variance",
+        ),
+        pytest.param(
+            lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape, generator=torch.Generator().manual_seed(0)),
+            id="fixed-seed-inside",
+        ),
         pytest.param(lambda mu, lv: mu + 0.5 * torch.exp(lv) * torch.randn_like(mu), id="half-the-variance-as-sigma"),
         pytest.param(lambda mu, lv: mu + torch.exp(-0.5 * lv) * torch.randn_like(mu), id="exp(-logvar-over-2)"),
-        pytest.param(lambda mu, lv: mu + torch.nn.functional.softplus(lv) * torch.randn_like(mu), id="softplus-of-logvar"),
+        pytest.param(
+            lambda mu, lv: mu + torch.nn.functional.softplus(lv) * torch.randn_like(mu), id="softplus-of-logvar"
+        ),
         pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn_like(mu).clamp(-2, 2), id="clipped-noise"),
         pytest.param(lambda mu, lv: lv + torch.exp(0.5 * mu) * torch.randn_like(mu), id="mu-and-logvar-swapped"),
         pytest.param(lambda mu, lv: mu.add_(torch.exp(0.5 * lv) * torch.randn_like(mu)), id="in-place-on-mu"),
@@ -265,10 +311,24 @@ def test_elbo_spread_tensor_results_pass(capsys):
     assert _passes(ex.check_elbo_spread, _tensors, capsys)
 
 
-@pytest.mark.parametrize("wrong", [
-    _ignores_l, _std_of_mean, _one_noise_for_all, _always_b, _kl_sign_flipped, _variance_not_std, _minus_elbo,
-    _fixed_repeats, _estimators_swapped, _forgot_the_kl, _l_samples_as_repeats, _std_times_sqrt_l, _global_model,
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _ignores_l,
+        _std_of_mean,
+        _one_noise_for_all,
+        _always_b,
+        _kl_sign_flipped,
+        _variance_not_std,
+        _minus_elbo,
+        _fixed_repeats,
+        _estimators_swapped,
+        _forgot_the_kl,
+        _l_samples_as_repeats,
+        _std_times_sqrt_l,
+        _global_model,
+    ],
+)
 def test_elbo_spread_wrong_answers_fail(wrong, capsys):
     assert not _passes(ex.check_elbo_spread, wrong, capsys)
 
@@ -286,7 +346,9 @@ def test_linear_gaussian_marginal_and_posterior_by_quadrature():
     x = torch.tensor([-1.0, 0.3, 2.5], dtype=torch.float64)
     z = torch.linspace(-10, 10, 200_001, dtype=torch.float64)
     dz = z[1] - z[0]
-    joint = torch.exp(m.log_px_given_z(x[:, None], z[None, :, None]) + losses.standard_normal_log_density(z[:, None])[None])
+    joint = torch.exp(
+        m.log_px_given_z(x[:, None], z[None, :, None]) + losses.standard_normal_log_density(z[:, None])[None]
+    )
     px = joint.sum(1) * dz
     torch.testing.assert_close(px.log(), m.log_marginal(x))
     post = joint / px[:, None]
@@ -329,7 +391,12 @@ def test_estimators_a_and_b_are_unbiased_and_b_has_lower_variance():
     # the value of A can be the less noisy one; B's advantage is in the gradient (next test)
     assert a.std().item() > 0 and b.std().item() > 0
     # the library's estimators agree with these per-sample formulas
-    torch.testing.assert_close(losses.elbo_estimator_a(log_px_z, losses.standard_normal_log_density(z), losses.diagonal_gaussian_log_density(z, mu, lv)), a.mean(0))
+    torch.testing.assert_close(
+        losses.elbo_estimator_a(
+            log_px_z, losses.standard_normal_log_density(z), losses.diagonal_gaussian_log_density(z, mu, lv)
+        ),
+        a.mean(0),
+    )
     torch.testing.assert_close(losses.elbo_estimator_b(losses.gaussian_kl(mu, lv), log_px_z), b.mean(0))
 
 
@@ -347,7 +414,11 @@ def test_estimator_b_has_lower_variance_gradient(mu0, sd0):
         z = losses.reparameterize(mu, lv)[0]
         log_px_z = m.log_px_given_z(x, z)
         if est == "A":
-            value = losses.elbo_estimator_a(log_px_z[None], losses.standard_normal_log_density(z)[None], losses.diagonal_gaussian_log_density(z, mu, lv)[None])
+            value = losses.elbo_estimator_a(
+                log_px_z[None],
+                losses.standard_normal_log_density(z)[None],
+                losses.diagonal_gaussian_log_density(z, mu, lv)[None],
+            )
         else:
             value = losses.elbo_estimator_b(losses.gaussian_kl(mu, lv), log_px_z[None])
         grads[est] = torch.autograd.grad(value.sum(), [mu, lv])
@@ -372,46 +443,120 @@ def _fails_with(check, fn, number, message, capsys):
     assert f"check {number} of" in out and message in out and out.count("\n") == 1, out
 
 
-@pytest.mark.parametrize("wrong, number, message", [
-    pytest.param(lambda mq, lq, mp, lp: ex.solution_gaussian_kl(mp, lp, mq, lq), 4, "Yours is KL(p || q)", id="reversed"),
-    pytest.param(lambda mq, lq, mp, lp: 2 * ex.solution_gaussian_kl(mq, lq, mp, lp), 4, "a factor 1/2", id="missing-one-half"),
-    pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + ((0.5 * lq).exp() + (mq - mp) ** 2) / (0.5 * lp).exp() - 1).sum(-1), 4, "σ where σ² is meant", id="sigma-for-variance"),
-    pytest.param(lambda mq, lq, mp, lp: 0.5 * (2 * lp - 2 * lq + ((2 * lq).exp() + (mq - mp) ** 2) / (2 * lp).exp() - 1).sum(-1), 4, "reads logvar as log σ", id="logvar-as-log-std"),
-    pytest.param(lambda mq, lq, mp, lp: ex.solution_gaussian_kl(mq, lq, mp, lp) + 0.5 * mq.shape[-1], 3, "J/2 too large", id="forgot-minus-one"),
-    pytest.param(lambda mq, lq, mp, lp: 0.5 * (lq - lp + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).sum(-1), 4, "The log-ratio is flipped", id="log-ratio-flipped"),
-    pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).mean(-1), 4, "mean over the dimensions", id="mean-over-dimensions"),
-    pytest.param(lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1), 1, "sum over the last axis", id="no-sum"),
-])
+@pytest.mark.parametrize(
+    "wrong, number, message",
+    [
+        pytest.param(
+            lambda mq, lq, mp, lp: ex.solution_gaussian_kl(mp, lp, mq, lq), 4, "Yours is KL(p || q)", id="reversed"
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: 2 * ex.solution_gaussian_kl(mq, lq, mp, lp), 4, "a factor 1/2", id="missing-one-half"
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lp - lq + ((0.5 * lq).exp() + (mq - mp) ** 2) / (0.5 * lp).exp() - 1).sum(-1),
+            4,
+            "σ where σ² is meant",
+            id="sigma-for-variance",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: (
+                0.5 * (2 * lp - 2 * lq + ((2 * lq).exp() + (mq - mp) ** 2) / (2 * lp).exp() - 1).sum(-1)
+            ),
+            4,
+            "reads logvar as log σ",
+            id="logvar-as-log-std",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: ex.solution_gaussian_kl(mq, lq, mp, lp) + 0.5 * mq.shape[-1],
+            3,
+            "J/2 too large",
+            id="forgot-minus-one",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lq - lp + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).sum(-1),
+            4,
+            "The log-ratio is flipped",
+            id="log-ratio-flipped",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).mean(-1),
+            4,
+            "mean over the dimensions",
+            id="mean-over-dimensions",
+        ),
+        pytest.param(
+            lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1),
+            1,
+            "sum over the last axis",
+            id="no-sum",
+        ),
+    ],
+)
 def test_gaussian_kl_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_gaussian_kl, wrong, number, message, capsys)
 
 
-@pytest.mark.parametrize("wrong, number, message", [
-    pytest.param(lambda mu, lv: mu + torch.exp(lv) * torch.randn_like(mu), 4, "exp(logvar) is the variance σ²", id="variance-as-sigma"),
-    pytest.param(lambda mu, lv: mu + lv * torch.randn_like(mu), 4, "Your samples have variance logvar²", id="logvar-as-sigma"),
-    pytest.param(lambda mu, lv: mu + torch.randn_like(mu), 4, "must be scaled by σ", id="unscaled-noise"),
-    pytest.param(lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)), 7, "torch.normal(mu, std)", id="torch.normal"),
-    pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv).detach() * torch.randn_like(mu), 7, "no gradient to logvar", id="detached-sigma"),
-    pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.rand_like(mu), 3, "torch.rand is uniform", id="rand-not-randn"),
-    pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[-1]), 3, "Every row got the same noise", id="one-epsilon-for-the-batch"),
-    pytest.param(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape, generator=torch.Generator().manual_seed(0)), 4, "the same samples", id="fixed-seed-inside"),
-])
+@pytest.mark.parametrize(
+    "wrong, number, message",
+    [
+        pytest.param(
+            lambda mu, lv: mu + torch.exp(lv) * torch.randn_like(mu),
+            4,
+            "exp(logvar) is the variance σ²",
+            id="variance-as-sigma",
+        ),
+        pytest.param(
+            lambda mu, lv: mu + lv * torch.randn_like(mu), 4, "Your samples have variance logvar²", id="logvar-as-sigma"
+        ),
+        pytest.param(lambda mu, lv: mu + torch.randn_like(mu), 4, "must be scaled by σ", id="unscaled-noise"),
+        pytest.param(
+            lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)), 7, "torch.normal(mu, std)", id="torch.normal"
+        ),
+        pytest.param(
+            lambda mu, lv: mu + torch.exp(0.5 * lv).detach() * torch.randn_like(mu),
+            7,
+            "no gradient to logvar",
+            id="detached-sigma",
+        ),
+        pytest.param(
+            lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.rand_like(mu),
+            3,
+            "torch.rand is uniform",
+            id="rand-not-randn",
+        ),
+        pytest.param(
+            lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[-1]),
+            3,
+            "Every row got the same noise",
+            id="one-epsilon-for-the-batch",
+        ),
+        pytest.param(
+            lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape, generator=torch.Generator().manual_seed(0)),
+            4,
+            "the same samples",
+            id="fixed-seed-inside",
+        ),
+    ],
+)
 def test_reparameterize_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_reparameterize, wrong, number, message, capsys)
 
 
-@pytest.mark.parametrize("wrong, number, message", [
-    # review S4-1: the standard error used to fail the means check, whose tolerance came from the student's own std
-    pytest.param(_std_of_mean, 3, "standard error", id="standard-error"),
-    pytest.param(_variance_not_std, 3, "Your std is the variance", id="variance"),
-    pytest.param(_always_b, 3, "pass `estimator` on", id="always-b"),
-    pytest.param(_estimators_swapped, 3, "A and B are swapped", id="swapped"),
-    pytest.param(_minus_elbo, 2, "-ELBO, the loss", id="minus-elbo"),
-    pytest.param(_forgot_the_kl, 2, "subtracts the KL term", id="forgot-the-kl"),
-    pytest.param(_kl_sign_flipped, 2, "Yours adds the KL term", id="kl-added"),
-    pytest.param(_one_noise_for_all, 2, "do not vary", id="one-noise-for-all"),
-    pytest.param(_ignores_l, 4, "does not change with L", id="ignores-l"),
-    pytest.param(_global_model, 2, "the ELBO of the model and image passed in is", id="global-model"),
-])
+@pytest.mark.parametrize(
+    "wrong, number, message",
+    [
+        # review S4-1: the standard error used to fail the means check, whose tolerance came from the student's own std
+        pytest.param(_std_of_mean, 3, "standard error", id="standard-error"),
+        pytest.param(_variance_not_std, 3, "Your std is the variance", id="variance"),
+        pytest.param(_always_b, 3, "pass `estimator` on", id="always-b"),
+        pytest.param(_estimators_swapped, 3, "A and B are swapped", id="swapped"),
+        pytest.param(_minus_elbo, 2, "-ELBO, the loss", id="minus-elbo"),
+        pytest.param(_forgot_the_kl, 2, "subtracts the KL term", id="forgot-the-kl"),
+        pytest.param(_kl_sign_flipped, 2, "Yours adds the KL term", id="kl-added"),
+        pytest.param(_one_noise_for_all, 2, "do not vary", id="one-noise-for-all"),
+        pytest.param(_ignores_l, 4, "does not change with L", id="ignores-l"),
+        pytest.param(_global_model, 2, "the ELBO of the model and image passed in is", id="global-model"),
+    ],
+)
 def test_elbo_spread_says_what_is_wrong(wrong, number, message, capsys):
     _fails_with(ex.check_elbo_spread, wrong, number, message, capsys)

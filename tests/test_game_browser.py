@@ -29,13 +29,19 @@ import numpy as np
 import pytest
 import torch
 
-from thesis_lib import toy_games
+from thesis_lib import toy_games, toy_jsd
 from thesis_lib.priors import make_prior
 from thesis_lib.widgets import game
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 REPORT = ROOT / "_build" / "widget_games.json"
 PARITY_STEPS = 50
 PARITY_TOLERANCE = 1e-10
@@ -70,9 +76,12 @@ class Page:
 
     def __init__(self, browser, tmp_path: Path, widget: game.GameWidget, lang: str = "en", width: int = 900):
         path = tmp_path / f"{widget.kind}-{widget.number}-{lang}.html"
-        path.write_text(f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
-                        f"<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
-                        f"<body style='margin:8px'>{widget.html}</body></html>", encoding="utf-8")
+        path.write_text(
+            f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
+            f"<body style='margin:8px'>{widget.html}</body></html>",
+            encoding="utf-8",
+        )
         self.context = browser.new_context(viewport={"width": width, "height": 900})
         self.page = self.context.new_page()
         self.errors: list[str] = []
@@ -80,12 +89,16 @@ class Page:
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type in ("error", "warning") else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "about:")) else r.abort())
+        self.page.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "about:")) else r.abort()
+        )
         self.page.goto(path.as_uri())
         self.root = self.page.locator(".tl-game")
 
     def call(self, js: str, arg=None):
-        return self.page.evaluate(f"(arg) => {{ const g = document.querySelector('.tl-game').tlGame; return {js}; }}", arg)
+        return self.page.evaluate(
+            f"(arg) => {{ const g = document.querySelector('.tl-game').tlGame; return {js}; }}", arg
+        )
 
     def steps(self, n: int) -> dict:
         return self.call("(g.step(arg), g.state())", n)
@@ -108,7 +121,9 @@ def _max_diff(page_nets: dict, reference: dict) -> float:
 
 PARITY = {
     "gan-1d": lambda: game.gan_game(),  # the chapter's toy run
-    "gan-ring-minimax-uniform-k3": lambda: game.gan_game("mixture-2d", k=3, generator_loss="minimax", noise="uniform", lr_d=5e-3, seed=11),
+    "gan-ring-minimax-uniform-k3": lambda: game.gan_game(
+        "mixture-2d", k=3, generator_loss="minimax", noise="uniform", lr_d=5e-3, seed=11
+    ),
     "aae-gaussian": lambda: game.aae_prior_game("gaussian"),
     "aae-swiss-roll": lambda: game.aae_prior_game("swiss-roll", reg_lr=5e-3, seed=4),
 }
@@ -124,12 +139,19 @@ def test_the_page_trains_like_torch(browser, tmp_path, report, name):
     state = p.steps(PARITY_STEPS)
     ref = reference(w.settings, PARITY_STEPS)
     params = _max_diff(state["nets"], ref)
-    logs = max(float(np.max(np.abs(np.asarray(state["history"][k]) - np.asarray(v)))) for k, v in ref["history"].items())
+    logs = max(
+        float(np.max(np.abs(np.asarray(state["history"][k]) - np.asarray(v)))) for k, v in ref["history"].items()
+    )
     assert state["step"] == PARITY_STEPS and all(len(state["history"][k]) == PARITY_STEPS for k in ref["history"])
     assert params < PARITY_TOLERANCE and logs < PARITY_TOLERANCE, (params, logs)
     # the numbers are not trivially equal: training moved the weights
     assert _max_diff(state["nets"], reference(w.settings, 0)) > 1e-3
-    report[name] = {"steps": PARITY_STEPS, "max_param_diff": params, "max_log_diff": logs, "html_bytes": len(w.html.encode())}
+    report[name] = {
+        "steps": PARITY_STEPS,
+        "max_param_diff": params,
+        "max_log_diff": logs,
+        "html_bytes": len(w.html.encode()),
+    }
     p.close()
 
 
@@ -159,12 +181,12 @@ def test_the_page_estimates_p_data_and_the_jsd_like_python(browser, tmp_path):
         dim = 1 if dataset == "toy-1d" else 2
         points = torch.rand(200, dim, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 12 - 6
         page = np.asarray(p.call("g.density(arg)", points.flatten().tolist()))
-        python = toy_games.smoothed_density(dataset, points, w.view["bandwidth"]).numpy()
+        python = toy_jsd.smoothed_density(dataset, points, w.view["bandwidth"]).numpy()
         assert np.max(np.abs(page - python)) < 1e-12
         state = p.steps(40)
         samples = torch.tensor(state["samples"], dtype=torch.float64).view(-1, dim)
         v = w.view
-        expected = toy_games.jsd_estimate(dataset, samples, v["lo"], v["hi"], v["cells"], v["bandwidth"])
+        expected = toy_jsd.jsd_estimate(dataset, samples, v["lo"], v["hi"], v["cells"], v["bandwidth"])
         assert abs(state["jsd"] - expected) < 1e-4, (dataset, state["jsd"], expected)
         assert state["history"]["jsd"][-1] == [40, state["jsd"]]
         p.close()
@@ -210,12 +232,21 @@ def test_minimax_with_d_far_ahead_stalls_the_generator(browser, tmp_path, report
         p.page.get_by_role("button", name="Reset").click()
         early = p.steps(30)
         state = p.steps(120)
-        assert state["settings"]["k"] == 5 and state["settings"]["lr_d"] == 0.1 and state["settings"]["generator_loss"] == loss
+        assert (
+            state["settings"]["k"] == 5
+            and state["settings"]["lr_d"] == 0.1
+            and state["settings"]["generator_loss"] == loss
+        )
         jsd = [v for _, v in state["history"]["jsd"]]
         moved = float(np.abs(np.asarray(state["samples"]) - np.asarray(early["samples"])).max())  # steps 30 to 150
         radius = float(np.linalg.norm(np.asarray(state["samples"]).reshape(-1, 2), axis=1).mean())  # the ring's is 4
-        results[loss] = {"d_fake": float(np.mean(state["history"]["d_fake"][-10:])), "jsd": jsd[-1], "min_jsd": min(jsd),
-                         "moved": moved, "radius": radius}
+        results[loss] = {
+            "d_fake": float(np.mean(state["history"]["d_fake"][-10:])),
+            "jsd": jsd[-1],
+            "min_jsd": min(jsd),
+            "moved": moved,
+            "radius": radius,
+        }
         p.close()
     mm, ns = results["minimax"], results["nonsaturating"]
     # hardly: Adam rescales even tiny gradients, so G still creeps
@@ -236,7 +267,9 @@ def test_the_aae_pulls_the_codes_towards_the_prior(browser, tmp_path, report, pr
     samples and on codes are both near 1/2; with the regulariser's learning rate at 1e-5 (set in
     the control) it stays several times larger: the codes keep the shape the reconstruction gives
     them."""
-    ref = make_prior(prior, 2, std=toy_games.AAEGame().prior_std)(2000, generator=torch.Generator().manual_seed(0)).double()
+    ref = make_prior(prior, 2, std=toy_games.AAEGame().prior_std)(
+        2000, generator=torch.Generator().manual_seed(0)
+    ).double()
     codes = lambda st: torch.tensor(st["codes"], dtype=torch.float64).view(-1, 2)  # noqa: E731
     out = {}
     for reg_lr in (1e-3, 1e-5):
@@ -244,11 +277,19 @@ def test_the_aae_pulls_the_codes_towards_the_prior(browser, tmp_path, report, pr
         _set(p, "reg_lr", reg_lr)
         start = _energy(codes(p.call("g.state()")), ref)
         state = p.steps(200)
-        out[reg_lr] = {"start": start, "end": _energy(codes(state), ref),
-                       "D(z~p)": float(np.mean(state["history"]["d_prior"][-20:])), "D(z~q)": float(np.mean(state["history"]["d_code"][-20:]))}
+        out[reg_lr] = {
+            "start": start,
+            "end": _energy(codes(state), ref),
+            "D(z~p)": float(np.mean(state["history"]["d_prior"][-20:])),
+            "D(z~q)": float(np.mean(state["history"]["d_code"][-20:])),
+        }
         p.close()
     strong, weak = out[1e-3], out[1e-5]
-    assert strong["end"] < 0.25 * strong["start"] and abs(strong["D(z~p)"] - 0.5) < 0.1 and abs(strong["D(z~q)"] - 0.5) < 0.1, out
+    assert (
+        strong["end"] < 0.25 * strong["start"]
+        and abs(strong["D(z~p)"] - 0.5) < 0.1
+        and abs(strong["D(z~q)"] - 0.5) < 0.1
+    ), out
     assert weak["end"] > 3 * strong["end"], out
     report[f"aae-{prior}-200-steps"] = {f"reg_lr {k:g}": v for k, v in out.items()}
 
@@ -257,7 +298,16 @@ def test_slovene_page_shows_slovene_words_and_decimal_commas(browser, tmp_path):
     p = Page(browser, tmp_path, game.gan_game("mixture-2d"), lang="sl")
     p.steps(20)
     text = p.root.inner_text()
-    for word in ("Zaženi", "En korak", "Ponastavi", "nenasičujoča izguba", "stopnja učenja diskriminatorja", "šum", "seme", "koraki: 20"):
+    for word in (
+        "Zaženi",
+        "En korak",
+        "Ponastavi",
+        "nenasičujoča izguba",
+        "stopnja učenja diskriminatorja",
+        "šum",
+        "seme",
+        "koraki: 20",
+    ):
         assert word in text, word
     readout = p.root.locator(".tl-game-readout").inner_text()
     assert "," in readout and "." not in readout, readout
@@ -273,20 +323,30 @@ def test_slovene_page_shows_slovene_words_and_decimal_commas(browser, tmp_path):
     q.close()
 
 
-@pytest.mark.parametrize("make", [lambda: game.gan_game(), lambda: game.gan_game("mixture-2d"), lambda: game.aae_prior_game()])
+@pytest.mark.parametrize(
+    "make", [lambda: game.gan_game(), lambda: game.gan_game("mixture-2d"), lambda: game.aae_prior_game()]
+)
 def test_usable_on_a_phone_and_by_keyboard(browser, tmp_path, make):
     p = Page(browser, tmp_path, make(), width=390)
     page = p.page
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
-    assert page.evaluate("() => Math.max(...[...document.querySelectorAll('.tl-game *')].map(e => e.getBoundingClientRect().right))") <= 390
+    assert (
+        page.evaluate(
+            "() => Math.max(...[...document.querySelectorAll('.tl-game *')].map(e => e.getBoundingClientRect().right))"
+        )
+        <= 390
+    )
     # every control has a visible label pointing at it
     unlabelled = page.evaluate("""() => [...document.querySelectorAll('.tl-game select, .tl-game input')].filter(c => {
         const l = document.querySelector(`label[for="${c.id}"]`);
         return !l || l.getBoundingClientRect().width === 0 || !l.textContent.trim(); }).map(c => c.id)""")
     assert not unlabelled
     # the initial frame is drawn: the view canvas is not blank
-    assert page.evaluate("""() => { const c = document.querySelector('canvas.tl-game-view'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }""") > 2000
+    assert (
+        page.evaluate("""() => { const c = document.querySelector('canvas.tl-game-view'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }""")
+        > 2000
+    )
     assert not p.root.locator(".tl-game-nojs").is_visible()
     # keyboard: Tab reaches the controls and the buttons with a visible focus ring; Space presses a button
     page.locator("body").focus()
@@ -320,7 +380,11 @@ def test_play_trains_over_many_frames_without_stalling(browser, tmp_path, report
     assert steps >= 10, gaps
     assert len(gaps["gaps"]) >= 15 and max(gaps["gaps"][1:]) < 400, gaps["gaps"]
     assert p.call("g.state().playing") is False and p.root.get_attribute("data-step") == str(steps)
-    report["play-ring-k5"] = {"steps_per_second": steps / 1.5, "frames": len(gaps["gaps"]), "max_frame_gap_ms": max(gaps["gaps"][1:])}
+    report["play-ring-k5"] = {
+        "steps_per_second": steps / 1.5,
+        "frames": len(gaps["gaps"]),
+        "max_frame_gap_ms": max(gaps["gaps"][1:]),
+    }
     p.close()
 
 
@@ -343,7 +407,9 @@ def test_seed_and_noise_start_a_new_game_and_k_applies_at_once(browser, tmp_path
 def test_max_steps_pauses_play(browser, tmp_path):
     p = Page(browser, tmp_path, game.gan_game(max_steps=12))
     p.call("g.play()")
-    p.page.wait_for_function("() => document.querySelector('.tl-game').getAttribute('data-step') === '12'", timeout=10_000)
+    p.page.wait_for_function(
+        "() => document.querySelector('.tl-game').getAttribute('data-step') === '12'", timeout=10_000
+    )
     p.page.wait_for_timeout(200)
     assert p.call("g.state()")["step"] == 12 and p.call("g.state().playing") is False
     p.close()
@@ -356,7 +422,9 @@ def test_the_pdf_prints_the_initial_frame(browser, tmp_path):
 
     w = game.gan_game("mixture-2d")
     path = tmp_path / "pdf.html"
-    path.write_text(f"<!doctype html><html lang='en'><head><meta charset='utf-8'></head><body><article>{w.html}</article></body></html>")
+    path.write_text(
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'></head><body><article>{w.html}</article></body></html>"
+    )
     context = browser.new_context()
     page = context.new_page()
     page.goto(path.as_uri())

@@ -7,6 +7,8 @@ import math
 
 import pytest
 import torch
+from test_cli import assert_one_line_error, run_cli
+from test_trainer import assert_same, assert_same_run, params_differ
 
 from thesis_lib import metrics, train
 from thesis_lib.callbacks import StopAfter
@@ -15,9 +17,6 @@ from thesis_lib.models import build_model
 from thesis_lib.nets import recalibrate_batch_norm
 from thesis_lib.seed import seed_everything
 from thesis_lib.trainer import Trainer
-
-from test_cli import assert_one_line_error, run_cli
-from test_trainer import assert_same, assert_same_run, params_differ
 
 QUIET = dict(progress=False, validate=False, device="cpu")
 
@@ -33,14 +32,19 @@ def test_conv_gan_phases_are_algorithm_1(mnist_small, monkeypatch):
     seed_everything(0)
     model = build_model(cfg)
     phases = model.phases()
-    assert [(p.name, p.optimizer, p.repeats, p.new_batch) for p in phases] == [("D", "discriminator", 2, True), ("G", "generator", 1, False)]
+    assert [(p.name, p.optimizer, p.repeats, p.new_batch) for p in phases] == [
+        ("D", "discriminator", 2, True),
+        ("G", "generator", 1, False),
+    ]
     opts = model.configure_optimizers(cfg.schedule)
     d_params = {id(p) for g in opts["discriminator"].param_groups for p in g["params"]}
     g_params = {id(p) for g in opts["generator"].param_groups for p in g["params"]}
     assert d_params == {id(p) for p in model.discriminator.parameters()}
     assert g_params == {id(p) for p in model.generator.parameters()}
     assert not d_params & g_params
-    assert not {id(p) for p in model.generator_ema.parameters()} & (d_params | g_params)  # the average is never optimised
+    assert not {id(p) for p in model.generator_ema.parameters()} & (
+        d_params | g_params
+    )  # the average is never optimised
     x, y = mnist_small.x[:32], mnist_small.y[:32]
     g_before = [p.clone() for p in model.generator.parameters()]
     model.zero_grad()
@@ -71,7 +75,9 @@ def test_conditional_conv_gan_gives_d_the_class(mnist_small):
     b = model.discriminate(x, torch.ones(8, dtype=torch.long))
     assert not torch.allclose(a, b)
     z = model.sample_prior(8, generator=torch.Generator().manual_seed(0))
-    assert not torch.allclose(model.decode(z, torch.zeros(8, dtype=torch.long)), model.decode(z, torch.ones(8, dtype=torch.long)))
+    assert not torch.allclose(
+        model.decode(z, torch.zeros(8, dtype=torch.long)), model.decode(z, torch.ones(8, dtype=torch.long))
+    )
 
 
 @pytest.mark.slow
@@ -83,15 +89,23 @@ def test_resume_mid_epoch_of_a_conv_gan_equals_uninterrupted_run(mnist_small, tm
     resumed = train(tiny_conv_gan(), tmp_path, resume=True, data=mnist_small, **QUIET)
     assert_same_run(resumed, straight)
     state = resumed.model.state_dict()
-    assert any(k.startswith("generator_ema.") for k in state) and int(state["ema_updates"]) == len(straight.history.steps["G"])
+    assert any(k.startswith("generator_ema.") for k in state) and int(state["ema_updates"]) == len(
+        straight.history.steps["G"]
+    )
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"arch": "dcgan"}, "arch must be one of 'mlp', 'conv', got 'dcgan'"),
-    ({"arch": "conv", "dataset": "toy-1d"}, "arch 'conv' needs an image dataset ('mnist' or 'fashion-mnist'), got dataset 'toy-1d'"),
-    ({"ema": 1.0}, "ema must be a number in [0.0, 1.0), got 1.0"),
-    ({"channels": 0}, "channels must be an integer >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"arch": "dcgan"}, "arch must be one of 'mlp', 'conv', got 'dcgan'"),
+        (
+            {"arch": "conv", "dataset": "toy-1d"},
+            "arch 'conv' needs an image dataset ('mnist' or 'fashion-mnist'), got dataset 'toy-1d'",
+        ),
+        ({"ema": 1.0}, "ema must be a number in [0.0, 1.0), got 1.0"),
+        ({"channels": 0}, "channels must be an integer >= 1, got 0"),
+    ],
+)
 def test_bad_gan_settings_name_field_value_and_choices(kwargs, message):
     with pytest.raises(ValueError) as e:
         GANConfig(**kwargs)
@@ -130,13 +144,23 @@ def test_moving_average_follows_its_formula_and_is_what_sampling_uses(mnist_smal
     assert torch.equal(model.decode(z), model.generate(z, averaged=True))
     assert not torch.allclose(model.generate(z, averaged=True), model.generate(z, averaged=False))
     no_average = build_model(run_config("gan", latent_dim=4, g_hidden=(16,), d_hidden=(16,), ema=0.0))
-    assert no_average.generator_ema is None and torch.equal(no_average.generate(z), no_average.generate(z, averaged=False))
+    assert no_average.generator_ema is None and torch.equal(
+        no_average.generate(z), no_average.generate(z, averaged=False)
+    )
 
 
 def test_the_average_does_not_change_what_is_trained(mnist_small):
     """G and D train exactly the same with and without the average: it never plays the game."""
-    with_avg = train(run_config("gan", latent_dim=4, g_hidden=(16,), d_hidden=(16,), epochs=2, batch_size=32), data=mnist_small, **QUIET)
-    without = train(run_config("gan", latent_dim=4, g_hidden=(16,), d_hidden=(16,), epochs=2, batch_size=32, ema=0.0), data=mnist_small, **QUIET)
+    with_avg = train(
+        run_config("gan", latent_dim=4, g_hidden=(16,), d_hidden=(16,), epochs=2, batch_size=32),
+        data=mnist_small,
+        **QUIET,
+    )
+    without = train(
+        run_config("gan", latent_dim=4, g_hidden=(16,), d_hidden=(16,), epochs=2, batch_size=32, ema=0.0),
+        data=mnist_small,
+        **QUIET,
+    )
     for name in ("generator", "discriminator"):
         assert_same(getattr(with_avg.model, name).state_dict(), getattr(without.model, name).state_dict(), name)
     assert with_avg.history.steps == without.history.steps

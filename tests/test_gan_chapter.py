@@ -26,7 +26,9 @@ def _close_figures():
 
 
 def test_snapshots_at_the_chosen_iterations_and_the_end():
-    cfg = tl.run_config("gan", dataset="toy-1d", latent_dim=1, g_hidden=(8,), d_hidden=(8,), dropout=0.0, batch_size=500, epochs=1)
+    cfg = tl.run_config(
+        "gan", dataset="toy-1d", latent_dim=1, g_hidden=(8,), d_hidden=(8,), dropout=0.0, batch_size=500, epochs=1
+    )
     cb = GAN1DSnapshots(steps=(1, 5, 10_000), n_samples=500, n_mapping=5)
     run = tl.train(cfg, callbacks=[cb], progress=False, validate=False, device="cpu")
     assert [s for s, _ in cb.snapshots] == [1, 5, run.global_step]  # 10_000 never reached; the end once
@@ -34,13 +36,21 @@ def test_snapshots_at_the_chosen_iterations_and_the_end():
     assert set(curves) == {"x", "p_data", "p_g", "d", "z", "g_z"} and curves["g_z"].shape == (5,)
     fig = plots.gan_1d_snapshots(cb.snapshots, ncols=2)
     assert isinstance(fig, Figure) and len([a for a in fig.axes if a.axison]) == 3
-    assert [a.get_title() for a in fig.axes[:3]] == ["(a) iteration 1", "(b) iteration 5", f"(c) iteration {run.global_step}"]
+    assert [a.get_title() for a in fig.axes[:3]] == [
+        "(a) iteration 1",
+        "(b) iteration 5",
+        f"(c) iteration {run.global_step}",
+    ]
 
 
 def test_snapshots_do_not_change_training():
-    cfg = tl.run_config("gan", dataset="toy-1d", latent_dim=1, g_hidden=(8,), d_hidden=(8,), dropout=0.2, batch_size=500, epochs=1)
+    cfg = tl.run_config(
+        "gan", dataset="toy-1d", latent_dim=1, g_hidden=(8,), d_hidden=(8,), dropout=0.2, batch_size=500, epochs=1
+    )
     plain = tl.train(cfg, progress=False, validate=False, device="cpu")
-    watched = tl.train(cfg, callbacks=[GAN1DSnapshots(steps=(1, 3), n_samples=300)], progress=False, validate=False, device="cpu")
+    watched = tl.train(
+        cfg, callbacks=[GAN1DSnapshots(steps=(1, 3), n_samples=300)], progress=False, validate=False, device="cpu"
+    )
     for a, b in zip(plain.model.state_dict().values(), watched.model.state_dict().values()):
         assert torch.equal(a, b)
 

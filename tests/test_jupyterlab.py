@@ -30,7 +30,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from test_browser import CHROMIUM, HTML, SCREENSHOTS, _unavailable, browser  # noqa: F401 (browser is a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +61,9 @@ def _get(url: str, timeout: float = 5.0):
 def lab(tmp_path_factory):
     """(base URL, token, the served folder) of a headless JupyterLab; shut down afterwards."""
     if not (HTML / CHAPTER.replace(".ipynb", ".html")).exists():
-        _unavailable(f"the book is not built (its build caches the chapter's runs): no {HTML / CHAPTER.replace('.ipynb', '.html')}")
+        _unavailable(
+            f"the book is not built (its build caches the chapter's runs): no {HTML / CHAPTER.replace('.ipynb', '.html')}"
+        )
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} not found (install it: apt-get install -y chromium)")
     tmp = tmp_path_factory.mktemp("lab")
@@ -74,14 +75,27 @@ def lab(tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value))
     token, port = secrets.token_hex(16), _free_port()
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}",
-        "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={served}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        f"--LabApp.user_settings_dir={tmp / 'settings'}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        f"--LabApp.user_settings_dir={tmp / 'settings'}",
+        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
     ]
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -104,7 +118,10 @@ def lab(tmp_path_factory):
         _shutdown(proc, base, token)
         log.close()
     # the copy was never saved (autosave off), and book/ was never touched
-    assert nbformat.read(served / CHAPTER, as_version=4).cells[0].source == nbformat.read(ROOT / CHAPTER, as_version=4).cells[0].source
+    assert (
+        nbformat.read(served / CHAPTER, as_version=4).cells[0].source
+        == nbformat.read(ROOT / CHAPTER, as_version=4).cells[0].source
+    )
 
 
 def _shutdown(proc: subprocess.Popen, base: str, token: str) -> None:
@@ -168,34 +185,55 @@ def test_chapter_runs_live_in_jupyterlab(lab, browser):  # noqa: F811 (browser: 
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         page.goto(f"{base}/lab/tree/{CHAPTER}?token={token}")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.content "
-                               "&& window.jupyterapp.shell.currentWidget.content.widgets.length > 10", timeout=left_ms())
-        page.wait_for_function("() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel; return k && k.status === 'idle'; }", timeout=left_ms())
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.content "
+            "&& window.jupyterapp.shell.currentWidget.content.widgets.length > 10",
+            timeout=left_ms(),
+        )
+        page.wait_for_function(
+            "() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel; return k && k.status === 'idle'; }",
+            timeout=left_ms(),
+        )
         cells = page.locator(".jp-Notebook > .jp-Cell, .jp-Notebook .jp-WindowedPanel-viewport > .jp-Cell")
         assert cells.count() == len(nb.cells)
 
         # ---- MyST: a solution is rendered folded (jupyterlab-myst), and opens on a click of its title
-        solution = page.locator(".jp-MarkdownCell details").filter(has=page.locator("summary", has_text="Solution to")).first
+        solution = (
+            page.locator(".jp-MarkdownCell details").filter(has=page.locator("summary", has_text="Solution to")).first
+        )
         solution.scroll_into_view_if_needed()
         solution.wait_for(state="visible", timeout=left_ms())
         body = solution.locator(":scope > :not(summary)").first
         assert solution.get_attribute("open") is None and not body.is_visible(), "a solution is visible before a click"
         solution.locator("summary").click(position={"x": 8, "y": 8})  # the title's middle is the exercise link
         body.wait_for(state="visible", timeout=10_000)
-        assert page.locator(".jp-MarkdownCell .katex, .jp-MarkdownCell mjx-container").count() > 10, "math is not typeset"
+        assert page.locator(".jp-MarkdownCell .katex, .jp-MarkdownCell mjx-container").count() > 10, (
+            "math is not typeset"
+        )
 
         # ---- run the cells the explorer needs, one by one, on the kernel
         for i in run:
-            page.evaluate("""async (i) => {
+            page.evaluate(
+                """async (i) => {
                 const panel = window.jupyterapp.shell.currentWidget;
                 panel.content.activeCellIndex = i;
                 await window.jupyterapp.commands.execute('notebook:run-cell');
-            }""", i)
-            page.wait_for_function("""(i) => {
+            }""",
+                i,
+            )
+            page.wait_for_function(
+                """(i) => {
                 const panel = window.jupyterapp.shell.currentWidget, cell = panel.content.widgets[i];
                 return cell.model.executionCount !== null && panel.sessionContext.session.kernel.status === 'idle';
-            }""", arg=i, timeout=left_ms())
-            errors_out = cells.nth(i).locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+            }""",
+                arg=i,
+                timeout=left_ms(),
+            )
+            errors_out = (
+                cells.nth(i)
+                .locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+                .all_inner_texts()
+            )
             assert not any("Traceback" in t or "Error" in t for t in errors_out), f"cell {i} failed: {errors_out}"
 
         # ---- the live widget: ipywidgets views (not the book's static fallback), decoded by the kernel
@@ -209,11 +247,17 @@ def test_chapter_runs_live_in_jupyterlab(lab, browser):  # noqa: F811 (browser: 
         image.scroll_into_view_if_needed()
 
         def state():
-            page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=left_ms())
+            page.wait_for_function(
+                "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=left_ms()
+            )
             return image.get_attribute("src"), image.screenshot()
 
         def wait_changed(before, what):
-            page.wait_for_function("([img, src]) => img.src !== src", arg=[image.element_handle(), before[0]], timeout=min(left_ms(), 30_000))
+            page.wait_for_function(
+                "([img, src]) => img.src !== src",
+                arg=[image.element_handle(), before[0]],
+                timeout=min(left_ms(), 30_000),
+            )
             now = state()
             assert now[1] != before[1], f"{what}: a new image came back but its pixels did not change"
             return now
@@ -225,7 +269,9 @@ def test_chapter_runs_live_in_jupyterlab(lab, browser):  # noqa: F811 (browser: 
         current = wait_changed(current, "moving slider 1")
         if sliders.count() > 1:
             box = sliders.nth(1).locator(".noUi-base, .noUi-target").first.bounding_box()
-            page.mouse.click(box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)  # a click on the track: a real drag target
+            page.mouse.click(
+                box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2
+            )  # a click on the track: a real drag target
             current = wait_changed(current, "clicking slider 2's track")
         options = select.locator("option")
         assert options.count() > 1

@@ -18,10 +18,9 @@ import pytest
 import torchvision
 import yaml
 
+from conftest import RAW_NAMES
 from thesis_lib import data as data_mod
 from thesis_lib.toc import toc_notebooks
-
-from conftest import RAW_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -52,14 +51,20 @@ def test_every_chapter_starts_with_the_current_colab_cell(capsys):
     assert len(CHAPTERS) >= 6
     for name, path in CHAPTERS.items():
         cell = _first_cell(path)
-        assert cell.cell_type == "code" and "remove-cell" in cell.metadata.get("tags", []), f"{name}: the first cell must be the Colab cell, tagged remove-cell"
-        assert f"git+{URL}@{BRANCH}" in cell.source, f"{name}: the Colab cell must install from _config.yml's repository.url ({URL})"
+        assert cell.cell_type == "code" and "remove-cell" in cell.metadata.get("tags", []), (
+            f"{name}: the first cell must be the Colab cell, tagged remove-cell"
+        )
+        assert f"git+{URL}@{BRANCH}" in cell.source, (
+            f"{name}: the Colab cell must install from _config.yml's repository.url ({URL})"
+        )
         assert '"google.colab" in sys.modules' in cell.source and not cell.outputs
 
 
 def _run_cell(source: str, monkeypatch, on_colab: bool) -> list[list[str]]:
     calls = []
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(list(cmd)) or subprocess.CompletedProcess(cmd, 0))
+    monkeypatch.setattr(
+        subprocess, "run", lambda cmd, **kw: calls.append(list(cmd)) or subprocess.CompletedProcess(cmd, 0)
+    )
     if on_colab:
         monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     else:
@@ -116,7 +121,9 @@ def test_rendered_book_hides_the_colab_cell():
         page = (HTML / path.relative_to(ROOT)).with_suffix(".html")
         assert page.exists(), page
         html = page.read_text(encoding="utf-8")
-        assert "google.colab" not in html and "git+" not in html, f"{page}: the Colab cell must be removed from the book"
+        assert "google.colab" not in html and "git+" not in html, (
+            f"{page}: the Colab cell must be removed from the book"
+        )
 
 
 # ----------------------------------------------------------------------------- Binder

@@ -66,14 +66,18 @@ def test_gaussian_kl_two_matches_torch_kl_divergence():
     expected = kl_divergence(Normal(mu_q, torch.exp(0.5 * logvar_q)), Normal(mu_p, torch.exp(0.5 * logvar_p))).sum(-1)
     torch.testing.assert_close(losses.gaussian_kl_two(mu_q, logvar_q, mu_p, logvar_p), expected, rtol=1e-12, atol=1e-12)
     # KL(q || q) = 0 and KL > 0 otherwise.
-    torch.testing.assert_close(losses.gaussian_kl_two(mu_q, logvar_q, mu_q, logvar_q), torch.zeros(mu_q.shape[0], dtype=torch.float64))
+    torch.testing.assert_close(
+        losses.gaussian_kl_two(mu_q, logvar_q, mu_q, logvar_q), torch.zeros(mu_q.shape[0], dtype=torch.float64)
+    )
     assert torch.all(expected > 0)
 
 
 def test_gaussian_kl_is_kl_two_against_standard_normal():
     mu, logvar = _random_gaussian(12)
     zeros = torch.zeros_like(mu)
-    torch.testing.assert_close(losses.gaussian_kl(mu, logvar), losses.gaussian_kl_two(mu, logvar, zeros, zeros), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(
+        losses.gaussian_kl(mu, logvar), losses.gaussian_kl_two(mu, logvar, zeros, zeros), rtol=1e-12, atol=1e-12
+    )
     assert torch.equal(losses.gaussian_kl(zeros, zeros), torch.zeros(mu.shape[0], dtype=torch.float64))
 
 
@@ -120,7 +124,9 @@ def test_elbo_with_many_samples_is_the_average(narrow_vae):
 def test_importance_weighted_bound_with_one_sample_is_estimator_a():
     g = _gen(4)
     log_px, log_pz, log_qz = (torch.randn(1, 6, generator=g) * 10 for _ in range(3))
-    assert torch.equal(losses.importance_weighted_bound(log_px, log_pz, log_qz), losses.elbo_estimator_a(log_px, log_pz, log_qz))
+    assert torch.equal(
+        losses.importance_weighted_bound(log_px, log_pz, log_qz), losses.elbo_estimator_a(log_px, log_pz, log_qz)
+    )
 
 
 def test_importance_weighted_bound_is_above_elbo_and_grows_with_k(narrow_vae):
@@ -211,7 +217,11 @@ def test_gan_value_and_losses_against_hand_computation():
 
 def test_gan_losses_are_finite_for_extreme_logits():
     big = torch.tensor([-200.0, 200.0])
-    for value in (losses.gan_value(big, big), losses.generator_loss_minimax(big), losses.generator_loss_nonsaturating(big)):
+    for value in (
+        losses.gan_value(big, big),
+        losses.generator_loss_minimax(big),
+        losses.generator_loss_nonsaturating(big),
+    ):
         assert torch.isfinite(value)
 
 
@@ -268,7 +278,10 @@ def test_trained_discriminator_approaches_the_optimal_discriminator():
 
 
 def test_optimal_discriminator_values():
-    torch.testing.assert_close(losses.optimal_discriminator(torch.tensor([1.0, 3.0, 0.0]), torch.tensor([1.0, 1.0, 2.0])), torch.tensor([0.5, 0.75, 0.0]))
+    torch.testing.assert_close(
+        losses.optimal_discriminator(torch.tensor([1.0, 3.0, 0.0]), torch.tensor([1.0, 1.0, 2.0])),
+        torch.tensor([0.5, 0.75, 0.0]),
+    )
 
 
 # ============================================================================ likelihoods

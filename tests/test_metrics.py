@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_cli import assert_one_line_error, run_cli
 
 from thesis_lib import metrics, train
 from thesis_lib.config import GANConfig, run_config
 from thesis_lib.metrics import parzen
-
-from test_cli import assert_one_line_error, run_cli
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -32,14 +31,19 @@ def test_parzen_is_the_log_mean_of_the_kernels_even_where_exp_underflows():
     x = torch.tensor([[101.0]])
     # exp(-101² / 2σ²) underflows to 0; the max-subtracted log-mean-exp keeps the nearest kernel.
     got = metrics.parzen_log_likelihood(s, x, 0.1, batch_size=1)
-    expected = torch.distributions.Normal(torch.tensor(100.0, dtype=torch.float64), 0.1).log_prob(torch.tensor(101.0, dtype=torch.float64)) - math.log(2)
+    expected = torch.distributions.Normal(torch.tensor(100.0, dtype=torch.float64), 0.1).log_prob(
+        torch.tensor(101.0, dtype=torch.float64)
+    ) - math.log(2)
     torch.testing.assert_close(got, expected.view(1))
     assert torch.isfinite(got).all()
 
 
 def test_parzen_batches_agree():
     s, x = torch.rand(300, 20, generator=_gen(0)), torch.rand(50, 20, generator=_gen(1))
-    torch.testing.assert_close(metrics.parzen_log_likelihood(s, x, 0.2, batch_size=7), metrics.parzen_log_likelihood(s, x, 0.2, batch_size=1000))
+    torch.testing.assert_close(
+        metrics.parzen_log_likelihood(s, x, 0.2, batch_size=7),
+        metrics.parzen_log_likelihood(s, x, 0.2, batch_size=1000),
+    )
 
 
 def test_parzen_protocol_recovers_a_known_density():
@@ -54,7 +58,9 @@ def test_parzen_protocol_recovers_a_known_density():
 
 
 def test_parzen_sigma_grid_is_the_papers():
-    assert parzen.SIGMAS[0] == pytest.approx(0.1) and parzen.SIGMAS[-1] == pytest.approx(1.0) and len(parzen.SIGMAS) == 10
+    assert (
+        parzen.SIGMAS[0] == pytest.approx(0.1) and parzen.SIGMAS[-1] == pytest.approx(1.0) and len(parzen.SIGMAS) == 10
+    )
     assert parzen.SIGMAS[1] == pytest.approx(10 ** (-8 / 9))
 
 
@@ -84,7 +90,10 @@ def test_frechet_distance_of_gaussians_matches_the_formula():
 
 def test_frechet_distance_with_correlated_features():
     """Rotating both sets by the same orthogonal matrix leaves the distance unchanged."""
-    a, b = torch.randn(5000, 4, generator=_gen(0), dtype=torch.float64), 2 * torch.randn(5000, 4, generator=_gen(1), dtype=torch.float64) + 1
+    a, b = (
+        torch.randn(5000, 4, generator=_gen(0), dtype=torch.float64),
+        2 * torch.randn(5000, 4, generator=_gen(1), dtype=torch.float64) + 1,
+    )
     q, _ = torch.linalg.qr(torch.randn(4, 4, generator=_gen(2), dtype=torch.float64))
     assert metrics.frechet_distance(a @ q, b @ q) == pytest.approx(metrics.frechet_distance(a, b), rel=1e-8)
 
@@ -136,7 +145,9 @@ def test_the_stored_judge_was_trained_by_the_current_code():
     from thesis_lib.metrics.classifier import ClassifierSettings, stored_judge_path, stored_judge_state
 
     assert stored_judge_path().exists()
-    assert stored_judge_state() is not None, "the stored judge is stale (its code or settings changed): run scripts/store_judge.py"
+    assert stored_judge_state() is not None, (
+        "the stored judge is stale (its code or settings changed): run scripts/store_judge.py"
+    )
     assert stored_judge_state(ClassifierSettings(epochs=4)) is None  # other settings: not this judge
 
 
@@ -188,7 +199,10 @@ def test_classifier_scores_real_images_like_a_perfect_model(classifier, mnist_tr
     assert r["confident_share"] > 0.95  # real digits are recognisable
     blank = torch.zeros(500, 1, 28, 28)
     noise = torch.rand(500, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    assert metrics.sample_quality(classifier, torch.cat([blank, noise]), test.x)["confident_share"] < 0.6 * r["confident_share"]
+    assert (
+        metrics.sample_quality(classifier, torch.cat([blank, noise]), test.x)["confident_share"]
+        < 0.6 * r["confident_share"]
+    )
     # a collapsed "model" that only draws ones is caught by every score
     ones = mnist_train.x[mnist_train.y == 1][:1000]
     c = metrics.sample_quality(classifier, ones, test.x)
@@ -204,8 +218,8 @@ def test_load_classifier_rejects_a_toy_dataset():
 # ============================================================================ likelihood with any proposal
 def _two_d_models():
     """Untrained 2-D image models that define a likelihood without a trained q(z|x), and the VAE."""
-    from thesis_lib.models import build_model
     from thesis_lib import AAEConfig, AEConfig, VAEConfig
+    from thesis_lib.models import build_model
 
     torch.manual_seed(0)
     ae = build_model(AEConfig(latent_dim=2, hidden_dims=(32,))).eval()
@@ -213,8 +227,12 @@ def _two_d_models():
     ae.latent_scale_tril.copy_(torch.tensor([[0.8, 0.0], [0.3, 0.6]]))
     return {
         "ae": ae,
-        "aae-gaussian-prior": build_model(AAEConfig(latent_dim=2, hidden_dims=(32,), d_hidden=(8,), prior_std=1.5)).eval(),
-        "aae-mixture-prior": build_model(AAEConfig(latent_dim=2, hidden_dims=(32,), d_hidden=(8,), prior="mixture")).eval(),
+        "aae-gaussian-prior": build_model(
+            AAEConfig(latent_dim=2, hidden_dims=(32,), d_hidden=(8,), prior_std=1.5)
+        ).eval(),
+        "aae-mixture-prior": build_model(
+            AAEConfig(latent_dim=2, hidden_dims=(32,), d_hidden=(8,), prior="mixture")
+        ).eval(),
         "vae": build_model(VAEConfig(latent_dim=2, hidden_dims=(32,))).eval(),
     }
 
@@ -225,8 +243,11 @@ def _log_px_by_quadrature(model, x, half_width=8.0, n=161):
     zz = torch.stack(torch.meshgrid(t, t, indexing="ij"), -1).reshape(-1, 2)
     log_cell = 2 * math.log(float(t[1] - t[0]))
     with torch.no_grad():
-        parts = [model.log_px_given_z(x, zb.float()[:, None].expand(-1, len(x), -1)).double() + model.log_prior(zb.float())[:, None].double()
-                 for zb in zz.split(4096)]
+        parts = [
+            model.log_px_given_z(x, zb.float()[:, None].expand(-1, len(x), -1)).double()
+            + model.log_prior(zb.float())[:, None].double()
+            for zb in zz.split(4096)
+        ]
     return torch.logsumexp(torch.cat(parts), 0) + log_cell
 
 
@@ -250,9 +271,9 @@ def test_importance_sampling_around_the_code_estimates_the_exact_likelihood(name
 
 
 def test_a_model_without_a_prior_density_defines_no_likelihood():
+    from thesis_lib import AAEConfig
     from thesis_lib.data import Dataset
     from thesis_lib.models import build_model
-    from thesis_lib import AAEConfig
 
     roll = build_model(AAEConfig(latent_dim=2, hidden_dims=(16,), d_hidden=(8,), prior="swiss-roll")).eval()
     assert not roll.defines_likelihood
@@ -288,7 +309,17 @@ def test_evaluate_model_reports_every_metric_that_applies(tiny_vae, classifier):
     from thesis_lib import load
 
     r = metrics.evaluate_model(load(tiny_vae), n_samples=500, k=20, n_test=300, progress=False)
-    for key in ("parzen_ll", "parzen_se", "parzen_sigma", "fid", "mnist_score", "label_entropy", "test_neg_elbo", "test_nll", "test_recon_bce"):
+    for key in (
+        "parzen_ll",
+        "parzen_se",
+        "parzen_sigma",
+        "fid",
+        "mnist_score",
+        "label_entropy",
+        "test_neg_elbo",
+        "test_nll",
+        "test_recon_bce",
+    ):
         assert math.isfinite(r[key]), key
     assert r["n_samples"] == 500 and r["n_test"] == 300 and r["nll_k"] == 20
     assert r["test_nll"] < r["test_neg_elbo"] + 0.5  # the k-sample bound is tighter than the ELBO
@@ -308,7 +339,21 @@ def test_evaluate_model_skips_what_does_not_apply(require_mnist_module):
 @pytest.mark.slow
 def test_cli_evaluate_writes_json(tiny_vae, tmp_path: Path):
     out = tmp_path / "results" / "vae.json"
-    r = run_cli("evaluate", str(tiny_vae), "--metrics", "parzen", "likelihood", "--n-samples", "300", "--k", "5", "--n", "100", "--out", str(out))
+    r = run_cli(
+        "evaluate",
+        str(tiny_vae),
+        "--metrics",
+        "parzen",
+        "likelihood",
+        "--n-samples",
+        "300",
+        "--k",
+        "5",
+        "--n",
+        "100",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     printed, saved = json.loads(r.stdout), json.loads(out.read_text())
     assert printed == saved and saved["run"] == str(tiny_vae) and saved["n_samples"] == 300 and "test_nll" in saved

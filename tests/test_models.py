@@ -8,7 +8,7 @@ import torch
 from thesis_lib import toy, train
 from thesis_lib.config import AAEConfig, AEConfig, GANConfig, VAEConfig, run_config
 from thesis_lib.data import Dataset, minibatch_indices
-from thesis_lib.models import GAN, AdversarialAutoencoder, Autoencoder, VAE, build_model
+from thesis_lib.models import GAN, VAE, AdversarialAutoencoder, Autoencoder, build_model
 from thesis_lib.models.ae import mask_square
 from thesis_lib.seed import seed_everything
 from thesis_lib.trainer import Trainer
@@ -27,7 +27,20 @@ def _gen(seed: int) -> torch.Generator:
         (run_config("ae", hidden_dims=(32,), latent_dim=4, epochs=3, batch_size=50), "recon"),
         (run_config("ae", arch="conv", latent_dim=4, epochs=2, batch_size=50, corruption="gaussian"), "recon"),
         (run_config("vae", hidden_dims=(32,), latent_dim=4, epochs=3, batch_size=50), "-elbo"),
-        (run_config("vae", hidden_dims=(32,), latent_dim=4, epochs=3, batch_size=50, estimator="A", n_samples=2, objective="dataset", binarize=True), "-elbo"),
+        (
+            run_config(
+                "vae",
+                hidden_dims=(32,),
+                latent_dim=4,
+                epochs=3,
+                batch_size=50,
+                estimator="A",
+                n_samples=2,
+                objective="dataset",
+                binarize=True,
+            ),
+            "-elbo",
+        ),
         (run_config("aae", hidden_dims=(32,), d_hidden=(16,), latent_dim=2, epochs=3, batch_size=50), "recon"),
     ],
     ids=["ae", "ae-conv-denoising", "vae-B", "vae-A-dataset-objective", "aae"],
@@ -49,7 +62,18 @@ def _unimodal_toy(n: int = 4096, mean: float = 3.0, std: float = 0.5) -> Dataset
 def test_gan_samples_move_to_the_data(generator_loss):
     """On 1-D data N(3, 0.5^2), G(z) starts near 0 and its samples' mean moves to 3."""
     data = _unimodal_toy()
-    cfg = run_config("gan", dataset="toy-1d", latent_dim=2, g_hidden=(32,), d_hidden=(32,), dropout=0.0, lr=1e-3, batch_size=64, epochs=3, generator_loss=generator_loss)
+    cfg = run_config(
+        "gan",
+        dataset="toy-1d",
+        latent_dim=2,
+        g_hidden=(32,),
+        d_hidden=(32,),
+        dropout=0.0,
+        lr=1e-3,
+        batch_size=64,
+        epochs=3,
+        generator_loss=generator_loss,
+    )
     seed_everything(cfg.schedule.seed)
     before = build_model(cfg).eval().sample(4000, generator=_gen(1))
     trainer = train(cfg, data=data, **QUIET)
@@ -69,8 +93,12 @@ def test_gan_k_discriminator_steps_per_generator_step(monkeypatch):
     cfg = run_config("gan", dataset="toy-1d", k=3, latent_dim=2, g_hidden=(8,), d_hidden=(8,), batch_size=64, epochs=1)
     seen: list[tuple[str, torch.Tensor]] = []
     d_step, g_step = GAN.discriminator_step, GAN.generator_step
-    monkeypatch.setattr(GAN, "discriminator_step", lambda self, x, y: (seen.append(("D", x.clone())), d_step(self, x, y))[1])
-    monkeypatch.setattr(GAN, "generator_step", lambda self, x, y: (seen.append(("G", x.clone())), g_step(self, x, y))[1])
+    monkeypatch.setattr(
+        GAN, "discriminator_step", lambda self, x, y: (seen.append(("D", x.clone())), d_step(self, x, y))[1]
+    )
+    monkeypatch.setattr(
+        GAN, "generator_step", lambda self, x, y: (seen.append(("G", x.clone())), g_step(self, x, y))[1]
+    )
     seed_everything(cfg.schedule.seed)
     model = build_model(cfg)
     trainer = Trainer(model, data, cfg.schedule, progress=False)
@@ -176,7 +204,9 @@ def _code_kl_to_standard_normal(z: torch.Tensor) -> float:
 def test_aae_codes_move_towards_the_prior(mnist_train):
     data = mnist_train.subset(2000)
     common = dict(latent_dim=2, hidden_dims=(64,), epochs=3, batch_size=25, lr=1e-3)
-    cfg = run_config("aae", d_hidden=(64, 64), reg_lr=1e-3, prior_std=1.0, **common)  # the prior N(0, I) the KL below measures against
+    cfg = run_config(
+        "aae", d_hidden=(64, 64), reg_lr=1e-3, prior_std=1.0, **common
+    )  # the prior N(0, I) the KL below measures against
     seed_everything(cfg.schedule.seed)
     init = build_model(cfg).eval()
     aae = train(cfg, data=data, **QUIET).model
@@ -195,7 +225,9 @@ def test_aae_uses_a_user_supplied_prior(mnist_train):
         return 5.0 + 0.1 * torch.randn(n, 2, generator=generator)
 
     data = mnist_train.subset(2000)
-    cfg = run_config("aae", latent_dim=2, hidden_dims=(64,), d_hidden=(64, 64), epochs=3, batch_size=25, lr=1e-3, reg_lr=1e-3)
+    cfg = run_config(
+        "aae", latent_dim=2, hidden_dims=(64,), d_hidden=(64, 64), epochs=3, batch_size=25, lr=1e-3, reg_lr=1e-3
+    )
     seed_everything(cfg.schedule.seed)
     with torch.no_grad():
         before = build_model(cfg).eval().encode(data.x).mean(0)
@@ -212,7 +244,9 @@ def test_aae_uses_a_user_supplied_prior(mnist_train):
 
 @pytest.mark.parametrize("encoder", ["deterministic", "gaussian", "universal"])
 def test_aae_encoder_kinds(encoder, mnist_small):
-    cfg = run_config("aae", latent_dim=3, hidden_dims=(16,), d_hidden=(8,), encoder=encoder, noise_dim=4, epochs=1, batch_size=64)
+    cfg = run_config(
+        "aae", latent_dim=3, hidden_dims=(16,), d_hidden=(8,), encoder=encoder, noise_dim=4, epochs=1, batch_size=64
+    )
     trainer = train(cfg, data=mnist_small, **QUIET)
     model = trainer.model
     assert [len(trainer.history.steps[k]) for k in ("recon", "D", "E")] == [4, 4, 4]
@@ -259,12 +293,16 @@ def test_sample_shapes_ranges_and_repeatability(cfg):
 
 
 def test_autoencoder_samples_from_the_fitted_code_distribution(mnist_small):
-    trainer = train(run_config("ae", hidden_dims=(16,), latent_dim=3, epochs=1, batch_size=64), data=mnist_small, **QUIET)
+    trainer = train(
+        run_config("ae", hidden_dims=(16,), latent_dim=3, epochs=1, batch_size=64), data=mnist_small, **QUIET
+    )
     model = trainer.model
     with torch.no_grad():
         z = model.encode(mnist_small.x)
     torch.testing.assert_close(model.latent_mean, z.mean(0))
-    torch.testing.assert_close(model.latent_scale_tril @ model.latent_scale_tril.T, torch.cov(z.T), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(
+        model.latent_scale_tril @ model.latent_scale_tril.T, torch.cov(z.T), atol=1e-4, rtol=1e-4
+    )
 
 
 def test_toy_models_sample_in_data_space():

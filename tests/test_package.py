@@ -43,8 +43,22 @@ def wheel(tmp_path_factory) -> Path:
     shutil.copytree(PACKAGE, src / "thesis_lib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     dist = tmp_path_factory.mktemp("dist")
     r = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", str(src), "-w", str(dist)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            str(src),
+            "-w",
+            str(dist),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     wheels = list(dist.glob("thesis_lib-*.whl"))
@@ -65,7 +79,9 @@ def test_wheel_carries_every_package_file_and_pins_no_torch(wheel):
     assert [m for m in modules if m not in names] == []
     requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     torch_reqs = [r for r in requires if r.split()[0].split(";")[0].lower() in ("torch", "torchvision")]
-    assert len(torch_reqs) == 2 and not any("==" in r for r in torch_reqs), f"torch must not be pinned exactly (Colab ships its own): {torch_reqs}"
+    assert len(torch_reqs) == 2 and not any("==" in r for r in torch_reqs), (
+        f"torch must not be pinned exactly (Colab ships its own): {torch_reqs}"
+    )
     assert "thesis-lib = thesis_lib.cli:main" in entry_points
 
 
@@ -97,17 +113,35 @@ print(json.dumps({
 def test_installed_wheel_trains_and_explores_from_another_directory(wheel, tmp_path):
     site = tmp_path / "site"
     r = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-compile", "-q", "--target", str(site), str(wheel)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--no-compile",
+            "-q",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site), "THESIS_LIB_RUNS": str(tmp_path / "runs")}
-    r = subprocess.run([sys.executable, "-c", SCRIPT], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
-    assert Path(out["file"]).resolve().is_relative_to(site.resolve()), f"imported {out['file']}, not the installed wheel in {site}"
+    assert Path(out["file"]).resolve().is_relative_to(site.resolve()), (
+        f"imported {out['file']}, not the installed wheel in {site}"
+    )
     assert out["steps"] == 5 and out["sample"] == [4, 1, 28, 28]
     assert out["script"] and out["html"] > 1000
     assert Path(out["stored"]).resolve().is_relative_to(site.resolve())
@@ -115,6 +149,13 @@ def test_installed_wheel_trains_and_explores_from_another_directory(wheel, tmp_p
     assert out["pngs"], "the stored sample grids should be installed with the results"
     assert (elsewhere / "run" / "checkpoint.pt").exists()
     # the console script is installed too, and answers from outside the repository
-    r = subprocess.run([sys.executable, "-m", "thesis_lib", "reproduce", "--list"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "thesis_lib", "reproduce", "--list"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0 and "gan-parzen" in r.stdout, r.stderr
     assert (site / "bin" / "thesis-lib").exists()

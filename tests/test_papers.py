@@ -12,7 +12,6 @@ from thesis_lib import papers
 from thesis_lib.config import run_config
 
 
-
 @pytest.mark.parametrize("name", list(papers.EXPERIMENTS))
 def test_stored_result_matches_the_registry(name):
     """The committed JSON was produced by the experiment as it is defined now (not a stale one)."""
@@ -22,7 +21,9 @@ def test_stored_result_matches_the_registry(name):
     assert result["reported"] == exp.reported
     assert [r["label"] for r in result["runs"]] == list(exp.runs)
     for row, config in zip(result["runs"], exp.runs.values()):
-        assert row["config"] == config.to_dict(), f"results/papers/{name}.json is stale: run 'thesis-lib reproduce {name}'"
+        assert row["config"] == config.to_dict(), (
+            f"results/papers/{name}.json is stale: run 'thesis-lib reproduce {name}'"
+        )
         assert row["epochs"] == config.schedule.epochs
         for key in exp.reported:
             if not key.endswith("_se"):
@@ -33,9 +34,13 @@ def test_stored_result_matches_the_registry(name):
         if exp.proposal_scales and "nll_by_proposal_scale" in row:
             assert list(row["nll_by_proposal_scale"]) == [str(s) for s in exp.proposal_scales]
     if exp.codes:
-        assert any("codes" in row for row in result["runs"]), f"results/papers/{name}.json has no pictures of codes: run 'thesis-lib reproduce {name}'"
+        assert any("codes" in row for row in result["runs"]), (
+            f"results/papers/{name}.json has no pictures of codes: run 'thesis-lib reproduce {name}'"
+        )
     if exp.proposal_scales:
-        assert any("nll_by_proposal_scale" in row for row in result["runs"]), f"results/papers/{name}.json is stale: run 'thesis-lib reproduce {name}'"
+        assert any("nll_by_proposal_scale" in row for row in result["runs"]), (
+            f"results/papers/{name}.json is stale: run 'thesis-lib reproduce {name}'"
+        )
     assert (result["real_data"] is not None) == exp.real_data
 
 
@@ -59,7 +64,9 @@ def test_reproduce_writes_and_regenerates(tmp_path: Path, monkeypatch, require_m
     row = stored["runs"][0]
     assert row["label"] == "N_z=2" and row["epochs"] == 1 and row["metrics"]["n_test"] == 50
     assert row["metrics"]["test_nll"] <= row["metrics"]["test_neg_elbo"] + 0.5
-    assert (tmp_path / "results" / row["samples"]).exists() and (tmp_path / "runs" / "tiny-vae" / "N_z2" / "checkpoint.pt").exists()
+    assert (tmp_path / "results" / row["samples"]).exists() and (
+        tmp_path / "runs" / "tiny-vae" / "N_z2" / "checkpoint.pt"
+    ).exists()
     assert (tmp_path / "results" / row["codes"]).exists() and row["nll_by_proposal_scale"]["0.5"] > 0
     assert papers.load_result("tiny-vae", tmp_path / "results") == stored
     # running the command again regenerates the same numbers from the finished run

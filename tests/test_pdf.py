@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import subprocess
 import sys
@@ -21,7 +22,6 @@ import unicodedata
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
-import posixpath
 from urllib.parse import unquote, urlsplit
 
 import book_toc
@@ -105,14 +105,18 @@ def pdf(request) -> Built:
     language = request.param
     html = HTML / EDITIONS[language]
     if not (html / "index.html").exists():
-        _unavailable(f"the {language} edition is not built: no {html / 'index.html'} (run: .venv/bin/python scripts/build_book.py)")
+        _unavailable(
+            f"the {language} edition is not built: no {html / 'index.html'} (run: .venv/bin/python scripts/build_book.py)"
+        )
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} not found (install it: apt-get install -y chromium)")
     from pypdf import PdfReader
 
     if not _RUN:
         start = time.perf_counter()
-        r = subprocess.run([sys.executable, str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD_SECONDS)
+        r = subprocess.run(
+            [sys.executable, str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD_SECONDS
+        )
         _RUN.update(seconds=time.perf_counter() - start, result=r)
     r = _RUN["result"]
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
@@ -128,11 +132,20 @@ def test_bad_folder_or_file_is_a_one_line_error(tmp_path, where):
     for doc in PAGES if where == "not a pdf" else []:  # a complete (if empty) book, so that --out is what is wrong
         (tmp_path / f"{doc}.html").parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / f"{doc}.html").write_text("<html></html>")
-    folder, out = tmp_path / "nowhere" if where == "missing" else tmp_path, tmp_path / ("x.png" if where == "not a pdf" else "x.pdf")
-    r = subprocess.run([sys.executable, str(SCRIPT), "--html", str(folder), "--out", str(out)], capture_output=True, text=True)
+    folder, out = (
+        tmp_path / "nowhere" if where == "missing" else tmp_path,
+        tmp_path / ("x.png" if where == "not a pdf" else "x.pdf"),
+    )
+    r = subprocess.run(
+        [sys.executable, str(SCRIPT), "--html", str(folder), "--out", str(out)], capture_output=True, text=True
+    )
     assert r.returncode == 2, r.stdout + r.stderr
     lines = r.stderr.strip().splitlines()
-    named, why = {"missing": (folder, "not a folder"), "empty": (folder, "lacks the TOC pages ['book/intro'"), "not a pdf": (out, "not a .pdf file")}[where]
+    named, why = {
+        "missing": (folder, "not a folder"),
+        "empty": (folder, "lacks the TOC pages ['book/intro'"),
+        "not a pdf": (out, "not a .pdf file"),
+    }[where]
     assert len(lines) == 1 and str(named) in lines[0] and why in lines[0] and "Traceback" not in r.stderr, r.stderr
     assert not out.exists() and not (tmp_path / "book.pdf").exists()
 
@@ -158,15 +171,23 @@ def html_figures(doc: str, html_dir: Path = HTML) -> list[dict]:
         number = re.search(r'<span class="caption-number">(.*?)</span>', body, re.S)
         text = re.search(r'<span class="caption-text">(.*?)</span>\s*<a class="headerlink"', body, re.S)
         if number:
-            found.append({"id": fid, "number": " ".join(strip_tags(number.group(1)).split()),
-                          "caption": " ".join(strip_tags(text.group(1) if text else "").split())})
+            found.append(
+                {
+                    "id": fid,
+                    "number": " ".join(strip_tags(number.group(1)).split()),
+                    "caption": " ".join(strip_tags(text.group(1) if text else "").split()),
+                }
+            )
     return found
 
 
 def front_matter(pdf) -> list[str]:
     """The bookmarks before the chapters, in the edition's words: the contents, and the list of figures when the
     book has figures."""
-    return [pdf.say("Contents"), *([pdf.say(FIGURES_TITLE)] if any(html_figures(doc, pdf.html) for doc in PAGES) else [])]
+    return [
+        pdf.say("Contents"),
+        *([pdf.say(FIGURES_TITLE)] if any(html_figures(doc, pdf.html) for doc in PAGES) else []),
+    ]
 
 
 @pytest.mark.book_build
@@ -180,10 +201,12 @@ def test_every_chapter_in_order_each_from_a_new_page(pdf):
     starts = [p for _, p, _ in outline]
     assert starts == sorted(set(starts)), f"chapters share a page or are out of order: {starts}"
     assert len(PAGES) + 2 <= len(pdf.reader.pages) <= 40 * len(PAGES), len(pdf.reader.pages)
-    for title, page, _ in outline[len(front_matter(pdf)):]:
+    for title, page, _ in outline[len(front_matter(pdf)) :]:
         assert squash(title) in squash(pdf.texts[page - 1]), f"{title!r} is not on its first page {page}"
     sections = sum(len(re.findall(r"<h2\b", article(doc, pdf.html))) for doc in PAGES)
-    assert sum(len(children) for _, _, children in outline) == sections, f"the outline should hold the pages' {sections} sections"
+    assert sum(len(children) for _, _, children in outline) == sections, (
+        f"the outline should hold the pages' {sections} sections"
+    )
 
 
 @pytest.mark.book_build
@@ -194,7 +217,9 @@ def test_contents_page_gives_each_chapters_page(pdf):
     contents = "\n".join(pdf.texts[outline[0][1] - 1 : outline[1][1] - 1])
     listed = {squash(m.group(1)): int(m.group(2)) for m in re.finditer(r"^(.*\S)[ \t]+(\d+)$", contents, re.M)}
     for title, page, _ in outline[1:]:  # the list of figures too
-        assert listed.get(squash(title)) == page, f"contents: {title!r} should say page {page}, says {listed.get(squash(title))}"
+        assert listed.get(squash(title)) == page, (
+            f"contents: {title!r} should say page {page}, says {listed.get(squash(title))}"
+        )
 
 
 @pytest.mark.book_build
@@ -209,7 +234,10 @@ def test_list_of_figures_gives_each_figures_number_caption_and_page(pdf):
     outline = pdf.outline()
     assert outline[1][0] == pdf.say(FIGURES_TITLE), [t for t, _, _ in outline[:3]]
     listing = squash("\n".join(pdf.texts[outline[1][1] - 1 : outline[2][1] - 1]))
-    pages = {str(name).lstrip("/"): pdf.reader.get_destination_page_number(dest) + 1 for name, dest in pdf.reader.named_destinations.items()}
+    pages = {
+        str(name).lstrip("/"): pdf.reader.get_destination_page_number(dest) + 1
+        for name, dest in pdf.reader.named_destinations.items()
+    }
     missing = []
     for doc, figs in figures.items():
         for f in figs:
@@ -218,18 +246,32 @@ def test_list_of_figures_gives_each_figures_number_caption_and_page(pdf):
             # the caption's words up to its first formula (the PDF prints typeset math, the HTML holds its TeX)
             words = re.split(r"\\\(|\$", short_caption(f["caption"]), maxsplit=1)[0]
             has_math = "\\(" in f["caption"] or "$" in f["caption"]
-            entry = re.compile(re.escape(squash(f"{f['number']}{words}")) + (r".{0,400}?" if has_math else "") + re.escape(f"{pages[target]}"))
+            entry = re.compile(
+                re.escape(squash(f"{f['number']}{words}"))
+                + (r".{0,400}?" if has_math else "")
+                + re.escape(f"{pages[target]}")
+            )
             if not entry.search(listing):
                 missing.append(f"{doc}: {f['number']} ({f['id']}) on page {pages[target]}")
-            assert squash(f["number"]) in squash(pdf.texts[pages[target] - 1]), f"{doc}: {f['number']} is not on page {pages[target]}"
+            assert squash(f["number"]) in squash(pdf.texts[pages[target] - 1]), (
+                f"{doc}: {f['number']} is not on page {pages[target]}"
+            )
     assert not missing, f"the list of figures lacks or misnumbers: {missing[:10]}"
-    links = {str(a.get_object().get("/Dest")).lstrip("/") for i in range(outline[1][1] - 1, outline[2][1] - 1)
-             for a in pdf.reader.pages[i].get("/Annots") or [] if a.get_object().get("/Subtype") == "/Link"}
+    links = {
+        str(a.get_object().get("/Dest")).lstrip("/")
+        for i in range(outline[1][1] - 1, outline[2][1] - 1)
+        for a in pdf.reader.pages[i].get("/Annots") or []
+        if a.get_object().get("/Subtype") == "/Link"
+    }
     unlinked = [f["id"] for doc, figs in figures.items() for f in figs if anchor(doc, f["id"]) not in links]
     assert not unlinked, f"entries without a link to their figure: {unlinked[:10]}"
     alts = _structure_alts(pdf.reader)
-    html_alts = [unescape(a) for doc in PAGES for a in re.findall(r'<figure[^>]*>\s*<img alt="([^"]*)"', article(doc, pdf.html))]
-    assert set(html_alts) <= set(alts), f"figures without their alt text in the tagged PDF: {sorted(set(html_alts) - set(alts))[:5]}"
+    html_alts = [
+        unescape(a) for doc in PAGES for a in re.findall(r'<figure[^>]*>\s*<img alt="([^"]*)"', article(doc, pdf.html))
+    ]
+    assert set(html_alts) <= set(alts), (
+        f"figures without their alt text in the tagged PDF: {sorted(set(html_alts) - set(alts))[:5]}"
+    )
 
 
 def _structure_alts(reader) -> list[str]:
@@ -260,10 +302,14 @@ def test_pdf_holds_every_figure_and_widget(pdf):
     for doc in PAGES:
         html = article(doc, pdf.html)
         widgets = len(re.findall(r'<div[^>]*class="tl-latent(?:\s[^"]*)?"', html))
-        in_widgets = len(re.findall(r'<img[^>]*class="tl-latent-(?:sprite|image)"', html))  # a sprite sheet, or a decoder widget's initial image
+        in_widgets = len(
+            re.findall(r'<img[^>]*class="tl-latent-(?:sprite|image)"', html)
+        )  # a sprite sheet, or a decoder widget's initial image
         expected += len(re.findall(r"<img\b", html)) - in_widgets + widgets
     images = sum(len(page.images) for page in pdf.reader.pages)
-    assert expected > 10 and images >= expected, f"{images} images in the PDF, {expected} figures and widgets in the HTML"
+    assert expected > 10 and images >= expected, (
+        f"{images} images in the PDF, {expected} figures and widgets in the HTML"
+    )
 
 
 @pytest.mark.book_build
@@ -284,7 +330,11 @@ def test_solutions_are_unfolded(pdf):
     text = squash(" ".join(pdf.texts))
     checked, missing = 0, []
     for doc in PAGES:
-        for body in re.findall(r'<div class="solution[^"]*"[^>]*>\s*<p class="admonition-title">.*?</p>(.*?)</div>', article(doc, pdf.html), re.S):
+        for body in re.findall(
+            r'<div class="solution[^"]*"[^>]*>\s*<p class="admonition-title">.*?</p>(.*?)</div>',
+            article(doc, pdf.html),
+            re.S,
+        ):
             words = strip_tags(body).split("\\(")[0].split("\\[")[0].split("$")[0]
             snippet = squash(words)[:30]
             if len(snippet) >= 12:
@@ -325,7 +375,9 @@ def test_download_button_offers_the_pdf(pdf):
     """Every page's download menu links to its edition's PDF, and that link reaches a copy of it."""
     for doc in PAGES:
         page = pdf.html / f"{doc}.html"
-        found = re.search(r'<a href="([^"]+)"[^>]*class="[^"]*btn-download-book-pdf-button', page.read_text(encoding="utf-8"))
+        found = re.search(
+            r'<a href="([^"]+)"[^>]*class="[^"]*btn-download-book-pdf-button', page.read_text(encoding="utf-8")
+        )
         assert found, f"{doc}: no 'Book (PDF)' entry in the download menu"
         target = (page.parent / unquote(found.group(1))).resolve()
         assert target.is_file() and target.read_bytes() == pdf.path.read_bytes(), f"{doc}: {found.group(1)} -> {target}"
@@ -339,10 +391,18 @@ def html_link_targets(html_dir: Path = HTML) -> set[str]:
         for tag in re.findall(r"<a\b[^>]*>", article(doc, html_dir)):
             href, cls = re.search(r'href="([^"]*)"', tag), re.search(r'class="([^"]*)"', tag)
             cls = cls.group(1) if cls else ""
-            if not href or "headerlink" in cls or ("reference internal" not in cls and not href.group(1).startswith("#")):
+            if (
+                not href
+                or "headerlink" in cls
+                or ("reference internal" not in cls and not href.group(1).startswith("#"))
+            ):
                 continue
             parts = urlsplit(unescape(href.group(1)))
-            path = posixpath.normpath(posixpath.join(posixpath.dirname(doc), parts.path)).removesuffix(".html") if parts.path else doc
+            path = (
+                posixpath.normpath(posixpath.join(posixpath.dirname(doc), parts.path)).removesuffix(".html")
+                if parts.path
+                else doc
+            )
             if path in PAGES or path == "index":
                 targets.add(anchor(PAGES[0] if path == "index" else path, unquote(parts.fragment)))
     return targets

@@ -45,17 +45,36 @@ pytestmark = [pytest.mark.book_build, pytest.mark.browser]
 
 # what a reader does not read as Slovene prose: code, formulas, program output (English by the
 # README's convention), the widgets (tests/test_widget_words.py), the header links
-NOT_PROSE = ["script", "style", "pre", "code", "mjx-container", ".math", ".cell_input", ".cell_output", ".output",
-             ".tl-latent", ".tl-game", ".headerlink", ".tl-lang-switch", "div.highlight", ".MathJax",
-             ".untranslated", "a.reference.internal", "a.reference.external"]
+NOT_PROSE = [
+    "script",
+    "style",
+    "pre",
+    "code",
+    "mjx-container",
+    ".math",
+    ".cell_input",
+    ".cell_output",
+    ".output",
+    ".tl-latent",
+    ".tl-game",
+    ".headerlink",
+    ".tl-lang-switch",
+    "div.highlight",
+    ".MathJax",
+    ".untranslated",
+    "a.reference.internal",
+    "a.reference.external",
+]
 # (messages without a translation are English: the test of untranslated nodes counts them; links are
 # titles and labels, "1.2 Generativne nasprotniške mreže", and URLs)
 # a point between digits that groups thousands (CLDR sl: 10.000, 1.234.567), not a decimal point
 GROUPED = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?(?![\d.]\d)")  # 10.000, −1.600,5
 # a dotted number that is a label, not a decimal: "1.2 Generativne ..." (a chapter's number before its title),
 # "koraki 1.2, 1.3.1", "razdelek 1.1", "vrstice 2.1 do 2.3", an arXiv identifier
-LABEL = re.compile(r"(?:\b(?i:korak\w*|vrstic\w*|razdel\w*|poglavj\w*|algorit\w*|sekcij\w*|enačb\w*|in|do|iz|,)\s+)\d+(?:\.\d+)+\b"
-                   r"|\b\d+\.\d+\.\d+\b|\b\d\.\d(?=\s+[A-ZČŠŽ][a-zčšž])|arXiv:\d+\.\d+|\(\d\.\d\)(?=\.)")
+LABEL = re.compile(
+    r"(?:\b(?i:korak\w*|vrstic\w*|razdel\w*|poglavj\w*|algorit\w*|sekcij\w*|enačb\w*|in|do|iz|,)\s+)\d+(?:\.\d+)+\b"
+    r"|\b\d+\.\d+\.\d+\b|\b\d\.\d(?=\s+[A-ZČŠŽ][a-zčšž])|arXiv:\d+\.\d+|\(\d\.\d\)(?=\.)"
+)
 
 
 def blank(pattern: re.Pattern, text: str) -> str:
@@ -97,7 +116,11 @@ def translations(doc: str) -> list[tuple[str, str]]:
     if not path.exists():
         return []
     with open(path, "rb") as f:
-        return [(m.id, m.string) for m in babel_pofile.read_po(f) if isinstance(m.id, str) and m.id and m.string and m.id != m.string]
+        return [
+            (m.id, m.string)
+            for m in babel_pofile.read_po(f)
+            if isinstance(m.id, str) and m.id and m.string and m.id != m.string
+        ]
 
 
 def english_run(msgid: str, msgstr: str) -> str | None:
@@ -114,7 +137,9 @@ def doctree(doc: str):
 
     path = DOCTREES / f"{doc}.doctree"
     if not path.exists():
-        _unavailable(f"the Slovene edition's doctrees are missing: no {path} (run: .venv/bin/python scripts/build_book.py)")
+        _unavailable(
+            f"the Slovene edition's doctrees are missing: no {path} (run: .venv/bin/python scripts/build_book.py)"
+        )
     with open(path, "rb") as f:
         return pickle.load(f)
 
@@ -131,15 +156,20 @@ def test_no_translation_is_dropped(doc):
     """Every message whose catalogue has a different translation was translated (the doctree's record)."""
     catalogue = dict(translations(doc))
     dropped = [msg for done, msg in messages(doc) if not done and msg in catalogue]
-    assert not dropped, f"{len(dropped)} translations not applied (the page shows the English):\n" + "\n".join(m[:100] for m in dropped[:20])
+    assert not dropped, f"{len(dropped)} translations not applied (the page shows the English):\n" + "\n".join(
+        m[:100] for m in dropped[:20]
+    )
 
 
 @pytest.mark.parametrize("doc", [d for d in PAGES if d not in ("book/bibliography",)])
 def test_no_node_is_left_untranslated(doc):
     """Sphinx's own record: no element of the article carries the class ``untranslated``."""
     page = article(doc)
-    left = [" ".join(e.get_text(" ").split())[:100] for e in page.select(".untranslated")
-            if not e.find_parent(class_=re.compile(r"cell_output|output"))]
+    left = [
+        " ".join(e.get_text(" ").split())[:100]
+        for e in page.select(".untranslated")
+        if not e.find_parent(class_=re.compile(r"cell_output|output"))
+    ]
     assert not left, f"{len(left)} messages shown in English:\n" + "\n".join(left[:20])
 
 
@@ -168,16 +198,21 @@ def test_exercise_solution_and_algorithm_labels_are_slovene(doc):
 
 @pytest.mark.parametrize("doc", PAGES)
 def test_citations_are_slovene(doc):
-    """"Kingma in Welling [2013]", "Goodfellow in sod. [2014]": no "and" or "et al." in a citation."""
-    cites = [" ".join(a.get_text(" ").split()) for a in article(doc).select("a.reference.internal")
-             if "bibliography" in (a.get("href") or "") or re.search(r"\[\d{4}\]|\d{4}\)", a.get_text())]
+    """ "Kingma in Welling [2013]", "Goodfellow in sod. [2014]": no "and" or "et al." in a citation."""
+    cites = [
+        " ".join(a.get_text(" ").split())
+        for a in article(doc).select("a.reference.internal")
+        if "bibliography" in (a.get("href") or "") or re.search(r"\[\d{4}\]|\d{4}\)", a.get_text())
+    ]
     english = [c for c in cites if re.search(r"\band\b|et al\.", c)]
     assert not english, english[:10]
 
 
 def test_bibliography_entries_are_slovene():
     """The entries' words (authors' "in", "V:", "(ur.)", "str.") are Slovene; the titles stay as published."""
-    entries = [" ".join(e.get_text(" ").split()) for e in article("book/bibliography").select(".citation p, dd, .citation")]
+    entries = [
+        " ".join(e.get_text(" ").split()) for e in article("book/bibliography").select(".citation p, dd, .citation")
+    ]
     assert entries, "no bibliography entries found"
     english = [e for e in entries if re.search(r"\band\b [A-Z]|\bIn [A-Z]|\beditors?\b|, pages \d", e)]
     assert not english, english[:5]
@@ -187,13 +222,16 @@ def test_bibliography_entries_are_slovene():
 def test_no_decimal_point_and_a_space_before_percent(doc):
     text = prose(doc)
     masked = blank(LABEL, blank(GROUPED, text))
-    points = [text[max(0, m.start() - 40):m.end() + 20] for m in re.finditer(r"\d\.\d", masked)]
+    points = [text[max(0, m.start() - 40) : m.end() + 20] for m in re.finditer(r"\d\.\d", masked)]
     assert not points, f"{len(points)} decimal points in the prose:\n" + "\n".join(points[:20])
     percent = [m.group(0) for m in re.finditer(r"\S{0,20}\d%", text)]
     assert not percent, f"{len(percent)} percentages without a space: {percent[:10]}"
 
 
 def test_footer_author_is_slovene():
-    footer = " ".join(soup(PAGES[0]).select_one("footer, .bd-footer-content, .footer-item").get_text(" ").split()) \
-        if soup(PAGES[0]).select_one("footer, .bd-footer-content, .footer-item") else ""
+    footer = (
+        " ".join(soup(PAGES[0]).select_one("footer, .bd-footer-content, .footer-item").get_text(" ").split())
+        if soup(PAGES[0]).select_one("footer, .bd-footer-content, .footer-item")
+        else ""
+    )
     assert "book contributors" not in footer and "(thesis)" not in footer, footer

@@ -38,7 +38,11 @@ MACHINERY = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`(?=[^`]|$)|<[^<>`]+>`|\{[\
 
 def prose(msgstr: str) -> str:
     """The words a reader sees: math, inline code, role targets, glue keys and role names left out."""
-    text = re.sub(r"\{[\w:-]+\}`([^`<]*)(?:<[^`>]*>)?`", lambda m: m.group(1) if not m.group(0).startswith("{glue") else " ", msgstr)
+    text = re.sub(
+        r"\{[\w:-]+\}`([^`<]*)(?:<[^`>]*>)?`",
+        lambda m: m.group(1) if not m.group(0).startswith("{glue") else " ",
+        msgstr,
+    )
     text = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$", " ", text, flags=re.S)
     return re.sub(r"``?[^`]*``?", " ", text)
 
@@ -83,12 +87,16 @@ def offending(term: dict) -> list[str]:
 def test_term_base_is_well_formed():
     seen = set()
     for term in TERMS:
-        assert set(term) <= {"en", "sl", "forbidden", "when", "aliases", "source"} and {"en", "sl", "source"} <= set(term), term
+        assert set(term) <= {"en", "sl", "forbidden", "when", "aliases", "source"} and {"en", "sl", "source"} <= set(
+            term
+        ), term
         assert term["en"] not in seen, f"{term['en']!r} twice"
         seen.add(term["en"])
         assert term["source"].split()[0] in {"thesis", "glossary", "review", "edition"}, term
         for variant in term.get("forbidden", []):
-            assert not variant_pattern(variant).fullmatch(term["sl"]), f"{term['en']}: the term {term['sl']!r} is its own forbidden variant"
+            assert not variant_pattern(variant).fullmatch(term["sl"]), (
+                f"{term['en']}: the term {term['sl']!r} is its own forbidden variant"
+            )
         if term.get("when"):
             re.compile(term["when"])
 
@@ -98,7 +106,7 @@ def test_variant_patterns_match_inflected_forms_only_at_word_starts():
     assert variant_pattern("nenasičljiv").search("z nenasičljivo izgubo")
     assert not variant_pattern("živ").search("preživi")  # inside a word: not the variant
     assert variant_pattern("plast").search("s plastjo")  # a word beginning, whatever ending follows
-    assert prose("{term}`minibatcha <minibatch>` in $z$ `code`") .split() == ["minibatcha", "in"]
+    assert prose("{term}`minibatcha <minibatch>` in $z$ `code`").split() == ["minibatcha", "in"]
 
 
 @pytest.mark.parametrize("term", TERMS, ids=[t["en"] for t in TERMS])
@@ -122,14 +130,37 @@ def test_glossary_term_is_in_the_term_base(slovene, request):
     assert slovene in known, f"the glossary's {slovene!r} is not a term of locales/sl/terms.yaml"
     for term in TERMS:
         for variant in term.get("forbidden", []):
-            assert slovene in term.get("aliases", []) or not variant_pattern(variant).search(slovene), \
+            assert slovene in term.get("aliases", []) or not variant_pattern(variant).search(slovene), (
                 f"the glossary's {slovene!r} is a forbidden variant of {term['sl']!r}"
+            )
 
 
 # ----------------------------------------------------------------------------- numbers in sentences
 GLUE = re.compile(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`")
 # words after a number that do not depend on it (conjunctions, prepositions, verbs that agree anyway)
-NOT_A_NOUN = {"in", "ali", "ter", "od", "do", "na", "pri", "za", "v", "z", "s", "po", "pa", "je", "so", "kot", "proti", "oziroma", "iz", "krat", "namesto"}
+NOT_A_NOUN = {
+    "in",
+    "ali",
+    "ter",
+    "od",
+    "do",
+    "na",
+    "pri",
+    "za",
+    "v",
+    "z",
+    "s",
+    "po",
+    "pa",
+    "je",
+    "so",
+    "kot",
+    "proti",
+    "oziroma",
+    "iz",
+    "krat",
+    "namesto",
+}
 
 
 def whole_number(spec: str | None) -> bool:
@@ -138,20 +169,23 @@ def whole_number(spec: str | None) -> bool:
 
 
 def test_a_noun_after_a_glued_whole_number_agrees_with_it():
-    """"4 epoh" and "225 nata" (review §3): after a whole number the noun's form depends on the number, so
+    """ "4 epoh" and "225 nata" (review §3): after a whole number the noun's form depends on the number, so
     a translation writes ``{glue:plural}`key:spec|ena|dve|tri|pet``` (locales/README.md), not a fixed form."""
     found = []
     for where, en, sl in MESSAGES:
         for m in GLUE.finditer(sl):
-            after = re.match(r"\s+([a-zčšžćđ]+)", sl[m.end():])
+            after = re.match(r"\s+([a-zčšžćđ]+)", sl[m.end() :])
             if whole_number(m.group(2)) and after and after.group(1) not in NOT_A_NOUN:
-                found.append(f"{where}: {m.group(0)} {after.group(1)!r}: {sl[max(0, m.start() - 40):m.end() + 30]!r}")
+                found.append(f"{where}: {m.group(0)} {after.group(1)!r}: {sl[max(0, m.start() - 40) : m.end() + 30]!r}")
     assert not found, f"{len(found)} nouns after a glued whole number:\n" + "\n".join(found)
 
 
 def test_no_z_or_s_before_a_glued_number():
-    """"z 4 epohami" should be "s 4" (štirimi): z/s follows the number's spoken form, which a glued
+    """ "z 4 epohami" should be "s 4" (štirimi): z/s follows the number's spoken form, which a glued
     value does not fix. Rephrase ("v 4 epohah", "pri 4 epohah") so no z/s stands before it."""
-    found = [f"{where}: {sl[max(0, m.start() - 30):m.end() + 40]!r}" for where, en, sl in MESSAGES
-             for m in re.finditer(r"(?<![\wčšž])[zsZS]\s+\{glue:(?:text|plural)\}", sl)]
+    found = [
+        f"{where}: {sl[max(0, m.start() - 30) : m.end() + 40]!r}"
+        for where, en, sl in MESSAGES
+        for m in re.finditer(r"(?<![\wčšž])[zsZS]\s+\{glue:(?:text|plural)\}", sl)
+    ]
     assert not found, f"{len(found)} z/s before a glued number:\n" + "\n".join(found)

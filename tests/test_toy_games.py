@@ -10,24 +10,30 @@ import re
 import pytest
 import torch
 
-from thesis_lib import toy, toy_games
+from thesis_lib import toy, toy_games, toy_jsd
 from thesis_lib.priors import make_prior
 from thesis_lib.toy_games import AAEGame, GANGame, Rng
 from thesis_lib.widgets import game
 
 
 # ----------------------------------------------------------------------------- settings
-@pytest.mark.parametrize("kwargs, message", [
-    ({"k": 0}, "k must be an integer >= 1, got 0"),
-    ({"k": 21}, "k must be an integer in [1, 20], got 21"),
-    ({"generator_loss": "wasserstein"}, "generator_loss must be one of 'minimax', 'nonsaturating', got 'wasserstein'"),
-    ({"dataset": "ring"}, "dataset must be one of 'toy-1d', 'mixture-2d', got 'ring'"),
-    ({"noise": "laplace"}, "noise must be one of 'gaussian', 'uniform', got 'laplace'"),
-    ({"lr_d": 0.0}, "lr_d must be a number in [1e-06, 1.0], got 0.0"),
-    ({"lr_g": 2}, "lr_g must be a number in [1e-06, 1.0], got 2"),
-    ({"seed": -1}, "seed must be an integer in [0, 4294967295], got -1"),
-    ({"seed": 1.5}, "seed must be an integer in [0, 4294967295], got 1.5"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"k": 0}, "k must be an integer >= 1, got 0"),
+        ({"k": 21}, "k must be an integer in [1, 20], got 21"),
+        (
+            {"generator_loss": "wasserstein"},
+            "generator_loss must be one of 'minimax', 'nonsaturating', got 'wasserstein'",
+        ),
+        ({"dataset": "ring"}, "dataset must be one of 'toy-1d', 'mixture-2d', got 'ring'"),
+        ({"noise": "laplace"}, "noise must be one of 'gaussian', 'uniform', got 'laplace'"),
+        ({"lr_d": 0.0}, "lr_d must be a number in [1e-06, 1.0], got 0.0"),
+        ({"lr_g": 2}, "lr_g must be a number in [1e-06, 1.0], got 2"),
+        ({"seed": -1}, "seed must be an integer in [0, 4294967295], got -1"),
+        ({"seed": 1.5}, "seed must be an integer in [0, 4294967295], got 1.5"),
+    ],
+)
 def test_gan_game_settings_are_checked_with_one_line(kwargs, message):
     with pytest.raises(ValueError) as e:
         GANGame(**kwargs)
@@ -50,7 +56,16 @@ def test_the_defaults_are_the_chapters_toy_run():
 
     g = GANGame()
     assert (g.dataset, g.z_dim, g.g_hidden, g.d_hidden, g.k, g.generator_loss, g.lr_d, g.lr_g, g.batch_size) == (
-        "toy-1d", 1, (32, 32), (32, 32), 1, "nonsaturating", 1e-3, 1e-3, 128)
+        "toy-1d",
+        1,
+        (32, 32),
+        (32, 32),
+        1,
+        "nonsaturating",
+        1e-3,
+        1e-3,
+        128,
+    )
     assert g.adam_betas == GANSchedule().adam_betas and g.config().ema == 0.0
     assert (AAEGame().batch_size, AAEGame().adam_betas) == (AAESchedule().batch_size, AAESchedule().adam_betas)
 
@@ -76,7 +91,9 @@ def _ks(a: torch.Tensor, b: torch.Tensor) -> float:
     """The two-sample Kolmogorov-Smirnov statistic: the largest gap between the empirical CDFs."""
     a, b = a.double().flatten().sort().values, b.double().flatten().sort().values
     t = torch.cat([a, b])
-    return float((torch.searchsorted(a, t, right=True) / len(a) - torch.searchsorted(b, t, right=True) / len(b)).abs().max())
+    return float(
+        (torch.searchsorted(a, t, right=True) / len(a) - torch.searchsorted(b, t, right=True) / len(b)).abs().max()
+    )
 
 
 KS_LIMIT = 0.025  # two samples of 20,000 from one distribution exceed it with probability ~1e-4
@@ -116,25 +133,27 @@ def test_initial_weights_follow_pytorchs_default_law():
     w = net[0].weight
     bound = 1 / math.sqrt(2)
     assert w.abs().max() <= bound and abs(w.std() - bound / math.sqrt(3)) < 0.05
-    assert net[2].weight.abs().max() <= 1 / 8 and not torch.equal(net[0].weight, Rng(1).init(mlp([2, 64, 1]).double())[0].weight)
+    assert net[2].weight.abs().max() <= 1 / 8 and not torch.equal(
+        net[0].weight, Rng(1).init(mlp([2, 64, 1]).double())[0].weight
+    )
 
 
 # ----------------------------------------------------------------------------- densities and the JSD
 def test_smoothed_density_integrates_to_one_and_is_the_toys_at_width_zero():
     x = torch.linspace(-8, 8, 4001, dtype=torch.float64)[:, None]
     for h in (0.0, 0.1, 0.5):
-        assert abs(torch.trapezoid(toy_games.smoothed_density("toy-1d", x, h), dx=4e-3) - 1) < 1e-6
-    assert torch.allclose(toy_games.smoothed_density("toy-1d", x, 0.0), toy.gaussian_mixture_1d_density(x[:, 0]))
-    points, cell = toy_games.grid(-7, 7, 700, 2)
+        assert abs(torch.trapezoid(toy_jsd.smoothed_density("toy-1d", x, h), dx=4e-3) - 1) < 1e-6
+    assert torch.allclose(toy_jsd.smoothed_density("toy-1d", x, 0.0), toy.gaussian_mixture_1d_density(x[:, 0]))
+    points, cell = toy_jsd.grid(-7, 7, 700, 2)
     for h in (0.0, 0.3):
-        assert abs(float(toy_games.smoothed_density("mixture-2d", points, h).sum()) * cell - 1) < 2e-3
+        assert abs(float(toy_jsd.smoothed_density("mixture-2d", points, h).sum()) * cell - 1) < 2e-3
 
 
 def test_ring_density_matches_the_librarys_samples():
     """The fraction of the library's samples in a few boxes against the density's integral over them."""
     x, _ = toy.gaussian_mixture_2d(200_000, generator=torch.Generator().manual_seed(0))
-    points, cell = toy_games.grid(-5, 5, 200, 2)
-    p = toy_games.smoothed_density("mixture-2d", points, 0.0) * cell
+    points, cell = toy_jsd.grid(-5, 5, 200, 2)
+    p = toy_jsd.smoothed_density("mixture-2d", points, 0.0) * cell
     for box in ((3, 5, -1, 1), (0, 5, 0, 5), (-5, 0, -5, 0), (1, 4, 1, 4)):
         inside = lambda q: (q[:, 0] > box[0]) & (q[:, 0] < box[1]) & (q[:, 1] > box[2]) & (q[:, 1] < box[3])  # noqa: E731
         assert abs(float(inside(x.double()).double().mean()) - float(p[inside(points)].sum())) < 0.01, box
@@ -143,13 +162,13 @@ def test_ring_density_matches_the_librarys_samples():
 def test_jsd_is_zero_for_equal_and_log_2_for_disjoint_densities():
     p = torch.tensor([0.5, 0.5, 0.0, 0.0])
     q = torch.tensor([0.0, 0.0, 0.5, 0.5])
-    assert toy_games.jsd(p, p, 1.0) == 0.0 and abs(toy_games.jsd(p, q, 1.0) - math.log(2)) < 1e-12
-    assert toy_games.jsd(p, q * 0, 1.0) == pytest.approx(math.log(2))  # q's mass is outside the grid
+    assert toy_jsd.jsd(p, p, 1.0) == 0.0 and abs(toy_jsd.jsd(p, q, 1.0) - math.log(2)) < 1e-12
+    assert toy_jsd.jsd(p, q * 0, 1.0) == pytest.approx(math.log(2))  # q's mass is outside the grid
     v = game.VIEWS["toy-1d"]
     samples = Rng(0).data("toy-1d", 4000)[0]
-    est = toy_games.jsd_estimate("toy-1d", samples, v["lo"], v["hi"], v["cells"], v["bandwidth"])
+    est = toy_jsd.jsd_estimate("toy-1d", samples, v["lo"], v["hi"], v["cells"], v["bandwidth"])
     assert 0 <= est < 0.01  # data against data: ~0, whatever the bandwidth
-    assert toy_games.jsd_estimate("toy-1d", samples * 0, v["lo"], v["hi"], v["cells"], v["bandwidth"]) > 0.68
+    assert toy_jsd.jsd_estimate("toy-1d", samples * 0, v["lo"], v["hi"], v["cells"], v["bandwidth"]) > 0.68
 
 
 # ----------------------------------------------------------------------------- the torch reference
@@ -174,10 +193,29 @@ def test_aae_reference_mirrors_the_aaes_phases():
 
 
 # ----------------------------------------------------------------------------- the markup
-SLOVENE_TERMS = ["generator", "diskriminator", "minimaks izguba", "nenasičujoča izguba", "stopnja učenja", "seme", "šum",
-                 "priorna porazdelitev", "koraki", "Zaženi", "Ustavi", "En korak", "Ponastavi", "vzorci",
-                 "odločitvena ploskev", "Jensen–Shannonova divergenca", "enkoder", "kode", "mešanica", "švicarska rolada",
-                 "funkcija vrednosti"]
+SLOVENE_TERMS = [
+    "generator",
+    "diskriminator",
+    "minimaks izguba",
+    "nenasičujoča izguba",
+    "stopnja učenja",
+    "seme",
+    "šum",
+    "priorna porazdelitev",
+    "koraki",
+    "Zaženi",
+    "Ustavi",
+    "En korak",
+    "Ponastavi",
+    "vzorci",
+    "odločitvena ploskev",
+    "Jensen–Shannonova divergenca",
+    "enkoder",
+    "kode",
+    "mešanica",
+    "švicarska rolada",
+    "funkcija vrednosti",
+]
 
 
 def test_both_languages_have_every_word():
@@ -187,7 +225,9 @@ def test_both_languages_have_every_word():
     assert not missing, missing
 
 
-@pytest.mark.parametrize("make", [lambda: game.gan_game(), lambda: game.gan_game("mixture-2d"), lambda: game.aae_prior_game("mixture")])
+@pytest.mark.parametrize(
+    "make", [lambda: game.gan_game(), lambda: game.gan_game("mixture-2d"), lambda: game.aae_prior_game("mixture")]
+)
 def test_widget_html_is_self_contained_small_and_labelled(make):
     w = make()
     html = w._repr_html_()
@@ -202,8 +242,9 @@ def test_widget_html_is_self_contained_small_and_labelled(make):
 
 def test_game_script_is_package_data():
     import fnmatch
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     root = Path(__file__).resolve().parents[1]
     assert (root / "thesis_lib" / "widgets" / "game.js").is_file()

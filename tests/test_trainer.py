@@ -24,15 +24,21 @@ QUIET = dict(progress=False, validate=False, device="cpu")
 
 # 256 images in minibatches of 32: 8 minibatches per epoch.
 def tiny_vae(**kw) -> RunConfig:
-    return run_config("vae", **{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "binarize": True, **kw})
+    return run_config(
+        "vae", **{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "binarize": True, **kw}
+    )
 
 
 def tiny_gan(**kw) -> RunConfig:  # k=2: 4 iterations per epoch; D has dropout, so it uses the RNG
-    return run_config("gan", **{"latent_dim": 4, "g_hidden": (16,), "d_hidden": (16,), "k": 2, "epochs": 2, "batch_size": 32, **kw})
+    return run_config(
+        "gan", **{"latent_dim": 4, "g_hidden": (16,), "d_hidden": (16,), "k": 2, "epochs": 2, "batch_size": 32, **kw}
+    )
 
 
 def tiny_ae(**kw) -> RunConfig:
-    return run_config("ae", **{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "corruption": "gaussian", **kw})
+    return run_config(
+        "ae", **{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "corruption": "gaussian", **kw}
+    )
 
 
 # ============================================================================ comparisons
@@ -93,7 +99,10 @@ def test_checkpoint_round_trip(mnist_small, tmp_path):
     history = json.loads((tmp_path / "history.json").read_text())
     assert len(history["train_seconds"]) == cfg.schedule.epochs and all(s > 0 for s in history["train_seconds"])
     assert history["steps"] == trainer.history.steps and history["epochs"] == trainer.history.epochs
-    assert len(history["steps"]["-elbo"]) == cfg.schedule.epochs * 8 and len(history["epochs"]["-elbo"]) == cfg.schedule.epochs
+    assert (
+        len(history["steps"]["-elbo"]) == cfg.schedule.epochs * 8
+        and len(history["epochs"]["-elbo"]) == cfg.schedule.epochs
+    )
 
 
 def test_checkpoint_loads_with_weights_only(mnist_small, tmp_path):
@@ -373,8 +382,22 @@ def test_one_models_source_is_not_in_another_models_key(tmp_path):
     assert {m: after[m] for m in ("ae", "vae", "aae")} == {m: before[m] for m in ("ae", "vae", "aae")}
     # what the VAE's run imports: its model, the shared core, never another model or an outer module
     modules = cache.import_closure(["models.vae", "trainer", "api"], ["models.ae", "models.gan", "models.aae"])
-    assert {"models.vae", "models.base", "losses", "nets", "trainer", "data", "config.models", "checkpoint", "seed"} <= set(modules)
-    assert not [m for m in modules if m.split(".")[0] in ("plots", "widgets", "metrics", "latent", "cli", "papers", "exercises", "callbacks")]
+    assert {
+        "models.vae",
+        "models.base",
+        "losses",
+        "nets",
+        "trainer",
+        "data",
+        "config.models",
+        "checkpoint",
+        "seed",
+    } <= set(modules)
+    assert not [
+        m
+        for m in modules
+        if m.split(".")[0] in ("plots", "widgets", "metrics", "latent", "cli", "papers", "exercises", "callbacks")
+    ]
     assert not {"models.gan", "models.ae", "models.aae", "priors", "toy_models"} & set(modules)
 
 
@@ -395,7 +418,9 @@ def test_run_cache_key_ignores_what_cannot_change_the_weights(tmp_path):
     losses = copy / "losses.py"
     _replace(losses, '"""The thesis', '"""  The thesis, reworded:')  # the module docstring
     _replace(copy / "models" / "vae.py", "def elbo(", "def elbo(  # a comment\n        ")  # a comment and a line break
-    _replace(copy / "config" / "models.py", "latent_dim: size of the code", "latent_dim: the size of the code")  # the CLI help
+    _replace(
+        copy / "config" / "models.py", "latent_dim: size of the code", "latent_dim: the size of the code"
+    )  # the CLI help
     _edit(copy / "progress.py")  # the display
     _edit(copy / "errors.py")  # the messages
     (copy / "trainer.py").write_text((copy / "trainer.py").read_text().replace("    ", "\t"))  # re-indented with tabs
@@ -447,7 +472,11 @@ def test_a_run_cache_that_is_a_file_is_one_clear_error_before_training(mnist_sma
         with pytest.raises(RunCacheError, match=re.escape(f"$THESIS_LIB_RUNS={root}: {root} {where}, not a folder")):
             train(tiny_vae(), cache=True, **QUIET)
     monkeypatch.setenv("THESIS_LIB_RUNS", "/proc/runs")  # a folder the system will not create
-    with pytest.raises(ValueError, match=re.escape("the run cache's folder ($THESIS_LIB_RUNS=/proc/runs) /proc/runs/vae-") + ".* cannot be created"):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("the run cache's folder ($THESIS_LIB_RUNS=/proc/runs) /proc/runs/vae-")
+        + ".* cannot be created",
+    ):
         train(tiny_vae(), cache=True, **QUIET)
 
 

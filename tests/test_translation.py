@@ -51,7 +51,12 @@ def _read(path: Path):
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory) -> dict[str, object]:
     out = tmp_path_factory.mktemp("gettext")
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_book.py"), "gettext", str(out)], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_book.py"), "gettext", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     pots = {p.relative_to(out).with_suffix("").as_posix(): _read(p) for p in out.rglob("*.pot")}
     assert pots, "the gettext build wrote no templates"
@@ -95,6 +100,9 @@ def test_translations_keep_glue_citations_math_and_targets():
 
 def test_catalogues_have_no_stale_files(templates):
     """A page removed from the TOC leaves no catalogue behind (``labels.po``, the extensions' own words, is no page's)."""
-    stale = [p for p in CATALOGUES.rglob("*.po")
-             if p.relative_to(CATALOGUES).with_suffix("").as_posix() not in templates and p.name != "labels.po"]
+    stale = [
+        p
+        for p in CATALOGUES.rglob("*.po")
+        if p.relative_to(CATALOGUES).with_suffix("").as_posix() not in templates and p.name != "labels.po"
+    ]
     assert not stale, stale

@@ -15,17 +15,26 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from test_decoder_export import model
+
 from thesis_lib import widgets
 from thesis_lib.data import Dataset
 from thesis_lib.widgets import decoder_view, static, words
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 # words that give away an English label or note (the Slovene texts have none of them)
-ENGLISH = re.compile(r"\b(the|of|per|at|and|in your|decoded|slider|sliders|positions?|weights|layers|precomputed|"
-                     r"class|prior|option|direction|latent|point|range|percentiles|codes?|mean|noise|mixture|gaussian|swiss)\b", re.I)
+ENGLISH = re.compile(
+    r"\b(the|of|per|at|and|in your|decoded|slider|sliders|positions?|weights|layers|precomputed|"
+    r"class|prior|option|direction|latent|point|range|percentiles|codes?|mean|noise|mixture|gaussian|swiss)\b",
+    re.I,
+)
 
 
 @functools.cache
@@ -52,7 +61,9 @@ class _Texts(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag in ("label", "option") or any(c in (a.get("class") or "") for c in ("tl-latent-title", "tl-latent-note")):
+        if tag in ("label", "option") or any(
+            c in (a.get("class") or "") for c in ("tl-latent-title", "tl-latent-note")
+        ):
             self._open = [tag, a, ""]
         if tag == "img":
             self.found.append(("img", a, a.get("alt", "")))
@@ -90,10 +101,14 @@ def test_every_word_of_a_widget_has_its_slovene(sprite):
 
 
 def test_slovene_of_the_explorers_strings():
-    assert words.slovene("VAE: latent point (z1, z2), range: 1-99 percentiles of the codes, per class") == \
-        "VAE: latentna točka (z1, z2), razpon: od 1. do 99. percentila kod, po razredih"
-    assert words.slovene("AE: mean code + sliders × sd along the principal directions of the 32-D codes") == \
-        "AE: povprečna koda + drsniki × standardni odklon vzdolž glavnih smeri 32-dimenzionalnih kod"
+    assert (
+        words.slovene("VAE: latent point (z1, z2), range: 1-99 percentiles of the codes, per class")
+        == "VAE: latentna točka (z1, z2), razpon: od 1. do 99. percentila kod, po razredih"
+    )
+    assert (
+        words.slovene("AE: mean code + sliders × sd along the principal directions of the 32-D codes")
+        == "AE: povprečna koda + drsniki × standardni odklon vzdolž glavnih smeri 32-dimenzionalnih kod"
+    )
     assert words.slovene("PC2") == "GK2" and words.slovene("direction 3") == "smer 3" and words.slovene("z1") == "z1"
     assert words.slovene("something new") is None  # stays English (and the test above finds it)
     text, args = words.decoder_note(1, 4, 12345, "8-bit", 315, False, (221, 768), 1.4, 2601)
@@ -106,11 +121,16 @@ def test_slovene_page_shows_slovene_words_and_numbers(tmp_path):
         pytest.skip(f"{CHROMIUM} not found")
     playwright = pytest.importorskip("playwright.sync_api")
     decoder_view.new_page()
-    body = "".join(ex.static_html() for ex in _explorers().values()) + static.static_html(widgets.explore(model("gan")), steps=3)
+    body = "".join(ex.static_html() for ex in _explorers().values()) + static.static_html(
+        widgets.explore(model("gan")), steps=3
+    )
     pages = {}
     for lang in ("sl", "en"):
         pages[lang] = tmp_path / f"{lang}.html"
-        pages[lang].write_text(f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"></head><body>{body}</body></html>', encoding="utf-8")
+        pages[lang].write_text(
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"></head><body>{body}</body></html>',
+            encoding="utf-8",
+        )
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         for lang, path in pages.items():
@@ -118,13 +138,17 @@ def test_slovene_page_shows_slovene_words_and_numbers(tmp_path):
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(path.as_uri())
-            shown = page.evaluate("() => [...document.querySelectorAll('.tl-latent-title, .tl-latent label, .tl-latent option, .tl-latent-note, "
-                                  ".tl-latent output')].map(e => e.textContent).concat([...document.querySelectorAll('.tl-latent img')].map(i => i.alt))")
+            shown = page.evaluate(
+                "() => [...document.querySelectorAll('.tl-latent-title, .tl-latent label, .tl-latent option, .tl-latent-note, "
+                ".tl-latent output')].map(e => e.textContent).concat([...document.querySelectorAll('.tl-latent img')].map(i => i.alt))"
+            )
             assert not errors and len(shown) > 20, errors
             english = [s for s in shown if ENGLISH.search(s)]
             if lang == "sl":
                 assert not english, english[:5]
-                readouts = page.evaluate("() => [...document.querySelectorAll('.tl-latent output')].map(o => o.textContent)")
+                readouts = page.evaluate(
+                    "() => [...document.querySelectorAll('.tl-latent output')].map(o => o.textContent)"
+                )
                 assert all(re.fullmatch(r"−?\d+,\d\d", r) for r in readouts), readouts  # decimal comma, minus sign
                 assert any(re.search(r"\d\.\d{3}", s) for s in shown), "large numbers grouped with a dot (CLDR sl)"
             else:

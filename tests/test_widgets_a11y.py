@@ -21,11 +21,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import browser_support
 import pytest
 import torch
-
-import browser_support
 from test_decoder_export import model
+
 from thesis_lib import widgets
 from thesis_lib.data import Dataset
 from thesis_lib.widgets import decoder_view, static
@@ -57,9 +57,12 @@ def _page(browser, tmp_path: Path, name: str, lang: str, width: int = 900):
     html = ex.static_html(continuous=not name.endswith("-sprite"))
     assert f'data-mode="{"sprite" if name.endswith("-sprite") else "decoder"}"' in html
     path = tmp_path / f"{name}-{lang}.html"
-    path.write_text(f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>widget</title>"
-                    "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
-                    f"<body style='margin:8px'><main>{html}</main></body></html>", encoding="utf-8")
+    path.write_text(
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>widget</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
+        f"<body style='margin:8px'><main>{html}</main></body></html>",
+        encoding="utf-8",
+    )
     context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
     errors: list[str] = []
@@ -95,14 +98,20 @@ def test_widget_is_labelled_and_passes_axe(browser, tmp_path, name, lang):
     decimal = re.compile(r"^\u2212?\d+,\d\d$" if lang == "sl" else r"^\u2212?\d+\.\d\d$")
     assert all(decimal.match(c["valuetext"]) for c in sliders), sliders
     text, expected = _shown(page, ex, lang)
-    assert text == expected and text.startswith("izhod dekoderja pri " if lang == "sl" else "decoder output at "), (text, expected)
+    assert text == expected and text.startswith("izhod dekoderja pri " if lang == "sl" else "decoder output at "), (
+        text,
+        expected,
+    )
     if len(ex.option_names) > 1:
         word = static.WORDS[lang][ex.selector_label]
-        option = static._in(lang, ex.option_names[0])  # the option's name in the page's language ("gaussian": "Gaussova")
+        option = static._in(
+            lang, ex.option_names[0]
+        )  # the option's name in the page's language ("gaussian": "Gaussova")
         assert controls[0]["label"] == word and f", {word} {option}" in text, (controls[0], text)
     # without JavaScript the image's alt says the same (in English, the HTML's language)
-    assert re.search(r'<img class="tl-latent-(?:image|sprite)"[^>]* alt="([^"]+)"', ex.static_html()).group(1) == \
-        static.describe(ex, ex.option_names[0], _middle(ex))
+    assert re.search(r'<img class="tl-latent-(?:image|sprite)"[^>]* alt="([^"]+)"', ex.static_html()).group(
+        1
+    ) == static.describe(ex, ex.option_names[0], _middle(ex))
     assert not errors, errors
     context.close()
 
@@ -119,15 +128,26 @@ def test_keyboard_moves_everything_and_the_alt_text_follows(browser, tmp_path, n
     order = []
     for _ in range(ex.n_sliders + (len(ex.option_names) > 1)):
         page.keyboard.press("Tab")
-        order.append(page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
-            return {id: e.id, style: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }"""))
-    ids = page.evaluate("() => [...document.querySelectorAll('.tl-latent select, .tl-latent input[type=range]')].map(e => e.id)")
+        order.append(
+            page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+            return {id: e.id, style: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }""")
+        )
+    ids = page.evaluate(
+        "() => [...document.querySelectorAll('.tl-latent select, .tl-latent input[type=range]')].map(e => e.id)"
+    )
     assert [o["id"] for o in order] == ids, (order, ids)
     assert all(o["style"] != "none" and o["width"] >= 2 for o in order), f"no visible focus: {order}"
     steps = int(page.get_attribute(".tl-latent", "data-steps"))
     slider = page.locator(".tl-latent input[type=range]").first
     slider.focus()
-    for key, want in (("Home", 0), ("ArrowRight", 1), ("ArrowUp", 2), ("ArrowLeft", 1), ("End", steps - 1), ("PageDown", None)):
+    for key, want in (
+        ("Home", 0),
+        ("ArrowRight", 1),
+        ("ArrowUp", 2),
+        ("ArrowLeft", 1),
+        ("End", steps - 1),
+        ("PageDown", None),
+    ):
         before = int(slider.input_value())
         page.keyboard.press(key)
         now = int(slider.input_value())
@@ -147,7 +167,9 @@ def test_keyboard_moves_everything_and_the_alt_text_follows(browser, tmp_path, n
 
 
 def _value(ex, page, i: int, k: int) -> float:
-    o = page.evaluate("() => { const s = document.querySelector('.tl-latent select'); return s ? s.selectedIndex : 0; }")
+    o = page.evaluate(
+        "() => { const s = document.querySelector('.tl-latent select'); return s ? s.selectedIndex : 0; }"
+    )
     lo, hi = ex.slider_limits(ex.option_names[o])[i]
     return lo + (hi - lo) * k / (int(page.get_attribute(".tl-latent", "data-steps")) - 1)
 

@@ -24,15 +24,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from test_decoder_export import model
+
 from thesis_lib import widgets
 from thesis_lib.data import Dataset
 from thesis_lib.widgets import decoder_export, decoder_view
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 REPORT = ROOT / "_build" / "widget_decoders.json"
 pytestmark = pytest.mark.browser
 
@@ -44,7 +50,9 @@ def _explorers() -> dict:
         for p in m.decoder.parameters():
             p.data.mul_(1 + 0.5 * torch.rand_like(p))
     g = torch.Generator().manual_seed(0)
-    data = Dataset("mnist", "test", torch.rand(300, 1, 28, 28, generator=g), torch.arange(300) % 10, 10)  # codes span the sliders, as in the chapters
+    data = Dataset(
+        "mnist", "test", torch.rand(300, 1, 28, 28, generator=g), torch.arange(300) % 10, 10
+    )  # codes span the sliders, as in the chapters
     explorers = {
         "ae-3-sliders": widgets.explore(model("ae"), data, n_sliders=3, n=300),
         "ae-2d": widgets.explore(model("ae-2d"), data, n=300),  # a 2-D latent space: coordinates z1, z2
@@ -86,7 +94,10 @@ def _page(browser, path: Path, javascript: bool = True):
     # errors, and the widget's own warnings (missing weights); not Chromium's advice about the test's canvas reads
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" or "thesis_lib" in m.text else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:", "about:")) else r.abort())
+    page.route(
+        "**/*",
+        lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:", "about:")) else r.abort(),
+    )
     page.goto(path.as_uri())
     return context, page, errors
 
@@ -121,16 +132,22 @@ def test_browser_decodes_like_torch(browser, report, tmp_path, monkeypatch, name
     ex = _explorers()[name.rsplit("-", 1)[0] if name in FORCED else name]
     decoder_view.new_page()
     html = ex.static_html()
-    assert 'data-mode="decoder"' in html, html[html.find("tl-latent-note"):][:300]
+    assert 'data-mode="decoder"' in html, html[html.find("tl-latent-note") :][:300]
     path = tmp_path / f"{name}.html"
-    path.write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>{html}</body></html>", encoding="utf-8")
+    path.write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'></head><body>{html}</body></html>", encoding="utf-8"
+    )
     context, page, errors = _page(browser, path)
     root = page.locator(".tl-latent")
     cfg = json.loads(page.evaluate("() => document.querySelector('script.tl-latent-data').textContent"))
-    fmt = {t["f"] for opt in cfg["options"] for layer in opt["layers"] for k, t in layer["t"].items() if k == "W"} - {"f32"}
+    fmt = {t["f"] for opt in cfg["options"] for layer in opt["layers"] for k, t in layer["t"].items() if k == "W"} - {
+        "f32"
+    }
     assert len(fmt) <= 1 and (name not in FORCED or fmt == {FORCED[name]}), fmt
     fmt, tol = (fmt.pop() if fmt else "f32"), decoder_view.TOLERANCE  # a tiny decoder's weights all stay float32
-    assert page.evaluate("() => !!document.querySelector('canvas.tl-latent-canvas') && getComputedStyle(document.querySelector('img.tl-latent-image')).display === 'none'")
+    assert page.evaluate(
+        "() => !!document.querySelector('canvas.tl-latent-canvas') && getComputedStyle(document.querySelector('img.tl-latent-image')).display === 'none'"
+    )
     rng = np.random.default_rng(0)
     n = decoder_view.POSITIONS
     worst, worst_ref = 0.0, 0.0
@@ -140,16 +157,29 @@ def test_browser_decodes_like_torch(browser, report, tmp_path, monkeypatch, name
         ks = rng.integers(n, size=ex.n_sliders).tolist()
         values = [lo + (hi - lo) * k / (n - 1) for k, (lo, hi) in zip(ks, ex.slider_limits(option))]
         torch_img = ex.decode_at(option, values).numpy().reshape(-1)
-        js = np.array(page.evaluate("([o, v]) => Array.from(document.querySelector('.tl-latent').tlDecode(o, v))", [o, values]), np.float32)
+        js = np.array(
+            page.evaluate("([o, v]) => Array.from(document.querySelector('.tl-latent').tlDecode(o, v))", [o, values]),
+            np.float32,
+        )
         ref = decoder_export.run(_page_layers(html, cfg["options"][o]), np.asarray(values, np.float32))
-        worst, worst_ref = max(worst, float(np.abs(js - torch_img).max())), max(worst_ref, float(np.abs(js - ref).max()))
+        worst, worst_ref = (
+            max(worst, float(np.abs(js - torch_img).max())),
+            max(worst_ref, float(np.abs(js - ref).max())),
+        )
         # the same point through the controls: the canvas shows it
-        page.evaluate("""([o, ks]) => { const r = document.querySelector('.tl-latent'), s = r.querySelector('select');
+        page.evaluate(
+            """([o, ks]) => { const r = document.querySelector('.tl-latent'), s = r.querySelector('select');
             if (s) { s.selectedIndex = o; s.dispatchEvent(new Event('change')); }
-            r.querySelectorAll('input[type=range]').forEach((el, i) => { el.value = ks[i]; el.dispatchEvent(new Event('input')); }); }""", [o, ks])
+            r.querySelectorAll('input[type=range]').forEach((el, i) => { el.value = ks[i]; el.dispatchEvent(new Event('input')); }); }""",
+            [o, ks],
+        )
         assert root.get_attribute("data-position") == f"{o}:{','.join(map(str, ks))}"
-        canvas = np.array(page.evaluate("() => { const c = document.querySelector('canvas.tl-latent-canvas');"
-                                        " return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).filter((_, i) => i % 4 === 0); }"))
+        canvas = np.array(
+            page.evaluate(
+                "() => { const c = document.querySelector('canvas.tl-latent-canvas');"
+                " return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).filter((_, i) => i % 4 === 0); }"
+            )
+        )
         assert np.abs(canvas - np.round(np.clip(torch_img, 0, 1) * 255)).max() <= tol * 255 + 1
     assert worst <= tol, f"{name}: max |Δ| {worst * 255:.2f}/255 against torch ({fmt}, allowed {tol * 255:.0f}/255)"
     assert worst_ref <= 1e-5, f"{name}: the browser differs from the exported layers by {worst_ref}"
@@ -174,11 +204,18 @@ def test_browser_decodes_like_torch(browser, report, tmp_path, monkeypatch, name
     context.close()
     # without JavaScript: the initial image
     context, page, _ = _page(browser, path, javascript=False)
-    assert page.evaluate("() => { const i = document.querySelector('img.tl-latent-image'); return i.complete && i.naturalWidth > 0 && i.offsetWidth > 0; }")
+    assert page.evaluate(
+        "() => { const i = document.querySelector('img.tl-latent-image'); return i.complete && i.naturalWidth > 0 && i.offsetWidth > 0; }"
+    )
     context.close()
-    report[name] = {"format": fmt, "widget_bytes": len(html.encode()), "weight_bytes": _weight_bytes(html),
-                    "max_abs_diff_255": round(worst * 255, 3), "decode_ms_median": round(float(np.median(times)), 3),
-                    "decode_ms_max": round(float(np.max(times)), 3)}
+    report[name] = {
+        "format": fmt,
+        "widget_bytes": len(html.encode()),
+        "weight_bytes": _weight_bytes(html),
+        "max_abs_diff_255": round(worst * 255, 3),
+        "decode_ms_median": round(float(np.median(times)), 3),
+        "decode_ms_max": round(float(np.max(times)), 3),
+    }
     print(name, report[name])
 
 
@@ -191,7 +228,11 @@ def test_two_widgets_of_one_model_share_its_weights_in_the_browser(browser, tmp_
     so other folded and pruned weights) brings its own; all three decode on one page."""
     m = model("cgan")
     decoder_view.new_page()
-    first, second, third = widgets.explore(m).static_html(), widgets.explore(m).static_html(), widgets.explore(m, seed=1).static_html()
+    first, second, third = (
+        widgets.explore(m).static_html(),
+        widgets.explore(m).static_html(),
+        widgets.explore(m, seed=1).static_html(),
+    )
     assert 'class="tl-latent-weights"' not in second and 'class="tl-latent-weights"' in third
     path = tmp_path / "shared.html"
     path.write_text(f"<!doctype html><html><body>{first}{second}{third}</body></html>", encoding="utf-8")
@@ -200,6 +241,8 @@ def test_two_widgets_of_one_model_share_its_weights_in_the_browser(browser, tmp_
     assert page.evaluate("() => document.querySelectorAll('script.tl-latent-weights').length") == n_scripts
     assert page.evaluate("() => document.querySelectorAll('canvas.tl-latent-canvas').length") == 3 and not errors
     for i, ex in ((1, widgets.explore(m)), (2, widgets.explore(m, seed=1))):
-        js = np.array(page.evaluate(f"() => Array.from(document.querySelectorAll('.tl-latent')[{i}].tlDecode(2, [0.5, -0.5]))"))
+        js = np.array(
+            page.evaluate(f"() => Array.from(document.querySelectorAll('.tl-latent')[{i}].tlDecode(2, [0.5, -0.5]))")
+        )
         assert np.abs(js - ex.decode_at("2", [0.5, -0.5]).numpy().reshape(-1)).max() <= decoder_view.TOLERANCE
     context.close()

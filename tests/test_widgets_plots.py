@@ -99,7 +99,9 @@ def test_gaussian_cdf_grid_decodes_the_right_points():
     assert torch.isfinite(z).all() and torch.allclose(z.sum(0), torch.zeros(2), atol=1e-5)
     # more dimensions: the other coordinates come from base
     z3 = latent.gaussian_cdf_grid(FakeDecoder(3), steps=3, dims=(0, 2), base=torch.tensor([0.0, 7.0, 0.0]))
-    assert torch.all(z3[:, 1] == 7.0) and torch.allclose(z3[:, 2].view(3, 3)[:, 0], torch.special.ndtri(torch.tensor([5 / 6, 0.5, 1 / 6])), atol=1e-6)
+    assert torch.all(z3[:, 1] == 7.0) and torch.allclose(
+        z3[:, 2].view(3, 3)[:, 0], torch.special.ndtri(torch.tensor([5 / 6, 0.5, 1 / 6])), atol=1e-6
+    )
 
 
 def test_latent_grid_limits_and_order():
@@ -158,8 +160,14 @@ def test_explorer_decode_at_matches_manual_decode(data):
 
 def test_precompute_shape_and_entries():
     ex = widgets.LatentExplorer(
-        {"a": lambda z: z[:, :1, None, None] + torch.zeros(1, 1, 28, 28), "b": lambda z: -z[:, :1, None, None] + torch.zeros(1, 1, 28, 28)},
-        base=torch.tensor([1.0, 0.0]), directions=torch.eye(2), limits={"a": (-1, 1), "b": [(0, 2), (-4, 4)]}, steps=5,
+        {
+            "a": lambda z: z[:, :1, None, None] + torch.zeros(1, 1, 28, 28),
+            "b": lambda z: -z[:, :1, None, None] + torch.zeros(1, 1, 28, 28),
+        },
+        base=torch.tensor([1.0, 0.0]),
+        directions=torch.eye(2),
+        limits={"a": (-1, 1), "b": [(0, 2), (-4, 4)]},
+        steps=5,
     )
     grids = ex.precompute()
     assert set(grids) == {"a", "b"} and grids["a"].shape == (5, 5, 28, 28)
@@ -200,7 +208,9 @@ def test_explore_priors_switches_limits():
     box.sliders[0].value = box.sliders[0].max
     box.selector.value = "swiss-roll"
     (lo, hi), _ = ex.slider_limits("swiss-roll")
-    assert (box.sliders[0].min, box.sliders[0].max) == pytest.approx((lo, hi)) and box.sliders[0].value == pytest.approx(hi)
+    assert (box.sliders[0].min, box.sliders[0].max) == pytest.approx((lo, hi)) and box.sliders[
+        0
+    ].value == pytest.approx(hi)
     assert ex.slider_limits("gaussian") != ex.slider_limits("swiss-roll")
 
 
@@ -222,8 +232,16 @@ def test_static_html_sprite_layout_and_controls():
     def fill(sign):
         return lambda z: (0.5 + sign * (0.3 * z[:, :1] + 0.1 * z[:, 1:2]))[:, :, None, None] + torch.zeros(1, 1, 28, 28)
 
-    ex = widgets.LatentExplorer({"a": fill(1), "b<&>": fill(-1)}, torch.zeros(2), torch.eye(2), (-1.0, 1.0),
-                                ["x", "y"], "kind", steps=3, title="T <b>")
+    ex = widgets.LatentExplorer(
+        {"a": fill(1), "b<&>": fill(-1)},
+        torch.zeros(2),
+        torch.eye(2),
+        (-1.0, 1.0),
+        ["x", "y"],
+        "kind",
+        steps=3,
+        title="T <b>",
+    )
     html = ex.static_html(continuous=False)
     img, steps = _sprite(html)
     assert steps == 3 and img.mode == "L" and img.size == (5 * 28, 4 * 28)  # 18 tiles, 5 per row
@@ -233,9 +251,14 @@ def test_static_html_sprite_layout_and_controls():
         for i in range(3):
             for j in range(3):
                 t = o * 9 + i * 3 + j
-                tile = sheet[(t // 5) * 28:(t // 5 + 1) * 28, (t % 5) * 28:(t % 5 + 1) * 28]
+                tile = sheet[(t // 5) * 28 : (t // 5 + 1) * 28, (t % 5) * 28 : (t % 5 + 1) * 28]
                 assert np.abs(tile - grids[name][i, j].numpy()).max() <= 0.5 / 255 + 1e-6
-    assert html.count('type="range"') == 2 and html.count("<option") == 2 and "b&lt;&amp;&gt;" in html and "T &lt;b&gt;" in html
+    assert (
+        html.count('type="range"') == 2
+        and html.count("<option") == 2
+        and "b&lt;&amp;&gt;" in html
+        and "T &lt;b&gt;" in html
+    )
     assert 'data-tile="4"' in html and "left:-672px;top:0px" in html  # the middle image without JavaScript
     assert "http://" not in html and "https://" not in html and "<script src" not in html
     assert ex.static_html(continuous=False).split('"')[1] != html.split('"')[1]  # a fresh element id per widget
@@ -247,7 +270,9 @@ def test_static_html_keeps_the_budget(cgan):
     assert len(html.encode()) <= widgets.STATIC_MAX_BYTES
     img, steps = _sprite(html)
     assert steps >= 5 and img.size[0] * img.size[1] >= 10 * steps**2 * 28 * 28
-    tiny, steps = _sprite(ex.static_html(max_bytes=1000, continuous=False))  # cannot fit: the coarsest grid, 16 grey levels
+    tiny, steps = _sprite(
+        ex.static_html(max_bytes=1000, continuous=False)
+    )  # cannot fit: the coarsest grid, 16 grey levels
     assert steps == 2 and tiny.mode == "P"
 
 
@@ -257,7 +282,9 @@ def test_the_static_export_runs_only_in_the_book_build(cgan, monkeypatch):
 
     ex = widgets.explore(cgan)
     monkeypatch.delenv(explorer.STATIC_ENV, raising=False)
-    monkeypatch.setattr(decoder_view, "static_html", lambda *a, **k: pytest.fail("the static export ran on a live display"))
+    monkeypatch.setattr(
+        decoder_view, "static_html", lambda *a, **k: pytest.fail("the static export ran on a live display")
+    )
     bundle = ex._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "text/html" not in bundle
     assert bundle["text/plain"].startswith("<LatentExplorer")
@@ -272,7 +299,10 @@ def test_the_static_export_runs_only_in_the_book_build(cgan, monkeypatch):
 def test_plots_return_figures(vae, cgan, data):
     dae = _untrained(tl.AEConfig(latent_dim=5, hidden_dims=(32,), corruption="mask"))
     aae = _untrained(tl.AAEConfig(prior="mixture", hidden_dims=(16,), d_hidden=(16,)))
-    hist = tl.History(steps={"D": [1.0, 0.9, 0.8, 0.7], "G": [2.0, 1.5], "D(x)": [0.5] * 4}, epochs={"D": [0.8], "G": [1.7], "val/V(D,G)": [-1.3]})
+    hist = tl.History(
+        steps={"D": [1.0, 0.9, 0.8, 0.7], "G": [2.0, 1.5], "D(x)": [0.5] * 4},
+        epochs={"D": [0.8], "G": [1.7], "val/V(D,G)": [-1.3]},
+    )
     x = torch.linspace(-5, 5, 200)
     figures = [
         plots.show_images(data.x[:16], nrow=4, title="data"),
@@ -289,8 +319,14 @@ def test_plots_return_figures(vae, cgan, data):
         plots.prior_vs_posterior(aae, data, n=500, overlay=True),
         plots.latent_activity(dae, data, n=500),
         plots.samples_per_class(cgan, n_per_class=3),
-        plots.plot_gan_1d(x, torch.exp(-x**2 / 2) / 2.5066, samples=torch.randn(1000) + 1, d=torch.sigmoid(-x),
-                          z=torch.linspace(-2, 2, 10), g_z=torch.linspace(-2, 2, 10) + 1),
+        plots.plot_gan_1d(
+            x,
+            torch.exp(-(x**2) / 2) / 2.5066,
+            samples=torch.randn(1000) + 1,
+            d=torch.sigmoid(-x),
+            z=torch.linspace(-2, 2, 10),
+            g_z=torch.linspace(-2, 2, 10) + 1,
+        ),
     ]
     assert all(isinstance(f, Figure) for f in figures)
     _, ax = plt.subplots()

@@ -1,8 +1,8 @@
 """The two calls most users need: :func:`train` a model from its config, :func:`load` a trained one.
 
-    >>> run = train(VAEConfig(latent_dim=2), epochs=6, cache=True)     # doctest: +SKIP
-    >>> run.schedule.epochs, run.model.sample(4).shape                 # doctest: +SKIP
-    (6, torch.Size([4, 1, 28, 28]))
+>>> run = train(VAEConfig(latent_dim=2), epochs=6, cache=True)     # doctest: +SKIP
+>>> run.schedule.epochs, run.model.sample(4).shape                 # doctest: +SKIP
+(6, torch.Size([4, 1, 28, 28]))
 """
 
 from __future__ import annotations
@@ -71,8 +71,10 @@ def train(
     run = run_config(config, schedule)
     unknown = sorted(set(settings) - set(run.schedule.field_names()))
     if unknown:
-        raise ValueError(f"unknown setting {unknown[0]!r} for train(); the schedule has {', '.join(run.schedule.field_names())}, "
-                         f"the system {', '.join(System.field_names())} (model settings go into the {type(run.config).__name__})")
+        raise ValueError(
+            f"unknown setting {unknown[0]!r} for train(); the schedule has {', '.join(run.schedule.field_names())}, "
+            f"the system {', '.join(System.field_names())} (model settings go into the {type(run.config).__name__})"
+        )
     run = run.replace(**settings)
     system = (system or System()).replace(**system_changes)
     if out_dir is not None:
@@ -80,7 +82,9 @@ def train(
     state = None
     if cache:
         if data is not None or prior is not None:
-            raise ValueError("cache=True trains on the config's dataset with the configured prior; it cannot be combined with data= or prior=")
+            raise ValueError(
+                "cache=True trains on the config's dataset with the configured prior; it cannot be combined with data= or prior="
+            )
         if out_dir is None:
             out_dir = cached_run_dir(run)
             check_out_dir(out_dir, what=f"the run cache's folder (${RUNS_ENV}={runs_root()})")
@@ -101,7 +105,9 @@ def train(
     val = load_dataset(run.config.dataset, "val") if validate else None
     kwargs = {"prior": prior} if prior is not None else {}
     model = build_model(run.config, **kwargs).to(device)
-    trainer = Trainer(model, data, run.schedule, val_data=val, out_dir=out_dir, callbacks=callbacks, progress=system.progress)
+    trainer = Trainer(
+        model, data, run.schedule, val_data=val, out_dir=out_dir, callbacks=callbacks, progress=system.progress
+    )
     if state is not None:
         trainer.load_state_dict(state)
     if trainer.epoch < run.schedule.epochs:
@@ -110,7 +116,9 @@ def train(
     else:
         model.eval()
         where = f"the run cache ({Path(out_dir).name})" if cache else str(out_dir)
-        print(f"loaded the finished {run.model} run from {where}: {trainer.epoch} epochs, {sum(trainer.history.train_seconds):.0f} s of training")
+        print(
+            f"loaded the finished {run.model} run from {where}: {trainer.epoch} epochs, {sum(trainer.history.train_seconds):.0f} s of training"
+        )
     return trainer
 
 
@@ -138,7 +146,9 @@ def check_out_dir(out_dir: str | Path, *, what: str = "the run folder") -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ValueError(f"{what} {path} cannot be created ({e.strerror or e.__class__.__name__}); give a folder you can write to") from None
+        raise ValueError(
+            f"{what} {path} cannot be created ({e.strerror or e.__class__.__name__}); give a folder you can write to"
+        ) from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise ValueError(f"{what} {path} is not writable; give a folder you can write to")
 
@@ -148,7 +158,9 @@ def _check_resumable(saved: RunConfig, config: RunConfig) -> None:
         raise ValueError(f"cannot resume a {saved.model!r} run with a {config.model!r} config")
     differ = [(name, mine, theirs) for name, mine, theirs in config.differences(saved) if name != "epochs"]
     if differ:
-        what = "; ".join(f"{name} is {mine!r} but the checkpoint was trained with {theirs!r}" for name, mine, theirs in differ)
+        what = "; ".join(
+            f"{name} is {mine!r} but the checkpoint was trained with {theirs!r}" for name, mine, theirs in differ
+        )
         raise ValueError(f"cannot resume: {what} (only epochs may change)")
 
 
@@ -172,4 +184,7 @@ def cached_run_dir(config: RunConfig) -> Path:
     :func:`run_fingerprint`), gives a new folder, so a cached result can never be stale. The
     :class:`~thesis_lib.config.System` (device, threads, progress bar) is not part of the key.
     """
-    return runs_root() / f"{config.model}-{key(json.dumps(config.to_dict(), sort_keys=True), run_fingerprint(config.model))}"
+    return (
+        runs_root()
+        / f"{config.model}-{key(json.dumps(config.to_dict(), sort_keys=True), run_fingerprint(config.model))}"
+    )

@@ -54,8 +54,10 @@ def algorithm_1(config: GANConfig, schedule: GANSchedule, data: Dataset) -> GAN:
     adam = dict(lr=schedule.lr, betas=schedule.adam_betas, fused=True)
     opt_d = torch.optim.Adam(gan.discriminator.parameters(), **adam)
     opt_g = torch.optim.Adam(gan.generator.parameters(), **adam)
-    g_loss = {"minimax": losses.generator_loss_minimax,  # log(1 - D(G(z))), as in Algorithm 1
-              "nonsaturating": losses.generator_loss_nonsaturating}[config.generator_loss]  # -log D(G(z))
+    g_loss = {
+        "minimax": losses.generator_loss_minimax,  # log(1 - D(G(z))), as in Algorithm 1
+        "nonsaturating": losses.generator_loss_nonsaturating,
+    }[config.generator_loss]  # -log D(G(z))
     k, m = config.k, schedule.batch_size
     for epoch in range(schedule.epochs):
         batches = minibatch_indices(len(data), m, schedule.seed, epoch)  # the epoch's shuffle
@@ -95,8 +97,11 @@ def algorithm_2(config: VAEConfig, schedule: VAESchedule, data: Dataset) -> VAE:
             z = losses.reparameterize(mu, logvar, config.n_samples)  # 2.2: ε ~ N(0, I), z = μ + σ ⊙ ε
             log_px_z = losses.bernoulli_log_likelihood(x, vae.decode_raw(z))  # the decoder: log p_θ(x|z)
             elbo = losses.elbo_estimator_b(losses.gaussian_kl(mu, logvar), log_px_z)  # L̃^B per datapoint
-            objective = {"dataset": losses.minibatch_objective(elbo, len(data)),  # N/M Σ L̃^B
-                         "sum": elbo.sum(), "mean": elbo.mean()}[config.objective]
+            objective = {
+                "dataset": losses.minibatch_objective(elbo, len(data)),  # N/M Σ L̃^B
+                "sum": elbo.sum(),
+                "mean": elbo.mean(),
+            }[config.objective]
             opt.zero_grad()
             (-objective).backward()  # 2.3: g = the gradient of the minibatch estimator
             opt.step()  # 2.4: update θ, φ using g (descending -L̃ ascends L̃)
@@ -115,13 +120,21 @@ def _check(config, schedule: Schedule, data: Dataset, k: int = 1) -> None:
     """Refuse what the loops do not write out, in one line naming the value and what is allowed."""
     RunConfig(config, schedule)  # the schedule must be the model's (as train() checks)
     if schedule.optimizer != "adam":
-        raise ValueError(f"the plain loops use Adam (the chapters' optimiser), got optimizer {schedule.optimizer!r}; train() also takes 'sgd' and 'adagrad'")
+        raise ValueError(
+            f"the plain loops use Adam (the chapters' optimiser), got optimizer {schedule.optimizer!r}; train() also takes 'sgd' and 'adagrad'"
+        )
     if data.x.device.type != "cpu":
         raise ValueError(f"the plain loops train on the CPU; got data on {data.x.device}: pass data.to('cpu')")
     if isinstance(config, GANConfig):
         if config.conditional or schedule.binarize:
-            raise ValueError("algorithm_1 writes out the unconditional GAN on the data as they are: conditional and binarize must be False")
+            raise ValueError(
+                "algorithm_1 writes out the unconditional GAN on the data as they are: conditional and binarize must be False"
+            )
         if math.ceil(len(data) / schedule.batch_size) < k:
-            raise ValueError(f"k={k} discriminator steps need at least {k} minibatches per epoch, got {len(data)} examples in minibatches of {schedule.batch_size}")
+            raise ValueError(
+                f"k={k} discriminator steps need at least {k} minibatches per epoch, got {len(data)} examples in minibatches of {schedule.batch_size}"
+            )
     elif config.estimator != "B" or config.decoder != "bernoulli":
-        raise ValueError(f"algorithm_2 writes out estimator 'B' with a 'bernoulli' decoder, got estimator {config.estimator!r} and decoder {config.decoder!r}")
+        raise ValueError(
+            f"algorithm_2 writes out estimator 'B' with a 'bernoulli' decoder, got estimator {config.estimator!r} and decoder {config.decoder!r}"
+        )

@@ -50,7 +50,9 @@ def runs_root() -> Path:
             if not p.is_dir():
                 where = "is a file" if p == root else f"goes through the file {p}"
                 source = f"${RUNS_ENV}={value}" if value else "the default run cache"
-                raise RunCacheError(f"{source}: {root} {where}, not a folder; point ${RUNS_ENV} at a folder (existing or new) for the run cache")
+                raise RunCacheError(
+                    f"{source}: {root} {where}, not a folder; point ${RUNS_ENV} at a folder (existing or new) for the run cache"
+                )
             break
     return root
 
@@ -91,7 +93,9 @@ def module_file(module: str, library: Path = LIBRARY) -> Path | None:
 
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _import_nodes(tree: ast.AST) -> Iterable[ast.Import | ast.ImportFrom]:
@@ -151,7 +155,9 @@ def import_closure(roots: Iterable[str], blocked: Iterable[str] = (), library: P
     return sorted(seen)
 
 
-def source_fingerprint(roots: Iterable[str], blocked: Iterable[str] = (), library: Path = LIBRARY, with_torch: bool = True) -> str:
+def source_fingerprint(
+    roots: Iterable[str], blocked: Iterable[str] = (), library: Path = LIBRARY, with_torch: bool = True
+) -> str:
     """A hash of the torch version and of the code (:func:`code_digest`) of :func:`import_closure`
     (``roots``, ``blocked`` and :data:`NEVER_IN_A_KEY`). ``with_torch=False`` leaves the torch
     version out: what identifies a result stored in the package (the judge's weights), which any
@@ -186,7 +192,9 @@ def code_digest(source: str, filename: str = "<source>") -> bytes:
 
 
 @functools.lru_cache(maxsize=64)
-def _fingerprint(roots: tuple[str, ...], blocked: tuple[str, ...], library: Path, stamp: tuple, with_torch: bool = True) -> str:
+def _fingerprint(
+    roots: tuple[str, ...], blocked: tuple[str, ...], library: Path, stamp: tuple, with_torch: bool = True
+) -> str:
     h = hashlib.sha256(torch.__version__.encode() if with_torch else b"")
     for module in import_closure(roots, blocked, library):
         path = module_file(module, library)

@@ -63,7 +63,9 @@ def _add_settings_options(parser: argparse.ArgumentParser, cls: type[Settings], 
     for name, tp in field_types(cls).items():
         default = getattr(defaults, name)
         flag = "--" + name.replace("_", "-")
-        text = f"{helps.get(name, '')} (default: {list(default) if isinstance(default, tuple) else default})".replace("%", "%%")
+        text = f"{helps.get(name, '')} (default: {list(default) if isinstance(default, tuple) else default})".replace(
+            "%", "%%"
+        )
         tp = optional_type(tp)
         origin, args = typing.get_origin(tp), typing.get_args(tp)
         allowed = choices(tp)
@@ -74,23 +76,40 @@ def _add_settings_options(parser: argparse.ArgumentParser, cls: type[Settings], 
         elif origin is tuple:
             item = args[0]
             nargs = "*" if (len(args) == 2 and args[1] is Ellipsis) else len(args)
-            group.add_argument(flag, dest=name, type=item, nargs=nargs, default=None, metavar=item.__name__.upper(), help=text)
+            group.add_argument(
+                flag, dest=name, type=item, nargs=nargs, default=None, metavar=item.__name__.upper(), help=text
+            )
         else:
             group.add_argument(flag, dest=name, type=tp, default=None, metavar=tp.__name__.upper(), help=text)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Train, sample and evaluate the thesis's generative models (AE, GAN, VAE, AAE).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate,reproduce,classroom}", parser_class=_Parser)
+    parser = _Parser(
+        prog=PROG, description="Train, sample and evaluate the thesis's generative models (AE, GAN, VAE, AAE)."
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{train,sample,evaluate,reproduce,classroom}", parser_class=_Parser
+    )
 
     train = commands.add_parser("train", help="train a model; writes DIR/checkpoint.pt, config.json, history.json")
     models = train.add_subparsers(dest="model", required=True, metavar="{ae,gan,vae,aae}", parser_class=_Parser)
     for name, cls in CONFIGS.items():
         sub = models.add_parser(name, help=(cls.__doc__ or "").strip().splitlines()[0])
         sub.add_argument("--out", type=Path, default=None, metavar="DIR", help=f"run folder (default: runs/{name})")
-        sub.add_argument("--resume", action="store_true", help="continue the run saved in --out (options equal to the saved ones may be repeated; only --epochs may change)")
+        sub.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue the run saved in --out (options equal to the saved ones may be repeated; only --epochs may change)",
+        )
         if name == "gan":
-            sub.add_argument("--hidden-dims", dest="hidden_dims", type=int, nargs="+", metavar="INT", help="shorthand: sets --g-hidden to these sizes and --d-hidden to them reversed")
+            sub.add_argument(
+                "--hidden-dims",
+                dest="hidden_dims",
+                type=int,
+                nargs="+",
+                metavar="INT",
+                help="shorthand: sets --g-hidden to these sizes and --d-hidden to them reversed",
+            )
         _add_settings_options(sub, cls, f"model ({cls.__name__})")
         _add_settings_options(sub, cls.schedule_class, f"training schedule ({cls.schedule_class.__name__})")
         _add_settings_options(sub, System, "system (not part of the run)")
@@ -98,31 +117,87 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser("sample", help="draw samples from a trained model")
     sample.add_argument("run", type=Path, metavar="DIR", help="run folder written by 'train'")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
-    sample.add_argument("--out", type=Path, required=True, metavar="FILE", help="FILE.npy (N x 28 x 28 float32 in [0,1]) or FILE.png (a grid)")
+    sample.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="FILE.npy (N x 28 x 28 float32 in [0,1]) or FILE.png (a grid)",
+    )
     sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     sample.add_argument("--label", type=int, default=None, help="class to sample (conditional GAN, label-prior AAE)")
 
     evaluate = commands.add_parser("evaluate", help="print every metric of a trained model (or of real data) as JSON")
     evaluate.add_argument("run", type=Path, nargs="?", metavar="DIR", help="run folder written by 'train'")
-    evaluate.add_argument("--real", choices=IMAGE_DATASETS, default=None, help="score 10,000 real training images as if they were samples (the reference row) instead of a run")
-    evaluate.add_argument("--metrics", nargs="+", default=None, metavar="NAME", help=f"any of {', '.join(METRICS)} (default: all that apply)")
-    evaluate.add_argument("--n-samples", type=int, default=10_000, help="samples for the Parzen window and the classifier metrics (default: 10000, as the GAN paper)")
-    evaluate.add_argument("--k", type=int, default=100, help="importance samples per image for the NLL (default: 100; the IWAE paper uses 5000)")
-    evaluate.add_argument("--binarize", action=argparse.BooleanOptionalAction, default=None, help="likelihoods on dynamically binarised test images (default: as the model was trained)")
-    evaluate.add_argument("--n", type=int, default=None, help="likelihood and reconstruction on the first N test images only")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the samples and Monte Carlo estimates (default: 0)")
-    evaluate.add_argument("--out", type=Path, default=None, metavar="FILE.json", help="also write the JSON to this file")
+    evaluate.add_argument(
+        "--real",
+        choices=IMAGE_DATASETS,
+        default=None,
+        help="score 10,000 real training images as if they were samples (the reference row) instead of a run",
+    )
+    evaluate.add_argument(
+        "--metrics",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help=f"any of {', '.join(METRICS)} (default: all that apply)",
+    )
+    evaluate.add_argument(
+        "--n-samples",
+        type=int,
+        default=10_000,
+        help="samples for the Parzen window and the classifier metrics (default: 10000, as the GAN paper)",
+    )
+    evaluate.add_argument(
+        "--k",
+        type=int,
+        default=100,
+        help="importance samples per image for the NLL (default: 100; the IWAE paper uses 5000)",
+    )
+    evaluate.add_argument(
+        "--binarize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="likelihoods on dynamically binarised test images (default: as the model was trained)",
+    )
+    evaluate.add_argument(
+        "--n", type=int, default=None, help="likelihood and reconstruction on the first N test images only"
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=0, help="seed of the samples and Monte Carlo estimates (default: 0)"
+    )
+    evaluate.add_argument(
+        "--out", type=Path, default=None, metavar="FILE.json", help="also write the JSON to this file"
+    )
 
-    reproduce = commands.add_parser("reproduce", help="re-measure a paper's MNIST figure; writes thesis_lib/results/papers/NAME.json")
+    reproduce = commands.add_parser(
+        "reproduce", help="re-measure a paper's MNIST figure; writes thesis_lib/results/papers/NAME.json"
+    )
     reproduce.add_argument("name", nargs="?", default=None, help="experiment name (see --list)")
     reproduce.add_argument("--list", action="store_true", help="list the experiments and what each paper reports")
-    reproduce.add_argument("--runs", type=Path, default=Path("runs/papers"), metavar="DIR", help="where the runs are trained (default: runs/papers; resumable)")
-    reproduce.add_argument("--results", type=Path, default=None, metavar="DIR", help="where NAME.json is written (default: the package's thesis_lib/results/papers, which the book reads)")
+    reproduce.add_argument(
+        "--runs",
+        type=Path,
+        default=Path("runs/papers"),
+        metavar="DIR",
+        help="where the runs are trained (default: runs/papers; resumable)",
+    )
+    reproduce.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where NAME.json is written (default: the package's thesis_lib/results/papers, which the book reads)",
+    )
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
     from . import classroom  # the options live with the command (thesis_lib/classroom.py)
 
-    classroom.add_arguments(commands.add_parser("classroom", help="write student copies of the chapters (solutions removed) and an nbgrader course"))
+    classroom.add_arguments(
+        commands.add_parser(
+            "classroom", help="write student copies of the chapters (solutions removed) and an nbgrader course"
+        )
+    )
     return parser
 
 
@@ -152,14 +227,28 @@ def _train(args: argparse.Namespace) -> int:
         differ = [(name, mine, theirs) for name, mine, theirs in config.differences(saved) if name != "epochs"]
         if differ:
             flag = lambda name: "--" + name.replace("_", "-")  # noqa: E731
-            what = "; ".join(f"{flag(n)} is {_show(mine)} but the run was trained with {_show(theirs)}" for n, mine, theirs in differ)
+            what = "; ".join(
+                f"{flag(n)} is {_show(mine)} but the run was trained with {_show(theirs)}" for n, mine, theirs in differ
+            )
             raise ValueError(f"--resume continues the saved run in {out}: {what} (only --epochs may change)")
     run = train(config, out, resume=args.resume, system=system, callbacks=[SampleGrid(out / "samples")])
     summary = {k: round(v[-1], 4) for k, v in run.history.epochs.items()}
     if run.interrupted:
-        print(f"interrupted after epoch {run.epoch} + {run.iteration} iterations; checkpoint saved in {out}; continue with: {PROG} train {args.model} --out {out} --resume", file=sys.stderr)
+        print(
+            f"interrupted after epoch {run.epoch} + {run.iteration} iterations; checkpoint saved in {out}; continue with: {PROG} train {args.model} --out {out} --resume",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
-    print(json.dumps({"out": str(out), "epochs": run.epoch, "train_seconds": round(sum(run.history.train_seconds), 2), "last_epoch": summary}))
+    print(
+        json.dumps(
+            {
+                "out": str(out),
+                "epochs": run.epoch,
+                "train_seconds": round(sum(run.history.train_seconds), 2),
+                "last_epoch": summary,
+            }
+        )
+    )
     return 0
 
 
@@ -192,7 +281,9 @@ def _sample(args: argparse.Namespace) -> int:
         np.save(args.out, arr)
     else:
         if not model.images:
-            raise ValueError(f"a .png grid needs an image model; this one was trained on {model.config.dataset!r}: use .npy")
+            raise ValueError(
+                f"a .png grid needs an image model; this one was trained on {model.config.dataset!r}: use .npy"
+            )
         from torchvision.utils import save_image
 
         save_image(x, args.out, nrow=max(1, int(args.n**0.5)), padding=2, pad_value=1.0)
@@ -219,9 +310,15 @@ def _evaluate(args: argparse.Namespace) -> int:
         from .checkpoint import checkpoint_config, load_checkpoint
 
         model = load(args.run)
-        binarize = args.binarize if args.binarize is not None else checkpoint_config(load_checkpoint(args.run)).schedule.binarize
+        binarize = (
+            args.binarize
+            if args.binarize is not None
+            else checkpoint_config(load_checkpoint(args.run)).schedule.binarize
+        )
         chosen = tuple(args.metrics or metrics.METRICS)
-        result = metrics.evaluate_model(model, chosen, n_samples=args.n_samples, k=args.k, n_test=args.n, binarize=binarize, seed=args.seed)
+        result = metrics.evaluate_model(
+            model, chosen, n_samples=args.n_samples, k=args.k, n_test=args.n, binarize=binarize, seed=args.seed
+        )
         result = {"run": str(args.run), **result}
     text = json.dumps(result, indent=2)
     if args.out is not None:
@@ -244,9 +341,22 @@ def _reproduce(args: argparse.Namespace) -> int:
         results = args.results or stored_results_dir()
         result = reproduce(args.name, runs_dir=args.runs, results_dir=results, progress=not args.no_progress)
     except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted; the runs are saved in {args.runs / args.name}: run the same command again to continue\n")
+        sys.stderr.write(
+            f"{PROG}: interrupted; the runs are saved in {args.runs / args.name}: run the same command again to continue\n"
+        )
         return EXIT_INTERRUPTED
-    print(json.dumps({"wrote": str(results / f"{args.name}.json"), "runs": {r["label"]: {k: v for k, v in r["metrics"].items() if isinstance(v, (int, float))} for r in result["runs"]}}, indent=1))
+    print(
+        json.dumps(
+            {
+                "wrote": str(results / f"{args.name}.json"),
+                "runs": {
+                    r["label"]: {k: v for k, v in r["metrics"].items() if isinstance(v, (int, float))}
+                    for r in result["runs"]
+                },
+            },
+            indent=1,
+        )
+    )
     return 0
 
 

@@ -38,7 +38,10 @@ DatasetName = Literal[ImageDataset, ToyDataset]
 IMAGE_DATASETS: tuple[str, ...] = get_args(ImageDataset)
 TOY_DATASETS: tuple[str, ...] = get_args(ToyDataset)
 DATASETS: tuple[str, ...] = get_args(DatasetName)
-TORCHVISION_NAMES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}  # torchvision's class (and folder) per image dataset
+TORCHVISION_NAMES = {
+    "mnist": "MNIST",
+    "fashion-mnist": "FashionMNIST",
+}  # torchvision's class (and folder) per image dataset
 N_TRAIN = 50_000
 
 # Exact sizes of the decompressed IDX files: a truncated file is caught before parsing.
@@ -48,7 +51,18 @@ _RAW_FILES = {
 }
 CLASS_NAMES = {
     "mnist": tuple(str(i) for i in range(10)),
-    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    "fashion-mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
 }
 
 
@@ -137,7 +151,9 @@ def binarize(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
     return torch.bernoulli(x, generator=generator)
 
 
-def minibatch_indices(n: int, batch_size: int, seed: int, epoch: int, device: torch.device | str = "cpu") -> list[Tensor]:
+def minibatch_indices(
+    n: int, batch_size: int, seed: int, epoch: int, device: torch.device | str = "cpu"
+) -> list[Tensor]:
     """The shuffled minibatches of one epoch, as index tensors.
 
     The permutation depends only on ``(seed, epoch)``, so a run resumed in the middle of an epoch
@@ -168,10 +184,14 @@ def _load_idx(name: str, train: bool, root: str) -> tuple[Tensor, Tensor]:
         ds = cls(root, train=train, download=False)
         images, labels = ds.data, ds.targets
     except Exception as e:  # torchvision raises assorted errors on damaged files
-        raise DataError(f"could not read {name} from {raw}: {e.__class__.__name__}: {e}; delete the damaged files to download them again") from None
+        raise DataError(
+            f"could not read {name} from {raw}: {e.__class__.__name__}: {e}; delete the damaged files to download them again"
+        ) from None
     n = 60000 if train else 10000
     if tuple(images.shape) != (n, 28, 28) or tuple(labels.shape) != (n,):
-        raise DataError(f"{name} in {raw} has images {tuple(images.shape)} and labels {tuple(labels.shape)}, expected ({n}, 28, 28) and ({n},)")
+        raise DataError(
+            f"{name} in {raw} has images {tuple(images.shape)} and labels {tuple(labels.shape)}, expected ({n}, 28, 28) and ({n},)"
+        )
     return images, labels
 
 
@@ -180,7 +200,9 @@ def _check_raw_files(raw: Path, train: bool) -> None:
     for fname, size in _RAW_FILES[train].items():
         path = raw / fname
         if path.exists() and path.stat().st_size != size:
-            raise DataError(f"{path} is {path.stat().st_size} bytes, expected {size}: the file is truncated or corrupt; delete it to download it again")
+            raise DataError(
+                f"{path} is {path.stat().st_size} bytes, expected {size}: the file is truncated or corrupt; delete it to download it again"
+            )
 
 
 def _download(cls, root: Path, raw: Path) -> None:
@@ -189,7 +211,9 @@ def _download(cls, root: Path, raw: Path) -> None:
     try:
         raw.mkdir(parents=True, exist_ok=True)
     except OSError:
-        raise DataError(f"{cls.__name__} is missing and {root} is not writable; {_expected_files_message(raw)}; {hint}") from None
+        raise DataError(
+            f"{cls.__name__} is missing and {root} is not writable; {_expected_files_message(raw)}; {hint}"
+        ) from None
     try:
         cls(str(root), train=True, download=True)
     except Exception as e:

@@ -35,4 +35,8 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
-        return cls({k: list(v) for k, v in d["steps"].items()}, {k: list(v) for k, v in d["epochs"].items()}, list(d["train_seconds"]))
+        return cls(
+            {k: list(v) for k, v in d["steps"].items()},
+            {k: list(v) for k, v in d["epochs"].items()},
+            list(d["train_seconds"]),
+        )

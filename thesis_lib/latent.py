@@ -24,8 +24,21 @@ from torch import Tensor
 from .data import Dataset
 
 __all__ = [
-    "embed_dataset", "pca", "project_2d", "interpolate", "interpolate_noise", "lerp", "slerp",
-    "latent_grid", "gaussian_cdf_grid", "grid_points", "decode_batched", "percentile_limits", "eval_mode", "model_device", "split_data",
+    "embed_dataset",
+    "pca",
+    "project_2d",
+    "interpolate",
+    "interpolate_noise",
+    "lerp",
+    "slerp",
+    "latent_grid",
+    "gaussian_cdf_grid",
+    "grid_points",
+    "decode_batched",
+    "percentile_limits",
+    "eval_mode",
+    "model_device",
+    "split_data",
 ]
 
 
@@ -76,7 +89,9 @@ def _check_labels(model, labels, n: int) -> Tensor | None:
     """Labels as a tensor of length ``n`` (an int is repeated); a clear error if a model that needs them gets none."""
     if labels is None:
         if model.needs_labels:
-            raise ValueError(f"a {type(model).__name__} whose decoder takes the class (a conditional GAN) needs labels: pass labels=<class> (an int or a tensor)")
+            raise ValueError(
+                f"a {type(model).__name__} whose decoder takes the class (a conditional GAN) needs labels: pass labels=<class> (an int or a tensor)"
+            )
         return None
     if isinstance(labels, int):
         return torch.full((n,), labels, dtype=torch.long)
@@ -98,7 +113,9 @@ def embed_dataset(model, data, n: int | None = 5000, batch: int = 1000) -> tuple
         ``(codes, labels)``: codes of shape ``(n, latent_dim)`` and labels of shape ``(n,)``
         (``None`` when ``data`` is a bare tensor), both on the CPU.
     """
-    _check_encoder(model, "data has no codes; explore its noise space with latent.interpolate_noise or widgets.explore instead")
+    _check_encoder(
+        model, "data has no codes; explore its noise space with latent.interpolate_noise or widgets.explore instead"
+    )
     x, y = split_data(data, n)
     device = model_device(model)
     with eval_mode(model):
@@ -257,7 +274,11 @@ def grid_points(
     i, j = dims
     if i == j or not (0 <= i < latent_dim and 0 <= j < latent_dim):
         raise ValueError(f"dims must be two different coordinates below latent_dim={latent_dim}, got {tuple(dims)}")
-    base = torch.zeros(latent_dim) if base is None else torch.as_tensor(base, dtype=torch.float32).cpu().reshape(latent_dim)
+    base = (
+        torch.zeros(latent_dim)
+        if base is None
+        else torch.as_tensor(base, dtype=torch.float32).cpu().reshape(latent_dim)
+    )
     yy, xx = torch.meshgrid(ys.flip(0), xs, indexing="ij")
     z = base.repeat(xx.numel(), 1)
     z[:, i] = xx.reshape(-1)
@@ -320,4 +341,3 @@ def percentile_limits(points: Tensor, q: tuple[float, float] = (1.0, 99.0)) -> T
     """Per-coordinate ``(low, high)`` percentiles of ``(n, d)`` points: shape ``(d, 2)``."""
     qs = torch.tensor([q[0] / 100.0, q[1] / 100.0], dtype=torch.float64)
     return torch.quantile(points.double(), qs, dim=0).T.float()
-

@@ -39,9 +39,12 @@ class ConvEncoder(nn.Sequential):
     def __init__(self, out_dim: int, channels: tuple[int, int] = (32, 64)):
         c1, c2 = channels
         super().__init__(
-            nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(c2 * 7 * 7, out_dim),
+            nn.Conv2d(1, c1, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(c1, c2, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(c2 * 7 * 7, out_dim),
         )
 
 
@@ -51,8 +54,11 @@ class ConvDecoder(nn.Sequential):
     def __init__(self, in_dim: int, channels: tuple[int, int] = (32, 64)):
         c1, c2 = channels
         super().__init__(
-            nn.Linear(in_dim, c2 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (c2, 7, 7)),
-            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Linear(in_dim, c2 * 7 * 7),
+            nn.ReLU(),
+            nn.Unflatten(1, (c2, 7, 7)),
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1),
+            nn.ReLU(),
             nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
         )
 

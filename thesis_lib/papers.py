@@ -14,8 +14,8 @@ Re-running the command regenerates the file; the numbers in the book are never t
 from __future__ import annotations
 
 import json
-import re
 import platform
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,9 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "the chapter's recipe": run_config(GANConfig()),
                 "G starts from zero, not from the mean digit": run_config(GANConfig(data_init=False)),
                 "Adam beta1 = 0.5 (instead of 0)": run_config(GANConfig(), adam_betas=(0.5, 0.999)),
-                "Adam beta1 = 0.5, lr 3e-4 (the usual DCGAN setting)": run_config(GANConfig(), adam_betas=(0.5, 0.999), lr=3e-4),
+                "Adam beta1 = 0.5, lr 3e-4 (the usual DCGAN setting)": run_config(
+                    GANConfig(), adam_betas=(0.5, 0.999), lr=3e-4
+                ),
                 "dropout 0.5 in D (as in the paper)": run_config(GANConfig(dropout=0.5)),
             },
             metrics=("parzen", "quality"),
@@ -137,7 +139,16 @@ EXPERIMENTS: dict[str, Experiment] = {
             paper="Makhzani et al. (2016), Table 1: Parzen window log-likelihood of MNIST test images",
             reported={"parzen_ll": 340.0, "parzen_se": 2.0},
             note="The paper's setting as a public reproduction ran it: encoder and decoder 2 x 1200 units and a 2 x 1000 discriminator, dropout 0.2, latent dimension 8, prior N(0, 5^2 I), Adam with lr 2e-4 (reconstruction) and 1e-4 (regularisation); 25 epochs on 2 CPU cores, where the paper trained far longer.",
-            runs={"aae": run_config(AAEConfig(latent_dim=8, hidden_dims=(1200, 1200), d_hidden=(1000, 1000), dropout=0.2, prior_std=5.0), epochs=25, lr=2e-4, reg_lr=1e-4)},
+            runs={
+                "aae": run_config(
+                    AAEConfig(
+                        latent_dim=8, hidden_dims=(1200, 1200), d_hidden=(1000, 1000), dropout=0.2, prior_std=5.0
+                    ),
+                    epochs=25,
+                    lr=2e-4,
+                    reg_lr=1e-4,
+                )
+            },
             metrics=("parzen", "quality"),
             real_data=True,
         ),
@@ -188,7 +199,17 @@ EXPERIMENTS: dict[str, Experiment] = {
             paper="Kingma & Welling (2013), Figure 2: lower bound on MNIST for several latent sizes N_z",
             reported={},
             note="Algorithm 2 as in the paper (Adagrad, M = 100, L = 1, one hidden layer of 500 units, the N/M-scaled objective, dynamically binarised images) but for 30 epochs instead of up to 10^8 training samples; the test curve is the bound on the validation images train[50000:60000].",
-            runs={f"N_z={n}": run_config(VAEConfig(latent_dim=n, hidden_dims=(500,), objective="dataset"), epochs=30, batch_size=100, optimizer="adagrad", lr=0.02, binarize=True) for n in (3, 5, 10, 20)},
+            runs={
+                f"N_z={n}": run_config(
+                    VAEConfig(latent_dim=n, hidden_dims=(500,), objective="dataset"),
+                    epochs=30,
+                    batch_size=100,
+                    optimizer="adagrad",
+                    lr=0.02,
+                    binarize=True,
+                )
+                for n in (3, 5, 10, 20)
+            },
             metrics=("likelihood",),
         ),
         Experiment(
@@ -196,7 +217,11 @@ EXPERIMENTS: dict[str, Experiment] = {
             paper="Burda et al. (2016, IWAE), Table 1: importance-sampled NLL (k = 5000) of a one-stochastic-layer VAE on dynamically binarised MNIST",
             reported={"test_nll": 86.76},
             note="The IWAE paper's architecture (two hidden layers of 200 units, 50 latent dimensions), ReLU instead of tanh, Adam, dynamic binarisation; trained for 60 epochs instead of 3,280 passes.",
-            runs={"vae": run_config(VAEConfig(latent_dim=50, hidden_dims=(200, 200)), epochs=60, batch_size=100, lr=1e-3, binarize=True)},
+            runs={
+                "vae": run_config(
+                    VAEConfig(latent_dim=50, hidden_dims=(200, 200)), epochs=60, batch_size=100, lr=1e-3, binarize=True
+                )
+            },
             metrics=("likelihood",),
             evaluate={"k": 5000},
         ),
@@ -213,7 +238,9 @@ def _result_path(name: str, results_dir: Path) -> Path:
     return Path(results_dir) / f"{name}.json"
 
 
-def reproduce(name: str, *, runs_dir: str | Path = RUNS_DIR, results_dir: str | Path = RESULTS_DIR, progress: bool = True) -> dict:
+def reproduce(
+    name: str, *, runs_dir: str | Path = RUNS_DIR, results_dir: str | Path = RESULTS_DIR, progress: bool = True
+) -> dict:
     """Train (or resume) the runs of experiment ``name``, evaluate them and write its JSON file."""
     from .api import train
     from .cache import atomic_write
@@ -230,16 +257,27 @@ def reproduce(name: str, *, runs_dir: str | Path = RUNS_DIR, results_dir: str | 
         run = train(config, out, resume=(out / CHECKPOINT).exists(), progress=progress)
         if run.interrupted:
             raise KeyboardInterrupt
-        row = {"label": label, "config": config.to_dict(), "epochs": run.epoch, "train_seconds": round(sum(run.history.train_seconds), 1)}
-        row["metrics"] = evaluate_model(run.model, exp.metrics, progress=progress, **{"binarize": config.schedule.binarize, **exp.evaluate})
+        row = {
+            "label": label,
+            "config": config.to_dict(),
+            "epochs": run.epoch,
+            "train_seconds": round(sum(run.history.train_seconds), 1),
+        }
+        row["metrics"] = evaluate_model(
+            run.model, exp.metrics, progress=progress, **{"binarize": config.schedule.binarize, **exp.evaluate}
+        )
         row["curves"] = dict(run.history.epochs)  # every per-epoch log: losses, D's outputs, val/...
         if exp.diagnose:
-            row["diagnosis"] = parzen_diagnosis(run.model.sample(10_000, generator=torch.Generator().manual_seed(0)).cpu())
+            row["diagnosis"] = parzen_diagnosis(
+                run.model.sample(10_000, generator=torch.Generator().manual_seed(0)).cpu()
+            )
         row["samples"] = _save_samples(run.model, Path(results_dir) / f"{name}-{_slug(label)}.png")
         if exp.codes and run.model.has_encoder:
             row["codes"] = _save_codes(run.model, Path(results_dir) / f"{name}-{_slug(label)}-codes.png")
         if exp.proposal_scales and run.model.defines_likelihood and run.model.has_encoder:
-            row["nll_by_proposal_scale"] = _proposal_scan(run.model, exp.proposal_scales, binarize=config.schedule.binarize)
+            row["nll_by_proposal_scale"] = _proposal_scan(
+                run.model, exp.proposal_scales, binarize=config.schedule.binarize
+            )
         rows.append(row)
     result = {
         "name": name,
@@ -250,7 +288,12 @@ def reproduce(name: str, *, runs_dir: str | Path = RUNS_DIR, results_dir: str | 
         "runs": rows,
         "real_data": evaluate_real("mnist", exp.metrics, progress=progress) if exp.real_data else None,
         "real_diagnosis": parzen_diagnosis(load_dataset("mnist", "train").x[:10_000]) if exp.diagnose else None,
-        "machine": {"torch": torch.__version__, "device": str(select_device("auto")), "threads": torch.get_num_threads(), "cpu": platform.machine()},
+        "machine": {
+            "torch": torch.__version__,
+            "device": str(select_device("auto")),
+            "threads": torch.get_num_threads(),
+            "cpu": platform.machine(),
+        },
     }
     path = _result_path(name, Path(results_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -280,7 +323,9 @@ def _save_samples(model, path: Path) -> str:
     from torchvision.utils import save_image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(model.sample(100, generator=torch.Generator().manual_seed(0)).cpu(), path, nrow=10, padding=2, pad_value=1.0)
+    save_image(
+        model.sample(100, generator=torch.Generator().manual_seed(0)).cpu(), path, nrow=10, padding=2, pad_value=1.0
+    )
     return path.name
 
 

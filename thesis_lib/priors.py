@@ -10,10 +10,9 @@ the swiss roll, a curve, has none), and then the AAE defines a likelihood p(x).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Optional
-
-import math
 
 import torch
 from torch import Tensor
@@ -47,7 +46,9 @@ class MixturePrior:
     std: float = 0.5
 
     def __call__(self, n: int, labels: Optional[Tensor] = None, generator: Optional[torch.Generator] = None) -> Tensor:
-        return toy.gaussian_mixture_2d(n, self.n_components, self.radius, self.std, labels=labels, generator=generator)[0]
+        return toy.gaussian_mixture_2d(n, self.n_components, self.radius, self.std, labels=labels, generator=generator)[
+            0
+        ]
 
     def log_density(self, z: Tensor) -> Tensor:
         """log p(z) of the equal-weight mixture (the marginal over the labels), z (..., 2) -> (...)."""

@@ -31,11 +31,7 @@ compare the page with the library step by step:
   reconstruction error: real-valued 2-D points get the squared error
   (:func:`~thesis_lib.losses.reconstruction_mse`, a unit-variance Gaussian decoder) instead of
   the Bernoulli cross-entropy.
-* :func:`smoothed_density` and :func:`jsd` define the page's estimate of the Jensen-Shannon
-  divergence: p_data and p_g both smoothed by the same Gaussian kernel of width ``bandwidth``
-  (p_data exactly, p_g as a kernel density estimate of G's samples) and compared on a grid. A
-  Markov kernel never increases a divergence, so this is (up to sampling noise) a lower bound
-  of JSD(p_data || p_g); for p_g = p_data it is ~0, whatever the bandwidth.
+* The page's estimate of the Jensen-Shannon divergence is :mod:`thesis_lib.toy_jsd`.
 """
 
 from __future__ import annotations
@@ -57,10 +53,17 @@ from .nets import mlp
 from .priors import GaussianPrior, MixturePrior, SwissRollPrior
 
 M32 = 0xFFFFFFFF
-RING = {k: p.default for k, p in inspect.signature(toy.gaussian_mixture_2d).parameters.items() if k in ("n_components", "radius", "std")}
+RING = {
+    k: p.default
+    for k, p in inspect.signature(toy.gaussian_mixture_2d).parameters.items()
+    if k in ("n_components", "radius", "std")
+}
 """The ring of the ``mixture-2d`` data: the defaults of :func:`thesis_lib.toy.gaussian_mixture_2d`."""
-PRIORS = {"gaussian": dataclasses.asdict(GaussianPrior(2, 2.0)), "mixture": dataclasses.asdict(MixturePrior()),
-          "swiss-roll": dataclasses.asdict(SwissRollPrior())}
+PRIORS = {
+    "gaussian": dataclasses.asdict(GaussianPrior(2, 2.0)),
+    "mixture": dataclasses.asdict(MixturePrior()),
+    "swiss-roll": dataclasses.asdict(SwissRollPrior()),
+}
 """The AAE game's priors with the library's parameters (the Gaussian's std is :attr:`AAEGame.prior_std`)."""
 LEAKY_SLOPE = 0.2  # the GAN's discriminator: LeakyReLU(0.2) (models/gan.py)
 
@@ -125,8 +128,15 @@ class GANGame(Settings):
 
     def config(self) -> GANConfig:
         """The library's GAN with these networks (no moving average: the game plays G itself)."""
-        return GANConfig(dataset=self.dataset, latent_dim=self.z_dim, g_hidden=self.g_hidden, d_hidden=self.d_hidden,
-                         k=self.k, generator_loss=self.generator_loss, ema=0.0)
+        return GANConfig(
+            dataset=self.dataset,
+            latent_dim=self.z_dim,
+            g_hidden=self.g_hidden,
+            d_hidden=self.d_hidden,
+            k=self.k,
+            generator_loss=self.generator_loss,
+            ema=0.0,
+        )
 
 
 @dataclasses.dataclass
@@ -300,8 +310,10 @@ def gan_reference(game: GANGame, steps: int) -> dict:
     rng.init(model.generator)
     rng.init(model.discriminator)
     model.noise = lambda n, generator=None: rng.noise(game.noise, n, game.z_dim)  # the page's p_z
-    opt = {"discriminator": torch.optim.Adam(model.discriminator.parameters(), lr=game.lr_d, betas=game.adam_betas),
-           "generator": torch.optim.Adam(model.generator.parameters(), lr=game.lr_g, betas=game.adam_betas)}
+    opt = {
+        "discriminator": torch.optim.Adam(model.discriminator.parameters(), lr=game.lr_d, betas=game.adam_betas),
+        "generator": torch.optim.Adam(model.generator.parameters(), lr=game.lr_g, betas=game.adam_betas),
+    }
     history: dict[str, list[float]] = {k: [] for k in ("V", "loss_d", "loss_g", "d_real", "d_fake")}
     for _ in range(steps):
         x = None
@@ -326,7 +338,11 @@ def gan_reference(game: GANGame, steps: int) -> dict:
 def aae_networks(game: AAEGame) -> dict[str, nn.Sequential]:
     """The toy AAE's encoder, decoder and discriminator on z (float64), initialised from the game's seed in this order."""
     rng = Rng(game.seed)
-    nets = {"E": mlp([2, *game.hidden, 2]), "Dec": mlp([2, *reversed(game.hidden), 2]), "D": mlp([2, *game.d_hidden, 1])}
+    nets = {
+        "E": mlp([2, *game.hidden, 2]),
+        "Dec": mlp([2, *reversed(game.hidden), 2]),
+        "D": mlp([2, *game.d_hidden, 1]),
+    }
     for net in nets.values():
         rng.init(net.double())
     return nets | {"rng": rng}
@@ -346,7 +362,11 @@ def aae_reference(game: AAEGame, steps: int) -> dict:
     nets = aae_networks(game)
     rng, enc, dec, disc = nets["rng"], nets["E"], nets["Dec"], nets["D"]
     adam = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=game.adam_betas)  # noqa: E731
-    opt_ae, opt_d, opt_e = adam([*enc.parameters(), *dec.parameters()], game.lr), adam(disc.parameters(), game.reg_lr), adam(enc.parameters(), game.reg_lr)
+    opt_ae, opt_d, opt_e = (
+        adam([*enc.parameters(), *dec.parameters()], game.lr),
+        adam(disc.parameters(), game.reg_lr),
+        adam(enc.parameters(), game.reg_lr),
+    )
     history: dict[str, list[float]] = {k: [] for k in ("recon", "loss_d", "loss_e", "d_prior", "d_code")}
     for _ in range(steps):
         x, _ = rng.data("mixture-2d", game.batch_size)
@@ -371,59 +391,3 @@ def aae_reference(game: AAEGame, steps: int) -> dict:
             loss.backward()
             opt.step()
     return {name: parameters(nets[name]) for name in ("E", "Dec", "D")} | {"history": history}
-
-
-# ----------------------------------------------------------------------------- the JSD estimate
-def smoothed_density(dataset: str, points: Tensor, bandwidth: float) -> Tensor:
-    """p_data convolved with N(0, bandwidth² I) at ``points`` of shape (n, dim).
-
-    1-D: exact (each component's variance grows by bandwidth²). The ring: each component is a
-    Gaussian in (arc length, radius) around its centre; the kernel adds bandwidth² to both
-    variances (exact for bandwidth 0, and up to the ring's curvature otherwise).
-    """
-    h2 = bandwidth**2
-    if dataset == "toy-1d":
-        mix = toy.MIXTURE_1D
-        stds = tuple(math.sqrt(s**2 + h2) for s in mix["stds"])
-        return toy.gaussian_mixture_1d_density(points[:, 0], mix["means"], stds, mix["weights"])
-    n, radius, std = RING["n_components"], RING["radius"], RING["std"]
-    pts = points.double()
-    r, a = pts.norm(dim=1), torch.atan2(pts[:, 1], pts[:, 0])
-    st, sr = math.sqrt(std**2 + h2), math.sqrt((std / 4) ** 2 + h2)
-    p = torch.zeros_like(r)
-    for c in range(n):
-        delta = torch.remainder(a - c * 2 * math.pi / n + math.pi, 2 * math.pi) - math.pi
-        p += torch.exp(-0.5 * (radius * delta / st) ** 2 - 0.5 * ((r - radius) / sr) ** 2) / (2 * math.pi * st * sr)
-    return p * radius / r.clamp_min(1e-12) / n
-
-
-def jsd(p: Tensor, q: Tensor, cell: float) -> float:
-    """JSD in nats between two densities given on the same grid of cells of size ``cell``; the mass
-    that each leaves outside the grid (1 - Σ p · cell, at least 0) counts as one more cell."""
-    p, q = p.double().flatten() * cell, q.double().flatten() * cell
-    p = torch.cat([p, (1 - p.sum()).clamp_min(0)[None]])
-    q = torch.cat([q, (1 - q.sum()).clamp_min(0)[None]])
-    m = (p + q) / 2
-    kl = lambda a: float((torch.xlogy(a, a) - torch.xlogy(a, m)).sum())  # noqa: E731
-    return 0.5 * kl(p) + 0.5 * kl(q)
-
-
-def grid(lo: float, hi: float, cells: int, dim: int) -> tuple[Tensor, float]:
-    """The centres of a ``cells``^dim grid over [lo, hi]^dim (x fastest), shape (cells^dim, dim), and a cell's size."""
-    step = (hi - lo) / cells
-    axis = lo + (torch.arange(cells, dtype=torch.float64) + 0.5) * step
-    if dim == 1:
-        return axis[:, None], step
-    y, x = torch.meshgrid(axis, axis, indexing="ij")
-    return torch.stack([x.flatten(), y.flatten()], dim=1), step**2
-
-
-def jsd_estimate(dataset: str, samples: Tensor, lo: float, hi: float, cells: int, bandwidth: float) -> float:
-    """The page's JSD estimate for G's ``samples`` (n, dim): :func:`jsd` of the smoothed p_data and the
-    Gaussian kernel density estimate of the samples (width ``bandwidth``) on the grid."""
-    samples = torch.as_tensor(samples, dtype=torch.float64)
-    dim = samples.shape[1]
-    points, cell = grid(lo, hi, cells, dim)
-    sq = ((points[:, None, :] - samples[None]) ** 2).sum(-1)
-    p_g = torch.exp(-0.5 * sq / bandwidth**2).sum(1) / (len(samples) * (bandwidth * math.sqrt(2 * math.pi)) ** dim)
-    return jsd(smoothed_density(dataset, points, bandwidth), p_g, cell)

@@ -57,7 +57,9 @@ class LinearGaussian:
         .. math:: \mathbb E_q[\log p(x|z)] = -\tfrac12\Big[\log 2\pi s^2 + \frac{(x - b - w\mu)^2 + w^2\sigma^2}{s^2}\Big]
         """
         mu, var = mu[..., 0], torch.exp(logvar[..., 0])
-        return -0.5 * (math.log(2 * math.pi * self.s**2) + ((x - self.b - self.w * mu) ** 2 + self.w**2 * var) / self.s**2)
+        return -0.5 * (
+            math.log(2 * math.pi * self.s**2) + ((x - self.b - self.w * mu) ** 2 + self.w**2 * var) / self.s**2
+        )
 
 
 # ----------------------------------------------------------------------------- the GAN's 1-D toy

@@ -141,7 +141,14 @@ class Trainer:
         self.model.train()
         self.model.setup(self.data)
         start_step = self.global_step
-        self._progress = RunProgress(self.progress, self.model.config.model, self.schedule.epochs, self.iterations_per_epoch(), self.epoch, self.iteration)
+        self._progress = RunProgress(
+            self.progress,
+            self.model.config.model,
+            self.schedule.epochs,
+            self.iterations_per_epoch(),
+            self.epoch,
+            self.iteration,
+        )
         with self._deferred_sigint():
             try:
                 while self.epoch < self.schedule.epochs and not self._stop_requested:
@@ -154,10 +161,17 @@ class Trainer:
             if self._stop_requested:
                 self.interrupted = True
             self.save()
-        last = {k: v[-1] for k, v in self.history.epochs.items() if not k.startswith("val/")} if self.history.epochs else {}
+        last = (
+            {k: v[-1] for k, v in self.history.epochs.items() if not k.startswith("val/")}
+            if self.history.epochs
+            else {}
+        )
         summary = self._progress.close(self.epoch, self.global_step - start_step, last, self.interrupted)
         if self.interrupted:
-            print(f"{summary}; interrupted at epoch {self.epoch + 1}, iteration {self.iteration}" + (f"; checkpoint saved in {self.out_dir}" if self.out_dir else ""))
+            print(
+                f"{summary}; interrupted at epoch {self.epoch + 1}, iteration {self.iteration}"
+                + (f"; checkpoint saved in {self.out_dir}" if self.out_dir else "")
+            )
         for cb in self.callbacks:
             cb.on_train_end(self)
         self.model.eval()
@@ -212,7 +226,9 @@ class Trainer:
             name = phase if key == "loss" else f"{phase} objective" if key == "objective" else key
             value = out[key].item()
             if key in ("loss", "objective") and not math.isfinite(value):
-                raise TrainingDiverged(f"the {name!r} loss is {value} at epoch {self.epoch + 1}, step {self.global_step + 1} (iteration {self.iteration + 1} of the epoch); lower the learning rate (lr={self.schedule.lr})")
+                raise TrainingDiverged(
+                    f"the {name!r} loss is {value} at epoch {self.epoch + 1}, step {self.global_step + 1} (iteration {self.iteration + 1} of the epoch); lower the learning rate (lr={self.schedule.lr})"
+                )
             self.history.log_step(name, value)
             acc = self._epoch_sums.setdefault(name, [0.0, 0])
             acc[0] += value

@@ -33,8 +33,31 @@ refused unless ``force=True`` (then only the files named above are replaced; an 
 ``gradebook.db`` and students' submissions stay).
 """
 
-from .editions import add_arguments, build, exercise_notebook, fill_answers, nbgrader_notebook, run, student_notebook, write
-from .parse import CodeExercise, code_exercises, solution_body, strip_solutions
 from ..toc import toc_notebooks
+from .editions import (
+    add_arguments,
+    build,
+    exercise_notebook,
+    fill_answers,
+    nbgrader_notebook,
+    run,
+    student_notebook,
+    write,
+)
+from .parse import CodeExercise, code_exercises, solution_body, strip_solutions
 
-__all__ = ["CodeExercise", "add_arguments", "build", "code_exercises", "exercise_notebook", "fill_answers", "nbgrader_notebook", "run", "solution_body", "strip_solutions", "student_notebook", "toc_notebooks", "write"]
+__all__ = [
+    "CodeExercise",
+    "add_arguments",
+    "build",
+    "code_exercises",
+    "exercise_notebook",
+    "fill_answers",
+    "nbgrader_notebook",
+    "run",
+    "solution_body",
+    "strip_solutions",
+    "student_notebook",
+    "toc_notebooks",
+    "write",
+]

@@ -1,6 +1,5 @@
 """The three versions a teacher gets (student copy, exercise-only notebook, nbgrader source), and writing them."""
 
-
 from __future__ import annotations
 
 import ast
@@ -160,7 +159,14 @@ def _exercise_meta(found: list[CodeExercise]) -> dict:
 
 
 def _nbgrader(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: int | None = None) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution, "task": False}
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -186,19 +192,62 @@ def nbgrader_notebook(nb, name: str, lang: str = "en"):
         return None
     parts, out, title = start
     intro = f"# {text(lang, 'exercises_title', title=title)}\n\n{text(lang, 'nbgrader_intro', points=POINTS)}"
-    out.cells.append(_cell(nbformat, "markdown", intro, "intro", **_nbgrader("intro", solution=False, grade=False, locked=True)))
-    out.cells.append(_cell(nbformat, "code", _setup_source(parts), "setup", **_nbgrader("setup", solution=False, grade=False, locked=True)))
+    out.cells.append(
+        _cell(nbformat, "markdown", intro, "intro", **_nbgrader("intro", solution=False, grade=False, locked=True))
+    )
+    out.cells.append(
+        _cell(
+            nbformat,
+            "code",
+            _setup_source(parts),
+            "setup",
+            **_nbgrader("setup", solution=False, grade=False, locked=True),
+        )
+    )
     for statement, code, found in parts:
         answer, checks = _split_exercise_code(code, found)
         for ex in found:
-            answer = _replace_stub(answer, ex.function, ["    ### BEGIN SOLUTION", *solution_body(ex.solution_function()), "    ### END SOLUTION"])
+            answer = _replace_stub(
+                answer,
+                ex.function,
+                ["    ### BEGIN SOLUTION", *solution_body(ex.solution_function()), "    ### END SOLUTION"],
+            )
         gid = found[0].grade_id
         if statement:
-            out.cells.append(_cell(nbformat, "markdown", statement, f"{gid}-statement", **_nbgrader(f"{gid}-statement", solution=False, grade=False, locked=True)))
-        out.cells.append(_cell(nbformat, "code", answer, f"{gid}-answer", **_nbgrader(f"{gid}-answer", solution=True, grade=False, locked=False), **{METADATA_KEY: _exercise_meta(found)}))
-        hidden = [f"from {ex.module} import {ex.check} as _check\n" + f'assert _check({ex.function}), "{text(lang, "not_passed", function=ex.function, check=ex.check)}"' for ex in found]
+            out.cells.append(
+                _cell(
+                    nbformat,
+                    "markdown",
+                    statement,
+                    f"{gid}-statement",
+                    **_nbgrader(f"{gid}-statement", solution=False, grade=False, locked=True),
+                )
+            )
+        out.cells.append(
+            _cell(
+                nbformat,
+                "code",
+                answer,
+                f"{gid}-answer",
+                **_nbgrader(f"{gid}-answer", solution=True, grade=False, locked=False),
+                **{METADATA_KEY: _exercise_meta(found)},
+            )
+        )
+        hidden = [
+            f"from {ex.module} import {ex.check} as _check\n"
+            + f'assert _check({ex.function}), "{text(lang, "not_passed", function=ex.function, check=ex.check)}"'
+            for ex in found
+        ]
         test = "\n".join([checks, "### BEGIN HIDDEN TESTS", *hidden, "### END HIDDEN TESTS"])
-        out.cells.append(_cell(nbformat, "code", test, f"{gid}-test", **_nbgrader(f"{gid}-test", solution=False, grade=True, locked=True, points=POINTS * len(found))))
+        out.cells.append(
+            _cell(
+                nbformat,
+                "code",
+                test,
+                f"{gid}-test",
+                **_nbgrader(f"{gid}-test", solution=False, grade=True, locked=True, points=POINTS * len(found)),
+            )
+        )
     return out
 
 
@@ -212,7 +261,9 @@ def fill_answers(nb):
             continue
         for ex in info["exercises"]:
             module, _, fn = ex["solution"].partition(":")
-            cell.source = _replace_stub(cell.source, ex["function"], solution_body(getattr(importlib.import_module(module), fn)))
+            cell.source = _replace_stub(
+                cell.source, ex["function"], solution_body(getattr(importlib.import_module(module), fn))
+            )
     return out
 
 
@@ -231,7 +282,13 @@ c.CourseDirectory.assignments = {{{assignments}}}
 c.ExecutePreprocessor.timeout = 300
 '''
 
-def build(book: str | Path = ".", chapters: list[str] | None = None, lang: str = "en", untranslated: dict[str, list[str]] | None = None) -> dict[str, object]:
+
+def build(
+    book: str | Path = ".",
+    chapters: list[str] | None = None,
+    lang: str = "en",
+    untranslated: dict[str, list[str]] | None = None,
+) -> dict[str, object]:
     """Every file of the classroom edition, in memory: ``{relative path: text or notebook}``.
 
     ``lang``: ``en`` (the chapters as they are) or a language the book has catalogues for, into
@@ -264,12 +321,21 @@ def build(book: str | Path = ".", chapters: list[str] | None = None, lang: str =
             files[f"nbgrader/source/{name}/{name}-exercises.ipynb"] = nbgrader_notebook(nb, name, lang)
             assignments.append(name)
     here = "OUT/nbgrader"
-    files["nbgrader/nbgrader_config.py"] = NBGRADER_CONFIG.format(here=here, course=COURSE_ID, assignments=", ".join(f'"{a}": {{"name": "{a}"}}' for a in assignments))
+    files["nbgrader/nbgrader_config.py"] = NBGRADER_CONFIG.format(
+        here=here, course=COURSE_ID, assignments=", ".join(f'"{a}": {{"name": "{a}"}}' for a in assignments)
+    )
     files["README.md"] = text(lang, "readme", chapters=", ".join(chosen))
     return files
 
 
-def write(out: str | Path, book: str | Path = ".", chapters: list[str] | None = None, force: bool = False, lang: str = "en", untranslated: dict[str, list[str]] | None = None) -> list[Path]:
+def write(
+    out: str | Path,
+    book: str | Path = ".",
+    chapters: list[str] | None = None,
+    force: bool = False,
+    lang: str = "en",
+    untranslated: dict[str, list[str]] | None = None,
+) -> list[Path]:
     """Write the classroom edition into ``out`` (see the module's docstring) in ``lang`` (see
     :func:`build`); returns the files written.
 
@@ -283,7 +349,9 @@ def write(out: str | Path, book: str | Path = ".", chapters: list[str] | None = 
     if out.exists() and not out.is_dir():
         raise ValueError(f"OUT {str(out)!r} is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise ValueError(f"OUT {str(out)!r} exists and is not empty: choose a new folder, or pass --force to replace the classroom files in it")
+        raise ValueError(
+            f"OUT {str(out)!r} exists and is not empty: choose a new folder, or pass --force to replace the classroom files in it"
+        )
     files = build(book, chapters, lang, untranslated)  # everything converted before anything is written
     written = []
     for rel, content in files.items():
@@ -301,11 +369,34 @@ def write(out: str | Path, book: str | Path = ".", chapters: list[str] | None = 
 # ----------------------------------------------------------------------------- command line
 def add_arguments(parser) -> None:
     """The options of ``thesis-lib classroom`` (see :func:`write`)."""
-    parser.add_argument("out", type=Path, metavar="OUT", help="folder for the classroom edition (new or empty, or give --force)")
-    parser.add_argument("--book", type=Path, default=Path("."), metavar="DIR", help="the book's root folder, with _toc.yml (default: the current folder)")
-    parser.add_argument("--chapters", nargs="+", default=None, metavar="NAME", help="only these chapters, e.g. ae vae (default: every chapter notebook of _toc.yml)")
-    parser.add_argument("--force", action="store_true", help="write into a non-empty OUT, replacing the classroom files of the same name")
-    parser.add_argument("--lang", default="en", metavar="LANG", help="language of the edition: en (default), or one the book has catalogues for (sl), from which the chapters are translated; the checks' feedback stays English")
+    parser.add_argument(
+        "out", type=Path, metavar="OUT", help="folder for the classroom edition (new or empty, or give --force)"
+    )
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the book's root folder, with _toc.yml (default: the current folder)",
+    )
+    parser.add_argument(
+        "--chapters",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="only these chapters, e.g. ae vae (default: every chapter notebook of _toc.yml)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty OUT, replacing the classroom files of the same name",
+    )
+    parser.add_argument(
+        "--lang",
+        default="en",
+        metavar="LANG",
+        help="language of the edition: en (default), or one the book has catalogues for (sl), from which the chapters are translated; the checks' feedback stays English",
+    )
 
 
 def run(args) -> int:
@@ -315,12 +406,17 @@ def run(args) -> int:
     import sys
 
     untranslated: dict[str, list[str]] = {}
-    written = write(args.out, book=args.book, chapters=args.chapters, force=args.force, lang=args.lang, untranslated=untranslated)
+    written = write(
+        args.out, book=args.book, chapters=args.chapters, force=args.force, lang=args.lang, untranslated=untranslated
+    )
     summary = {"out": str(args.out), "files": [str(p.relative_to(args.out)) for p in written]}
     if args.lang != "en":
         summary["untranslated"] = {name: len(ids) for name, ids in untranslated.items()}
         for name, ids in untranslated.items():
             if ids:
-                print(f"{name}: {len(ids)} messages have no {args.lang} translation yet and stay English (python scripts/notebooks.py translate --lang {args.lang} --check lists them)", file=sys.stderr)
+                print(
+                    f"{name}: {len(ids)} messages have no {args.lang} translation yet and stay English (python scripts/notebooks.py translate --lang {args.lang} --check lists them)",
+                    file=sys.stderr,
+                )
     print(json.dumps(summary, indent=1))
     return 0

@@ -77,7 +77,9 @@ def book_translator(book: str | Path):
     """The book's translation tooling (``<book>/scripts/notebook_i18n.py``) as a module, or a one-line ValueError."""
     path = Path(book) / TOOL
     if not path.is_file():
-        raise ValueError(f"a translated classroom edition needs the book's {TOOL.as_posix()}, which {str(Path(book))!r} lacks: pass --book with the book's repository")
+        raise ValueError(
+            f"a translated classroom edition needs the book's {TOOL.as_posix()}, which {str(Path(book))!r} lacks: pass --book with the book's repository"
+        )
     name = f"_book_notebook_i18n_{abs(hash(str(path.resolve())))}"  # one module per book folder
     if name in sys.modules:
         return sys.modules[name]
@@ -88,7 +90,9 @@ def book_translator(book: str | Path):
         spec.loader.exec_module(module)
     except ImportError as e:
         del sys.modules[name]
-        raise ValueError(f"translating the chapters needs the book's requirements (pip install -r requirements.txt): {e}") from None
+        raise ValueError(
+            f"translating the chapters needs the book's requirements (pip install -r requirements.txt): {e}"
+        ) from None
     return module
 
 
@@ -102,7 +106,9 @@ def check_language(book: str | Path, lang: str):
     tool = book_translator(book)
     available = tool.languages(book)
     if lang not in available:
-        raise ValueError(f"--lang {lang!r}: the book has catalogues for en (the source) and {', '.join(available) or 'no other language'}")
+        raise ValueError(
+            f"--lang {lang!r}: the book has catalogues for en (the source) and {', '.join(available) or 'no other language'}"
+        )
     return tool
 
 

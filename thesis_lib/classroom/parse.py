@@ -1,6 +1,5 @@
 """Reading a chapter: its MyST solution blocks, its code exercises and their reference solutions."""
 
-
 from __future__ import annotations
 
 import ast
@@ -12,9 +11,7 @@ import textwrap
 import types
 from dataclasses import dataclass
 
-
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\{(?P<name>[A-Za-z][\w:-]*)\}(?P<arg>.*)$")
-
 
 
 # ----------------------------------------------------------------------------- markdown: directives
@@ -117,7 +114,12 @@ def _check_calls(tree: ast.Module) -> list[tuple[ast.stmt, str, str]]:
     for node in tree.body:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
-            if isinstance(call.func, ast.Name) and call.func.id.startswith("check_") and call.args and isinstance(call.args[0], ast.Name):
+            if (
+                isinstance(call.func, ast.Name)
+                and call.func.id.startswith("check_")
+                and call.args
+                and isinstance(call.args[0], ast.Name)
+            ):
                 out.append((node, call.func.id, call.args[0].id))
     return out
 
@@ -133,9 +135,13 @@ def code_exercises(source: str, chapter_modules: list[str]) -> list[CodeExercise
     for _, check, function in _check_calls(tree):
         if function not in stubs:
             continue
-        module = next((m for m in [*chapter_modules, *_exercise_modules()] if hasattr(importlib.import_module(m), check)), None)
+        module = next(
+            (m for m in [*chapter_modules, *_exercise_modules()] if hasattr(importlib.import_module(m), check)), None
+        )
         if module is None:
-            raise ValueError(f"{check} is not in thesis_lib.exercises: the exercise cell defining {function} cannot be graded")
+            raise ValueError(
+                f"{check} is not in thesis_lib.exercises: the exercise cell defining {function} cannot be graded"
+            )
         ex = CodeExercise(function, check, module)
         if not hasattr(importlib.import_module(module), ex.solution):
             raise ValueError(f"{module} has {check} but no {ex.solution}: add the reference solution")
@@ -162,13 +168,27 @@ def solution_body(fn: types.FunctionType) -> list[str]:
     func = ast.parse(source).body[0]
     assert isinstance(func, ast.FunctionDef)
     body = func.body
-    has_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)
+    has_doc = (
+        isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    )
     if has_doc:
         body = body[1:]
     if not body:
         raise ValueError(f"{fn.__name__} has no code besides its docstring")
     # the last line of the signature (or of the docstring): comment lines after it belong to the body
-    floor = func.body[0].end_lineno if has_doc else max([func.lineno, *(n.end_lineno for n in ast.walk(func.args) if hasattr(n, "end_lineno")), *([func.returns.end_lineno] if func.returns else [])])
+    floor = (
+        func.body[0].end_lineno
+        if has_doc
+        else max(
+            [
+                func.lineno,
+                *(n.end_lineno for n in ast.walk(func.args) if hasattr(n, "end_lineno")),
+                *([func.returns.end_lineno] if func.returns else []),
+            ]
+        )
+    )
     lines = source.split("\n")
     first = body[0].lineno - 1  # index of the first statement's line
     while first > floor and lines[first - 1].strip().startswith("#"):
@@ -227,5 +247,3 @@ def _replace_stub(source: str, function: str, body: list[str]) -> str:
     indent = re.match(r"\s*", lines[stmt.lineno - 1]).group(0)
     shifted = [(indent + line[4:]) if line else "" for line in body]
     return "\n".join([*lines[:start], *shifted, *lines[end + 1 :]])
-
-

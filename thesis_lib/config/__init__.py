@@ -8,14 +8,41 @@
 * :mod:`.settings`: validation (``Literal`` choices in one place), dicts and ``replace``.
 """
 
-from .models import AAEConfig, AAESchedule, AEConfig, AESchedule, CONFIGS, GANConfig, GANSchedule, ModelConfig, VAEConfig, VAESchedule
+from .models import (
+    CONFIGS,
+    AAEConfig,
+    AAESchedule,
+    AEConfig,
+    AESchedule,
+    GANConfig,
+    GANSchedule,
+    ModelConfig,
+    VAEConfig,
+    VAESchedule,
+)
 from .run import RunConfig, config_from_dict, load_config, run_config
 from .schedule import Schedule
 from .settings import Settings, choices, field_types
 from .system import System
 
 __all__ = [
-    "AAEConfig", "AAESchedule", "AEConfig", "AESchedule", "CONFIGS", "GANConfig", "GANSchedule", "ModelConfig",
-    "VAEConfig", "VAESchedule", "RunConfig", "config_from_dict", "load_config", "run_config", "Schedule", "Settings",
-    "choices", "field_types", "System",
+    "AAEConfig",
+    "AAESchedule",
+    "AEConfig",
+    "AESchedule",
+    "CONFIGS",
+    "GANConfig",
+    "GANSchedule",
+    "ModelConfig",
+    "VAEConfig",
+    "VAESchedule",
+    "RunConfig",
+    "config_from_dict",
+    "load_config",
+    "run_config",
+    "Schedule",
+    "Settings",
+    "choices",
+    "field_types",
+    "System",
 ]

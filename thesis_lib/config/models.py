@@ -98,7 +98,11 @@ class AEConfig(ModelConfig):
             raise ValueError(f"channels must be two integers (c1, c2), got {list(self.channels)}")
         check_positive("noise_std", self.noise_std)
         check_int("mask_size", self.mask_size)
-        for name, value, bad in (("arch", self.arch, "conv"), ("recon_loss", self.recon_loss, "bce"), ("corruption", self.corruption, "mask")):
+        for name, value, bad in (
+            ("arch", self.arch, "conv"),
+            ("recon_loss", self.recon_loss, "bce"),
+            ("corruption", self.corruption, "mask"),
+        ):
             if value == bad:
                 self._needs_images(f"{name} {bad!r}")
 
@@ -218,7 +222,9 @@ class VAEConfig(ModelConfig):
         check_sizes("hidden_dims", self.hidden_dims)
         check_int("n_samples", self.n_samples)
         if self.decoder == "bernoulli" and self.dataset not in IMAGE_DATASETS:
-            raise ValueError(f"decoder 'bernoulli' needs an image dataset ({image_datasets_text()}), got dataset {self.dataset!r}; use decoder 'gaussian'")
+            raise ValueError(
+                f"decoder 'bernoulli' needs an image dataset ({image_datasets_text()}), got dataset {self.dataset!r}; use decoder 'gaussian'"
+            )
 
 
 # ----------------------------------------------------------------------------- 1.4 AAE
@@ -284,7 +290,9 @@ class AAEConfig(ModelConfig):
         check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
         self._needs_images("the AAE's Bernoulli decoder")
         if self.prior in ("mixture", "swiss-roll") and self.latent_dim != 2:
-            raise ValueError(f"prior {self.prior!r} is defined in 2 dimensions: latent_dim must be 2, got {self.latent_dim}")
+            raise ValueError(
+                f"prior {self.prior!r} is defined in 2 dimensions: latent_dim must be 2, got {self.latent_dim}"
+            )
 
 
 CONFIGS: dict[str, type[ModelConfig]] = {c.model: c for c in (AEConfig, GANConfig, VAEConfig, AAEConfig)}

@@ -41,12 +41,16 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.config, ModelConfig):
-            raise ValueError(f"config must be a model config ({', '.join(c.__name__ for c in CONFIGS.values())}), got {type(self.config).__name__}")
+            raise ValueError(
+                f"config must be a model config ({', '.join(c.__name__ for c in CONFIGS.values())}), got {type(self.config).__name__}"
+            )
         expected = type(self.config).schedule_class
         if self.schedule is None:
             self.schedule = expected()
         if type(self.schedule) is not expected:
-            raise ValueError(f"a {self.model} run needs a {expected.__name__} as its schedule, got {type(self.schedule).__name__}")
+            raise ValueError(
+                f"a {self.model} run needs a {expected.__name__} as its schedule, got {type(self.schedule).__name__}"
+            )
 
     @property
     def model(self) -> str:
@@ -105,7 +109,10 @@ def _route(cls: type[ModelConfig], changes: dict[str, Any]) -> tuple[dict[str, A
             f"unknown {cls.model} setting {unknown[0]!r}; model settings: {', '.join(sorted(model_fields))}; "
             f"schedule: {', '.join(sorted(schedule_fields))}"
         )
-    return ({k: v for k, v in changes.items() if k in model_fields}, {k: v for k, v in changes.items() if k in schedule_fields})
+    return (
+        {k: v for k, v in changes.items() if k in model_fields},
+        {k: v for k, v in changes.items() if k in schedule_fields},
+    )
 
 
 # ----------------------------------------------------------------------------- JSON
@@ -124,7 +131,9 @@ def config_from_dict(d: dict[str, Any]) -> ModelConfig | RunConfig:
         if not isinstance(schedule, dict):
             raise ValueError(f"schedule must be a JSON object, got {schedule!r}")
         return RunConfig(cls.from_dict(d), cls.schedule_class.from_dict(schedule))
-    if (set(cls.schedule_class.field_names()) | set(System.field_names())) & set(d):  # a flat config from before the split
+    if (set(cls.schedule_class.field_names()) | set(System.field_names())) & set(
+        d
+    ):  # a flat config from before the split
         return run_config(name, **{k: v for k, v in d.items() if k not in System.field_names()})
     return cls.from_dict(d)
 

@@ -53,7 +53,9 @@ def check_sizes(name: str, value: Any, *, allow_empty: bool = False) -> None:
     ok = isinstance(value, tuple) and all(not isinstance(v, bool) and isinstance(v, int) and v >= 1 for v in value)
     if not ok or (not value and not allow_empty):
         what = "a (possibly empty) list" if allow_empty else "a non-empty list"
-        raise ValueError(f"{name} must be {what} of integers >= 1, got {list(value) if isinstance(value, tuple) else value!r}")
+        raise ValueError(
+            f"{name} must be {what} of integers >= 1, got {list(value) if isinstance(value, tuple) else value!r}"
+        )
 
 
 # ----------------------------------------------------------------------------- types
@@ -109,7 +111,9 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as JSON-ready values (tuples become lists)."""
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in dataclasses.fields(self)}
+        return {
+            f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in dataclasses.fields(self)
+        }
 
     @classmethod
     def describe(cls) -> str:
@@ -121,7 +125,9 @@ class Settings:
         """Rebuild from :meth:`to_dict` output (validated); an unknown field is an error naming the allowed ones."""
         unknown = sorted(set(d) - set(cls.field_names()))
         if unknown:
-            raise ValueError(f"unknown {cls.describe()} field {unknown[0]!r}; allowed: {', '.join(sorted(cls.field_names()))}")
+            raise ValueError(
+                f"unknown {cls.describe()} field {unknown[0]!r}; allowed: {', '.join(sorted(cls.field_names()))}"
+            )
         return cls(**d)
 
     def replace(self, **changes: Any):

@@ -25,8 +25,9 @@ class Diagnosis(Exception):
     """Raised inside a check: the check failed, and the message says what is wrong (one sentence)."""
 
 
-def diagnose(got: Any, known: Iterable[tuple[str, Any]], atol: float = 1e-4, rtol: float = 1e-4,
-             otherwise: str | None = None) -> bool:
+def diagnose(
+    got: Any, known: Iterable[tuple[str, Any]], atol: float = 1e-4, rtol: float = 1e-4, otherwise: str | None = None
+) -> bool:
     """``False`` (the check failed), after raising a :class:`Diagnosis` if ``got`` is a known wrong answer.
 
     ``known`` holds ``(message, value)`` pairs, tried in order: the first ``value`` that equals

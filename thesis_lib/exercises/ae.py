@@ -18,11 +18,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .. import losses
-from . import Diagnosis, close as _close, describe, diagnose, run_checks, seeded as _seeded, tensor_result
+from . import Diagnosis, describe, diagnose, run_checks, tensor_result
+from . import close as _close
+from . import seeded as _seeded
 
 __all__ = [
-    "check_bce_with_logits", "solution_bce_with_logits",
-    "check_mask_square", "solution_mask_square",
+    "check_bce_with_logits",
+    "solution_bce_with_logits",
+    "check_mask_square",
+    "solution_mask_square",
 ]
 
 
@@ -55,29 +59,52 @@ def check_bce_with_logits(fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
 
     def shape_ok():
         out = tensor_result(fn(logits, x_binary))
-        return tuple(out.shape) == (6,) or diagnose(out, [
-            ("Yours is one number, the mean over every pixel of the batch (reduction='mean', the default): "
-             "sum over the pixels of each image instead, one value per image", per_pixel(logits, x_binary).mean()),
-            ("Yours is one number, the sum over the whole batch: sum over the pixels of each image only, one value per image",
-             per_pixel(logits, x_binary).sum()),
-        ], otherwise=f"Yours returns {describe(out)}: flatten each image and sum, e.g. .flatten(1).sum(1)")
+        return tuple(out.shape) == (6,) or diagnose(
+            out,
+            [
+                (
+                    "Yours is one number, the mean over every pixel of the batch (reduction='mean', the default): "
+                    "sum over the pixels of each image instead, one value per image",
+                    per_pixel(logits, x_binary).mean(),
+                ),
+                (
+                    "Yours is one number, the sum over the whole batch: sum over the pixels of each image only, one value per image",
+                    per_pixel(logits, x_binary).sum(),
+                ),
+            ],
+            otherwise=f"Yours returns {describe(out)}: flatten each image and sum, e.g. .flatten(1).sum(1)",
+        )
 
     def known_mistakes(a: Tensor, x: Tensor) -> list[tuple[str, Callable[[], Tensor]]]:
         right = losses.reconstruction_bce(a, x)
         return [
-            ("Yours is the mean over the pixels: -log p(x) of an image is the sum over its pixels",
-             lambda: per_pixel(a, x).flatten(1).mean(1)),
-            ("Yours is in bits (log base 2): the book measures in nats, with the natural logarithm", lambda: right / math.log(2)),
-            ("Yours lacks the term log(1 + exp(-|a|)): max(a, 0) - x a is only its limit for large |a|",
-             lambda: (a.clamp(min=0) - x * a).flatten(1).sum(1)),
-            ("The sign of x a is flipped: the loss is log(1 + e^a) - x a", lambda: (F.softplus(a) + x * a).flatten(1).sum(1)),
-            ("For a < 0 yours is |a| too large: log(1 + e^a) = max(a, 0) + log(1 + e^-|a|), max outside, |a| in the exponent",
-             lambda: (a.abs() - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1)),
+            (
+                "Yours is the mean over the pixels: -log p(x) of an image is the sum over its pixels",
+                lambda: per_pixel(a, x).flatten(1).mean(1),
+            ),
+            (
+                "Yours is in bits (log base 2): the book measures in nats, with the natural logarithm",
+                lambda: right / math.log(2),
+            ),
+            (
+                "Yours lacks the term log(1 + exp(-|a|)): max(a, 0) - x a is only its limit for large |a|",
+                lambda: (a.clamp(min=0) - x * a).flatten(1).sum(1),
+            ),
+            (
+                "The sign of x a is flipped: the loss is log(1 + e^a) - x a",
+                lambda: (F.softplus(a) + x * a).flatten(1).sum(1),
+            ),
+            (
+                "For a < 0 yours is |a| too large: log(1 + e^a) = max(a, 0) + log(1 + e^-|a|), max outside, |a| in the exponent",
+                lambda: (a.abs() - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1),
+            ),
         ]
 
     def binary():
         out = fn(logits, x_binary)
-        return _close(out, losses.reconstruction_bce(logits, x_binary)) or diagnose(out, known_mistakes(logits, x_binary))
+        return _close(out, losses.reconstruction_bce(logits, x_binary)) or diagnose(
+            out, known_mistakes(logits, x_binary)
+        )
 
     def grey():
         out = fn(logits, x_grey)
@@ -92,29 +119,41 @@ def check_bce_with_logits(fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
             return True
         worst = float(torch.as_tensor(out)[2]) / 25  # logit 1000, target 0: 1000 nats per pixel
         if worst < 900:
-            raise Diagnosis(f"Yours charges a pixel with logit 1000 and target 0 only {worst:.4g} nats instead of 1000: "
-                            "clamping the probability (or an epsilon inside the log) caps the loss; work from the logits")
+            raise Diagnosis(
+                f"Yours charges a pixel with logit 1000 and target 0 only {worst:.4g} nats instead of 1000: "
+                "clamping the probability (or an epsilon inside the log) caps the loss; work from the logits"
+            )
         return False
 
     def extreme_gradient():
         a = big.clone().requires_grad_(True)
         out = fn(a, x_big)
         if not out.requires_grad:
-            raise Diagnosis("Yours passes no gradient back to the logits (.detach(), .item() or a new tensor on the way)")
+            raise Diagnosis(
+                "Yours passes no gradient back to the logits (.detach(), .item() or a new tensor on the way)"
+            )
         out.sum().backward()
         if a.grad is not None and bool(torch.isnan(a.grad).any()):
-            raise Diagnosis("Your gradient is nan (torch.where, for one, differentiates both branches, and an unused branch "
-                            "that overflows gives inf * 0): use a form finite everywhere, max(a, 0) - x a + log(1 + exp(-|a|))")
+            raise Diagnosis(
+                "Your gradient is nan (torch.where, for one, differentiates both branches, and an unused branch "
+                "that overflows gives inf * 0): use a form finite everywhere, max(a, 0) - x a + log(1 + exp(-|a|))"
+            )
         return a.grad is not None and _close(a.grad, torch.sigmoid(big) - x_big, atol=1e-5)
 
-    return run_checks("bce_with_logits", [
-        ("returns one value per example, shape (B,) for inputs of shape (B, 1, H, W) (sum over pixels)", shape_ok),
-        ("binary targets: equals -log p(x) of a Bernoulli decoder (losses.reconstruction_bce)", binary),
-        ("grey-level targets x in [0, 1]: the same formula still applies", grey),
-        ("logits of +-100 and +-1000: the result is finite (no log(0), no overflow of exp)", extreme_finite),
-        ("logits of +-100 and +-1000: the result is right (about |a| per pixel when the target disagrees)", extreme_value),
-        ("logits of +-100 and +-1000: the gradient is finite and equals sigmoid(a) - x", extreme_gradient),
-    ])
+    return run_checks(
+        "bce_with_logits",
+        [
+            ("returns one value per example, shape (B,) for inputs of shape (B, 1, H, W) (sum over pixels)", shape_ok),
+            ("binary targets: equals -log p(x) of a Bernoulli decoder (losses.reconstruction_bce)", binary),
+            ("grey-level targets x in [0, 1]: the same formula still applies", grey),
+            ("logits of +-100 and +-1000: the result is finite (no log(0), no overflow of exp)", extreme_finite),
+            (
+                "logits of +-100 and +-1000: the result is right (about |a| per pixel when the target disagrees)",
+                extreme_value,
+            ),
+            ("logits of +-100 and +-1000: the gradient is finite and equals sigmoid(a) - x", extreme_gradient),
+        ],
+    )
 
 
 # ============================================================================ masking corruption
@@ -175,9 +214,11 @@ def check_mask_square(fn: Callable[..., Tensor]) -> bool:
         i, count, top, left, box = wrong[0]
         height, width = divmod(box, 1000)
         if count == height * width and height <= 12 and width <= 12 and (top + height == 28 or left + width == 28):
-            raise Diagnosis(f"In {len(wrong)} of 256 images the square is cut off by the bottom or right border (image {i}: "
-                            f"{height} x {width}): the top row goes up to H - size, not H - 1 (a slice past the edge "
-                            "is silently shortened)")
+            raise Diagnosis(
+                f"In {len(wrong)} of 256 images the square is cut off by the bottom or right border (image {i}: "
+                f"{height} x {width}): the top row goes up to H - size, not H - 1 (a slice past the edge "
+                "is silently shortened)"
+            )
         raise Diagnosis(f"Image {i} has {count} zeroed pixels in a {height} x {width} box, not a 12 x 12 square")
 
     def rest_kept():
@@ -191,7 +232,9 @@ def check_mask_square(fn: Callable[..., Tensor]) -> bool:
         if len(set(places)) == 1:
             raise Diagnosis("Every image has its square at the same place: draw a place for each image")
         if all(top == left for top, left in places):
-            raise Diagnosis("Every square lies on the diagonal (top row = left column): draw the left column with its own random number")
+            raise Diagnosis(
+                "Every square lies on the diagonal (top row = left column): draw the left column with its own random number"
+            )
         raise Diagnosis(f"The 256 images share only {len(set(places))} places")
 
     def every_place_reachable():  # a 26 x 26 hole has 3 x 3 places; all should occur in 256 images
@@ -217,7 +260,9 @@ def check_mask_square(fn: Callable[..., Tensor]) -> bool:
         zero = (cache["wide"][:, 0] == 0) & (x_wide[:, 0] != 0)  # (B, H, W)
         rows, cols = zero.any(2), zero.any(1)
         top, left = rows.int().argmax(1), cols.int().argmax(1)  # first row / column with a zero
-        one_square = bool((zero.flatten(1).sum(1) == 16).all() and (rows.sum(1) == 4).all() and (cols.sum(1) == 4).all())
+        one_square = bool(
+            (zero.flatten(1).sum(1) == 16).all() and (rows.sum(1) == 4).all() and (cols.sum(1) == 4).all()
+        )
         return one_square, top, left
 
     def not_square_images():  # top uses H, left uses W
@@ -237,16 +282,31 @@ def check_mask_square(fn: Callable[..., Tensor]) -> bool:
         a = draw(100, 7)
         return torch.equal(a, draw(200, 7)) and not torch.equal(a, draw(100, 8))
 
-    return run_checks("mask_square", [
-        ("returns images of the input's shape (B, C, H, W)", shape_ok),
-        ("does not change its input (corrupt a copy: the clean image is the training target)", input_untouched),
-        ("every image has exactly one size x size square of zeros", square),
-        ("pixels outside the square are unchanged", rest_kept),
-        ("the square is at a different random place in different images", random_places),
-        ("every place is possible: the square may touch all four borders (top in 0 .. H - size, both ends)", every_place_reachable),
-        ("size = H = W blanks the whole image", whole_image),
-        ("images with 3 channels: the square is zeroed in every channel, at the same place", all_channels),
-        ("images with H != W: the top row ranges over 0 .. H - size and the left column over 0 .. W - size", not_square_images),
-        ("every place is equally likely (about as many images for each top row and for each left column)", uniform_places),
-        ("draws all randomness from `generator` (same seed, same holes; another seed, other holes)", uses_generator),
-    ])
+    return run_checks(
+        "mask_square",
+        [
+            ("returns images of the input's shape (B, C, H, W)", shape_ok),
+            ("does not change its input (corrupt a copy: the clean image is the training target)", input_untouched),
+            ("every image has exactly one size x size square of zeros", square),
+            ("pixels outside the square are unchanged", rest_kept),
+            ("the square is at a different random place in different images", random_places),
+            (
+                "every place is possible: the square may touch all four borders (top in 0 .. H - size, both ends)",
+                every_place_reachable,
+            ),
+            ("size = H = W blanks the whole image", whole_image),
+            ("images with 3 channels: the square is zeroed in every channel, at the same place", all_channels),
+            (
+                "images with H != W: the top row ranges over 0 .. H - size and the left column over 0 .. W - size",
+                not_square_images,
+            ),
+            (
+                "every place is equally likely (about as many images for each top row and for each left column)",
+                uniform_places,
+            ),
+            (
+                "draws all randomness from `generator` (same seed, same holes; another seed, other holes)",
+                uses_generator,
+            ),
+        ],
+    )

@@ -17,12 +17,17 @@ import torch
 from torch import Tensor
 
 from .. import losses
-from . import Diagnosis, close as _close, describe, diagnose, run_checks, seeded as _seeded, tensor_result
+from . import Diagnosis, describe, diagnose, run_checks, tensor_result
+from . import close as _close
+from . import seeded as _seeded
 
 __all__ = [
-    "check_gaussian_kl", "solution_gaussian_kl",
-    "check_reparameterize", "solution_reparameterize",
-    "check_elbo_spread", "solution_elbo_spread",
+    "check_gaussian_kl",
+    "solution_gaussian_kl",
+    "check_reparameterize",
+    "solution_reparameterize",
+    "check_elbo_spread",
+    "solution_elbo_spread",
 ]
 
 
@@ -48,11 +53,19 @@ def check_gaussian_kl(kl_fn: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor])
         if tuple(out.shape) == (5,):
             return True
         if tuple(out.shape) == (5, 3):
-            raise Diagnosis("Yours returns one value per dimension, shape (5, 3): sum over the last axis (the J dimensions)")
-        return diagnose(out, [
-            ("Yours is one number for the batch: one KL per row, summed over the last axis only",
-             lambda: solution_gaussian_kl(mu_q, lv_q, mu_p, lv_p).sum()),
-        ], otherwise=f"Yours returns {describe(out)}")
+            raise Diagnosis(
+                "Yours returns one value per dimension, shape (5, 3): sum over the last axis (the J dimensions)"
+            )
+        return diagnose(
+            out,
+            [
+                (
+                    "Yours is one number for the batch: one KL per row, summed over the last axis only",
+                    lambda: solution_gaussian_kl(mu_q, lv_q, mu_p, lv_p).sum(),
+                ),
+            ],
+            otherwise=f"Yours returns {describe(out)}",
+        )
 
     def inputs_untouched():
         args = [t.clone() for t in (mu_q, lv_q, mu_p, lv_p)]
@@ -68,24 +81,41 @@ def check_gaussian_kl(kl_fn: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor])
             return 0.5 * (log_ratio + var_term + mean_term - 1).sum(-1)
 
         return [
-            ("Yours is KL(p || q): q, the encoder's distribution (the first two arguments), goes first, and the KL is not symmetric",
-             lambda: solution_gaussian_kl(mp, lp, mq, lq)),
+            (
+                "Yours is KL(p || q): q, the encoder's distribution (the first two arguments), goes first, and the KL is not symmetric",
+                lambda: solution_gaussian_kl(mp, lp, mq, lq),
+            ),
             ("Yours is twice the KL: the closed form has a factor 1/2 in front of the sum", lambda: 2 * right),
             ("Yours is J/2 too large: the -1 is inside the sum, once per dimension", lambda: right + 0.5 * j),
             ("Yours has the -1 outside the sum: it is subtracted once per dimension", lambda: right + 0.5 * (j - 1)),
-            ("Yours is the mean over the dimensions: the KL of a diagonal Gaussian is the sum over them", lambda: right / j),
-            ("The log-ratio is flipped: the term is log(σ_p²/σ_q²) = logvar_p - logvar_q",
-             lambda: form(lq - lp, lq.exp() / lp.exp(), (mq - mp) ** 2 / lp.exp())),
-            ("Yours uses σ where σ² is meant: the variance is exp(logvar), the standard deviation exp(logvar / 2)",
-             lambda: form(lp - lq, (0.5 * lq).exp() / (0.5 * lp).exp(), (mq - mp) ** 2 / (0.5 * lp).exp())),
-            ("Yours reads logvar as log σ: logvar is log σ², so σ² = exp(logvar)",
-             lambda: form(2 * (lp - lq), (2 * lq).exp() / (2 * lp).exp(), (mq - mp) ** 2 / (2 * lp).exp())),
-            ("The variance ratio is inverted: the term is σ_q²/σ_p²",
-             lambda: form(lp - lq, lp.exp() / lq.exp(), (mq - mp) ** 2 / lp.exp())),
-            ("The mean term is divided by σ_q²: it is (μ_q - μ_p)²/σ_p², the variance of p",
-             lambda: form(lp - lq, lq.exp() / lp.exp(), (mq - mp) ** 2 / lq.exp())),
-            ("Yours does not divide by σ_p²: the term is (σ_q² + (μ_q - μ_p)²)/σ_p²",
-             lambda: form(lp - lq, lq.exp(), (mq - mp) ** 2)),
+            (
+                "Yours is the mean over the dimensions: the KL of a diagonal Gaussian is the sum over them",
+                lambda: right / j,
+            ),
+            (
+                "The log-ratio is flipped: the term is log(σ_p²/σ_q²) = logvar_p - logvar_q",
+                lambda: form(lq - lp, lq.exp() / lp.exp(), (mq - mp) ** 2 / lp.exp()),
+            ),
+            (
+                "Yours uses σ where σ² is meant: the variance is exp(logvar), the standard deviation exp(logvar / 2)",
+                lambda: form(lp - lq, (0.5 * lq).exp() / (0.5 * lp).exp(), (mq - mp) ** 2 / (0.5 * lp).exp()),
+            ),
+            (
+                "Yours reads logvar as log σ: logvar is log σ², so σ² = exp(logvar)",
+                lambda: form(2 * (lp - lq), (2 * lq).exp() / (2 * lp).exp(), (mq - mp) ** 2 / (2 * lp).exp()),
+            ),
+            (
+                "The variance ratio is inverted: the term is σ_q²/σ_p²",
+                lambda: form(lp - lq, lp.exp() / lq.exp(), (mq - mp) ** 2 / lp.exp()),
+            ),
+            (
+                "The mean term is divided by σ_q²: it is (μ_q - μ_p)²/σ_p², the variance of p",
+                lambda: form(lp - lq, lq.exp() / lp.exp(), (mq - mp) ** 2 / lq.exp()),
+            ),
+            (
+                "Yours does not divide by σ_p²: the term is (σ_q² + (μ_q - μ_p)²)/σ_p²",
+                lambda: form(lp - lq, lq.exp(), (mq - mp) ** 2),
+            ),
         ]
 
     def self_zero():
@@ -98,20 +128,28 @@ def check_gaussian_kl(kl_fn: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor])
 
     def general():
         out = kl_fn(mu_q, lv_q, mu_p, lv_p)
-        return _close(out, solution_gaussian_kl(mu_q, lv_q, mu_p, lv_p)) or diagnose(out, mistakes(mu_q, lv_q, mu_p, lv_p))
+        return _close(out, solution_gaussian_kl(mu_q, lv_q, mu_p, lv_p)) or diagnose(
+            out, mistakes(mu_q, lv_q, mu_p, lv_p)
+        )
 
     def leading_axes():  # e.g. L samples of a batch: (L, B, J) -> (L, B)
         args = [t.view(5, 1, 3).expand(5, 2, 3) for t in (mu_q, lv_q, mu_p, lv_p)]
         return _close(kl_fn(*args), solution_gaussian_kl(mu_q, lv_q, mu_p, lv_p)[:, None].expand(5, 2))
 
-    return run_checks("gaussian_kl", [
-        ("returns one KL per row, shape (B,) for inputs of shape (B, J) (sum over the last axis)", shape_ok),
-        ("does not change its inputs (no in-place operations such as exp_ or +=)", inputs_untouched),
-        ("KL(q || q) = 0", self_zero),
-        ("with p = N(0, I) it equals the analytic KL of Appendix B (losses.gaussian_kl)", standard_prior),
-        ("general means and variances: the closed form", general),
-        ("inputs with more leading axes, shape (L, B, J), give shape (L, B): sum over the last axis only", leading_axes),
-    ])
+    return run_checks(
+        "gaussian_kl",
+        [
+            ("returns one KL per row, shape (B,) for inputs of shape (B, J) (sum over the last axis)", shape_ok),
+            ("does not change its inputs (no in-place operations such as exp_ or +=)", inputs_untouched),
+            ("KL(q || q) = 0", self_zero),
+            ("with p = N(0, I) it equals the analytic KL of Appendix B (losses.gaussian_kl)", standard_prior),
+            ("general means and variances: the closed form", general),
+            (
+                "inputs with more leading axes, shape (L, B, J), give shape (L, B): sum over the last axis only",
+                leading_axes,
+            ),
+        ],
+    )
 
 
 # ============================================================================ reparameterisation
@@ -137,7 +175,9 @@ def check_reparameterize(reparameterize_fn: Callable[[Tensor, Tensor], Tensor]) 
 
     def shape_ok():
         z = tensor_result(draw(mu[:7], logvar[:7]))
-        return tuple(z.shape) == (7, 3) or diagnose(z, [], otherwise=f"Yours returns {describe(z)} for mu of shape (7, 3)")
+        return tuple(z.shape) == (7, 3) or diagnose(
+            z, [], otherwise=f"Yours returns {describe(z)} for mu of shape (7, 3)"
+        )
 
     def inputs_untouched():  # z = mu; z += ... would overwrite the encoder's output
         m, lv = mu[:7].clone(), logvar[:7].clone()
@@ -150,28 +190,48 @@ def check_reparameterize(reparameterize_fn: Callable[[Tensor, Tensor], Tensor]) 
             return True
         noise = (z - mu) / torch.exp(0.5 * logvar)
         if bool((noise - noise[:1]).abs().max() < 1e-6):
-            raise Diagnosis("Every row got the same noise: draw one ε per entry, the shape of mu (torch.randn_like(mu))")
-        return diagnose(z.mean(0), [
-            ("The noise has mean 1/2: torch.rand is uniform on [0, 1); ε ~ N(0, 1) is torch.randn",
-             mu[0] + 0.5 * torch.exp(0.5 * logvar[0])),
-            ("mu and logvar are swapped: the first argument is the mean", logvar[0]),
-        ], atol=0.05, rtol=0, otherwise=f"Your samples have mean {_vector(z.mean(0))} where mu = {_vector(mu[0])}")
+            raise Diagnosis(
+                "Every row got the same noise: draw one ε per entry, the shape of mu (torch.randn_like(mu))"
+            )
+        return diagnose(
+            z.mean(0),
+            [
+                (
+                    "The noise has mean 1/2: torch.rand is uniform on [0, 1); ε ~ N(0, 1) is torch.randn",
+                    mu[0] + 0.5 * torch.exp(0.5 * logvar[0]),
+                ),
+                ("mu and logvar are swapped: the first argument is the mean", logvar[0]),
+            ],
+            atol=0.05,
+            rtol=0,
+            otherwise=f"Your samples have mean {_vector(z.mean(0))} where mu = {_vector(mu[0])}",
+        )
 
     def var_ok():  # variance σ² = exp(logvar), not exp(logvar)² or logvar
         z = draw(mu, logvar).detach()
         var, want = z.var(0), logvar[0].exp()
         if not _close(var, want, atol=0, rtol=0.05):
-            diagnose(var, [
-                ("Your samples have variance exp(logvar)²: exp(logvar) is the variance σ², the standard deviation is σ = exp(logvar / 2)",
-                 want**2),
-                ("Your samples have variance logvar²: logvar is log σ², so σ = exp(logvar / 2)", logvar[0] ** 2),
-                ("Your samples have variance 1: the noise ε must be scaled by σ = exp(logvar / 2)", torch.ones(3)),
-                ("Your samples have variance 0: add the noise σ ε", torch.zeros(3)),
-                ("Your samples have variance exp(-logvar): σ = exp(+logvar / 2)", 1 / want),
-            ], atol=1e-6, rtol=0.05, otherwise=f"Your samples have variances {_vector(var)} where exp(logvar) = {_vector(want)}")
+            diagnose(
+                var,
+                [
+                    (
+                        "Your samples have variance exp(logvar)²: exp(logvar) is the variance σ², the standard deviation is σ = exp(logvar / 2)",
+                        want**2,
+                    ),
+                    ("Your samples have variance logvar²: logvar is log σ², so σ = exp(logvar / 2)", logvar[0] ** 2),
+                    ("Your samples have variance 1: the noise ε must be scaled by σ = exp(logvar / 2)", torch.ones(3)),
+                    ("Your samples have variance 0: add the noise σ ε", torch.zeros(3)),
+                    ("Your samples have variance exp(-logvar): σ = exp(+logvar / 2)", 1 / want),
+                ],
+                atol=1e-6,
+                rtol=0.05,
+                otherwise=f"Your samples have variances {_vector(var)} where exp(logvar) = {_vector(want)}",
+            )
         if _close(draw(mu, logvar, 1), draw(mu, logvar, 2)):
-            raise Diagnosis("Yours gives the same samples whatever the random state: draw fresh noise in every call "
-                            "(no manual_seed or fixed generator inside)")
+            raise Diagnosis(
+                "Yours gives the same samples whatever the random state: draw fresh noise in every call "
+                "(no manual_seed or fixed generator inside)"
+            )
         return True
 
     def gaussian_noise():  # P(|z - mu| < sigma) = 0.6827 for a normal; 0.577 for a uniform of the same variance
@@ -193,27 +253,42 @@ def check_reparameterize(reparameterize_fn: Callable[[Tensor, Tensor], Tensor]) 
         z.sum().backward()
         no_grad = {name: g is None or not bool(g.any()) for name, g in (("mu", m.grad), ("logvar", lv.grad))}
         if no_grad["mu"] and no_grad["logvar"]:
-            raise Diagnosis("Yours passes no gradient to mu or logvar: a sample drawn as a black box (torch.normal(mu, std)) "
-                            "has none; build it as z = mu + sigma * eps from noise eps drawn separately")
+            raise Diagnosis(
+                "Yours passes no gradient to mu or logvar: a sample drawn as a black box (torch.normal(mu, std)) "
+                "has none; build it as z = mu + sigma * eps from noise eps drawn separately"
+            )
         if no_grad["logvar"]:
-            raise Diagnosis("Yours passes no gradient to logvar: sigma = exp(logvar / 2) must stay attached (no .detach())")
+            raise Diagnosis(
+                "Yours passes no gradient to logvar: sigma = exp(logvar / 2) must stay attached (no .detach())"
+            )
         if no_grad["mu"]:
             raise Diagnosis("Yours passes no gradient to mu (no .detach() on it)")
         return _close(m.grad, torch.ones_like(m)) and _close(lv.grad, (z.detach() - mu[:500]) / 2, atol=1e-4)
 
-    return run_checks("reparameterize", [
-        ("z has the shape of mu", shape_ok),
-        ("does not change mu or logvar (no in-place operations such as z = mu; z += ...)", inputs_untouched),
-        ("the samples have mean mu", mean_ok),
-        ("the samples have variance exp(logvar) and are random", var_ok),
-        ("the noise is Gaussian: epsilon ~ N(0, 1), about 68% of the samples lie within one sigma of mu", gaussian_noise),
-        ("each entry gets its own noise: the dimensions of a sample are uncorrelated (not one epsilon per row)", independent_dims),
-        ("gradients flow through the sample: dz/dmu = 1, dz/dlogvar = (z - mu) / 2", grads_ok),
-    ])
+    return run_checks(
+        "reparameterize",
+        [
+            ("z has the shape of mu", shape_ok),
+            ("does not change mu or logvar (no in-place operations such as z = mu; z += ...)", inputs_untouched),
+            ("the samples have mean mu", mean_ok),
+            ("the samples have variance exp(logvar) and are random", var_ok),
+            (
+                "the noise is Gaussian: epsilon ~ N(0, 1), about 68% of the samples lie within one sigma of mu",
+                gaussian_noise,
+            ),
+            (
+                "each entry gets its own noise: the dimensions of a sample are uncorrelated (not one epsilon per row)",
+                independent_dims,
+            ),
+            ("gradients flow through the sample: dz/dmu = 1, dz/dlogvar = (z - mu) / 2", grads_ok),
+        ],
+    )
 
 
 # ============================================================================ estimators A and B, effect of L
-def solution_elbo_spread(model, x: Tensor, estimator: str = "B", n_samples: int = 1, repeats: int = 200) -> tuple[float, float]:
+def solution_elbo_spread(
+    model, x: Tensor, estimator: str = "B", n_samples: int = 1, repeats: int = 200
+) -> tuple[float, float]:
     """Mean and standard deviation of ``repeats`` independent estimates of the ELBO of one image ``x``.
 
     The trick: a batch of ``repeats`` copies of the same image gives ``repeats`` independent
@@ -241,7 +316,9 @@ def check_elbo_spread(spread_fn: Callable[..., tuple[float, float]]) -> bool:
     """Check ``spread_fn(model, x, estimator, n_samples, repeats) -> (mean, std)`` on a small fixed VAE."""
     model, x = _small_vae()
     with _seeded(1):
-        exact_mean, _ = solution_elbo_spread(model, x, "B", n_samples=8, repeats=2000)  # standard error 0.002, far below the tolerance
+        exact_mean, _ = solution_elbo_spread(
+            model, x, "B", n_samples=8, repeats=2000
+        )  # standard error 0.002, far below the tolerance
         ref_std = {e: solution_elbo_spread(model, x, e, n_samples=1, repeats=4000)[1] for e in "AB"}
     with torch.no_grad():
         kl = float(model.elbo(x[None]).kl)  # analytic (estimator B's), for the messages
@@ -260,8 +337,10 @@ def check_elbo_spread(spread_fn: Callable[..., tuple[float, float]]) -> bool:
         if abs(ma - exact_mean) < tol and abs(mb - exact_mean) < tol:
             return True
         if max(sa, sb) < 1e-3 * min(ref_std.values()):
-            raise Diagnosis("Your estimates do not vary (std 0): every repeat reuses one noise draw; a batch of `repeats` "
-                            "copies of x gives independent estimates, each row its own ε")
+            raise Diagnosis(
+                "Your estimates do not vary (std 0): every repeat reuses one noise draw; a batch of `repeats` "
+                "copies of x gives independent estimates, each row its own ε"
+            )
         for message, value in [
             ("Yours is -ELBO, the loss: return the bound itself (model.elbo(...).elbo)", -exact_mean),
             ("Yours is E log p(x|z) alone: the bound subtracts the KL term", exact_mean + kl),
@@ -269,7 +348,9 @@ def check_elbo_spread(spread_fn: Callable[..., tuple[float, float]]) -> bool:
         ]:
             if abs(mb - value) < tol:
                 raise Diagnosis(message)
-        raise Diagnosis(f"Yours gives A {ma:.2f} and B {mb:.2f}, where the ELBO of the model and image passed in is {exact_mean:.2f}")
+        raise Diagnosis(
+            f"Yours gives A {ma:.2f} and B {mb:.2f}, where the ELBO of the model and image passed in is {exact_mean:.2f}"
+        )
 
     def spread_ok():  # the standard deviation of ONE estimate (not of their mean), for each estimator
         (_, sa), (_, sb) = run("A", 1, 5), run("B", 1, 6)
@@ -281,33 +362,48 @@ def check_elbo_spread(spread_fn: Callable[..., tuple[float, float]]) -> bool:
         if near(sa, a) and near(sb, b):
             return True
         if near(sa, a / math.sqrt(2000)) and near(sb, b / math.sqrt(2000)):
-            raise Diagnosis("Your std is the standard error of the mean, std / sqrt(repeats): return the spread of the single "
-                            "estimates themselves")
+            raise Diagnosis(
+                "Your std is the standard error of the mean, std / sqrt(repeats): return the spread of the single "
+                "estimates themselves"
+            )
         if near(sa, a**2) and near(sb, b**2):
             raise Diagnosis("Your std is the variance: take its square root")
         if near(sa, b) and near(sb, b):
             raise Diagnosis("Your A and B have the same spread, B's: pass `estimator` on to model.elbo")
         if near(sa, b) and near(sb, a):
             raise Diagnosis("Your A and B are swapped")
-        raise Diagnosis(f"Yours gives A {sa:.3g} and B {sb:.3g}, where single estimates spread by about {a:.3g} and {b:.3g}")
+        raise Diagnosis(
+            f"Yours gives A {sa:.3g} and B {sb:.3g}, where single estimates spread by about {a:.3g} and {b:.3g}"
+        )
 
     def shrinks_with_l():  # averaging L samples divides the standard deviation by sqrt(L)
         (_, s1), (_, s16) = run("B", 1, 7), run("B", 16, 8)
         if 0.15 < s16 / s1 < 0.35:
             return True
         if 0.8 < s16 / s1 < 1.25:
-            raise Diagnosis("Your std does not change with L: one estimate averages L samples (model.elbo(..., "
-                            "n_samples=n_samples)), and the spread of those estimates is what to return")
+            raise Diagnosis(
+                "Your std does not change with L: one estimate averages L samples (model.elbo(..., "
+                "n_samples=n_samples)), and the spread of those estimates is what to return"
+            )
         raise Diagnosis(f"Yours shrinks by a factor {s1 / s16:.3g}")
 
     def uses_repeats():  # the mean of `repeats` = 4 estimates varies from seed to seed by about std / sqrt(4)
         means = torch.tensor([run("B", 1, seed, repeats=4)[0] for seed in range(100, 140)], dtype=torch.float64)
         return 0.5 < float(means.std()) / (ref_std["B"] / 2) < 1.6
 
-    return run_checks("elbo_spread", [
-        ("returns two finite numbers (mean, std)", floats),
-        ("estimators A and B have the same mean: the ELBO", means_agree),
-        ("std is the spread of single estimates (the standard deviation over the repeats), for A and for B", spread_ok),
-        ("with L = 16 samples the std shrinks by about sqrt(16) = 4", shrinks_with_l),
-        ("uses `repeats` estimates (not a fixed number): with repeats = 4 the mean varies between calls by about std / 2", uses_repeats),
-    ])
+    return run_checks(
+        "elbo_spread",
+        [
+            ("returns two finite numbers (mean, std)", floats),
+            ("estimators A and B have the same mean: the ELBO", means_agree),
+            (
+                "std is the spread of single estimates (the standard deviation over the repeats), for A and for B",
+                spread_ok,
+            ),
+            ("with L = 16 samples the std shrinks by about sqrt(16) = 4", shrinks_with_l),
+            (
+                "uses `repeats` estimates (not a fixed number): with repeats = 4 the mean varies between calls by about std / 2",
+                uses_repeats,
+            ),
+        ],
+    )

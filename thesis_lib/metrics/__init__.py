@@ -11,6 +11,8 @@
 * :mod:`.report`: all of these for one model (or for real data as a reference row).
 """
 
+from .classifier import Classifier, load_classifier
+from .diagnostics import border_brightness, faint_pixel_share, isolated_pixels, median_filter
 from .likelihood import (
     binarized,
     bits_per_dim,
@@ -22,10 +24,15 @@ from .likelihood import (
     test_elbo,
 )
 from .parzen import SIGMAS, parzen_evaluation, parzen_log_likelihood, select_sigma
-from .classifier import Classifier, load_classifier
-from .sample_quality import classifier_outputs, confident_share, frechet_distance, label_entropy, mnist_score, sample_quality
-from .diagnostics import border_brightness, faint_pixel_share, isolated_pixels, median_filter
 from .report import METRICS, evaluate_model, evaluate_real, evaluate_run, evaluate_samples
+from .sample_quality import (
+    classifier_outputs,
+    confident_share,
+    frechet_distance,
+    label_entropy,
+    mnist_score,
+    sample_quality,
+)
 
 __all__ = [
     "METRICS",

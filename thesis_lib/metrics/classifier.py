@@ -69,11 +69,16 @@ def accuracy(classifier: Classifier, x: Tensor, y: Tensor, batch_size: int = 100
     """Fraction of ``x`` classified as ``y``."""
     classifier.eval()
     device = next(classifier.parameters()).device
-    correct = sum((classifier(x[i : i + batch_size].to(device)).argmax(1).cpu() == y[i : i + batch_size]).sum().item() for i in range(0, len(x), batch_size))
+    correct = sum(
+        (classifier(x[i : i + batch_size].to(device)).argmax(1).cpu() == y[i : i + batch_size]).sum().item()
+        for i in range(0, len(x), batch_size)
+    )
     return correct / len(x)
 
 
-def train_classifier(settings: ClassifierSettings = ClassifierSettings(), progress: bool = True) -> tuple[Classifier, float]:
+def train_classifier(
+    settings: ClassifierSettings = ClassifierSettings(), progress: bool = True
+) -> tuple[Classifier, float]:
     """Train the judge on all 60,000 training images; returns it and its test accuracy."""
     seed_everything(settings.seed)
     device = select_device("auto")
@@ -82,9 +87,15 @@ def train_classifier(settings: ClassifierSettings = ClassifierSettings(), progre
     model = Classifier(data.n_classes).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
     g = torch.Generator().manual_seed(settings.seed)
-    steps = [(e, idx) for e in range(settings.epochs) for idx in torch.randperm(len(x), generator=g).split(settings.batch_size)]
+    steps = [
+        (e, idx)
+        for e in range(settings.epochs)
+        for idx in torch.randperm(len(x), generator=g).split(settings.batch_size)
+    ]
     model.train()
-    for _, idx in tqdm(steps, desc=f"training the {settings.dataset} classifier", disable=not progress, mininterval=1.0):
+    for _, idx in tqdm(
+        steps, desc=f"training the {settings.dataset} classifier", disable=not progress, mininterval=1.0
+    ):
         loss = nn.functional.cross_entropy(model(x[idx.to(device)]), y[idx.to(device)])
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -121,14 +132,24 @@ def store_judge(model: Classifier, test_accuracy: float, settings: ClassifierSet
     """Write ``model`` as the package's stored judge for ``settings`` (see ``scripts/store_judge.py``)."""
     path = stored_judge_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"model": model.state_dict(), "test_accuracy": test_accuracy, "settings": asdict(settings), "code": judge_code(), "torch": str(torch.__version__), "threads": torch.get_num_threads()}
+    state = {
+        "model": model.state_dict(),
+        "test_accuracy": test_accuracy,
+        "settings": asdict(settings),
+        "code": judge_code(),
+        "torch": str(torch.__version__),
+        "threads": torch.get_num_threads(),
+    }
     atomic_write(path, lambda p: torch.save(state, p))
     return path
 
 
 def classifier_dir(settings: ClassifierSettings = ClassifierSettings()) -> Path:
     """Where the judge for ``settings`` is cached (under the run cache, keyed by code and settings)."""
-    return runs_root() / f"classifier-{settings.dataset}-{key(json.dumps(asdict(settings), sort_keys=True), source_fingerprint([__name__.removeprefix('thesis_lib.')]))}"
+    return (
+        runs_root()
+        / f"classifier-{settings.dataset}-{key(json.dumps(asdict(settings), sort_keys=True), source_fingerprint([__name__.removeprefix('thesis_lib.')]))}"
+    )
 
 
 @timed("judge")
@@ -136,7 +157,9 @@ def load_classifier(dataset: str = "mnist", progress: bool = True) -> Classifier
     """The judge for ``dataset``: the package's stored one while it matches the code (MNIST), else
     the run cache's, trained and cached the first time (about a minute)."""
     if dataset not in IMAGE_DATASETS:
-        raise ValueError(f"the sample-quality classifier needs an image dataset ({image_datasets_text()}), got {dataset!r}")
+        raise ValueError(
+            f"the sample-quality classifier needs an image dataset ({image_datasets_text()}), got {dataset!r}"
+        )
     settings = ClassifierSettings(dataset=dataset)
     path = classifier_dir(settings) / "classifier.pt"
     state = stored_judge_state(settings)
@@ -149,8 +172,13 @@ def load_classifier(dataset: str = "mnist", progress: bool = True) -> Classifier
     else:
         model, acc = train_classifier(settings, progress=progress)
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda p: torch.save({"model": model.state_dict(), "test_accuracy": acc, "settings": asdict(settings)}, p))
+        atomic_write(
+            path,
+            lambda p: torch.save({"model": model.state_dict(), "test_accuracy": acc, "settings": asdict(settings)}, p),
+        )
     if acc < MIN_ACCURACY[dataset]:
-        raise ValueError(f"the cached {dataset} classifier at {path} has test accuracy {acc:.4f}, below the required {MIN_ACCURACY[dataset]}: delete it to retrain")
+        raise ValueError(
+            f"the cached {dataset} classifier at {path} has test accuracy {acc:.4f}, below the required {MIN_ACCURACY[dataset]}: delete it to retrain"
+        )
     model.test_accuracy = acc
     return model.eval()

@@ -46,7 +46,9 @@ def reconstruction_error(model: GenerativeModel, data: Dataset, batch_size: int 
 
 
 @torch.no_grad()
-def test_elbo(model: GenerativeModel, data: Dataset, n_samples: int = 1, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
+def test_elbo(
+    model: GenerativeModel, data: Dataset, n_samples: int = 1, batch_size: int = 1000, seed: int = 0
+) -> dict[str, float]:
     """The lower bound (estimator B, L = ``n_samples``) averaged over ``data``, nats per image."""
     _check_likelihood(model, "the test ELBO")
     with torch.random.fork_rng(devices=[]):
@@ -66,11 +68,15 @@ def supports_likelihood(model: GenerativeModel) -> bool:
 
 def _check_likelihood(model: GenerativeModel, what: str) -> None:
     if not supports_likelihood(model):
-        raise ValueError(f"{what} needs a model with a trained Gaussian q(z|x) and a prior density (a VAE, or an AAE with encoder 'gaussian' and prior 'gaussian'), got {type(model).__name__}; "
-                         "for another model that defines a likelihood pass proposal_scale")
+        raise ValueError(
+            f"{what} needs a model with a trained Gaussian q(z|x) and a prior density (a VAE, or an AAE with encoder 'gaussian' and prior 'gaussian'), got {type(model).__name__}; "
+            "for another model that defines a likelihood pass proposal_scale"
+        )
 
 
-def proposal_log_weights(model: GenerativeModel, x: torch.Tensor, k: int, scale: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def proposal_log_weights(
+    model: GenerativeModel, x: torch.Tensor, k: int, scale: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """log p(x|z), log p(z), log r(z|x) for ``k`` draws z ~ r(z|x) = N(f(x), scale² I) around the
     model's deterministic code f(x) = ``model.embed(x)``; shapes (k, B). Any proposal with a density
     gives an unbiased estimate of p(x); a good one is close to the posterior p(z|x)."""
@@ -106,7 +112,9 @@ def importance_sampled_nll(
     if proposal_scale is None:
         _check_likelihood(model, "importance-sampled NLL")
     elif not model.defines_likelihood or not model.has_encoder:
-        raise ValueError(f"importance sampling around the code needs an encoder, a decoder density and a prior density; {type(model).__name__} ({model.prior_name}) does not define a likelihood")
+        raise ValueError(
+            f"importance sampling around the code needs an encoder, a decoder density and a prior density; {type(model).__name__} ({model.prior_name}) does not define a likelihood"
+        )
     elif not proposal_scale > 0:
         raise ValueError(f"proposal_scale must be a number > 0, got {proposal_scale!r}")
     if k < 1:
@@ -123,7 +131,12 @@ def importance_sampled_nll(
                 log_px_z, log_pz, log_qz = proposal_log_weights(model, x, k, proposal_scale)
             values.append(-losses.importance_weighted_bound(log_px_z, log_pz, log_qz))
     nll = torch.cat(values).double()
-    return {"nll": nll.mean().item(), "nll_se": (nll.std() / math.sqrt(len(nll))).item() if len(nll) > 1 else 0.0, "k": k, "proposal_scale": proposal_scale}
+    return {
+        "nll": nll.mean().item(),
+        "nll_se": (nll.std() / math.sqrt(len(nll))).item() if len(nll) > 1 else 0.0,
+        "k": k,
+        "proposal_scale": proposal_scale,
+    }
 
 
 def binarized(data: Dataset, seed: int = 0) -> Dataset:
@@ -133,7 +146,9 @@ def binarized(data: Dataset, seed: int = 0) -> Dataset:
 
 
 @torch.no_grad()
-def continuous_bernoulli_bound(model: GenerativeModel, data: Dataset, n_samples: int = 1, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
+def continuous_bernoulli_bound(
+    model: GenerativeModel, data: Dataset, n_samples: int = 1, batch_size: int = 1000, seed: int = 0
+) -> dict[str, float]:
     r"""The test ELBO as trained, and of the same decoder read as a continuous Bernoulli, nats per image.
 
     .. math:: \mathcal L_{CB}(x) = \mathcal L(x) + \mathbb E_{q_\phi(z|x)}\Big[\sum_j \log C\big(\lambda_j(z)\big)\Big] \le \log p_{CB}(x)
@@ -145,7 +160,9 @@ def continuous_bernoulli_bound(model: GenerativeModel, data: Dataset, n_samples:
     """
     _check_likelihood(model, "the continuous-Bernoulli bound")
     if not model.has_bernoulli_decoder:
-        raise ValueError(f"the continuous-Bernoulli bound needs a Bernoulli decoder, got {type(model).__name__} without one")
+        raise ValueError(
+            f"the continuous-Bernoulli bound needs a Bernoulli decoder, got {type(model).__name__} without one"
+        )
     low, high = data.x.min().item(), data.x.max().item()
     if low < 0 or high > 1:
         raise ValueError(f"the continuous Bernoulli is a density on [0, 1], got pixels in [{low:g}, {high:g}]")
@@ -178,6 +195,8 @@ def dequantized(data: Dataset, levels: int = 256, seed: int = 0) -> Dataset:
     """
     k = data.x.cpu() * (levels - 1)
     if (k - k.round()).abs().max() > 1e-3 or k.min() < -1e-3 or k.max() > levels - 1 + 1e-3:
-        raise ValueError(f"dequantized needs pixels on the grid k/{levels - 1}, k = 0..{levels - 1}, got other values in {data.name}")
+        raise ValueError(
+            f"dequantized needs pixels on the grid k/{levels - 1}, k = 0..{levels - 1}, got other values in {data.name}"
+        )
     u = torch.rand(k.shape, generator=torch.Generator().manual_seed(seed))
     return Dataset(data.name, data.split, (k.round() + u) / levels, data.y, data.n_classes)

@@ -62,7 +62,11 @@ def parzen_log_likelihoods(samples: Tensor, x: Tensor, sigmas: Sequence[float], 
     for start in range(0, x.shape[0], batch_size):
         xb = x[start : start + batch_size]
         sq_dist = ((xb * xb).sum(1, keepdim=True) + s_sq - 2.0 * xb @ s.T).clamp_min_(0.0)
-        out.append(torch.stack([torch.logsumexp(-sq_dist / (2 * sigma**2), dim=1) - norm for sigma, norm in zip(sigmas, log_norms)]))
+        out.append(
+            torch.stack(
+                [torch.logsumexp(-sq_dist / (2 * sigma**2), dim=1) - norm for sigma, norm in zip(sigmas, log_norms)]
+            )
+        )
     return torch.cat(out, dim=1)
 
 

@@ -49,7 +49,9 @@ def _test_features(classifier, dataset: str, test: torch.Tensor) -> torch.Tensor
     return _TEST_FEATURES[name]
 
 
-def _sample_metrics(samples: torch.Tensor, test: torch.Tensor, dataset: str, metrics: tuple[str, ...], progress: bool) -> dict[str, object]:
+def _sample_metrics(
+    samples: torch.Tensor, test: torch.Tensor, dataset: str, metrics: tuple[str, ...], progress: bool
+) -> dict[str, object]:
     out: dict[str, object] = {}
     if "parzen" in metrics:
         with stage("parzen"):
@@ -58,7 +60,9 @@ def _sample_metrics(samples: torch.Tensor, test: torch.Tensor, dataset: str, met
     if "quality" in metrics:
         with stage("quality"):
             classifier = load_classifier(dataset, progress=progress)
-            out.update(sample_quality(classifier, samples, reference_features=_test_features(classifier, dataset, test)))
+            out.update(
+                sample_quality(classifier, samples, reference_features=_test_features(classifier, dataset, test))
+            )
             out["classifier_accuracy"] = classifier.test_accuracy
             out["border_brightness"] = border_brightness(samples)
             out["isolated_pixels"] = isolated_pixels(samples)
@@ -138,11 +142,26 @@ def evaluate_run(run_dir: str | Path, metrics: tuple[str, ...] = METRICS, **kwar
     ckpt = checkpoint_path(run_dir)
     kwargs.setdefault("binarize", checkpoint_config(load_checkpoint(ckpt)).schedule.binarize)
     stat = ckpt.stat()
-    key_data = json.dumps({"metrics": list(metrics), **{k: v for k, v in kwargs.items() if k != "progress"}, "ckpt": [stat.st_size, stat.st_mtime_ns]}, sort_keys=True)
-    return cached_json(ckpt.parent / f"evaluation-{key(key_data, metrics_fingerprint())}.json", lambda: evaluate_model(load(ckpt), metrics, **kwargs))
+    key_data = json.dumps(
+        {
+            "metrics": list(metrics),
+            **{k: v for k, v in kwargs.items() if k != "progress"},
+            "ckpt": [stat.st_size, stat.st_mtime_ns],
+        },
+        sort_keys=True,
+    )
+    return cached_json(
+        ckpt.parent / f"evaluation-{key(key_data, metrics_fingerprint())}.json",
+        lambda: evaluate_model(load(ckpt), metrics, **kwargs),
+    )
 
 
-def evaluate_samples(samples: torch.Tensor, dataset: str = "mnist", metrics: tuple[str, ...] = ("parzen", "quality"), progress: bool = True) -> dict[str, object]:
+def evaluate_samples(
+    samples: torch.Tensor,
+    dataset: str = "mnist",
+    metrics: tuple[str, ...] = ("parzen", "quality"),
+    progress: bool = True,
+) -> dict[str, object]:
     """The sample metrics (``parzen``, ``quality``) of any images ``samples`` (n, 1, 28, 28) in [0, 1],
     cached under the run cache by the samples' content (``$THESIS_LIB_RUNS/samples/``): e.g. a GAN's
     samples drawn without its moving average, or filtered samples."""
@@ -159,10 +178,19 @@ def evaluate_samples(samples: torch.Tensor, dataset: str = "mnist", metrics: tup
         result["seconds"] = round(time.perf_counter() - start, 1)
         return result
 
-    return cached_json(runs_root() / "samples" / f"{key(digest, json.dumps([dataset, list(metrics)]), metrics_fingerprint())}.json", compute)
+    return cached_json(
+        runs_root() / "samples" / f"{key(digest, json.dumps([dataset, list(metrics)]), metrics_fingerprint())}.json",
+        compute,
+    )
 
 
-def evaluate_real(dataset: str = "mnist", metrics: tuple[str, ...] = ("parzen", "quality"), n: int = N_SAMPLES, progress: bool = True, cache: bool = False) -> dict[str, object]:
+def evaluate_real(
+    dataset: str = "mnist",
+    metrics: tuple[str, ...] = ("parzen", "quality"),
+    n: int = N_SAMPLES,
+    progress: bool = True,
+    cache: bool = False,
+) -> dict[str, object]:
     """The reference row: the first ``n`` training images scored as if a model had sampled them.
 
     With ``cache=True`` the row is stored under the run cache (``$THESIS_LIB_RUNS/reference``),
@@ -182,4 +210,9 @@ def evaluate_real(dataset: str = "mnist", metrics: tuple[str, ...] = ("parzen", 
 
     if not cache:
         return compute()
-    return cached_json(runs_root() / "reference" / f"{dataset}-{key(json.dumps([dataset, list(metrics), n]), metrics_fingerprint())}.json", compute)
+    return cached_json(
+        runs_root()
+        / "reference"
+        / f"{dataset}-{key(json.dumps([dataset, list(metrics), n]), metrics_fingerprint())}.json",
+        compute,
+    )

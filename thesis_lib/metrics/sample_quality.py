@@ -76,7 +76,13 @@ def confident_share(probs: Tensor, threshold: float = 0.9) -> float:
 
 
 @torch.no_grad()
-def sample_quality(classifier: Classifier, samples: Tensor, reference: Tensor | None = None, *, reference_features: Tensor | None = None) -> dict[str, object]:
+def sample_quality(
+    classifier: Classifier,
+    samples: Tensor,
+    reference: Tensor | None = None,
+    *,
+    reference_features: Tensor | None = None,
+) -> dict[str, object]:
     """FID against ``reference`` (e.g. the test images), MNIST score, label entropy and histogram.
 
     Pass ``reference_features`` (the classifier's features of the reference images, from

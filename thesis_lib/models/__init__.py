@@ -28,4 +28,15 @@ def build_model(config: ModelConfig | RunConfig, **kwargs) -> GenerativeModel:
     return MODELS[config.model](config, **kwargs)
 
 
-__all__ = ["MODELS", "build_model", "ELBOTerms", "GenerativeModel", "LatentAxes", "Phase", "Autoencoder", "GAN", "VAE", "AdversarialAutoencoder"]
+__all__ = [
+    "MODELS",
+    "build_model",
+    "ELBOTerms",
+    "GenerativeModel",
+    "LatentAxes",
+    "Phase",
+    "Autoencoder",
+    "GAN",
+    "VAE",
+    "AdversarialAutoencoder",
+]

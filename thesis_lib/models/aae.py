@@ -41,7 +41,9 @@ class AdversarialAutoencoder(GenerativeModel):
         self.decoder = mlp([c.latent_dim, *reversed(c.hidden_dims), self.data_dim], dropout=c.dropout)
         n_cond = self.n_classes if c.label_prior else 0
         self.discriminator = mlp([c.latent_dim + n_cond, *c.d_hidden, 1], dropout=c.dropout)
-        self.prior: Prior = prior if prior is not None else make_prior(c.prior, c.latent_dim, c.prior_std, c.n_components)
+        self.prior: Prior = (
+            prior if prior is not None else make_prior(c.prior, c.latent_dim, c.prior_std, c.n_components)
+        )
 
     # -- the model -------------------------------------------------------------------
     def encode(self, x: Tensor) -> Tensor:
@@ -78,7 +80,9 @@ class AdversarialAutoencoder(GenerativeModel):
     def log_prior(self, z: Tensor) -> Tensor:
         """log p(z) of the prior (the marginal over the labels for a label prior)."""
         if not self.defines_likelihood:
-            raise ValueError(f"the prior {self.prior_name!r} has no density (only samples), so the model defines no likelihood")
+            raise ValueError(
+                f"the prior {self.prior_name!r} has no density (only samples), so the model defines no likelihood"
+            )
         return self.prior.log_density(z)
 
     def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
@@ -88,7 +92,9 @@ class AdversarialAutoencoder(GenerativeModel):
     def _posterior(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """μ(x), log σ²(x) of a Gaussian encoder, and the prior's log-variance (shaped like μ)."""
         if not self.has_posterior:
-            raise ValueError(f"the lower bound needs encoder 'gaussian' and prior 'gaussian', got encoder {self.config.encoder!r} and prior {self.prior_name!r}")
+            raise ValueError(
+                f"the lower bound needs encoder 'gaussian' and prior 'gaussian', got encoder {self.config.encoder!r} and prior {self.prior_name!r}"
+            )
         mu, logvar = self.encoder(x.flatten(1)).chunk(2, dim=1)
         return mu, logvar, torch.full_like(mu, 2 * math.log(self.prior.std))
 
@@ -100,7 +106,11 @@ class AdversarialAutoencoder(GenerativeModel):
         mu, logvar, prior_logvar = self._posterior(x)
         z = losses.reparameterize(mu, logvar, n_samples)
         log_pz = losses.diagonal_gaussian_log_density(z, torch.zeros_like(mu), prior_logvar)
-        return losses.bernoulli_log_likelihood(x, self.decode_raw(z)), log_pz, losses.diagonal_gaussian_log_density(z, mu, logvar)
+        return (
+            losses.bernoulli_log_likelihood(x, self.decode_raw(z)),
+            log_pz,
+            losses.diagonal_gaussian_log_density(z, mu, logvar),
+        )
 
     def elbo(self, x: Tensor, n_samples: int | None = None, estimator: str | None = None) -> ELBOTerms:
         """The lower bound of the AAE read as a latent-variable model (Gaussian encoder and prior),
@@ -111,7 +121,9 @@ class AdversarialAutoencoder(GenerativeModel):
         if (estimator or "B") == "A":
             log_pz = losses.diagonal_gaussian_log_density(z, torch.zeros_like(mu), prior_logvar)
             log_qz = losses.diagonal_gaussian_log_density(z, mu, logvar)
-            return ELBOTerms(losses.elbo_estimator_a(log_px_z, log_pz, log_qz), (log_qz - log_pz).mean(0), log_px_z.mean(0))
+            return ELBOTerms(
+                losses.elbo_estimator_a(log_px_z, log_pz, log_qz), (log_qz - log_pz).mean(0), log_px_z.mean(0)
+            )
         kl = losses.gaussian_kl_two(mu, logvar, torch.zeros_like(mu), prior_logvar)
         return ELBOTerms(losses.elbo_estimator_b(kl, log_px_z), kl, log_px_z.mean(0))
 
@@ -176,7 +188,11 @@ class AdversarialAutoencoder(GenerativeModel):
             z_q = self.encode(x)
         z_p = self.sample_prior(x.shape[0], y)
         d_prior, d_post = self.discriminate(z_p, y), self.discriminate(z_q, y)
-        return {"loss": losses.aae_discriminator_loss(d_prior, d_post), "D(z~p)": torch.sigmoid(d_prior).mean(), "D(z~q)": torch.sigmoid(d_post).mean()}
+        return {
+            "loss": losses.aae_discriminator_loss(d_prior, d_post),
+            "D(z~p)": torch.sigmoid(d_prior).mean(),
+            "D(z~q)": torch.sigmoid(d_post).mean(),
+        }
 
     def encoder_step(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
         """Update the encoder (the generator) to make D take its codes for prior samples."""

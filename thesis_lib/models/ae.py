@@ -76,7 +76,9 @@ class Autoencoder(GenerativeModel):
     def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
         """The Bernoulli decoder's log p(x|z) (minus the BCE the AE is trained on), z (L, B, D) -> (L, B)."""
         if not self.defines_likelihood:
-            raise ValueError(f"log p(x|z) needs a Bernoulli decoder (recon_loss 'bce' on images), got recon_loss {self.config.recon_loss!r} on {self.config.dataset!r}")
+            raise ValueError(
+                f"log p(x|z) needs a Bernoulli decoder (recon_loss 'bce' on images), got recon_loss {self.config.recon_loss!r} on {self.config.dataset!r}"
+            )
         raw = self.decode_raw(z.reshape(-1, z.shape[-1])).view(*z.shape[:-1], *self.data_shape)
         return losses.bernoulli_log_likelihood(x, raw)
 

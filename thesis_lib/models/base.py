@@ -222,7 +222,11 @@ class GenerativeModel(nn.Module):
         ``reconstruction`` (:attr:`has_encoder`)."""
         if not self.images:
             return ()
-        return ("parzen", "quality") + (("likelihood",) if self.has_posterior else ()) + (("reconstruction",) if self.has_encoder else ())
+        return (
+            ("parzen", "quality")
+            + (("likelihood",) if self.has_posterior else ())
+            + (("reconstruction",) if self.has_encoder else ())
+        )
 
     def elbo(self, x: Tensor, n_samples: int | None = None, estimator: str | None = None) -> ELBOTerms:
         """The per-example evidence lower bound by estimator A or B (models with :attr:`has_posterior`)."""

@@ -182,4 +182,10 @@ class GAN(GenerativeModel):
         base = torch.randn(d, generator=generator)
         q, _ = torch.linalg.qr(torch.randn(d, k, generator=generator))
         limits = torch.tensor([[-1.0, 1.0]] * k)
-        return LatentAxes(base, q.T * d**0.5 / 2, limits, tuple(f"direction {i + 1}" for i in range(k)), "noise z = z₀ + Σ value·direction")
+        return LatentAxes(
+            base,
+            q.T * d**0.5 / 2,
+            limits,
+            tuple(f"direction {i + 1}" for i in range(k)),
+            "noise z = z₀ + Σ value·direction",
+        )

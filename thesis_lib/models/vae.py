@@ -29,7 +29,9 @@ class VAE(GenerativeModel):
         super().__init__(config)
         c = config
         h = c.hidden_dims
-        self.encoder = nn.Sequential(nn.Flatten(), mlp([self.data_dim, *h], final_activation=True), nn.Linear(h[-1], 2 * c.latent_dim))
+        self.encoder = nn.Sequential(
+            nn.Flatten(), mlp([self.data_dim, *h], final_activation=True), nn.Linear(h[-1], 2 * c.latent_dim)
+        )
         self.decoder = mlp([c.latent_dim, *reversed(h), self.data_dim])
         if c.decoder == "gaussian":
             self.decoder_logvar = nn.Parameter(torch.zeros(self.data_dim))
@@ -83,7 +85,11 @@ class VAE(GenerativeModel):
         """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each; shapes (L, B)."""
         mu, logvar = self.posterior(x)
         z = losses.reparameterize(mu, logvar, n_samples)
-        return self.log_px_given_z(x, z), losses.standard_normal_log_density(z), losses.diagonal_gaussian_log_density(z, mu, logvar)
+        return (
+            self.log_px_given_z(x, z),
+            losses.standard_normal_log_density(z),
+            losses.diagonal_gaussian_log_density(z, mu, logvar),
+        )
 
     def elbo(self, x: Tensor, n_samples: int | None = None, estimator: str | None = None) -> ELBOTerms:
         """The per-example lower bound L(θ, φ; x_i) by estimator A or B with L samples."""

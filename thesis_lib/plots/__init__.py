@@ -24,9 +24,24 @@ from .latent_maps import encoding_distributions, generated_scatter, latent_activ
 from .style import CLASS_COLORS
 
 __all__ = [
-    "show_images", "plot_history", "show_reconstructions", "show_denoising", "latent_scatter",
-    "prior_vs_posterior", "samples_per_class", "plot_gan_1d", "CLASS_COLORS",
-    "autoencoder_diagram", "gan_1d_snapshots", "generator_gradients", "generated_scatter",
-    "encoding_distributions", "class_counts", "gan_diagram", "vae_diagram", "aae_diagram", "latent_activity",
+    "show_images",
+    "plot_history",
+    "show_reconstructions",
+    "show_denoising",
+    "latent_scatter",
+    "prior_vs_posterior",
+    "samples_per_class",
+    "plot_gan_1d",
+    "CLASS_COLORS",
+    "autoencoder_diagram",
+    "gan_1d_snapshots",
+    "generator_gradients",
+    "generated_scatter",
+    "encoding_distributions",
+    "class_counts",
+    "gan_diagram",
+    "vae_diagram",
+    "aae_diagram",
+    "latent_activity",
     "glue_figure",
 ]

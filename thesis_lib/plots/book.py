@@ -40,10 +40,14 @@ def glue_figure(name: str, fig: Figure | None = None) -> None:
     from myst_nb import glue
 
     if not isinstance(name, str) or not name:
-        raise ValueError(f"glue_figure: name={name!r}; expected the figure's non-empty name, e.g. 'fig-ae-reconstructions'")
+        raise ValueError(
+            f"glue_figure: name={name!r}; expected the figure's non-empty name, e.g. 'fig-ae-reconstructions'"
+        )
     fig = plt.gcf() if fig is None else fig
     if not isinstance(fig, Figure):
-        raise ValueError(f"glue_figure: fig is a {type(fig).__name__}; expected a matplotlib Figure (what the plots functions return)")
+        raise ValueError(
+            f"glue_figure: fig is a {type(fig).__name__}; expected a matplotlib Figure (what the plots functions return)"
+        )
     glue(name, fig, display=False)
     if os.environ.get(BOOK_ENV):
         plt.close(fig)

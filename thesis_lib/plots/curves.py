@@ -72,7 +72,9 @@ def plot_history(
         keys = [keys]
     missing = [k for k in keys if k not in source]
     if missing:
-        raise KeyError(f"{', '.join(map(repr, missing))} not in the history's per-{per} values; it has {', '.join(map(repr, source))}")
+        raise KeyError(
+            f"{', '.join(map(repr, missing))} not in the history's per-{per} values; it has {', '.join(map(repr, source))}"
+        )
     ax = new_ax(ax, (6.0, 3.6))
     train_keys = [k for k in keys if not k.startswith("val/")]
     colors = {k: TRAIN_COLOR_CYCLE[i % 10] for i, k in enumerate(train_keys)}
@@ -91,8 +93,15 @@ def plot_history(
                 drawn.add(name)
                 v = np.asarray(source[name], dtype=float)
                 val = name.startswith("val/")
-                ax.plot(np.arange(1, len(v) + 1), v, ls="--" if val else "-", marker="o", ms=3, color=colors[base],
-                        label=name if val else f"{name} (train)" if f"val/{name}" in todo else name)
+                ax.plot(
+                    np.arange(1, len(v) + 1),
+                    v,
+                    ls="--" if val else "-",
+                    marker="o",
+                    ms=3,
+                    color=colors[base],
+                    label=name if val else f"{name} (train)" if f"val/{name}" in todo else name,
+                )
         ax.set_xlabel("epoch")
         n_ep = max(len(source[k]) for k in drawn)
         if n_ep <= 20:
@@ -132,8 +141,10 @@ def generator_gradients(d_min: float = 1e-3, ax: Axes | Sequence[Axes] | None = 
     d = torch.linspace(d_min, 1 - d_min, 400, dtype=torch.float64)
     a = torch.logit(d).requires_grad_(True)
     curves = {}
-    for name, fn in (("minimax: $\\log(1 - D(G(z)))$", losses.generator_loss_minimax),
-                     ("non-saturating: $-\\log D(G(z))$", losses.generator_loss_nonsaturating)):
+    for name, fn in (
+        ("minimax: $\\log(1 - D(G(z)))$", losses.generator_loss_minimax),
+        ("non-saturating: $-\\log D(G(z))$", losses.generator_loss_nonsaturating),
+    ):
         loss = fn(a) * a.numel()  # the losses average over the batch; undo it for per-example gradients
         (grad,) = torch.autograd.grad(loss, a)
         per_example = torch.stack([fn(a[i : i + 1]) for i in range(0, a.numel())]).detach()
@@ -160,7 +171,12 @@ def generator_gradients(d_min: float = 1e-3, ax: Axes | Sequence[Axes] | None = 
     return fig
 
 
-def class_counts(histograms: dict[str, Sequence[int]], class_names: Sequence[str] | None = None, ax: Axes | None = None, title: str = "") -> Figure:
+def class_counts(
+    histograms: dict[str, Sequence[int]],
+    class_names: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str = "",
+) -> Figure:
     """Grouped bars: for each named set of samples, how many the judge classifies as each class
     (the ``label_histogram`` of :func:`thesis_lib.metrics.sample_quality`), as a share of the set."""
     ax = new_ax(ax, (8, 2.8))

@@ -43,7 +43,10 @@ def autoencoder_diagram(
     top = max(sizes)
     xs = np.arange(len(sizes), dtype=float)
     ys = [np.linspace(-(s - 1) / 2, (s - 1) / 2, s) if s > 1 else np.zeros(1) for s in sizes]
-    colors = ["tab:blue" if i == 0 else "tab:green" if i == len(sizes) - 1 else "tab:orange" if i == code else "0.75" for i in range(len(sizes))]
+    colors = [
+        "tab:blue" if i == 0 else "tab:green" if i == len(sizes) - 1 else "tab:orange" if i == code else "0.75"
+        for i in range(len(sizes))
+    ]
     for i in range(len(sizes) - 1):
         for y0 in ys[i]:
             for y1 in ys[i + 1]:
@@ -53,8 +56,12 @@ def autoencoder_diagram(
         ax.text(x, (top - 1) / 2 + 0.75, labels[i], ha="center", va="bottom", fontsize="small")
     low = -(top - 1) / 2 - 0.7
     for name, (a, b) in (("encoder $E$", (0, code)), ("decoder $D$", (code, len(sizes) - 1))):
-        ax.annotate("", xy=(xs[a], low), xytext=(xs[b], low), arrowprops=dict(arrowstyle="|-|", lw=1.0, shrinkA=0, shrinkB=0,
-                                                                                      mutation_scale=3))
+        ax.annotate(
+            "",
+            xy=(xs[a], low),
+            xytext=(xs[b], low),
+            arrowprops=dict(arrowstyle="|-|", lw=1.0, shrinkA=0, shrinkB=0, mutation_scale=3),
+        )
         ax.text((xs[a] + xs[b]) / 2, low - 0.25, name, ha="center", va="top", fontsize="small")
     ax.set_xlim(-0.6, xs[-1] + 0.6)
     ax.set_ylim(low - 1.0, (top - 1) / 2 + 1.9)
@@ -82,8 +89,16 @@ def _canvas(ax: Axes | None, width: float, height: float) -> Axes:
 
 def _box(ax: Axes, x: float, y: float, w: float, h: float, text: str, color: str = NET_COLOR) -> FancyBboxPatch:
     """A network: a rounded box of width ``w`` and height ``h`` centred at (x, y)."""
-    box = FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.25",
-                         facecolor=color, edgecolor="black", linewidth=0.8, zorder=2)
+    box = FancyBboxPatch(
+        (x - w / 2, y - h / 2),
+        w,
+        h,
+        boxstyle="round,pad=0,rounding_size=0.25",
+        facecolor=color,
+        edgecolor="black",
+        linewidth=0.8,
+        zorder=2,
+    )
     ax.add_patch(box)
     ax.text(x, y, text, ha="center", va="center", fontsize="small", zorder=3)
     return box
@@ -91,8 +106,16 @@ def _box(ax: Axes, x: float, y: float, w: float, h: float, text: str, color: str
 
 def _node(ax: Axes, x: float, y: float, w: float, h: float, text: str, color: str, random: bool = False) -> Ellipse:
     """A variable: an ellipse in a pale ``color``; a random input (noise, prior samples) is dashed."""
-    node = Ellipse((x, y), w, h, facecolor=to_rgba(color, 0.3), edgecolor="0.3" if random else "black",
-                   linewidth=0.9, linestyle=(0, (3, 2)) if random else "-", zorder=2)
+    node = Ellipse(
+        (x, y),
+        w,
+        h,
+        facecolor=to_rgba(color, 0.3),
+        edgecolor="0.3" if random else "black",
+        linewidth=0.9,
+        linestyle=(0, (3, 2)) if random else "-",
+        zorder=2,
+    )
     ax.add_patch(node)
     ax.text(x, y, text, ha="center", va="center", fontsize="small", zorder=3)
     return node
@@ -107,10 +130,24 @@ def _centre(p: Ellipse | FancyBboxPatch) -> tuple[float, float]:
 def _arrow(ax: Axes, a, b, dashed: bool = False, color: str = "black", rad: float = 0.0) -> None:
     """An arrow from ``a`` to ``b`` (patches, clipped at their outlines, or (x, y) points)."""
     pa, pb = (p if isinstance(p, (Ellipse, FancyBboxPatch)) else None for p in (a, b))
-    ax.annotate("", xy=_centre(b) if pb else b, xytext=_centre(a) if pa else a,
-                arrowprops=dict(arrowstyle="-|>", patchA=pa, patchB=pb, shrinkA=1.5, shrinkB=1.5, color=color, lw=1.0,
-                                mutation_scale=10, linestyle=(0, (3, 2)) if dashed else "-", connectionstyle=f"arc3,rad={rad}"),
-                zorder=1)
+    ax.annotate(
+        "",
+        xy=_centre(b) if pb else b,
+        xytext=_centre(a) if pa else a,
+        arrowprops=dict(
+            arrowstyle="-|>",
+            patchA=pa,
+            patchB=pb,
+            shrinkA=1.5,
+            shrinkB=1.5,
+            color=color,
+            lw=1.0,
+            mutation_scale=10,
+            linestyle=(0, (3, 2)) if dashed else "-",
+            connectionstyle=f"arc3,rad={rad}",
+        ),
+        zorder=1,
+    )
 
 
 def gan_diagram(conditional: bool = False, ax: Axes | None = None, title: str | None = None) -> Figure:
@@ -133,7 +170,14 @@ def gan_diagram(conditional: bool = False, ax: Axes | None = None, title: str | 
     for a, b in ((z, g), (g, fake), (fake, d), (real, d)):
         _arrow(ax, a, b)
     _arrow(ax, d, (12.2, (fake_y + real_y) / 2))
-    ax.text(12.35, (fake_y + real_y) / 2, f"$D(\\cdot{cond})$:\nprobability\nof real", ha="left", va="center", fontsize="small")
+    ax.text(
+        12.35,
+        (fake_y + real_y) / 2,
+        f"$D(\\cdot{cond})$:\nprobability\nof real",
+        ha="left",
+        va="center",
+        fontsize="small",
+    )
     if conditional:
         c = _node(ax, 7.7, 6.1, 2.4, 1.1, "class label\n$c$", "tab:purple")
         _arrow(ax, c, g, rad=0.15)
@@ -163,14 +207,35 @@ def vae_diagram(ax: Axes | None = None, title: str | None = None) -> Figure:
     for a, b in ((x, enc), (enc, mu), (enc, logvar), (mu, z), (logvar, z), (z, dec), (dec, out)):
         _arrow(ax, a, b)
     _arrow(ax, eps, z, dashed=True, color="0.3")
-    for (x0, y0, x1, y1), text, ha, tx in (((4.45, 1.0, 6.75, 4.8), "$\\mathrm{KL}(q_\\phi(z \\mid x) \\,\\|\\, \\mathcal{N}(0, I))$", "center", 5.6),
-                                           ((12.45, mid - 0.65, 13.95, mid + 0.65), "reconstruction\n$\\log p_\\theta(x \\mid z)$", "right", 13.95)):
-        ax.add_patch(FancyBboxPatch((x0, y0), x1 - x0, y1 - y0, boxstyle="round,pad=0,rounding_size=0.3", facecolor="none",
-                                    edgecolor=LOSS_COLOR, linewidth=1.0, linestyle=(0, (4, 2)), zorder=1))
+    for (x0, y0, x1, y1), text, ha, tx in (
+        ((4.45, 1.0, 6.75, 4.8), "$\\mathrm{KL}(q_\\phi(z \\mid x) \\,\\|\\, \\mathcal{N}(0, I))$", "center", 5.6),
+        ((12.45, mid - 0.65, 13.95, mid + 0.65), "reconstruction\n$\\log p_\\theta(x \\mid z)$", "right", 13.95),
+    ):
+        ax.add_patch(
+            FancyBboxPatch(
+                (x0, y0),
+                x1 - x0,
+                y1 - y0,
+                boxstyle="round,pad=0,rounding_size=0.3",
+                facecolor="none",
+                edgecolor=LOSS_COLOR,
+                linewidth=1.0,
+                linestyle=(0, (4, 2)),
+                zorder=1,
+            )
+        )
         ax.text(tx, y1 + 0.12, text, ha=ha, va="bottom", fontsize="small", color=LOSS_COLOR)
     ax.text(5.6, 0.5, "$\\sigma = \\exp(\\frac{1}{2} \\log \\sigma^2)$", ha="center", va="center", fontsize="small")
-    ax.text(11.7, 0.8, "gradients flow back\nthrough $\\mu$ and $\\sigma$,\nnot into $\\epsilon$", ha="center", va="center",
-            fontsize="small", color="0.25", style="italic")
+    ax.text(
+        11.7,
+        0.8,
+        "gradients flow back\nthrough $\\mu$ and $\\sigma$,\nnot into $\\epsilon$",
+        ha="center",
+        va="center",
+        fontsize="small",
+        color="0.25",
+        style="italic",
+    )
     if title:
         ax.set_title(title)
     return ax.figure
@@ -195,8 +260,16 @@ def aae_diagram(ax: Axes | None = None, title: str | None = None) -> Figure:
         _arrow(ax, a, b)
     _arrow(ax, d, (8.4, low))
     ax.text(8.55, low, "prior sample ($z'$)\nor code ($z$)?", ha="left", va="center", fontsize="small")
-    ax.text(3.5, top - 0.8, "encoder = generator of\nthe adversarial network", ha="center", va="top", fontsize="small",
-            style="italic", color="0.25")
+    ax.text(
+        3.5,
+        top - 0.8,
+        "encoder = generator of\nthe adversarial network",
+        ha="center",
+        va="top",
+        fontsize="small",
+        style="italic",
+        color="0.25",
+    )
     ax.text(0.1, 5.4, "reconstruction phase", ha="left", va="top", fontsize="small", weight="bold", color="0.35")
     ax.text(0.1, 2.15, "regularisation phase", ha="left", va="top", fontsize="small", weight="bold", color="0.35")
     ax.plot([0.1, 13.9], [2.3, 2.3], color="0.7", lw=0.8, ls=(0, (4, 3)), zorder=0)

@@ -50,7 +50,11 @@ def plot_gan_1d(
     ax = new_ax(ax, (5.0, 3.4))
     if p_g is None and samples is not None:
         p_g = kde(torch.as_tensor(np.asarray(samples, dtype=float)), torch.as_tensor(x), bandwidth).numpy()
-    top = max(np.max(np.asarray(p_data, dtype=float)), 1.0 if d is not None else 0.0, np.max(np.asarray(p_g, dtype=float)) if p_g is not None else 0.0)
+    top = max(
+        np.max(np.asarray(p_data, dtype=float)),
+        1.0 if d is not None else 0.0,
+        np.max(np.asarray(p_g, dtype=float)) if p_g is not None else 0.0,
+    )
     ax.plot(x, np.asarray(p_data, dtype=float), ls=":", color="black", lw=2, label=r"$p_{\mathrm{data}}$")
     if p_g is not None:
         ax.plot(x, np.asarray(p_g, dtype=float), color="green", lw=1.6, label=r"$p_g$")
@@ -64,7 +68,12 @@ def plot_gan_1d(
         zx = x.min() + (z - z.min()) / span * (x.max() - x.min()) * 0.8 + 0.1 * (x.max() - x.min())
         ax.hlines([y_x, y_z], x.min(), x.max(), color="black", lw=0.8)
         for a, b in zip(zx, g_z):
-            ax.annotate("", xy=(b, y_x), xytext=(a, y_z), arrowprops=dict(arrowstyle="->", lw=0.6, color="0.3", shrinkA=0, shrinkB=0))
+            ax.annotate(
+                "",
+                xy=(b, y_x),
+                xytext=(a, y_z),
+                arrowprops=dict(arrowstyle="->", lw=0.6, color="0.3", shrinkA=0, shrinkB=0),
+            )
         ax.text(x.min(), y_x, "x ", ha="right", va="center")
         ax.text(x.min(), y_z, "z ", ha="right", va="center")
         bottom = -0.55 * top
@@ -81,7 +90,11 @@ def plot_gan_1d(
 
 
 def gan_1d_snapshots(
-    snapshots, ncols: int = 4, figsize: tuple[float, float] | None = None, mapping: bool = True, p_g_max: float | None = 1.0
+    snapshots,
+    ncols: int = 4,
+    figsize: tuple[float, float] | None = None,
+    mapping: bool = True,
+    p_g_max: float | None = 1.0,
 ) -> Figure:
     """Panels (a), (b), ... of a 1-D GAN at several moments of training (Goodfellow et al., Figure 1).
 

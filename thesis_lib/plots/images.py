@@ -103,7 +103,13 @@ def show_reconstructions(
 
 
 def show_denoising(
-    model, x: Tensor, corrupt_fn: Callable[[Tensor], Tensor] | None = None, n: int = 10, seed: int = 0, ax: Axes | None = None, title: str | None = None
+    model,
+    x: Tensor,
+    corrupt_fn: Callable[[Tensor], Tensor] | None = None,
+    n: int = 10,
+    seed: int = 0,
+    ax: Axes | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Rows clean / corrupted / reconstructed for a denoising or inpainting autoencoder.
 
@@ -116,14 +122,21 @@ def show_denoising(
         g = torch.Generator().manual_seed(seed)
         corrupted = model.corrupt(x, generator=g)
         if corrupted is x:
-            raise ValueError(f"this {type(model).__name__} trains on clean inputs (no corruption to show); pass corrupt_fn")
+            raise ValueError(
+                f"this {type(model).__name__} trains on clean inputs (no corruption to show); pass corrupt_fn"
+            )
     else:
         corrupted = corrupt_fn(x)
     return show_reconstructions(model, x, n=n, corrupted=corrupted, ax=ax, title=title)
 
 
 def samples_per_class(
-    model, n_per_class: int = 8, seed: int = 0, ax: Axes | None = None, class_names: Sequence[str] | None = None, title: str | None = None
+    model,
+    n_per_class: int = 8,
+    seed: int = 0,
+    ax: Axes | None = None,
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Samples of a class-conditional model, one row per class, ``decode(z, c)`` with z ~ p(z | c).
 

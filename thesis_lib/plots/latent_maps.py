@@ -17,7 +17,14 @@ __all__ = ["latent_scatter", "prior_vs_posterior", "encoding_distributions", "ge
 
 
 def latent_scatter(
-    model, data, n: int = 5000, ax: Axes | None = None, s: float = 3.0, alpha: float = 0.6, legend: bool = True, title: str | None = None
+    model,
+    data,
+    n: int = 5000,
+    ax: Axes | None = None,
+    s: float = 3.0,
+    alpha: float = 0.6,
+    legend: bool = True,
+    title: str | None = None,
 ) -> Figure:
     """The codes ``embed(x)`` of the first ``n`` examples of ``data``, coloured by class, each class's name at its centre.
 
@@ -82,7 +89,16 @@ def prior_vs_posterior(
     lab = None if labels is None else labels.numpy()
     if overlay:
         ax = new_ax(ax, (5.6, 4.6))
-        ax.scatter(prior_2d[:, 0], prior_2d[:, 1], s=s, color=PRIOR_COLOR, alpha=0.5, linewidths=0, label=f"p(z) ({prior_name})", rasterized=True)
+        ax.scatter(
+            prior_2d[:, 0],
+            prior_2d[:, 1],
+            s=s,
+            color=PRIOR_COLOR,
+            alpha=0.5,
+            linewidths=0,
+            label=f"p(z) ({prior_name})",
+            rasterized=True,
+        )
         scatter_classes(ax, codes_2d.numpy(), lab, names, s, alpha)
         axes = [ax]
         ax.set_title(f"prior p(z) ({prior_name}, grey) and codes q(z)")
@@ -91,7 +107,9 @@ def prior_vs_posterior(
             _, axes = plt.subplots(1, 2, figsize=(10.0, 4.6), layout="constrained")
         else:
             axes = list(ax)
-        axes[0].scatter(prior_2d[:, 0], prior_2d[:, 1], s=s, color=PRIOR_COLOR, alpha=alpha, linewidths=0, rasterized=True)
+        axes[0].scatter(
+            prior_2d[:, 0], prior_2d[:, 1], s=s, color=PRIOR_COLOR, alpha=alpha, linewidths=0, rasterized=True
+        )
         axes[0].set_title(f"prior p(z): {prior_name}")
         scatter_classes(axes[1], codes_2d.numpy(), lab, names, s, alpha)
         axes[1].set_title("codes q(z) of the data")
@@ -138,14 +156,18 @@ def encoding_distributions(
     names = class_names_of(data)
     models = dict(models)
     if axes is None:
-        _, axes = plt.subplots(1, len(models), figsize=(min(10.0, 3.4 * len(models)), 3.6), layout="constrained", squeeze=False)
+        _, axes = plt.subplots(
+            1, len(models), figsize=(min(10.0, 3.4 * len(models)), 3.6), layout="constrained", squeeze=False
+        )
         axes = list(axes[0])
     for ax, (name, model) in zip(axes, models.items()):
         device = latent.model_device(model)
         with latent.eval_mode(model), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             grey = torch.cat([model.encode(b.to(device)).cpu() for b in x_all[:n].split(1000)])
-            picked = [model.encode(x_all[i : i + 1].expand(n_samples, *x_all.shape[1:]).to(device)).cpu() for i in indices]
+            picked = [
+                model.encode(x_all[i : i + 1].expand(n_samples, *x_all.shape[1:]).to(device)).cpu() for i in indices
+            ]
         if grey.shape[1] > 2:
             mean, comps, _ = latent.pca(grey, 2)
             project = lambda z: (z - mean) @ comps.T  # noqa: E731
@@ -158,14 +180,32 @@ def encoding_distributions(
             c = int(y_all[i])
             z2 = project(z)
             clouds.append((z2, c))
-            ax.scatter(z2[:, 0], z2[:, 1], s=4 * s, color=CLASS_COLORS[c % 10], alpha=0.7, linewidths=0, rasterized=True,
-                       label=f"q(z|x), x = a {names[c]}" if c < len(names) else f"q(z|x), class {c}")
+            ax.scatter(
+                z2[:, 0],
+                z2[:, 1],
+                s=4 * s,
+                color=CLASS_COLORS[c % 10],
+                alpha=0.7,
+                linewidths=0,
+                rasterized=True,
+                label=f"q(z|x), x = a {names[c]}" if c < len(names) else f"q(z|x), class {c}",
+            )
         sd_x = torch.stack([z.std(0).pow(2).mean().sqrt() for z in picked]).mean().item()
         sd_all = grey.std(0).pow(2).mean().sqrt().item()
-        ax.text(0.03, 0.97, f"sd of q(z|x): {sd_x:.2g}\nsd of q(z): {sd_all:.2g}", transform=ax.transAxes,
-                va="top", ha="left", fontsize="small", bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
+        ax.text(
+            0.03,
+            0.97,
+            f"sd of q(z|x): {sd_x:.2g}\nsd of q(z): {sd_all:.2g}",
+            transform=ax.transAxes,
+            va="top",
+            ha="left",
+            fontsize="small",
+            bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"),
+        )
         # each image's codes named by its digit, not by colour alone
-        label_classes(ax, torch.cat([z for z, _ in clouds]).numpy(), [c for z, c in clouds for _ in range(len(z))], names)
+        label_classes(
+            ax, torch.cat([z for z, _ in clouds]).numpy(), [c for z, c in clouds for _ in range(len(z))], names
+        )
         ax.set_title(name)
         ax.set_xlabel("$z_1$")
         ax.set_aspect("equal", adjustable="datalim")
@@ -177,7 +217,14 @@ def encoding_distributions(
 
 
 def generated_scatter(
-    model, data, n_per_class: int = 300, n_data: int = 3000, seed: int = 0, ax: Axes | Sequence[Axes] | None = None, s: float = 3.0, alpha: float = 0.6
+    model,
+    data,
+    n_per_class: int = 300,
+    n_data: int = 3000,
+    seed: int = 0,
+    ax: Axes | Sequence[Axes] | None = None,
+    s: float = 3.0,
+    alpha: float = 0.6,
 ) -> Figure:
     """A GAN has no encoder, so no codes: instead compare *images* of a class-conditional generator in one 2-D picture.
 
@@ -194,7 +241,9 @@ def generated_scatter(
     labels = torch.arange(model.n_classes).repeat_interleave(n_per_class)
     g = torch.Generator().manual_seed(seed)
     if not model.needs_labels:
-        raise ValueError(f"generated_scatter needs a decoder that takes the class, e.g. a conditional GAN (GANConfig(conditional=True)), got a {type(model).__name__}")
+        raise ValueError(
+            f"generated_scatter needs a decoder that takes the class, e.g. a conditional GAN (GANConfig(conditional=True)), got a {type(model).__name__}"
+        )
     with latent.eval_mode(model):
         z = model.sample_prior(labels.shape[0], generator=g).cpu()
     fake = latent.decode_batched(model, z, labels).flatten(1)
@@ -218,7 +267,9 @@ def generated_scatter(
     return fig
 
 
-def latent_activity(model, data, n: int = 5000, threshold: float = 0.01, ax: Axes | None = None, title: str | None = None) -> Figure:
+def latent_activity(
+    model, data, n: int = 5000, threshold: float = 0.01, ax: Axes | None = None, title: str | None = None
+) -> Figure:
     """The activity of every latent dimension (:func:`thesis_lib.latent.activity`), largest first, on
     a log scale, with Burda et al.'s threshold for an active unit as a dotted line."""
     act = latent.activity(model, data, n)

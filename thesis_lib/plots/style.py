@@ -24,7 +24,18 @@ from matplotlib.axes import Axes
 
 from ..data import Dataset, class_names
 
-CLASS_COLORS = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499", "#000000")
+CLASS_COLORS = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+    "#000000",
+)
 """One colour per class (0-9), shared by every class scatter: Paul Tol's muted scheme (indigo, cyan, teal,
 green, olive, sand, rose, wine, purple) and black."""
 TRAIN_COLOR_CYCLE = plt.get_cmap("tab10").colors
@@ -59,7 +70,9 @@ def class_name(names: Sequence[str], c: int) -> str:
     return names[c] if c < len(names) else str(c)
 
 
-def scatter_classes(ax: Axes, points: np.ndarray, labels, names: Sequence[str], s: float, alpha: float, centres: bool = True) -> None:
+def scatter_classes(
+    ax: Axes, points: np.ndarray, labels, names: Sequence[str], s: float, alpha: float, centres: bool = True
+) -> None:
     """``points`` coloured by class; with ``centres``, each class's name written at the centre of its points."""
     if labels is None:
         ax.scatter(points[:, 0], points[:, 1], s=s, alpha=alpha, color=CLASS_COLORS[0], linewidths=0)
@@ -67,8 +80,16 @@ def scatter_classes(ax: Axes, points: np.ndarray, labels, names: Sequence[str], 
     labels = np.asarray(labels)
     for c in np.unique(labels):
         m = labels == c
-        ax.scatter(points[m, 0], points[m, 1], s=s, alpha=alpha, color=CLASS_COLORS[int(c) % 10], linewidths=0,
-                   label=class_name(names, int(c)), rasterized=True)
+        ax.scatter(
+            points[m, 0],
+            points[m, 1],
+            s=s,
+            alpha=alpha,
+            color=CLASS_COLORS[int(c) % 10],
+            linewidths=0,
+            label=class_name(names, int(c)),
+            rasterized=True,
+        )
     if centres:
         label_classes(ax, points, labels, names)
 
@@ -79,12 +100,23 @@ def label_classes(ax: Axes, points, labels, names: Sequence[str], fontsize: floa
     points, labels = np.asarray(points), np.asarray(labels)
     for c in np.unique(labels):
         x, y = np.median(points[labels == c], axis=0)[:2]
-        ax.text(float(x), float(y), class_name(names, int(c)), ha="center", va="center", fontsize=fontsize, fontweight="bold",
-                color="black", path_effects=[pe.withStroke(linewidth=4, foreground="white")],
-                gid=f"class-label-{int(c)}")
+        ax.text(
+            float(x),
+            float(y),
+            class_name(names, int(c)),
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            fontweight="bold",
+            color="black",
+            path_effects=[pe.withStroke(linewidth=4, foreground="white")],
+            gid=f"class-label-{int(c)}",
+        )
 
 
 def class_legend(ax: Axes, title: str = "class") -> None:
-    leg = ax.legend(title=title, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", markerscale=3, frameon=False)
+    leg = ax.legend(
+        title=title, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", markerscale=3, frameon=False
+    )
     for handle in leg.legend_handles:
         handle.set_alpha(1.0)

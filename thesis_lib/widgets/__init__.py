@@ -65,4 +65,13 @@ from .game import aae_prior_game, gan_game
 from .live import png_bytes
 from .static import STATIC_MAX_BYTES, sprite_png
 
-__all__ = ["LatentExplorer", "explore", "explore_priors", "gan_game", "aae_prior_game", "png_bytes", "sprite_png", "STATIC_MAX_BYTES"]
+__all__ = [
+    "LatentExplorer",
+    "explore",
+    "explore_priors",
+    "gan_game",
+    "aae_prior_game",
+    "png_bytes",
+    "sprite_png",
+    "STATIC_MAX_BYTES",
+]

@@ -45,9 +45,31 @@ float16 scale per group of :data:`Q_GROUP` consecutive weights: ``N / 8 + 1 / 16
 are known; plain rounding to the nearest step moved a chapter decoder's pixels by up to 15/255 at
 8 bits (an earlier int4 format: 50-140/255)."""
 Q_GROUP = 32
-_SHAPE_ONLY = {"view", "_unsafe_view", "reshape", "clone", "detach", "alias", "contiguous", "_to_copy", "flatten",
-               "unflatten", "squeeze", "unsqueeze", "lift_fresh", "dropout", "expand"}
-_ACTIVATIONS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "sigmoid_": "sigmoid", "tanh": "tanh", "tanh_": "tanh"}
+_SHAPE_ONLY = {
+    "view",
+    "_unsafe_view",
+    "reshape",
+    "clone",
+    "detach",
+    "alias",
+    "contiguous",
+    "_to_copy",
+    "flatten",
+    "unflatten",
+    "squeeze",
+    "unsqueeze",
+    "lift_fresh",
+    "dropout",
+    "expand",
+}
+_ACTIVATIONS = {
+    "relu": "relu",
+    "relu_": "relu",
+    "sigmoid": "sigmoid",
+    "sigmoid_": "sigmoid",
+    "tanh": "tanh",
+    "tanh_": "tanh",
+}
 
 
 class UnsupportedDecoder(ValueError):
@@ -101,7 +123,9 @@ def trace(decode: Callable[[Tensor], Tensor], z: Tensor) -> tuple[list[Layer], t
     for func, args, kwargs, result, inputs in rec.calls:
         name = func.__name__.split(".")[0]
         if len(inputs) > 1 or inputs[0] is not current:
-            raise UnsupportedDecoder(f"the decoder is not a chain of layers: {name} takes a tensor other than the previous layer's output")
+            raise UnsupportedDecoder(
+                f"the decoder is not a chain of layers: {name} takes a tensor other than the previous layer's output"
+            )
         layer = _layer(name, args, kwargs, current, result)
         result = result[0] if isinstance(result, (tuple, list)) else result
         if layer is not None:
@@ -146,15 +170,28 @@ def _layer(name: str, args, kwargs, x: Tensor, result) -> Layer | None:
         c = x.shape[1]
         scale = (_np(gamma) if gamma is not None else np.ones(c, np.float32)) / np.sqrt(_np(var) + eps)
         shift = (_np(beta) if beta is not None else np.zeros(c, np.float32)) - _np(mean) * scale
-        return Layer("affine", {"scale": scale.astype(np.float32), "shift": shift.astype(np.float32)}, {"channels": int(c), "size": int(x[0, 0].numel())})
+        return Layer(
+            "affine",
+            {"scale": scale.astype(np.float32), "shift": shift.astype(np.float32)},
+            {"channels": int(c), "size": int(x[0, 0].numel())},
+        )
     if name == "convolution":
         w, b, stride, padding, dilation, transposed, out_pad, groups = args[1:9]
         if not transposed or groups != 1 or any(d != 1 for d in dilation) or x.dim() != 4:
             raise UnsupportedDecoder("only transposed 2-D convolutions (groups 1, dilation 1) are supported")
         cin, cout, kh, kw = w.shape
-        params = {"cin": int(cin), "cout": int(cout), "kh": int(kh), "kw": int(kw), "stride": [int(s) for s in stride],
-                  "pad": [int(p) for p in padding], "hin": int(x.shape[2]), "win": int(x.shape[3]),
-                  "hout": int(result.shape[2]), "wout": int(result.shape[3])}
+        params = {
+            "cin": int(cin),
+            "cout": int(cout),
+            "kh": int(kh),
+            "kw": int(kw),
+            "stride": [int(s) for s in stride],
+            "pad": [int(p) for p in padding],
+            "hin": int(x.shape[2]),
+            "win": int(x.shape[3]),
+            "hout": int(result.shape[2]),
+            "wout": int(result.shape[3]),
+        }
         return Layer("convT", {"W": _np(w), "b": _np(b) if b is not None else np.zeros(cout, np.float32)}, params)
     if name == "cat":
         tensors, dim = args[0], (args[1] if len(args) > 1 else kwargs.get("dim", 0))
@@ -165,7 +202,7 @@ def _layer(name: str, args, kwargs, x: Tensor, result) -> Layer | None:
         if len(tensors) == 1:
             return None
         flat = lambda ts: np.concatenate([_np(t).reshape(-1) for t in ts]) if ts else np.zeros(0, np.float32)  # noqa: E731
-        return Layer("concat", {"before": flat(tensors[:i]), "after": flat(tensors[i + 1:])})
+        return Layer("concat", {"before": flat(tensors[:i]), "after": flat(tensors[i + 1 :])})
     if name in ("add", "sub", "mul"):
         a, b = args[0], args[1]
         other = b if a is x else a
@@ -199,7 +236,12 @@ def _append(layers: list[Layer], layer: Layer) -> None:
             prev.tensors["W"] = (prev.tensors["W"] * s[None, :, None, None]).astype(np.float32)
         prev.tensors["b"] = (prev.tensors["b"] * s + t).astype(np.float32)
         return
-    if layer.op == "add" and prev is not None and prev.op == "linear" and layer.tensors["v"].size == prev.tensors["b"].size:
+    if (
+        layer.op == "add"
+        and prev is not None
+        and prev.op == "linear"
+        and layer.tensors["v"].size == prev.tensors["b"].size
+    ):
         prev.tensors["b"] = (prev.tensors["b"] + layer.tensors["v"]).astype(np.float32)
         return
     if layer.op == "linear" and prev is not None and prev.op == "concat":
@@ -213,7 +255,10 @@ def _append(layers: list[Layer], layer: Layer) -> None:
         (m, k), n = layer.tensors["W"].shape, prev.tensors["W"].shape[1]
         if m * n <= m * k + k * n:
             w2 = layer.tensors["W"].astype(np.float64)
-            merged = {"W": (w2 @ prev.tensors["W"]).astype(np.float32), "b": (w2 @ prev.tensors["b"] + layer.tensors["b"]).astype(np.float32)}
+            merged = {
+                "W": (w2 @ prev.tensors["W"]).astype(np.float32),
+                "b": (w2 @ prev.tensors["b"] + layer.tensors["b"]).astype(np.float32),
+            }
             layers.pop()
             return _append(layers, Layer("linear", merged))
     layers.append(layer)
@@ -301,7 +346,7 @@ def gptq(w: np.ndarray, step: np.ndarray, inputs: np.ndarray, top: int) -> np.nd
         col = np.clip(np.round(wd[:, j] / sd[:, j]), -top, top)
         q[:, j] = col
         err = (wd[:, j] - col * sd[:, j]) / u[j, j]
-        wd[:, j + 1:] -= np.outer(err, u[j, j + 1:])
+        wd[:, j + 1 :] -= np.outer(err, u[j, j + 1 :])
     out = np.empty_like(q)
     out[:, order] = q
     return out
@@ -328,13 +373,22 @@ def run(layers: list[Layer], z: np.ndarray) -> np.ndarray:
             x = np.tanh(x)
         elif layer.op == "concat":
             n = x.shape[0]
-            x = np.concatenate([np.broadcast_to(t["before"], (n, t["before"].size)), x, np.broadcast_to(t["after"], (n, t["after"].size))], 1).astype(np.float32)
+            x = np.concatenate(
+                [
+                    np.broadcast_to(t["before"], (n, t["before"].size)),
+                    x,
+                    np.broadcast_to(t["after"], (n, t["after"].size)),
+                ],
+                1,
+            ).astype(np.float32)
         elif layer.op == "add":
             x = x + t["v"]
         elif layer.op == "mul":
             x = x * t["v"]
         elif layer.op == "affine":
-            x = (x.reshape(x.shape[0], p["channels"], -1) * t["scale"][:, None] + t["shift"][:, None]).reshape(x.shape[0], -1)
+            x = (x.reshape(x.shape[0], p["channels"], -1) * t["scale"][:, None] + t["shift"][:, None]).reshape(
+                x.shape[0], -1
+            )
         elif layer.op == "convT":
             x = np.stack([_conv_transpose(row, t["W"], t["b"], p) for row in x])
         else:
@@ -352,8 +406,8 @@ def _conv_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray, p: dict) -> np.
     for ki in range(kh):
         for kj in range(kw):
             contrib = np.einsum("chw,co->ohw", x, w[:, :, ki, kj])
-            full[:, ki: ki + (hin - 1) * sh + 1: sh, kj: kj + (win - 1) * sw + 1: sw] += contrib
+            full[:, ki : ki + (hin - 1) * sh + 1 : sh, kj : kj + (win - 1) * sw + 1 : sw] += contrib
     out = np.zeros((cout, hout, wout), np.float32)
     hh, ww = min(hout, full.shape[1] - ph), min(wout, full.shape[2] - pw)
-    out[:, :hh, :ww] = full[:, ph: ph + hh, pw: pw + ww]
+    out[:, :hh, :ww] = full[:, ph : ph + hh, pw : pw + ww]
     return (out + b[:, None, None]).reshape(-1)

@@ -48,7 +48,12 @@ def prune(chains: list[list[Layer]], values: list[list[np.ndarray]]) -> tuple[li
     chains = [[Layer(la.op, dict(la.tensors), dict(la.params)) for la in chain] for chain in chains]
     report = []
     for p, layer in enumerate(chains[0]):
-        if not (layer.op == "relu" and 0 < p < len(chains[0]) - 1 and chains[0][p - 1].op == "linear" and chains[0][p + 1].op == "linear"):
+        if not (
+            layer.op == "relu"
+            and 0 < p < len(chains[0]) - 1
+            and chains[0][p - 1].op == "linear"
+            and chains[0][p + 1].op == "linear"
+        ):
             continue
         if any(la.op not in _BOUNDED for la in chains[0][:p]):
             continue
@@ -58,7 +63,10 @@ def prune(chains: list[list[Layer]], values: list[list[np.ndarray]]) -> tuple[li
         keep = ~dead
         for chain in chains:
             before, after = chain[p - 1].tensors, chain[p + 1].tensors
-            chain[p - 1].tensors = {"W": np.ascontiguousarray(before["W"][keep]), "b": np.ascontiguousarray(before["b"][keep])}
+            chain[p - 1].tensors = {
+                "W": np.ascontiguousarray(before["W"][keep]),
+                "b": np.ascontiguousarray(before["b"][keep]),
+            }
             chain[p + 1].tensors = {"W": np.ascontiguousarray(after["W"][:, keep]), "b": after["b"]}
         report.append((int(keep.sum()), int(keep.size)))
     return chains, report
@@ -87,7 +95,7 @@ def _dead_units(prefix: list[Layer], vals: list[np.ndarray]) -> np.ndarray:
         if units.size == 0:
             continue
         if np.all(hi - lo <= LEAF):
-            x = run(prefix, positions([v[a: b + 1] for v, a, b in zip(vals, lo, hi)]).astype(np.float32))[:, units]
+            x = run(prefix, positions([v[a : b + 1] for v, a, b in zip(vals, lo, hi)]).astype(np.float32))[:, units]
             alive[units[(x > 0).any(0)]] = True
             continue
         d = int(np.argmax(hi - lo))
@@ -146,7 +154,11 @@ def _upper_bounds(prefix: list[Layer], lo: np.ndarray, hi: np.ndarray) -> np.nda
             before, after = t["before"].astype(np.float64), t["after"].astype(np.float64)
             z = lambda k: np.zeros(k)  # noqa: E731
             a = np.vstack([np.zeros((before.size, lo.size)), a, np.zeros((after.size, lo.size))])
-            c, el, eu = np.r_[before, c, after], np.r_[z(before.size), el, z(after.size)], np.r_[z(before.size), eu, z(after.size)]
+            c, el, eu = (
+                np.r_[before, c, after],
+                np.r_[z(before.size), el, z(after.size)],
+                np.r_[z(before.size), eu, z(after.size)],
+            )
         elif op in ("sigmoid", "tanh"):
             f = (lambda x: 1 / (1 + np.exp(-x))) if op == "sigmoid" else np.tanh
             low, high = bounds()

@@ -48,11 +48,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from . import decoder_export, decoder_prune
+from . import decoder_export, decoder_prune, static, words
 from .decoder_export import FORMATS, Layer, UnsupportedDecoder
 from .live import png_bytes
-from . import static
-from . import words
 from .static import FLEX_OPEN, NOTE_STYLE, STATIC_MAX_BYTES, a11y_config, controls, describe, root_open, script
 
 if TYPE_CHECKING:  # annotations only: explorer.py imports the views
@@ -78,8 +76,12 @@ _WEIGHTS = ("W",)  # the tensors stored in the chosen format; the others (biases
 _page: dict = {"keys": set(), "bytes": 0}
 
 
-def static_html(explorer: "LatentExplorer", steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES,
-                continuous: bool = True) -> str:
+def static_html(
+    explorer: "LatentExplorer",
+    steps: int | None = None,
+    max_bytes: int | None = STATIC_MAX_BYTES,
+    continuous: bool = True,
+) -> str:
     """The book's version of ``explorer``: a self-contained ``<div>`` that works without a kernel.
 
     With ``continuous`` (the default) it carries the decoder when the rule above allows; else,
@@ -142,22 +144,36 @@ def decoder_html(explorer: "LatentExplorer", number: int) -> tuple[str | None, s
         units.extend(report)
     checks = {k: _grid_values(values[k], explorer.n_sliders, offset=False) for k in names}
     calibration = {k: _grid_values(values[k], explorer.n_sliders, offset=True) for k in names}
-    reference = {k: explorer._decode(k, explorer.base[k] + torch.tensor(checks[k], dtype=torch.float32) @ explorer.directions[k]).reshape(len(checks[k]), -1).numpy()
-                 for k in names}
+    reference = {
+        k: explorer._decode(k, explorer.base[k] + torch.tensor(checks[k], dtype=torch.float32) @ explorer.directions[k])
+        .reshape(len(checks[k]), -1)
+        .numpy()
+        for k in names
+    }
     left = DECODER_PAGE_BYTES - _page["bytes"]
     reasons = []
     for fmt in FORMATS:
         stored = {}
         for group in groups:
             stored.update(zip(group, _store_group([chains[k] for k in group], fmt, [calibration[k] for k in group])))
-        blobs = {key: b64 for layers in stored.values() for layer in layers for key, b64 in layer[1].items() if key not in _page["keys"]}
+        blobs = {
+            key: b64
+            for layers in stored.values()
+            for layer in layers
+            for key, b64 in layer[1].items()
+            if key not in _page["keys"]
+        }
         size = sum(len(b) for b in blobs.values())
         if size > left:
-            reasons.append(f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's {DECODER_PAGE_BYTES / 1e6:.1f} MB")
+            reasons.append(
+                f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's {DECODER_PAGE_BYTES / 1e6:.1f} MB"
+            )
             continue
         err = max(_max_error(stored[k], checks[k], reference[k]) for k in names)
         if err > TOLERANCE:
-            reasons.append(f"{fmt} weights change pixels by up to {err * 255:.1f}/255 (allowed {TOLERANCE * 255:.0f}/255)")
+            reasons.append(
+                f"{fmt} weights change pixels by up to {err * 255:.1f}/255 (allowed {TOLERANCE * 255:.0f}/255)"
+            )
             continue
         _page["keys"].update(blobs)
         _page["bytes"] += size
@@ -181,7 +197,7 @@ def _grid_values(values: list[np.ndarray], n_sliders: int, offset: bool) -> list
     with ``offset``, the positions halfway between them: the inputs :func:`.decoder_export.gptq`
     rounds the integer weights for (so the error is measured where the rounding was not fitted)."""
     every = CHECK_EVERY[min(n_sliders, max(CHECK_EVERY))]
-    return decoder_prune.positions([v[every // 2::every] if offset else v[::every] for v in values]).tolist()
+    return decoder_prune.positions([v[every // 2 :: every] if offset else v[::every] for v in values]).tolist()
 
 
 def _store_group(chains: list[list[Layer]], fmt: str, calibration: list[list[list[float]]]) -> list[list[tuple]]:
@@ -203,7 +219,11 @@ def _store_group(chains: list[list[Layer]], fmt: str, calibration: list[list[lis
                     done[keys[o]] = _store(Layer("linear", {"W": layer.tensors["W"]}), fmt, same[np.unique(rows)])
                 js, blobs, rebuilt = done[keys[o]]
                 bias = _store(Layer("linear", {"b": layer.tensors["b"]}), fmt)
-                item = ({"op": "linear", "t": {**js["t"], **bias[0]["t"]}}, {**blobs, **bias[1]}, {**rebuilt, **bias[2]})
+                item = (
+                    {"op": "linear", "t": {**js["t"], **bias[0]["t"]}},
+                    {**blobs, **bias[1]},
+                    {**rebuilt, **bias[2]},
+                )
             else:
                 item = _store(layer, fmt)
             stored[o].append(item)
@@ -212,7 +232,9 @@ def _store_group(chains: list[list[Layer]], fmt: str, calibration: list[list[lis
     return stored
 
 
-def _store(layer: Layer, fmt: str, inputs: np.ndarray | None = None) -> tuple[dict, dict[str, str], dict[str, np.ndarray]]:
+def _store(
+    layer: Layer, fmt: str, inputs: np.ndarray | None = None
+) -> tuple[dict, dict[str, str], dict[str, np.ndarray]]:
     """``(the layer's JSON, {key: base64} of its tensors, the float32 tensors decoder.js rebuilds)``.
 
     Weights (``W``) of more than :data:`SMALL` values are stored in ``fmt`` (integers rounded by GPTQ for
@@ -256,38 +278,80 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size, units, chec
     uid = f"tl-latent-{number}-{hashlib.sha1(png + json.dumps(sorted(blobs)).encode()).hexdigest()[:8]}"
     limits = [[list(lim) for lim in explorer.slider_limits(k)] for k in names]
     options = [{"layers": [js for js, _, _ in stored[k]]} for k in names]
-    cfg = {"mode": "decoder", "steps": POSITIONS, "limits": limits, "h": h, "w": w, "scale": explorer.scale, "options": options,
-           **a11y_config(explorer)}
+    cfg = {
+        "mode": "decoder",
+        "steps": POSITIONS,
+        "limits": limits,
+        "h": h,
+        "w": w,
+        "scale": explorer.scale,
+        "options": options,
+        **a11y_config(explorer),
+    }
     mid = (POSITIONS - 1) // 2
-    weights = {js["t"]["W"]["k"]: math.prod(js["t"]["W"]["s"]) for k in names for js, _, _ in stored[k] if js["op"] in ("linear", "convT")}
+    weights = {
+        js["t"]["W"]["k"]: math.prod(js["t"]["W"]["s"])
+        for k in names
+        for js, _, _ in stored[k]
+        if js["op"] in ("linear", "convT")
+    }
     n_params = sum(weights.values())
     pos = f"0:{','.join([str(mid)] * explorer.n_sliders)}"
-    parts = [root_open(explorer, uid, "decoder", f'data-steps="{POSITIONS}" data-position="{pos}" data-weight-bytes="{size}"'), FLEX_OPEN,
-             controls(explorer, uid, limits[0], POSITIONS)]
+    parts = [
+        root_open(
+            explorer, uid, "decoder", f'data-steps="{POSITIONS}" data-position="{pos}" data-weight-bytes="{size}"'
+        ),
+        FLEX_OPEN,
+        controls(explorer, uid, limits[0], POSITIONS),
+    ]
     sw, sh = w * explorer.scale, h * explorer.scale
     start = [lo + (hi - lo) * mid / (POSITIONS - 1) for lo, hi in limits[0]]
     alt = describe(explorer, names[0], start)  # static.js keeps it current, in the page's language
     alt_sl = describe(explorer, names[0], start, "sl")
-    parts.append(f'<div class="tl-latent-view" style="position:relative;width:{sw}px;height:{sh}px;background:#000;flex:none">'
-                 f'<img class="tl-latent-image" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
-                 f'alt="{html.escape(alt)}"{words.attributes("", alt=alt_sl)} width="{sw}" height="{sh}" style="width:{sw}px;height:{sh}px;'
-                 'max-width:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated"></div>')
+    parts.append(
+        f'<div class="tl-latent-view" style="position:relative;width:{sw}px;height:{sh}px;background:#000;flex:none">'
+        f'<img class="tl-latent-image" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
+        f'alt="{html.escape(alt)}"{words.attributes("", alt=alt_sl)} width="{sw}" height="{sh}" style="width:{sw}px;height:{sh}px;'
+        'max-width:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated"></div>'
+    )
     parts.append("</div>")
     layers = [js["op"] for js, _, _ in stored[names[0]] if js["op"] in ("linear", "convT")]
     models = len({tuple(js["t"]["W"]["k"] for js, _, _ in stored[k] if js["op"] in ("linear", "convT")) for k in names})
     kind = "float16" if fmt == "f16" else f"{decoder_export.bits(fmt)}-bit"
     shared = "" if blobs else ", shared with a widget above"
     kept, total = sum(u[0] for u in units), sum(u[1] for u in units)
-    pruned = f"; {total - kept:,} of the {total:,} hidden units are zero at every slider position and left out" if kept < total else ""
-    note_sl, note_args = words.decoder_note(models, len(layers), n_params, kind, round(size / 1024), not blobs,
-                                            (total - kept, total) if kept < total else None, math.ceil(err * 255 * 10) / 10, checked)
-    parts.append(f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Decoded in your browser at every slider position: '
-                 f'the decoder{"s" if models > 1 else ""} ({f"{models} x " if models > 1 else ""}{len(layers)} layers, {n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}{pruned}); '
-                 f'max |Δ| against PyTorch {math.ceil(err * 255 * 10) / 10:.1f}/255 at {checked:,} slider positions.</div>')
+    pruned = (
+        f"; {total - kept:,} of the {total:,} hidden units are zero at every slider position and left out"
+        if kept < total
+        else ""
+    )
+    note_sl, note_args = words.decoder_note(
+        models,
+        len(layers),
+        n_params,
+        kind,
+        round(size / 1024),
+        not blobs,
+        (total - kept, total) if kept < total else None,
+        math.ceil(err * 255 * 10) / 10,
+        checked,
+    )
+    parts.append(
+        f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Decoded in your browser at every slider position: '
+        f"the decoder{'s' if models > 1 else ''} ({f'{models} x ' if models > 1 else ''}{len(layers)} layers, {n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}{pruned}); "
+        f"max |Δ| against PyTorch {math.ceil(err * 255 * 10) / 10:.1f}/255 at {checked:,} slider positions.</div>"
+    )
     data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
     parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')
-    parts.append(f'<script type="application/json" class="tl-latent-probes">{json.dumps(_probes(explorer), separators=(",", ":"))}</script>')
-    parts.extend(f'<script type="application/octet-stream" class="tl-latent-weights" data-key="{k}">{b}</script>' for k, b in blobs.items())
-    parts.append(f"<script>{script('decoder.js')}\n{script()}\nwindow.thesisLibLatent(document.getElementById({json.dumps(uid)}));</script>")
+    parts.append(
+        f'<script type="application/json" class="tl-latent-probes">{json.dumps(_probes(explorer), separators=(",", ":"))}</script>'
+    )
+    parts.extend(
+        f'<script type="application/octet-stream" class="tl-latent-weights" data-key="{k}">{b}</script>'
+        for k, b in blobs.items()
+    )
+    parts.append(
+        f"<script>{script('decoder.js')}\n{script()}\nwindow.thesisLibLatent(document.getElementById({json.dumps(uid)}));</script>"
+    )
     parts.append("</div>")
     return "".join(parts)

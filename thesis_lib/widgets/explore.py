@@ -23,6 +23,7 @@ __all__ = ["explore", "explore_priors", "axes_from_points"]
 
 def _decoder(model, label: int | None = None) -> DecodeFn:
     """``z -> model.decode(z, labels)`` on the model's device in eval mode (with a fixed class ``label``)."""
+
     def decode(z: Tensor) -> Tensor:
         labels = None if label is None else torch.full((z.shape[0],), label, dtype=torch.long)
         return latent.decode_batched(model, z, labels)
@@ -31,7 +32,11 @@ def _decoder(model, label: int | None = None) -> DecodeFn:
 
 
 def axes_from_points(
-    points: Tensor, n_sliders: int, percentiles: tuple[float, float] = (1.0, 99.0), std_range: float = 2.5, what: tuple[str, str] = ("code", "codes")
+    points: Tensor,
+    n_sliders: int,
+    percentiles: tuple[float, float] = (1.0, 99.0),
+    std_range: float = 2.5,
+    what: tuple[str, str] = ("code", "codes"),
 ) -> LatentAxes:
     """Slider axes that span ``(n, d)`` latent points (codes of data, or prior samples).
 
@@ -45,13 +50,23 @@ def axes_from_points(
     d = points.shape[1]
     one, many = what
     if d <= 2:
-        return LatentAxes(torch.zeros(d), torch.eye(d), latent.percentile_limits(points, percentiles), tuple(f"z{i + 1}" for i in range(d)),
-                          f"latent point (z1, z2), range: {percentiles[0]:g}-{percentiles[1]:g} percentiles of the {many}")
+        return LatentAxes(
+            torch.zeros(d),
+            torch.eye(d),
+            latent.percentile_limits(points, percentiles),
+            tuple(f"z{i + 1}" for i in range(d)),
+            f"latent point (z1, z2), range: {percentiles[0]:g}-{percentiles[1]:g} percentiles of the {many}",
+        )
     k = min(n_sliders, d)
     mean, comps, var = latent.pca(points, k)
     limits = torch.tensor([[-std_range, std_range]] * k)
-    return LatentAxes(mean, comps * var.sqrt()[:, None], limits, tuple(f"PC{i + 1}" for i in range(k)),
-                      f"mean {one} + sliders × sd along the principal directions of the {d}-D {many}")
+    return LatentAxes(
+        mean,
+        comps * var.sqrt()[:, None],
+        limits,
+        tuple(f"PC{i + 1}" for i in range(k)),
+        f"mean {one} + sliders × sd along the principal directions of the {d}-D {many}",
+    )
 
 
 def explore(
@@ -84,13 +99,35 @@ def explore(
         with latent.eval_mode(model):
             axes = model.explorer_axes(n_sliders, g)
             if axes is None:
-                axes = axes_from_points(model.sample_prior(n, generator=g).cpu(), n_sliders, percentiles, std_range, ("prior sample", "prior samples"))
+                axes = axes_from_points(
+                    model.sample_prior(n, generator=g).cpu(),
+                    n_sliders,
+                    percentiles,
+                    std_range,
+                    ("prior sample", "prior samples"),
+                )
     if model.needs_labels:
         options = {name: _decoder(model, c) for c, name in enumerate(model.class_names)}
-        return LatentExplorer(options, axes.base, axes.directions, axes.limits, list(axes.labels), "class", steps,
-                              title=f"{kind}: {axes.description}, per class")
-    return LatentExplorer({kind: _decoder(model)}, axes.base, axes.directions, axes.limits, list(axes.labels), "option", steps,
-                          title=f"{kind}: {axes.description}")
+        return LatentExplorer(
+            options,
+            axes.base,
+            axes.directions,
+            axes.limits,
+            list(axes.labels),
+            "class",
+            steps,
+            title=f"{kind}: {axes.description}, per class",
+        )
+    return LatentExplorer(
+        {kind: _decoder(model)},
+        axes.base,
+        axes.directions,
+        axes.limits,
+        list(axes.labels),
+        "option",
+        steps,
+        title=f"{kind}: {axes.description}",
+    )
 
 
 def explore_priors(

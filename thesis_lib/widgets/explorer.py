@@ -78,9 +78,15 @@ class LatentExplorer:
             raise ValueError("a LatentExplorer needs at least one option")
         self.options = {str(k): v for k, v in self.options.items()}
         names = list(self.options)
-        self.base = {k: torch.as_tensor(v, dtype=torch.float32).detach().cpu().reshape(-1) for k, v in _per_option(self.base, names, "base").items()}
+        self.base = {
+            k: torch.as_tensor(v, dtype=torch.float32).detach().cpu().reshape(-1)
+            for k, v in _per_option(self.base, names, "base").items()
+        }
         dirs = _per_option(self.directions, names, "directions")
-        self.directions = {k: torch.as_tensor(v, dtype=torch.float32).detach().cpu().reshape(-1, self.base[k].numel()) for k, v in dirs.items()}
+        self.directions = {
+            k: torch.as_tensor(v, dtype=torch.float32).detach().cpu().reshape(-1, self.base[k].numel())
+            for k, v in dirs.items()
+        }
         counts = {d.shape[0] for d in self.directions.values()}
         if len(counts) != 1:
             raise ValueError(f"every option needs the same number of slider directions, got {sorted(counts)}")
@@ -176,7 +182,9 @@ class LatentExplorer:
         """The live explorer (an ``ipywidgets.VBox``; see :func:`thesis_lib.widgets.live.widget`)."""
         return live.widget(self)
 
-    def static_html(self, steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES, continuous: bool = True) -> str:
+    def static_html(
+        self, steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES, continuous: bool = True
+    ) -> str:
         """The explorer as a self-contained ``<div>`` for a page without a kernel (see :func:`thesis_lib.widgets.decoder_view.static_html`)."""
         with stage("widget export"):
             return decoder_view.static_html(self, steps=steps, max_bytes=max_bytes, continuous=continuous)
@@ -201,5 +209,3 @@ class LatentExplorer:
         from IPython.display import display
 
         display(self._repr_mimebundle_(), raw=True)
-
-

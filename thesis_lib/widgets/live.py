@@ -42,9 +42,21 @@ def widget(explorer: "LatentExplorer"):
     if len(names) > 1:
         selector = w.Dropdown(options=names, value=names[0], description=explorer.selector_label)
     sliders = []
-    for label, (lo, hi), v in zip(explorer.slider_labels, explorer.slider_limits(names[0]), explorer.initial_values(names[0])):
-        sliders.append(w.FloatSlider(value=v, min=lo, max=hi, step=(hi - lo) / 200, description=label,
-                                     continuous_update=True, readout_format=".2f", style={"description_width": "initial"}))
+    for label, (lo, hi), v in zip(
+        explorer.slider_labels, explorer.slider_limits(names[0]), explorer.initial_values(names[0])
+    ):
+        sliders.append(
+            w.FloatSlider(
+                value=v,
+                min=lo,
+                max=hi,
+                step=(hi - lo) / 200,
+                description=label,
+                continuous_update=True,
+                readout_format=".2f",
+                style={"description_width": "initial"},
+            )
+        )
     size = None
     image = w.Image(format="png")
     busy = {"on": False}
@@ -81,8 +93,11 @@ def widget(explorer: "LatentExplorer"):
     if selector is not None:
         selector.observe(on_option, names="value")
     render()
-    children = ([w.HTML(f"<b>{explorer.title}</b>")] if explorer.title else []) + ([selector] if selector else []) + [*sliders, image]
+    children = (
+        ([w.HTML(f"<b>{explorer.title}</b>")] if explorer.title else [])
+        + ([selector] if selector else [])
+        + [*sliders, image]
+    )
     box = w.VBox(children)
     box.selector, box.sliders, box.image = selector, sliders, image
     return box
-

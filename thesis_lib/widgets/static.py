@@ -37,8 +37,19 @@ from . import words
 if TYPE_CHECKING:  # annotations only: explorer.py imports the views
     from .explorer import LatentExplorer
 
-__all__ = ["static_html", "sprite_png", "script", "controls", "title_html", "next_number", "describe", "speech", "root_open",
-           "STATIC_MAX_BYTES", "WORDS"]
+__all__ = [
+    "static_html",
+    "sprite_png",
+    "script",
+    "controls",
+    "title_html",
+    "next_number",
+    "describe",
+    "speech",
+    "root_open",
+    "STATIC_MAX_BYTES",
+    "WORDS",
+]
 
 STATIC_MAX_BYTES = 300_000
 """Default upper bound on one static widget's HTML (sprite sheet + markup + script), in bytes."""
@@ -85,13 +96,20 @@ def script(name: str = "static.js") -> str:
 ROOT_STYLE = "margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4;max-width:100%"
 FLEX_OPEN = '<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">'
 NOTE_STYLE = "font-size:0.85em;opacity:0.75"
-STYLE = ("<style>.tl-latent input:focus-visible,.tl-latent select:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}"
-         ".tl-latent input[type=range]{width:12em;max-width:calc(100vw - 9em)}</style>")
+STYLE = (
+    "<style>.tl-latent input:focus-visible,.tl-latent select:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}"
+    ".tl-latent input[type=range]{width:12em;max-width:calc(100vw - 9em)}</style>"
+)
 """A visible keyboard focus on the controls (WCAG 2.4.7), and sliders that fit a phone's width."""
 
 WORDS = {
     "en": {"image": "decoder output at {point}", "class": "class", "prior": "prior", "option": "option"},
-    "sl": {"image": "izhod dekoderja pri {point}", "class": "razred", "prior": "priorna porazdelitev", "option": "možnost"},
+    "sl": {
+        "image": "izhod dekoderja pri {point}",
+        "class": "razred",
+        "prior": "priorna porazdelitev",
+        "option": "možnost",
+    },
 }
 """What a screen reader says about the widget, in each edition's language (``static.js`` picks one by the
 page's ``lang``): the decoded image's alternative text and the selector's name (other selector names stay)."""
@@ -103,7 +121,9 @@ def speech(value: float, lang: str = "en") -> str:
     Rounded as JavaScript's ``toFixed(2)`` rounds (the exact binary value; a tie away from zero), so
     the page's first text and the script's agree."""
     with decimal.localcontext(prec=100):
-        hundredths = int((abs(decimal.Decimal(value)) * 100).quantize(decimal.Decimal(1), rounding=decimal.ROUND_HALF_UP))
+        hundredths = int(
+            (abs(decimal.Decimal(value)) * 100).quantize(decimal.Decimal(1), rounding=decimal.ROUND_HALF_UP)
+        )
     text = f"{'-' if value < 0 and hundredths else ''}{hundredths // 100}.{hundredths % 100:02d}"
     return (text.replace(".", ",") if lang == "sl" else text).replace("-", "\u2212")
 
@@ -125,9 +145,14 @@ def describe(explorer: "LatentExplorer", option: str, values, lang: str = "en") 
 def a11y_config(explorer: "LatentExplorer") -> dict:
     """What ``static.js`` needs to speak: slider labels, the selector's name, the option names (each also in
     Slovene), the words."""
-    return {"labels": [str(x) for x in explorer.slider_labels], "selector": explorer.selector_label,
-            "names": explorer.option_names, "words": WORDS,
-            "labels_sl": [_in("sl", x) for x in explorer.slider_labels], "names_sl": [_in("sl", n) for n in explorer.option_names]}
+    return {
+        "labels": [str(x) for x in explorer.slider_labels],
+        "selector": explorer.selector_label,
+        "names": explorer.option_names,
+        "words": WORDS,
+        "labels_sl": [_in("sl", x) for x in explorer.slider_labels],
+        "names_sl": [_in("sl", n) for n in explorer.option_names],
+    }
 
 
 def title_html(explorer: "LatentExplorer", uid: str) -> str:
@@ -139,8 +164,10 @@ def title_html(explorer: "LatentExplorer", uid: str) -> str:
 def root_open(explorer: "LatentExplorer", uid: str, mode: str, attributes: str) -> str:
     """The widget's root: a group named by its title, the focus style, the title."""
     name = f'aria-labelledby="{uid}-title"' if explorer.title else 'aria-label="latent-space explorer"'
-    return (f'<div id="{uid}" class="tl-latent mathjax_ignore" data-mode="{mode}" role="group" {name} {attributes} '
-            f'style="{ROOT_STYLE}">{STYLE}{title_html(explorer, uid)}')
+    return (
+        f'<div id="{uid}" class="tl-latent mathjax_ignore" data-mode="{mode}" role="group" {name} {attributes} '
+        f'style="{ROOT_STYLE}">{STYLE}{title_html(explorer, uid)}'
+    )
 
 
 def next_number() -> int:
@@ -148,8 +175,13 @@ def next_number() -> int:
     return next(_static_counter)
 
 
-def static_html(explorer: "LatentExplorer", steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES,
-                reason: str | None = None, number: int | None = None) -> str:
+def static_html(
+    explorer: "LatentExplorer",
+    steps: int | None = None,
+    max_bytes: int | None = STATIC_MAX_BYTES,
+    reason: str | None = None,
+    number: int | None = None,
+) -> str:
     """``explorer`` as a self-contained sprite-sheet ``<div>`` that works without a kernel.
 
     (The book's widgets come from :func:`.decoder_view.static_html`, which prefers carrying the
@@ -177,7 +209,14 @@ def static_html(explorer: "LatentExplorer", steps: int | None = None, max_bytes:
         steps = max(2, steps - 2)
 
 
-def _render(explorer: "LatentExplorer", grids: dict[str, Tensor], steps: int, bits: int, number: int = 0, reason: str | None = None) -> str:
+def _render(
+    explorer: "LatentExplorer",
+    grids: dict[str, Tensor],
+    steps: int,
+    bits: int,
+    number: int = 0,
+    reason: str | None = None,
+) -> str:
     names = explorer.option_names
     n = explorer.n_sliders
     per_option = steps**n
@@ -188,20 +227,37 @@ def _render(explorer: "LatentExplorer", grids: dict[str, Tensor], steps: int, bi
     uid = f"tl-latent-{number}-{hashlib.sha1(png).hexdigest()[:8]}"
     w, h = tw * explorer.scale, th * explorer.scale
     mid = (steps - 1) // 2
-    t0 = sum(mid * steps**(n - 1 - i) for i in range(n))  # the middle image, shown without JavaScript
+    t0 = sum(mid * steps ** (n - 1 - i) for i in range(n))  # the middle image, shown without JavaScript
     limits = [[list(lim) for lim in explorer.slider_limits(k)] for k in names]
-    cfg = {"steps": steps, "per_option": per_option, "cols": cols, "w": w, "h": h, "limits": limits, **a11y_config(explorer)}
-    parts = [root_open(explorer, uid, "sprite", f'data-steps="{steps}" data-tile="{t0}" data-position="{t0}"'), FLEX_OPEN]
+    cfg = {
+        "steps": steps,
+        "per_option": per_option,
+        "cols": cols,
+        "w": w,
+        "h": h,
+        "limits": limits,
+        **a11y_config(explorer),
+    }
+    parts = [
+        root_open(explorer, uid, "sprite", f'data-steps="{steps}" data-tile="{t0}" data-position="{t0}"'),
+        FLEX_OPEN,
+    ]
     parts.append(controls(explorer, uid, limits[0], steps))
     start = [lo + (hi - lo) * mid / (steps - 1) for lo, hi in limits[0]]
     alt, alt_sl = describe(explorer, names[0], start), describe(explorer, names[0], start, "sl")
-    parts.append(_view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0).replace(" alt=", words.attributes("", alt=alt_sl) + " alt=", 1))
+    parts.append(
+        _view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0).replace(
+            " alt=", words.attributes("", alt=alt_sl) + " alt=", 1
+        )
+    )
     parts.append("</div>")
     why = f" (not decoded in the browser: {html.escape(reason)})" if reason else ""
     note_sl, note_args = words.sprite_note(steps, per_option * len(names), round(len(png) / 1024), bool(reason))
-    parts.append(f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Precomputed: {steps} positions '
-                 f'per slider ({per_option * len(names)} images, {len(png) / 1024:.0f} KB){why}; '
-                 "run the notebook for continuous sliders.</div>")
+    parts.append(
+        f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Precomputed: {steps} positions '
+        f"per slider ({per_option * len(names)} images, {len(png) / 1024:.0f} KB){why}; "
+        "run the notebook for continuous sliders.</div>"
+    )
     data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
     parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')
     parts.append(f"<script>{script()}\nwindow.thesisLibLatent(document.getElementById({json.dumps(uid)}));</script>")
@@ -217,19 +273,27 @@ def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> 
     (``aria-valuetext``, kept current by ``static.js`` in the page's language)."""
     esc = html.escape
     mid = (steps - 1) // 2
-    parts = ['<div class="tl-latent-controls" style="display:grid;grid-template-columns:auto auto auto;'
-             'gap:0.3em 0.6em;align-items:center">']
+    parts = [
+        '<div class="tl-latent-controls" style="display:grid;grid-template-columns:auto auto auto;'
+        'gap:0.3em 0.6em;align-items:center">'
+    ]
     if len(explorer.option_names) > 1:
-        opts = "".join(f'<option value="{esc(k)}"{words.attributes(k)}>{esc(k)}</option>' for k in explorer.option_names)
-        parts.append(f'<label for="{uid}-select"{words.attributes(explorer.selector_label)}>{esc(explorer.selector_label)}</label>'
-                     f'<select id="{uid}-select" style="grid-column:span 2;justify-self:start">{opts}</select>')
+        opts = "".join(
+            f'<option value="{esc(k)}"{words.attributes(k)}>{esc(k)}</option>' for k in explorer.option_names
+        )
+        parts.append(
+            f'<label for="{uid}-select"{words.attributes(explorer.selector_label)}>{esc(explorer.selector_label)}</label>'
+            f'<select id="{uid}-select" style="grid-column:span 2;justify-self:start">{opts}</select>'
+        )
     for i, label in enumerate(explorer.slider_labels):
         lo, hi = limits[i]
         v = speech(lo + (hi - lo) * mid / (steps - 1))
         # the readout repeats the slider's value text, which a screen reader speaks: hidden from it
-        parts.append(f'<label for="{uid}-s{i}"{words.attributes(str(label))}>{esc(str(label))}</label>'
-                     f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" aria-valuetext="{v}">'
-                     f'<output for="{uid}-s{i}" aria-hidden="true" style="font-family:monospace;min-width:4em">{v}</output>')
+        parts.append(
+            f'<label for="{uid}-s{i}"{words.attributes(str(label))}>{esc(str(label))}</label>'
+            f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" aria-valuetext="{v}">'
+            f'<output for="{uid}-s{i}" aria-hidden="true" style="font-family:monospace;min-width:4em">{v}</output>'
+        )
     parts.append("</div>")
     return "".join(parts)
 
@@ -237,10 +301,12 @@ def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> 
 def _view(png: bytes, alt: str, cols: int, rows: int, w: int, h: int, tile: int) -> str:
     """The clipping box of one tile, with the whole sprite sheet moved to show tile ``tile``."""
     c0, r0 = tile % cols, tile // cols
-    return ('<div class="tl-latent-view" style="position:relative;overflow:hidden;'
-            f'width:{w}px;height:{h}px;background:#000;flex:none">'
-            f'<img class="tl-latent-sprite" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
-            f'alt="{html.escape(alt)}" width="{cols * w}" height="{rows * h}" style="position:absolute;'
-            f'left:{-c0 * w}px;top:{-r0 * h}px;width:{cols * w}px;height:{rows * h}px;max-width:none;'
-            'max-height:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated">'
-            "</div>")
+    return (
+        '<div class="tl-latent-view" style="position:relative;overflow:hidden;'
+        f'width:{w}px;height:{h}px;background:#000;flex:none">'
+        f'<img class="tl-latent-sprite" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
+        f'alt="{html.escape(alt)}" width="{cols * w}" height="{rows * h}" style="position:absolute;'
+        f"left:{-c0 * w}px;top:{-r0 * h}px;width:{cols * w}px;height:{rows * h}px;max-width:none;"
+        'max-height:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated">'
+        "</div>"
+    )

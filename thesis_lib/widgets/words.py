@@ -21,8 +21,13 @@ import re
 __all__ = ["slovene", "attributes", "decoder_note", "sprite_note"]
 
 WORDS = {
-    "class": "razred", "prior": "priorna porazdelitev", "option": "možnost",
-    "gaussian": "Gaussova", "mixture": "mešanica", "swiss-roll": "švicarska rolada", "swiss roll": "švicarska rolada",
+    "class": "razred",
+    "prior": "priorna porazdelitev",
+    "option": "možnost",
+    "gaussian": "Gaussova",
+    "mixture": "mešanica",
+    "swiss-roll": "švicarska rolada",
+    "swiss roll": "švicarska rolada",
     "noise z = z₀ + Σ value·direction": "šum z = z₀ + Σ vrednost·smer",
     "latent point (z1, z2)": "latentna točka (z1, z2)",
 }
@@ -32,7 +37,6 @@ MEAN = {"code": "povprečna koda", "prior sample": "povprečni vzorec priorne po
 OF = {"codes": "kod", "prior samples": "vzorcev priorne porazdelitve"}
 NEUTRAL = re.compile(r"[zZ]?\d+|[A-Z]{2,5}|")
 """Strings that read the same in both languages: z1, 7, VAE."""
-
 
 
 def slovene(text: str) -> str | None:
@@ -54,7 +58,10 @@ def slovene(text: str) -> str | None:
         return None if rest is None else f"{m.group(1)}: {rest}"
     if m := re.fullmatch(r"latent point \(z1, z2\), range: (\d+)-(\d+) percentiles of the (codes|prior samples)", text):
         return f"latentna točka (z1, z2), razpon: od {m.group(1)}. do {m.group(2)}. percentila {OF[m.group(3)]}"
-    if m := re.fullmatch(r"mean (code|prior sample) \+ sliders × sd along the principal directions of the (\d+)-D (codes|prior samples)", text):
+    if m := re.fullmatch(
+        r"mean (code|prior sample) \+ sliders × sd along the principal directions of the (\d+)-D (codes|prior samples)",
+        text,
+    ):
         return f"{MEAN[m.group(1)]} + drsniki × standardni odklon vzdolž glavnih smeri {m.group(2)}-dimenzionalnih {OF[m.group(3)]}"
     return None
 
@@ -76,16 +83,27 @@ def attributes(english: str, sl: str | None = None, args: list | None = None, al
     return out
 
 
-def decoder_note(models: int, layers: int, weights: int, kind: str, kb: int, shared: bool,
-                 pruned: tuple[int, int] | None, err: float, checked: int) -> tuple[str, list]:
+def decoder_note(
+    models: int,
+    layers: int,
+    weights: int,
+    kind: str,
+    kb: int,
+    shared: bool,
+    pruned: tuple[int, int] | None,
+    err: float,
+    checked: int,
+) -> tuple[str, list]:
     """:mod:`.decoder_view`'s note in Slovene: the text (numbers as ``{i}``) and its ``[value, decimals]`` arguments.
 
     Every number stands where no noun depends on it ("število slojev: 7"), so no plural form is needed.
     """
     bits = {"float16": "float16"}.get(kind, kind.replace("-bit", "-bitne"))
     who = f"Dekoderji ({models}), vsak" if models > 1 else "Dekoder"
-    text = (f"Dekodirano v vašem brskalniku pri vsakem položaju drsnikov. {who}: število slojev {{0}}, uteži ({bits}) {{1}}, "
-            f"{{2}} KB{', skupne z gradnikom zgoraj' if shared else ''}")
+    text = (
+        f"Dekodirano v vašem brskalniku pri vsakem položaju drsnikov. {who}: število slojev {{0}}, uteži ({bits}) {{1}}, "
+        f"{{2}} KB{', skupne z gradnikom zgoraj' if shared else ''}"
+    )
     args = [[layers, 0], [weights, 0], [kb, 0]]
     if pruned is not None:
         text += "; skrite enote, ki so pri vseh položajih drsnikov enake 0 in so izpuščene: {3} od {4}"
@@ -97,6 +115,10 @@ def decoder_note(models: int, layers: int, weights: int, kind: str, kb: int, sha
 
 def sprite_note(steps: int, images: int, kb: int, why: bool) -> tuple[str, list]:
     """:mod:`.static`'s sprite-sheet note in Slovene (numbers as ``{i}``) and its arguments."""
-    reason = " (dekoder ne ustreza proračunu strani ali dovoljeni napaki, zato se ne dekodira v brskalniku)" if why else ""
-    return (f"Vnaprej izračunano: število položajev na drsnik {{0}}, slik {{1}}, {{2}} KB{reason}; za zvezne drsnike poženite zvezek.",
-            [[steps, 0], [images, 0], [kb, 0]])
+    reason = (
+        " (dekoder ne ustreza proračunu strani ali dovoljeni napaki, zato se ne dekodira v brskalniku)" if why else ""
+    )
+    return (
+        f"Vnaprej izračunano: število položajev na drsnik {{0}}, slik {{1}}, {{2}} KB{reason}; za zvezne drsnike poženite zvezek.",
+        [[steps, 0], [images, 0], [kb, 0]],
+    )
