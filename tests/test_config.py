@@ -249,30 +249,11 @@ def test_run_config_json_names_each_owner(tmp_path):
         config_from_dict({"model": "aae", "schedule": {"latent_dim": 3}})
 
 
-def test_flat_configs_of_older_checkpoints_are_read_as_runs():
-    """Before the split a config.json held model, schedule and device side by side."""
-    old = {
-        "model": "vae",
-        "dataset": "mnist",
-        "epochs": 60,
-        "batch_size": 100,
-        "lr": 0.001,
-        "optimizer": "adam",
-        "momentum": 0.0,
-        "adam_betas": [0.9, 0.999],
-        "seed": 0,
-        "device": "auto",
-        "binarize": True,
-        "latent_dim": 50,
-        "hidden_dims": [200, 200],
-        "decoder": "bernoulli",
-        "estimator": "B",
-        "n_samples": 1,
-        "objective": "sum",
-    }
-    assert config_from_dict(old) == run_config(
-        "vae", latent_dim=50, hidden_dims=(200, 200), epochs=60, batch_size=100, lr=0.001, binarize=True
-    )
+def test_a_flat_config_is_refused_with_the_field_it_does_not_know():
+    """Model and schedule fields side by side (no ``schedule`` entry) are a model config with unknown fields."""
+    flat = {"model": "vae", "dataset": "mnist", "latent_dim": 50, "epochs": 60}
+    with pytest.raises(ValueError, match="unknown vae config field 'epochs'"):
+        config_from_dict(flat)
 
 
 def test_choices_are_literal_types_listed_once():

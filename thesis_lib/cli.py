@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
-    from . import classroom  # the options live with the command (thesis_lib/classroom.py)
+    from . import classroom  # the options live with the command (thesis_lib/classroom/editions.py)
 
     classroom.add_arguments(
         commands.add_parser(

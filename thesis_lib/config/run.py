@@ -9,7 +9,7 @@ to its owner, so that callers can stay short::
     RunConfig(config=VAEConfig(dataset='mnist', latent_dim=2, ...), schedule=VAESchedule(epochs=6, ...))
 
 A run's ``config.json`` is its model config with the schedule as one more entry:
-``{"model": "vae", "dataset": "mnist", "latent_dim": 32, ..., "schedule": {"epochs": 35, ...}}``.
+``{"model": "vae", "dataset": "mnist", "latent_dim": 32, ..., "schedule": {"epochs": ..., ...}}``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Any
 from .models import CONFIGS, ModelConfig
 from .schedule import Schedule
 from .settings import check_choice, write_json
-from .system import System
 
 
 @dataclass
@@ -119,8 +118,8 @@ def _route(cls: type[ModelConfig], changes: dict[str, Any]) -> tuple[dict[str, A
 def config_from_dict(d: dict[str, Any]) -> ModelConfig | RunConfig:
     """Rebuild (and validate) what :meth:`ModelConfig.to_dict` or :meth:`RunConfig.to_dict` wrote.
 
-    A dict with a ``schedule`` is a run; one without is a model config. The flat configs written
-    before the split (model, schedule and device fields side by side) are read as runs.
+    A dict with a ``schedule`` is a run; one without is a model config (whose unknown fields, a
+    schedule's among them, are refused with the field's name).
     """
     d = dict(d)
     name = d.pop("model", None)
@@ -131,10 +130,6 @@ def config_from_dict(d: dict[str, Any]) -> ModelConfig | RunConfig:
         if not isinstance(schedule, dict):
             raise ValueError(f"schedule must be a JSON object, got {schedule!r}")
         return RunConfig(cls.from_dict(d), cls.schedule_class.from_dict(schedule))
-    if (set(cls.schedule_class.field_names()) | set(System.field_names())) & set(
-        d
-    ):  # a flat config from before the split
-        return run_config(name, **{k: v for k, v in d.items() if k not in System.field_names()})
     return cls.from_dict(d)
 
 
