@@ -23,6 +23,7 @@ from .. import losses
 from ..config import AAEConfig, AAESchedule
 from ..nets import mlp, one_hot
 from ..priors import GaussianPrior, MixturePrior, Prior, SwissRollPrior, make_prior
+from . import elbo as gaussian
 from .base import ELBOTerms, GenerativeModel, Phase
 
 
@@ -104,28 +105,14 @@ class AdversarialAutoencoder(GenerativeModel):
         Only for a Gaussian encoder with the Gaussian prior (see :attr:`has_posterior`).
         """
         mu, logvar, prior_logvar = self._posterior(x)
-        z = losses.reparameterize(mu, logvar, n_samples)
-        log_pz = losses.diagonal_gaussian_log_density(z, torch.zeros_like(mu), prior_logvar)
-        return (
-            losses.bernoulli_log_likelihood(x, self.decode_raw(z)),
-            log_pz,
-            losses.diagonal_gaussian_log_density(z, mu, logvar),
-        )
+        return gaussian.log_weights(self.log_px_given_z, x, mu, logvar, n_samples, prior_logvar)
 
     def elbo(self, x: Tensor, n_samples: int | None = None, estimator: str | None = None) -> ELBOTerms:
         """The lower bound of the AAE read as a latent-variable model (Gaussian encoder and prior),
-        by estimator B (analytic KL to N(0, std² I)) or A, with ``n_samples`` (default 1) samples."""
+        by estimator B (analytic KL to N(0, std² I)) or A, with ``n_samples`` (default 1) samples
+        (:func:`thesis_lib.models.elbo.elbo`)."""
         mu, logvar, prior_logvar = self._posterior(x)
-        z = losses.reparameterize(mu, logvar, n_samples or 1)
-        log_px_z = losses.bernoulli_log_likelihood(x, self.decode_raw(z))
-        if (estimator or "B") == "A":
-            log_pz = losses.diagonal_gaussian_log_density(z, torch.zeros_like(mu), prior_logvar)
-            log_qz = losses.diagonal_gaussian_log_density(z, mu, logvar)
-            return ELBOTerms(
-                losses.elbo_estimator_a(log_px_z, log_pz, log_qz), (log_qz - log_pz).mean(0), log_px_z.mean(0)
-            )
-        kl = losses.gaussian_kl_two(mu, logvar, torch.zeros_like(mu), prior_logvar)
-        return ELBOTerms(losses.elbo_estimator_b(kl, log_px_z), kl, log_px_z.mean(0))
+        return gaussian.elbo(self.log_px_given_z, x, mu, logvar, n_samples or 1, estimator or "B", prior_logvar)
 
     def decode_raw(self, z: Tensor) -> Tensor:
         """Decoder logits for z of shape (..., D): (..., *data_shape)."""

@@ -14,6 +14,7 @@ from .. import losses
 from ..config import Schedule, VAEConfig
 from ..data import Dataset
 from ..nets import mlp
+from . import elbo as gaussian
 from .base import ELBOTerms, GenerativeModel, Phase
 
 __all__ = ["VAE", "ELBOTerms"]
@@ -83,30 +84,13 @@ class VAE(GenerativeModel):
 
     def log_weights(self, x: Tensor, n_samples: int) -> tuple[Tensor, Tensor, Tensor]:
         """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each; shapes (L, B)."""
-        mu, logvar = self.posterior(x)
-        z = losses.reparameterize(mu, logvar, n_samples)
-        return (
-            self.log_px_given_z(x, z),
-            losses.standard_normal_log_density(z),
-            losses.diagonal_gaussian_log_density(z, mu, logvar),
-        )
+        return gaussian.log_weights(self.log_px_given_z, x, *self.posterior(x), n_samples)
 
     def elbo(self, x: Tensor, n_samples: int | None = None, estimator: str | None = None) -> ELBOTerms:
-        """The per-example lower bound L(θ, φ; x_i) by estimator A or B with L samples."""
+        """The per-example lower bound L(θ, φ; x_i) by estimator A or B with L samples
+        (:func:`thesis_lib.models.elbo.elbo`)."""
         n_samples = n_samples or self.config.n_samples
-        estimator = estimator or self.config.estimator
-        mu, logvar = self.posterior(x)
-        z = losses.reparameterize(mu, logvar, n_samples)
-        log_px_z = self.log_px_given_z(x, z)
-        if estimator == "A":
-            log_pz = losses.standard_normal_log_density(z)
-            log_qz = losses.diagonal_gaussian_log_density(z, mu, logvar)
-            elbo = losses.elbo_estimator_a(log_px_z, log_pz, log_qz)
-            kl = (log_qz - log_pz).mean(0)
-        else:
-            kl = losses.gaussian_kl(mu, logvar)
-            elbo = losses.elbo_estimator_b(kl, log_px_z)
-        return ELBOTerms(elbo, kl, log_px_z.mean(0))
+        return gaussian.elbo(self.log_px_given_z, x, *self.posterior(x), n_samples, estimator or self.config.estimator)
 
     # -- training: Algorithm 2 -------------------------------------------------------
     def setup(self, data: Dataset) -> None:
