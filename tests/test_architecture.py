@@ -167,7 +167,7 @@ def test_every_model_speaks_the_vocabulary(name):
             log_px_z, log_pz, log_qz = model.log_weights(x, 4)
         assert t.elbo.shape == t.kl.shape == (5,) and bool((t.kl >= 0).all())
         assert log_px_z.shape == log_pz.shape == log_qz.shape == (4, 5)
-    assert model.has_bernoulli_decoder == (name in ("vae", "aae", "aae-gaussian", "aae-label"))
+    assert model.has_bernoulli_decoder == (name in ("ae", "vae", "aae", "aae-gaussian", "aae-label"))
     if model.has_bernoulli_decoder:
         with torch.no_grad():
             logits = model.bernoulli_logits(torch.stack([z, z]))

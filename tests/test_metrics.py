@@ -286,6 +286,32 @@ def test_a_model_without_a_prior_density_defines_no_likelihood():
         metrics.importance_sampled_nll(_two_d_models()["ae"], data, k=2)
 
 
+@pytest.mark.parametrize("name", ["ae", "aae-gaussian-prior", "vae"])
+def test_reconstruction_bce_is_the_training_loss_even_on_saturated_pixels(name):
+    """The metric's BCE is the decoder's Bernoulli -log p(x|z) at z = embed(x), from the logits as in
+    training; a pixel the decoder is sure is off (logit -40) but is on costs its 40 nats, where
+    probabilities clipped at 1e-6 would have counted 13.8."""
+    from thesis_lib import losses
+    from thesis_lib.data import Dataset
+
+    model = _two_d_models()[name]
+    assert model.has_bernoulli_decoder
+    x = torch.rand(4, 1, 28, 28, generator=_gen(5)).round()
+    x[:, 0, 0, 0] = 1.0
+    data = Dataset("mnist", "test", x, torch.zeros(4, dtype=torch.long), 10)
+    with torch.no_grad():
+        expected = losses.reconstruction_bce(model.bernoulli_logits(model.embed(x)), x).mean().item()
+        got = metrics.reconstruction_error(model, data)["recon_bce"]
+        assert got == pytest.approx(expected, rel=1e-6)
+        last = [m for m in model.decoder.modules() if isinstance(m, torch.nn.Linear)][-1]
+        last.bias[0] = -40.0 - last.weight[0].abs().sum() * 50  # pixel (0, 0): a logit far below -13.8
+        logits = model.bernoulli_logits(model.embed(x))
+        assert (logits[:, 0, 0, 0] < -39).all()
+        saturated = metrics.reconstruction_error(model, data)["recon_bce"]
+    assert saturated == pytest.approx(losses.reconstruction_bce(logits, x).mean().item(), rel=1e-6)
+    assert saturated - got > 39 - 14  # the clipped probabilities would have added at most 13.8 nats
+
+
 # ============================================================================ report and CLI
 @pytest.fixture(scope="module")
 def tiny_vae(tmp_path_factory, require_mnist_module):

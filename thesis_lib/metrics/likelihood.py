@@ -36,11 +36,24 @@ def _batches(data: Dataset, batch_size: int, device: torch.device):
 
 @torch.no_grad()
 def reconstruction_error(model: GenerativeModel, data: Dataset, batch_size: int = 1000) -> dict[str, float]:
-    """Mean per-image reconstruction error of x -> decode(embed(x)): BCE in nats and squared error."""
+    """Mean per-image reconstruction error of x -> decode(embed(x)): BCE in nats and squared error.
+
+    For a Bernoulli decoder (``model.has_bernoulli_decoder``) the BCE is computed from the decoder's
+    logits, :func:`~thesis_lib.losses.reconstruction_bce`, as in training: probabilities rounded to
+    0 or 1 would make it wrong (or infinite). Any other decoder's output is read as probabilities,
+    clipped to [1e-6, 1 - 1e-6]: the cross-entropy of its mean image, not its own likelihood.
+    """
     bce = mse = 0.0
     for x, _ in _batches(data, batch_size, model.device):
-        x_hat = model.decode(model.embed(x)).clamp(1e-6, 1 - 1e-6)
-        bce += -(x * torch.log(x_hat) + (1 - x) * torch.log1p(-x_hat)).flatten(1).sum(1).sum().item()
+        z = model.embed(x)
+        if model.has_bernoulli_decoder:
+            logits = model.bernoulli_logits(z)
+            bce += losses.reconstruction_bce(logits, x).sum().item()
+            x_hat = torch.sigmoid(logits)
+        else:
+            x_hat = model.decode(z)
+            p = x_hat.clamp(1e-6, 1 - 1e-6)
+            bce += -(x * torch.log(p) + (1 - x) * torch.log1p(-p)).flatten(1).sum(1).sum().item()
         mse += losses.reconstruction_mse(x_hat, x).sum().item()
     return {"recon_bce": bce / len(data), "recon_mse": mse / len(data)}
 

@@ -73,14 +73,23 @@ class Autoencoder(GenerativeModel):
         """log N(z; mean, cov) of the Gaussian fitted to the training codes."""
         return torch.distributions.MultivariateNormal(self.latent_mean, scale_tril=self.latent_scale_tril).log_prob(z)
 
-    def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
-        """The Bernoulli decoder's log p(x|z) (minus the BCE the AE is trained on), z (L, B, D) -> (L, B)."""
+    @property
+    def has_bernoulli_decoder(self) -> bool:
+        """The BCE decoder on images is a Bernoulli p(x|z) whose logits are :meth:`decode_raw`'s."""
+        return self.defines_likelihood
+
+    def bernoulli_logits(self, z: Tensor) -> Tensor:
+        """The Bernoulli decoder's logits for z of shape (..., D) -> (..., *data_shape)."""
         if not self.defines_likelihood:
             raise ValueError(
-                f"log p(x|z) needs a Bernoulli decoder (recon_loss 'bce' on images), got recon_loss {self.config.recon_loss!r} on {self.config.dataset!r}"
+                "log p(x|z) needs a Bernoulli decoder (recon_loss 'bce' on images), "
+                f"got recon_loss {self.config.recon_loss!r} on {self.config.dataset!r}"
             )
-        raw = self.decode_raw(z.reshape(-1, z.shape[-1])).view(*z.shape[:-1], *self.data_shape)
-        return losses.bernoulli_log_likelihood(x, raw)
+        return self.decode_raw(z.reshape(-1, z.shape[-1])).view(*z.shape[:-1], *self.data_shape)
+
+    def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
+        """The Bernoulli decoder's log p(x|z) (minus the BCE the AE is trained on), z (L, B, D) -> (L, B)."""
+        return losses.bernoulli_log_likelihood(x, self.bernoulli_logits(z))
 
     def corrupt(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """The training input: x itself, x plus Gaussian noise, or x with a square hole."""
