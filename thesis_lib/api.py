@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import torch
 
@@ -90,12 +90,12 @@ def train(
             check_out_dir(out_dir, what=f"the run cache's folder (${RUNS_ENV}={runs_root()})")
         if (Path(out_dir) / CHECKPOINT).exists():
             state = load_checkpoint(out_dir)
-            _check_resumable(checkpoint_config(state), run)
+            check_resumable(checkpoint_config(state), run)
     elif resume:
         if out_dir is None:
             raise ValueError("resume=True needs out_dir, the folder of the run to continue")
         state = load_checkpoint(out_dir)
-        _check_resumable(checkpoint_config(state), run)
+        check_resumable(checkpoint_config(state), run)
     if system.threads is not None:
         torch.set_num_threads(system.threads)
     seed_everything(run.schedule.seed)
@@ -153,15 +153,27 @@ def check_out_dir(out_dir: str | Path, *, what: str = "the run folder") -> None:
         raise ValueError(f"{what} {path} is not writable; give a folder you can write to")
 
 
-def _check_resumable(saved: RunConfig, config: RunConfig) -> None:
+def check_resumable(
+    saved: RunConfig,
+    config: RunConfig,
+    *,
+    name: Callable[[str], str] = str,
+    show: Callable[[Any], str] = repr,
+    prefix: str = "cannot resume",
+    subject: str = "the checkpoint",
+) -> None:
+    """Raise a one-line ``ValueError`` unless ``config`` may continue the run ``saved``: the same model
+    and every setting but ``epochs`` the same. ``name`` and ``show`` spell a setting and a value (the
+    CLI passes ``--flag`` names); ``prefix`` and ``subject`` frame the message."""
     if saved.model != config.model:
-        raise ValueError(f"cannot resume a {saved.model!r} run with a {config.model!r} config")
-    differ = [(name, mine, theirs) for name, mine, theirs in config.differences(saved) if name != "epochs"]
+        raise ValueError(f"{prefix} a {saved.model!r} run with a {config.model!r} config")
+    differ = [(field, mine, theirs) for field, mine, theirs in config.differences(saved) if field != "epochs"]
     if differ:
         what = "; ".join(
-            f"{name} is {mine!r} but the checkpoint was trained with {theirs!r}" for name, mine, theirs in differ
+            f"{name(field)} is {show(mine)} but {subject} was trained with {show(theirs)}"
+            for field, mine, theirs in differ
         )
-        raise ValueError(f"cannot resume: {what} (only epochs may change)")
+        raise ValueError(f"{prefix}: {what} (only {name('epochs')} may change)")
 
 
 # ----------------------------------------------------------------------------- the run cache

@@ -207,7 +207,7 @@ def _given(args: argparse.Namespace, cls: type[Settings]) -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .api import check_out_dir, train
+    from .api import check_out_dir, check_resumable, train
     from .callbacks import SampleGrid
     from .checkpoint import checkpoint_config, load_checkpoint
 
@@ -224,13 +224,14 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume:
         saved = checkpoint_config(load_checkpoint(out))
         config = saved.replace(**given)
-        differ = [(name, mine, theirs) for name, mine, theirs in config.differences(saved) if name != "epochs"]
-        if differ:
-            flag = lambda name: "--" + name.replace("_", "-")  # noqa: E731
-            what = "; ".join(
-                f"{flag(n)} is {_show(mine)} but the run was trained with {_show(theirs)}" for n, mine, theirs in differ
-            )
-            raise ValueError(f"--resume continues the saved run in {out}: {what} (only --epochs may change)")
+        check_resumable(
+            saved,
+            config,
+            name=lambda field: "--" + field.replace("_", "-"),
+            show=_show,
+            prefix=f"--resume continues the saved run in {out}",
+            subject="the run",
+        )
     run = train(config, out, resume=args.resume, system=system, callbacks=[SampleGrid(out / "samples")])
     summary = {k: round(v[-1], 4) for k, v in run.history.epochs.items()}
     if run.interrupted:
