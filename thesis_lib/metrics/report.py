@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
@@ -97,29 +99,36 @@ def evaluate_model(
     if not model.images:
         raise ValueError(f"evaluation needs an image model ({', '.join(IMAGE_DATASETS)}), got dataset {dataset!r}")
     applies = [m for m in metrics if m in model.metric_groups]
-    start = time.perf_counter()
     result: dict[str, object] = {"model": model.config.model, "dataset": dataset}
-    test = load_dataset(dataset, "test")
-    if "parzen" in applies or "quality" in applies:
-        with stage("sample"):
-            samples = model.sample(n_samples, generator=torch.Generator().manual_seed(seed)).cpu()
-        result.update(_sample_metrics(samples, test.x, dataset, applies, progress))
-    if n_test is not None:
-        test = test.subset(n_test)
-    if binarize:
-        test = binarized(test, seed=seed)
-    result.update({"n_test": len(test), "binarized": bool(binarize)})
-    if "reconstruction" in applies:
-        with stage("reconstruction"):
-            result.update({f"test_{k_}": v for k_, v in reconstruction_error(model, test).items()})
-    if "likelihood" in applies:
-        with stage("likelihood"):
-            elbo = test_elbo(model, test, seed=seed)
-            nll = importance_sampled_nll(model, test, k=k, seed=seed)
-        result.update({"test_neg_elbo": -elbo["elbo"], "test_kl": elbo["kl"]})
-        result.update({"test_nll": nll["nll"], "test_nll_se": nll["nll_se"], "nll_k": k})
-    result["seconds"] = round(time.perf_counter() - start, 1)
+    with _timed(result):
+        test = load_dataset(dataset, "test")
+        if "parzen" in applies or "quality" in applies:
+            with stage("sample"):
+                samples = model.sample(n_samples, generator=torch.Generator().manual_seed(seed)).cpu()
+            result.update(_sample_metrics(samples, test.x, dataset, applies, progress))
+        if n_test is not None:
+            test = test.subset(n_test)
+        if binarize:
+            test = binarized(test, seed=seed)
+        result.update({"n_test": len(test), "binarized": bool(binarize)})
+        if "reconstruction" in applies:
+            with stage("reconstruction"):
+                result.update({f"test_{k_}": v for k_, v in reconstruction_error(model, test).items()})
+        if "likelihood" in applies:
+            with stage("likelihood"):
+                elbo = test_elbo(model, test, seed=seed)
+                nll = importance_sampled_nll(model, test, k=k, seed=seed)
+            result.update({"test_neg_elbo": -elbo["elbo"], "test_kl": elbo["kl"]})
+            result.update({"test_nll": nll["nll"], "test_nll_se": nll["nll_se"], "nll_k": k})
     return result
+
+
+@contextmanager
+def _timed(result: dict[str, object]) -> Iterator[None]:
+    """Add the seconds the block took to ``result`` as ``result["seconds"]``."""
+    start = time.perf_counter()
+    yield
+    result["seconds"] = round(time.perf_counter() - start, 1)
 
 
 def metrics_fingerprint() -> str:
@@ -172,10 +181,9 @@ def evaluate_samples(
     digest = hashlib.sha256(samples.numpy().tobytes()).hexdigest()
 
     def compute() -> dict[str, object]:
-        start = time.perf_counter()
         result: dict[str, object] = {"dataset": dataset, "n_samples": len(samples)}
-        result.update(_sample_metrics(samples, load_dataset(dataset, "test").x, dataset, metrics, progress))
-        result["seconds"] = round(time.perf_counter() - start, 1)
+        with _timed(result):
+            result.update(_sample_metrics(samples, load_dataset(dataset, "test").x, dataset, metrics, progress))
         return result
 
     return cached_json(
@@ -202,10 +210,9 @@ def evaluate_real(
         raise ValueError(f"n must be an integer in [1, {len(train)}], got {n}")
 
     def compute() -> dict[str, object]:
-        start = time.perf_counter()
         result: dict[str, object] = {"model": "real data", "dataset": dataset}
-        result.update(_sample_metrics(train.x[:n], load_dataset(dataset, "test").x, dataset, metrics, progress))
-        result["seconds"] = round(time.perf_counter() - start, 1)
+        with _timed(result):
+            result.update(_sample_metrics(train.x[:n], load_dataset(dataset, "test").x, dataset, metrics, progress))
         return result
 
     if not cache:
