@@ -213,6 +213,26 @@ def test_train_out_that_cannot_be_created_is_refused_before_training(tmp_path: P
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.parametrize("model", ["ae", "gan", "vae", "aae"])
+def test_every_option_has_the_help_its_field_declares(model, capsys):
+    """The help of every field of the model's config, its schedule and the System is the field's own
+    (``setting(default, help)``), not parsed from a docstring, and each appears in ``--help``."""
+    from thesis_lib.config.settings import field_help, field_types
+
+    classes = (cli.CONFIGS[model], cli.CONFIGS[model].schedule_class, cli.System)
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["train", model, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for cls in classes:
+        helps = field_help(cls)
+        assert set(helps) == set(field_types(cls)), (
+            f"{cls.__name__}: fields without help: {set(field_types(cls)) - set(helps)}"
+        )
+        for name, help_text in helps.items():
+            assert help_text.strip(), (cls.__name__, name)
+            assert " ".join(help_text.replace("``", "'").split())[:40] in text, (cls.__name__, name)
+
+
 def test_options_come_in_three_groups_with_literal_choices(capsys):
     parser = cli.build_parser()
     args = parser.parse_args(

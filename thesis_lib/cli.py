@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import typing
 from pathlib import Path
 
 from .config import CONFIGS, Settings, System, choices, field_types, run_config
-from .config.settings import optional_type
+from .config.settings import field_help, optional_type
 from .data import IMAGE_DATASETS
 from .errors import ThesisLibError
 from .metrics.report import METRICS
@@ -45,21 +44,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ----------------------------------------------------------------------------- parser
-def _field_help(cls: type) -> dict[str, str]:
-    """Per-field help from the ``Attributes:`` sections of a config class and its bases."""
-    helps: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        doc = klass.__doc__ or ""
-        for name, text in re.findall(r"^\s{8}(\w+): (.+(?:\n\s{12}.+)*)", doc, flags=re.M):
-            helps[name] = " ".join(text.split()).replace("``", "'")
-    return helps
-
-
 def _add_settings_options(parser: argparse.ArgumentParser, cls: type[Settings], title: str) -> None:
     """One option per field of ``cls`` (in an argument group), typed, with its help, default and choices."""
     group = parser.add_argument_group(title)
     defaults = cls()
-    helps = _field_help(cls)
+    helps = {name: text.replace("``", "'") for name, text in field_help(cls).items()}
     for name, tp in field_types(cls).items():
         default = getattr(defaults, name)
         flag = "--" + name.replace("_", "-")

@@ -17,22 +17,21 @@ from typing import Any, ClassVar, Literal
 
 from ..data import IMAGE_DATASETS, DatasetName, image_datasets_text
 from .schedule import Schedule
-from .settings import Settings, check_int, check_positive, check_range, check_sizes, write_json
+from .settings import Settings, check_int, check_positive, check_range, check_sizes, setting, write_json
 
 
 @dataclass
 class ModelConfig(Settings):
-    """Settings every model has.
-
-    Attributes:
-        dataset: the data the model describes: an image set or a 1-D / 2-D toy set (see :mod:`thesis_lib.data`).
-    """
+    """Settings every model has."""
 
     model: ClassVar[str] = ""
     schedule_class: ClassVar[type[Schedule]] = Schedule
     what: ClassVar[str] = "config"
 
-    dataset: DatasetName = "mnist"
+    dataset: DatasetName = setting(
+        "mnist",
+        "the data the model describes: an image set or a 1-D / 2-D toy set (see :mod:`thesis_lib.data`).",
+    )
 
     @classmethod
     def describe(cls) -> str:
@@ -61,33 +60,46 @@ class AESchedule(Schedule):
 
 @dataclass
 class AEConfig(ModelConfig):
-    """Autoencoder (thesis 1.1).
-
-    Attributes:
-        latent_dim: size of the code y = E(x); the thesis's example compresses 28x28 to 10.
-        hidden_dims: hidden layer sizes of the encoder; the decoder mirrors them. ``()`` is the
-            thesis's simplest 3-layer form: input, the code as the one hidden layer, output.
-        arch: ``mlp`` (fully connected) or ``conv`` (convolutional, images only).
-        channels: the two widths (c1, c2) of the convolutional encoder 1x28x28 -> c1x14x14 ->
-            c2x7x7 -> code; the decoder mirrors them.
-        recon_loss: ``bce`` (Bernoulli negative log-likelihood) or ``mse`` (Gaussian, fixed variance).
-        corruption: ``none``, ``gaussian`` (denoising) or ``mask`` (inpainting): the input is
-            corrupted, the clean image is the target.
-        noise_std: standard deviation of the Gaussian corruption.
-        mask_size: side of the square hole cut out by the ``mask`` corruption.
-    """
+    """Autoencoder (thesis 1.1)."""
 
     model: ClassVar[str] = "ae"
     schedule_class: ClassVar[type[Schedule]] = AESchedule
 
-    latent_dim: int = 10
-    hidden_dims: tuple[int, ...] = (512, 256)
-    arch: Literal["mlp", "conv"] = "mlp"
-    channels: tuple[int, ...] = (32, 64)
-    recon_loss: Literal["bce", "mse"] = "bce"
-    corruption: Literal["none", "gaussian", "mask"] = "none"
-    noise_std: float = 0.5
-    mask_size: int = 12
+    latent_dim: int = setting(
+        10,
+        "size of the code y = E(x); the thesis's example compresses 28x28 to 10.",
+    )
+    hidden_dims: tuple[int, ...] = setting(
+        (512, 256),
+        "hidden layer sizes of the encoder; the decoder mirrors them. ``()`` is the thesis's simplest "
+        "3-layer form: input, the code as the one hidden layer, output.",
+    )
+    arch: Literal["mlp", "conv"] = setting(
+        "mlp",
+        "``mlp`` (fully connected) or ``conv`` (convolutional, images only).",
+    )
+    channels: tuple[int, ...] = setting(
+        (32, 64),
+        "the two widths (c1, c2) of the convolutional encoder 1x28x28 -> c1x14x14 -> c2x7x7 -> code; the "
+        "decoder mirrors them.",
+    )
+    recon_loss: Literal["bce", "mse"] = setting(
+        "bce",
+        "``bce`` (Bernoulli negative log-likelihood) or ``mse`` (Gaussian, fixed variance).",
+    )
+    corruption: Literal["none", "gaussian", "mask"] = setting(
+        "none",
+        "``none``, ``gaussian`` (denoising) or ``mask`` (inpainting): the input is corrupted, the clean "
+        "image is the target.",
+    )
+    noise_std: float = setting(
+        0.5,
+        "standard deviation of the Gaussian corruption.",
+    )
+    mask_size: int = setting(
+        12,
+        "side of the square hole cut out by the ``mask`` corruption.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -125,41 +137,60 @@ class GANSchedule(Schedule):
 
 @dataclass
 class GANConfig(ModelConfig):
-    """Generative adversarial network (thesis 1.2, Goodfellow et al. 2014).
-
-    Attributes:
-        arch: ``mlp``: multilayer perceptrons, as in the paper (G with batch normalisation on image
-            data); ``conv``: the convolutional DCGAN of Radford et al. (2016), images only.
-        latent_dim: size of the noise z ~ p_z = N(0, I).
-        g_hidden: hidden layer sizes of the MLP generator G.
-        d_hidden: hidden layer sizes of the MLP discriminator D.
-        channels: width c of the convolutional nets (G: 2c x 7 x 7 -> c x 14 x 14; D the mirror).
-        k: discriminator steps per generator step (Algorithm 1), each on a fresh minibatch.
-        generator_loss: ``minimax`` descends log(1 - D(G(z))) as in Algorithm 1;
-            ``nonsaturating`` descends -log D(G(z)), the paper's recommended fix.
-        conditional: model p(x | c): the one-hot label c is given to both G and D.
-        dropout: dropout in D's hidden layers.
-        ema: decay of the exponential moving average of G's weights that the model samples with
-            (0: sample with G itself). The decay is ``min(ema, (1 + t) / (10 + t))`` after t
-            updates, so early on the average forgets fast. A 2018 addition (Yazıcı et al.; Karras et al.).
-        data_init: start G's output at the data's mean image: its last bias is offset by the
-            logit of each pixel's mean (the paper's code, ``init_sigmoid_bias_from_marginals``).
-    """
+    """Generative adversarial network (thesis 1.2, Goodfellow et al. 2014)."""
 
     model: ClassVar[str] = "gan"
     schedule_class: ClassVar[type[Schedule]] = GANSchedule
 
-    arch: Literal["mlp", "conv"] = "mlp"
-    latent_dim: int = 64
-    g_hidden: tuple[int, ...] = (256, 512)
-    d_hidden: tuple[int, ...] = (512,)
-    channels: int = 32
-    k: int = 1
-    generator_loss: Literal["minimax", "nonsaturating"] = "nonsaturating"
-    conditional: bool = False
-    dropout: float = 0.0
-    ema: float = 0.999
-    data_init: bool = True
+    arch: Literal["mlp", "conv"] = setting(
+        "mlp",
+        "``mlp``: multilayer perceptrons, as in the paper (G with batch normalisation on image data); "
+        "``conv``: the convolutional DCGAN of Radford et al. (2016), images only.",
+    )
+    latent_dim: int = setting(
+        64,
+        "size of the noise z ~ p_z = N(0, I).",
+    )
+    g_hidden: tuple[int, ...] = setting(
+        (256, 512),
+        "hidden layer sizes of the MLP generator G.",
+    )
+    d_hidden: tuple[int, ...] = setting(
+        (512,),
+        "hidden layer sizes of the MLP discriminator D.",
+    )
+    channels: int = setting(
+        32,
+        "width c of the convolutional nets (G: 2c x 7 x 7 -> c x 14 x 14; D the mirror).",
+    )
+    k: int = setting(
+        1,
+        "discriminator steps per generator step (Algorithm 1), each on a fresh minibatch.",
+    )
+    generator_loss: Literal["minimax", "nonsaturating"] = setting(
+        "nonsaturating",
+        "``minimax`` descends log(1 - D(G(z))) as in Algorithm 1; ``nonsaturating`` descends -log "
+        "D(G(z)), the paper's recommended fix.",
+    )
+    conditional: bool = setting(
+        False,
+        "model p(x | c): the one-hot label c is given to both G and D.",
+    )
+    dropout: float = setting(
+        0.0,
+        "dropout in D's hidden layers.",
+    )
+    ema: float = setting(
+        0.999,
+        "decay of the exponential moving average of G's weights that the model samples with (0: sample "
+        "with G itself). The decay is ``min(ema, (1 + t) / (10 + t))`` after t updates, so early on the "
+        "average forgets fast. A 2018 addition (Yazıcı et al.; Karras et al.).",
+    )
+    data_init: bool = setting(
+        True,
+        "start G's output at the data's mean image: its last bias is offset by the logit of each pixel's "
+        "mean (the paper's code, ``init_sigmoid_bias_from_marginals``).",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -192,29 +223,37 @@ class VAESchedule(Schedule):
 
 @dataclass
 class VAEConfig(ModelConfig):
-    """Variational autoencoder (thesis 1.3, Kingma & Welling 2013).
-
-    Attributes:
-        latent_dim: size of z; the prior is p(z) = N(0, I).
-        hidden_dims: hidden layer sizes of the encoder q(z|x); the decoder mirrors them.
-        decoder: ``bernoulli`` p(x|z) (logits) or ``gaussian`` (mean and a learned per-pixel variance).
-        estimator: ``A`` (Monte Carlo log p(x,z) - log q(z|x)) or ``B`` (analytic KL + Monte Carlo
-            reconstruction).
-        n_samples: L, samples of z per datapoint.
-        objective: what the optimiser descends: ``dataset`` = Algorithm 2's (N/M) sum over the
-            minibatch, ``sum`` = the sum over the minibatch (the PyTorch example), ``mean`` = per
-            example. Unless it is ``mean``, it is logged apart as ``-elbo objective``; ``-elbo`` is always nats per example.
-    """
+    """Variational autoencoder (thesis 1.3, Kingma & Welling 2013)."""
 
     model: ClassVar[str] = "vae"
     schedule_class: ClassVar[type[Schedule]] = VAESchedule
 
-    latent_dim: int = 32
-    hidden_dims: tuple[int, ...] = (512, 256)
-    decoder: Literal["bernoulli", "gaussian"] = "bernoulli"
-    estimator: Literal["A", "B"] = "B"
-    n_samples: int = 1
-    objective: Literal["dataset", "sum", "mean"] = "sum"
+    latent_dim: int = setting(
+        32,
+        "size of z; the prior is p(z) = N(0, I).",
+    )
+    hidden_dims: tuple[int, ...] = setting(
+        (512, 256),
+        "hidden layer sizes of the encoder q(z|x); the decoder mirrors them.",
+    )
+    decoder: Literal["bernoulli", "gaussian"] = setting(
+        "bernoulli",
+        "``bernoulli`` p(x|z) (logits) or ``gaussian`` (mean and a learned per-pixel variance).",
+    )
+    estimator: Literal["A", "B"] = setting(
+        "B",
+        "``A`` (Monte Carlo log p(x,z) - log q(z|x)) or ``B`` (analytic KL + Monte Carlo reconstruction).",
+    )
+    n_samples: int = setting(
+        1,
+        "L, samples of z per datapoint.",
+    )
+    objective: Literal["dataset", "sum", "mean"] = setting(
+        "sum",
+        "what the optimiser descends: ``dataset`` = Algorithm 2's (N/M) sum over the minibatch, ``sum`` ="
+        " the sum over the minibatch (the PyTorch example), ``mean`` = per example. Unless it is "
+        "``mean``, it is logged apart as ``-elbo objective``; ``-elbo`` is always nats per example.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -230,17 +269,16 @@ class VAEConfig(ModelConfig):
 # ----------------------------------------------------------------------------- 1.4 AAE
 @dataclass
 class AAESchedule(Schedule):
-    """The adversarial autoencoder chapter's schedule.
-
-    Attributes:
-        reg_lr: learning rate of the regularisation phase (discriminator and encoder).
-    """
+    """The adversarial autoencoder chapter's schedule."""
 
     epochs: int = 6
     batch_size: int = 100
     lr: float = 1e-3
     adam_betas: tuple[float, float] = (0.5, 0.999)
-    reg_lr: float = 2e-4
+    reg_lr: float = setting(
+        2e-4,
+        "learning rate of the regularisation phase (discriminator and encoder).",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -249,35 +287,51 @@ class AAESchedule(Schedule):
 
 @dataclass
 class AAEConfig(ModelConfig):
-    """Adversarial autoencoder (thesis 1.4, Makhzani et al. 2016).
-
-    Attributes:
-        latent_dim: size of z.
-        hidden_dims: hidden sizes of encoder (decoder mirrors them).
-        d_hidden: hidden sizes of the discriminator on z.
-        encoder: ``deterministic``, ``gaussian`` or ``universal`` (extra noise input eta).
-        noise_dim: size of eta for the universal approximator encoder.
-        prior: ``gaussian``, ``mixture``, ``swiss-roll`` (or a user sampler passed to the model).
-        prior_std: standard deviation of the Gaussian prior (the AAE paper's MNIST runs use 5).
-        n_components: components of the mixture prior.
-        label_prior: use the label: each class gets its own mixture component or swiss-roll
-            segment, and D sees the one-hot label.
-        dropout: dropout in the hidden layers of the encoder/decoder/discriminator.
-    """
+    """Adversarial autoencoder (thesis 1.4, Makhzani et al. 2016)."""
 
     model: ClassVar[str] = "aae"
     schedule_class: ClassVar[type[Schedule]] = AAESchedule
 
-    latent_dim: int = 2
-    hidden_dims: tuple[int, ...] = (256, 256)
-    d_hidden: tuple[int, ...] = (128, 128)
-    encoder: Literal["deterministic", "gaussian", "universal"] = "deterministic"
-    noise_dim: int = 8
-    prior: Literal["gaussian", "mixture", "swiss-roll"] = "gaussian"
-    prior_std: float = 5.0
-    n_components: int = 10
-    label_prior: bool = False
-    dropout: float = 0.0
+    latent_dim: int = setting(
+        2,
+        "size of z.",
+    )
+    hidden_dims: tuple[int, ...] = setting(
+        (256, 256),
+        "hidden sizes of encoder (decoder mirrors them).",
+    )
+    d_hidden: tuple[int, ...] = setting(
+        (128, 128),
+        "hidden sizes of the discriminator on z.",
+    )
+    encoder: Literal["deterministic", "gaussian", "universal"] = setting(
+        "deterministic",
+        "``deterministic``, ``gaussian`` or ``universal`` (extra noise input eta).",
+    )
+    noise_dim: int = setting(
+        8,
+        "size of eta for the universal approximator encoder.",
+    )
+    prior: Literal["gaussian", "mixture", "swiss-roll"] = setting(
+        "gaussian",
+        "``gaussian``, ``mixture``, ``swiss-roll`` (or a user sampler passed to the model).",
+    )
+    prior_std: float = setting(
+        5.0,
+        "standard deviation of the Gaussian prior (the AAE paper's MNIST runs use 5).",
+    )
+    n_components: int = setting(
+        10,
+        "components of the mixture prior.",
+    )
+    label_prior: bool = setting(
+        False,
+        "use the label: each class gets its own mixture component or swiss-roll segment, and D sees the one-hot label.",
+    )
+    dropout: float = setting(
+        0.0,
+        "dropout in the hidden layers of the encoder/decoder/discriminator.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

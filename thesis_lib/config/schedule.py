@@ -11,34 +11,47 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from .settings import Settings, check_int, check_positive, check_range
+from .settings import Settings, check_int, check_positive, check_range, setting
 
 
 @dataclass
 class Schedule(Settings):
-    """Settings every training schedule has.
-
-    Attributes:
-        epochs: passes over the training split (train[:50000] for the image sets).
-        batch_size: minibatch size m (Algorithm 1) or M (Algorithm 2).
-        lr: learning rate of every optimiser the model declares (models may scale it per optimiser).
-        optimizer: the optimiser of every phase (Adagrad is the VAE paper's, Adam the chapters').
-        momentum: SGD momentum (ignored by the other optimisers).
-        adam_betas: Adam's (beta1, beta2).
-        seed: seeds Python, NumPy and PyTorch; CPU runs are repeatable bit for bit.
-        binarize: dynamic binarisation: every minibatch is resampled as Bernoulli(pixel).
-    """
+    """Settings every training schedule has."""
 
     what: ClassVar[str] = "schedule"
 
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 1e-3
-    optimizer: Literal["sgd", "adagrad", "adam"] = "adam"
-    momentum: float = 0.0
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    seed: int = 0
-    binarize: bool = False
+    epochs: int = setting(
+        10,
+        "passes over the training split (train[:50000] for the image sets).",
+    )
+    batch_size: int = setting(
+        128,
+        "minibatch size m (Algorithm 1) or M (Algorithm 2).",
+    )
+    lr: float = setting(
+        1e-3,
+        "learning rate of every optimiser the model declares (models may scale it per optimiser).",
+    )
+    optimizer: Literal["sgd", "adagrad", "adam"] = setting(
+        "adam",
+        "the optimiser of every phase (Adagrad is the VAE paper's, Adam the chapters').",
+    )
+    momentum: float = setting(
+        0.0,
+        "SGD momentum (ignored by the other optimisers).",
+    )
+    adam_betas: tuple[float, float] = setting(
+        (0.9, 0.999),
+        "Adam's (beta1, beta2).",
+    )
+    seed: int = setting(
+        0,
+        "seeds Python, NumPy and PyTorch; CPU runs are repeatable bit for bit.",
+    )
+    binarize: bool = setting(
+        False,
+        "dynamic binarisation: every minibatch is resampled as Bernoulli(pixel).",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -60,6 +60,25 @@ def check_sizes(name: str, value: Any, *, allow_empty: bool = False) -> None:
 
 # ----------------------------------------------------------------------------- types
 @functools.cache
+def setting(default: Any, help: str) -> Any:
+    """A settings field: its default and its one-line documentation, which is also the CLI's
+    ``--help`` text for the field (:func:`field_help`)."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+def field_help(cls: type) -> dict[str, str]:
+    """Each field's help, from the class or the nearest base that documents it (a subclass may
+    override a default with a plain ``name: type = value``)."""
+    helps: dict[str, str] = {}
+    for name in field_types(cls):
+        for klass in cls.__mro__:
+            f = getattr(klass, "__dataclass_fields__", {}).get(name)
+            if f is not None and "help" in f.metadata:
+                helps[name] = f.metadata["help"]
+                break
+    return helps
+
+
 def field_types(cls: type) -> dict[str, Any]:
     """Resolved type hints of a settings class's fields, in field order (the CLI builds its options from them)."""
     hints = typing.get_type_hints(cls)

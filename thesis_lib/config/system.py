@@ -10,24 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from .settings import Settings, check_int
+from .settings import Settings, check_int, setting
 
 
 @dataclass
 class System(Settings):
-    """Where and how visibly a run executes.
-
-    Attributes:
-        device: ``auto`` picks cuda, then mps, then cpu.
-        threads: CPU threads for PyTorch (``torch.set_num_threads``); default: PyTorch's choice.
-        progress: show a progress bar with the live losses.
-    """
+    """Where and how visibly a run executes."""
 
     what: ClassVar[str] = "system"
 
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    threads: int | None = None
-    progress: bool = True
+    device: Literal["auto", "cpu", "cuda", "mps"] = setting(
+        "auto",
+        "``auto`` picks cuda, then mps, then cpu.",
+    )
+    threads: int | None = setting(
+        None,
+        "CPU threads for PyTorch (``torch.set_num_threads``); default: PyTorch's choice.",
+    )
+    progress: bool = setting(
+        True,
+        "show a progress bar with the live losses.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
