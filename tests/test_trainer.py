@@ -418,9 +418,7 @@ def test_run_cache_key_ignores_what_cannot_change_the_weights(tmp_path):
     losses = copy / "losses.py"
     _replace(losses, '"""The thesis', '"""  The thesis, reworded:')  # the module docstring
     _replace(copy / "models" / "vae.py", "def elbo(", "def elbo(  # a comment\n        ")  # a comment and a line break
-    _replace(
-        copy / "config" / "models.py", "latent_dim: size of the code", "latent_dim: the size of the code"
-    )  # the CLI help
+    _replace(copy / "config" / "models.py", '"size of the code', '"the size of the code')  # a field's CLI help
     _edit(copy / "progress.py")  # the display
     _edit(copy / "errors.py")  # the messages
     (copy / "trainer.py").write_text((copy / "trainer.py").read_text().replace("    ", "\t"))  # re-indented with tabs
@@ -429,6 +427,13 @@ def test_run_cache_key_ignores_what_cannot_change_the_weights(tmp_path):
     _replace(losses, "-0.5 * (1 + logvar", "-0.49 * (1 + logvar")
     after = {m: run_fingerprint(m, copy) for m in models}
     assert after["vae"] != before["vae"] and after["aae"] != before["aae"]
+    # a field's default is code: the AE's latent_dim (the help beside it is not)
+    _replace(
+        copy / "config" / "models.py",
+        "latent_dim: int = setting(\n        10,",
+        "latent_dim: int = setting(\n        11,",
+    )
+    assert run_fingerprint("ae", copy) != after["ae"]
 
 
 @pytest.mark.slow

@@ -83,7 +83,8 @@ def train(
     if cache:
         if data is not None or prior is not None:
             raise ValueError(
-                "cache=True trains on the config's dataset with the configured prior; it cannot be combined with data= or prior="
+                "cache=True trains on the config's dataset with the configured prior; it cannot be combined with "
+                "data= or prior="
             )
         if out_dir is None:
             out_dir = cached_run_dir(run)
@@ -117,7 +118,8 @@ def train(
         model.eval()
         where = f"the run cache ({Path(out_dir).name})" if cache else str(out_dir)
         print(
-            f"loaded the finished {run.model} run from {where}: {trainer.epoch} epochs, {sum(trainer.history.train_seconds):.0f} s of training"
+            f"loaded the finished {run.model} run from {where}: {trainer.epoch} epochs, "
+            f"{sum(trainer.history.train_seconds):.0f} s of training"
         )
     return trainer
 

@@ -178,16 +178,30 @@ def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     return body
 
 
+def _is_setting(node: ast.AST) -> bool:
+    """A call of :func:`~thesis_lib.config.settings.setting` (a settings field: default and help)."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "setting") or (
+        isinstance(func, ast.Attribute) and func.attr == "setting"
+    )
+
+
 def code_digest(source: str, filename: str = "<source>") -> bytes:
     """What of a module's source can change what it computes: its syntax tree (``ast.dump``, no line
-    numbers) without the docstrings of the module, its classes and its functions.
+    numbers) without the docstrings of the module, its classes and its functions, and without the
+    help texts of the settings' fields (``setting(default, help)`` counts as ``setting(default)``).
 
-    Comments and formatting are not in a syntax tree at all. Docstrings are: the library never reads
-    one while training (the CLI reads its help from docstrings, and help changes no weight)."""
+    Comments and formatting are not in a syntax tree at all. Docstrings and field help are: the
+    library never reads either while training (the CLI shows the help, and help changes no weight)."""
     tree = ast.parse(source, filename)
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             node.body = _without_docstring(node.body)
+        elif _is_setting(node):
+            node.args = node.args[:1]  # type: ignore[attr-defined]
+            node.keywords = [k for k in node.keywords if k.arg != "help"]  # type: ignore[attr-defined]
     return ast.dump(tree).encode()
 
 

@@ -57,7 +57,8 @@ def load_checkpoint(path: str | Path) -> dict:
         state = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises various errors for damaged zip/pickle data
         raise CheckpointError(
-            f"{p} is not a readable checkpoint: the file is corrupt, truncated or not a PyTorch file ({e.__class__.__name__})"
+            f"{p} is not a readable checkpoint: the file is corrupt, truncated or not a PyTorch file "
+            f"({e.__class__.__name__})"
         ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT or "config" not in state:
         raise CheckpointError(f"{p} is not a thesis_lib checkpoint (format {FORMAT})")

@@ -5,7 +5,8 @@
     thesis-lib evaluate DIR [--metrics parzen quality likelihood reconstruction] [--k K] [--out FILE.json]
     thesis-lib evaluate --real mnist      (the real-data reference row)
     thesis-lib reproduce NAME | --list    (a paper's figure, re-measured into thesis_lib/results/papers/NAME.json)
-    thesis-lib classroom OUT [--chapters NAME ...] [--lang LANG] [--force]   (student copies + nbgrader course; see classroom/)
+    thesis-lib classroom OUT [--chapters NAME ...] [--lang LANG] [--force]
+                                          (student copies + nbgrader course; see classroom/)
 
 ``train``'s options are generated from the settings dataclasses, in three groups: the model's
 config (``--k``, ``--generator-loss``, ``--estimator``, ``--encoder``, ``--prior`` ...), its
@@ -88,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--resume",
             action="store_true",
-            help="continue the run saved in --out (options equal to the saved ones may be repeated; only --epochs may change)",
+            help="continue the run saved in --out "
+            "(options equal to the saved ones may be repeated; only --epochs may change)",
         )
         if name == "gan":
             sub.add_argument(
@@ -225,7 +227,8 @@ def _train(args: argparse.Namespace) -> int:
     summary = {k: round(v[-1], 4) for k, v in run.history.epochs.items()}
     if run.interrupted:
         print(
-            f"interrupted after epoch {run.epoch} + {run.iteration} iterations; checkpoint saved in {out}; continue with: {PROG} train {args.model} --out {out} --resume",
+            f"interrupted after epoch {run.epoch} + {run.iteration} iterations; checkpoint saved in {out}; continue "
+            f"with: {PROG} train {args.model} --out {out} --resume",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
@@ -332,7 +335,8 @@ def _reproduce(args: argparse.Namespace) -> int:
         result = reproduce(args.name, runs_dir=args.runs, results_dir=results, progress=not args.no_progress)
     except KeyboardInterrupt:
         sys.stderr.write(
-            f"{PROG}: interrupted; the runs are saved in {args.runs / args.name}: run the same command again to continue\n"
+            f"{PROG}: interrupted; the runs are saved in {args.runs / args.name}: run the same command again to "
+            "continue\n"
         )
         return EXIT_INTERRUPTED
     print(

@@ -23,4 +23,5 @@ class TrainingDiverged(ThesisLibError):
 
 
 class RunCacheError(ThesisLibError):
-    """The run cache (``$THESIS_LIB_RUNS``) is not a folder that can hold runs; the message names the variable and the path."""
+    """The run cache (``$THESIS_LIB_RUNS``) is not a folder that can hold runs; the message names the variable and the
+    path."""

@@ -90,7 +90,8 @@ def _check_labels(model, labels, n: int) -> Tensor | None:
     if labels is None:
         if model.needs_labels:
             raise ValueError(
-                f"a {type(model).__name__} whose decoder takes the class (a conditional GAN) needs labels: pass labels=<class> (an int or a tensor)"
+                f"a {type(model).__name__} whose decoder takes the class (a conditional GAN) needs labels: pass "
+                "labels=<class> (an int or a tensor)"
             )
         return None
     if isinstance(labels, int):

@@ -49,7 +49,10 @@ _CB_TAYLOR = (1 / 3, -7 / 90, 62 / 2835, -127 / 18900)  # log(u coth u) = Σ_k c
 def continuous_bernoulli_log_norm(logits: Tensor) -> Tensor:
     r"""log C(λ), the log-normaliser of the continuous Bernoulli (Loaiza-Ganem & Cunningham 2019), per pixel.
 
-    .. math:: C(\lambda) = \frac{2\operatorname{artanh}(1 - 2\lambda)}{1 - 2\lambda}\ (\lambda \ne \tfrac12),\quad C(\tfrac12) = 2,
+    .. math::
+
+        C(\lambda) = \frac{2\operatorname{artanh}(1 - 2\lambda)}{1 - 2\lambda}\ (\lambda \ne \tfrac12),
+        \quad C(\tfrac12) = 2,
         \qquad\text{so that}\quad \int_0^1 C(\lambda)\,\lambda^x (1-\lambda)^{1-x}\,dx = 1 .
 
     From the logit η = log(λ / (1 - λ)), with 1 - 2λ = -tanh(η/2) and 2 artanh(1 - 2λ) = -η:
@@ -75,7 +78,10 @@ def continuous_bernoulli_log_norm(logits: Tensor) -> Tensor:
 def continuous_bernoulli_log_likelihood(x: Tensor, logits: Tensor) -> Tensor:
     r"""log p(x|z) of the decoder read as a continuous Bernoulli on [0, 1], summed over pixels.
 
-    .. math:: \log p_\theta(x|z) = \sum_j \big[x_j \log\lambda_j + (1 - x_j)\log(1 - \lambda_j) + \log C(\lambda_j)\big],\quad \lambda = \sigma(\text{logits})
+    .. math::
+
+        \log p_\theta(x|z) = \sum_j \big[x_j \log\lambda_j + (1 - x_j)\log(1 - \lambda_j) + \log C(\lambda_j)\big],\quad
+        \lambda = \sigma(\text{logits})
 
     A proper density of ``x`` ∈ [0, 1]^D (Loaiza-Ganem & Cunningham 2019): the Bernoulli
     log-likelihood of grey levels plus :func:`continuous_bernoulli_log_norm`. Broadcasts as
@@ -87,7 +93,10 @@ def continuous_bernoulli_log_likelihood(x: Tensor, logits: Tensor) -> Tensor:
 def gaussian_log_likelihood(x: Tensor, mean: Tensor, logvar: Tensor) -> Tensor:
     r"""log N(x; mean, diag(exp(logvar))), summed over the trailing (feature) dimensions of ``x``.
 
-    .. math:: \log \mathcal N(x;\mu,\sigma^2) = -\tfrac12 \sum_j \Big[\log 2\pi + \log\sigma_j^2 + \frac{(x_j-\mu_j)^2}{\sigma_j^2}\Big]
+    .. math::
+
+        \log \mathcal N(x;\mu,\sigma^2) = -\tfrac12 \sum_j \Big[\log 2\pi + \log\sigma_j^2 +
+        \frac{(x_j-\mu_j)^2}{\sigma_j^2}\Big]
     """
     lp = -0.5 * (LOG_2PI + logvar + (x - mean) ** 2 * torch.exp(-logvar))
     lp = lp.expand(torch.broadcast_shapes(lp.shape, x.shape))
@@ -105,7 +114,9 @@ def standard_normal_log_density(z: Tensor) -> Tensor:
 def diagonal_gaussian_log_density(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
     r"""log q_φ(z|x) for q = N(μ, diag σ²), summed over the last axis (broadcasts over samples).
 
-    .. math:: \log q_\phi(z|x) = -\tfrac12 \sum_j \Big[\log 2\pi + \log\sigma_j^2 + \frac{(z_j-\mu_j)^2}{\sigma_j^2}\Big]
+    .. math::
+
+        \log q_\phi(z|x) = -\tfrac12 \sum_j \Big[\log 2\pi + \log\sigma_j^2 + \frac{(z_j-\mu_j)^2}{\sigma_j^2}\Big]
     """
     return -0.5 * (LOG_2PI + logvar + (z - mu) ** 2 * torch.exp(-logvar)).sum(-1)
 
@@ -154,7 +165,9 @@ def gan_value(d_real_logits: Tensor, d_fake_logits: Tensor) -> Tensor:
 def discriminator_loss(d_real_logits: Tensor, d_fake_logits: Tensor) -> Tensor:
     r"""Loss that D *descends*: minus the value function (Algorithm 1 ascends V in θ_d).
 
-    .. math:: \mathcal L_D = -\frac1m\sum_{i=1}^m \Big[\log D\big(x^{(i)}\big) + \log\Big(1 - D\big(G(z^{(i)})\big)\Big)\Big]
+    .. math::
+
+        \mathcal L_D = -\frac1m\sum_{i=1}^m \Big[\log D\big(x^{(i)}\big) + \log\Big(1 - D\big(G(z^{(i)})\big)\Big)\Big]
     """
     return -gan_value(d_real_logits, d_fake_logits)
 
@@ -191,7 +204,10 @@ def optimal_discriminator(p_data: Tensor, p_g: Tensor) -> Tensor:
 def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     r"""Analytic KL of the encoder from the standard normal prior, per example (nats).
 
-    .. math:: D_{KL}\big(\mathcal N(\mu,\sigma^2)\,\|\,\mathcal N(0,I)\big) = -\tfrac12\sum_{j=1}^{J}\big(1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2\big)
+    .. math::
+
+        D_{KL}\big(\mathcal N(\mu,\sigma^2)\,\|\,\mathcal N(0,I)\big) = -\tfrac12\sum_{j=1}^{J}\big(1 + \log\sigma_j^2 -
+        \mu_j^2 - \sigma_j^2\big)
 
     (Kingma & Welling, Appendix B.) Returns shape (B,).
     """
@@ -201,7 +217,10 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
 def gaussian_kl_two(mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor) -> Tensor:
     r"""KL between two diagonal Gaussians, summed over the last axis.
 
-    .. math:: D_{KL}(q\|p) = \tfrac12\sum_j\Big[\log\frac{\sigma_{p,j}^2}{\sigma_{q,j}^2} + \frac{\sigma_{q,j}^2 + (\mu_{q,j}-\mu_{p,j})^2}{\sigma_{p,j}^2} - 1\Big]
+    .. math::
+
+        D_{KL}(q\|p) = \tfrac12\sum_j\Big[\log\frac{\sigma_{p,j}^2}{\sigma_{q,j}^2} + \frac{\sigma_{q,j}^2 +
+        (\mu_{q,j}-\mu_{p,j})^2}{\sigma_{p,j}^2} - 1\Big]
     """
     return 0.5 * (logvar_p - logvar_q + (torch.exp(logvar_q) + (mu_q - mu_p) ** 2) * torch.exp(-logvar_p) - 1).sum(-1)
 
@@ -220,7 +239,10 @@ def reparameterize(mu: Tensor, logvar: Tensor, n_samples: int = 1, generator: to
 def elbo_estimator_a(log_px_given_z: Tensor, log_pz: Tensor, log_qz_given_x: Tensor) -> Tensor:
     r"""The generic SGVB estimator L̃^A (Kingma & Welling, eq. 6), per example.
 
-    .. math:: \tilde{\mathcal L}^A(\theta,\phi;x_i) = \frac1L\sum_{l=1}^L \big[\log p_\theta(x_i, z_{i,l}) - \log q_\phi(z_{i,l}|x_i)\big],\quad \log p_\theta(x,z) = \log p_\theta(x|z) + \log p_\theta(z)
+    .. math::
+
+        \tilde{\mathcal L}^A(\theta,\phi;x_i) = \frac1L\sum_{l=1}^L \big[\log p_\theta(x_i, z_{i,l}) - \log
+        q_\phi(z_{i,l}|x_i)\big],\quad \log p_\theta(x,z) = \log p_\theta(x|z) + \log p_\theta(z)
 
     All inputs have shape (L, B); returns (B,).
     """
@@ -230,7 +252,10 @@ def elbo_estimator_a(log_px_given_z: Tensor, log_pz: Tensor, log_qz_given_x: Ten
 def elbo_estimator_b(kl: Tensor, log_px_given_z: Tensor) -> Tensor:
     r"""The second SGVB estimator L̃^B (Kingma & Welling, eq. 7): analytic KL, sampled reconstruction.
 
-    .. math:: \tilde{\mathcal L}^B(\theta,\phi;x_i) = -D_{KL}\big(q_\phi(z|x_i)\,\|\,p_\theta(z)\big) + \frac1L\sum_{l=1}^L \log p_\theta(x_i|z_{i,l})
+    .. math::
+
+        \tilde{\mathcal L}^B(\theta,\phi;x_i) = -D_{KL}\big(q_\phi(z|x_i)\,\|\,p_\theta(z)\big) + \frac1L\sum_{l=1}^L
+        \log p_\theta(x_i|z_{i,l})
 
     ``kl`` has shape (B,), ``log_px_given_z`` (L, B); returns (B,).
     """
@@ -240,7 +265,10 @@ def elbo_estimator_b(kl: Tensor, log_px_given_z: Tensor) -> Tensor:
 def minibatch_objective(elbo_per_example: Tensor, n_total: int) -> Tensor:
     r"""Algorithm 2's minibatch estimate of the full-dataset lower bound.
 
-    .. math:: \mathcal L(\theta,\phi;X) \simeq \tilde{\mathcal L}^M(\theta,\phi;X^M) = \frac{N}{M}\sum_{i=1}^M \tilde{\mathcal L}(\theta,\phi;x_i)
+    .. math::
+
+        \mathcal L(\theta,\phi;X) \simeq \tilde{\mathcal L}^M(\theta,\phi;X^M) = \frac{N}{M}\sum_{i=1}^M \tilde{\mathcal
+        L}(\theta,\phi;x_i)
     """
     return elbo_per_example.sum() * (n_total / elbo_per_example.shape[0])
 
@@ -248,7 +276,9 @@ def minibatch_objective(elbo_per_example: Tensor, n_total: int) -> Tensor:
 def importance_weighted_bound(log_px_given_z: Tensor, log_pz: Tensor, log_qz_given_x: Tensor) -> Tensor:
     r"""The k-sample importance-weighted bound on log p(x) (Burda et al. 2016), per example.
 
-    .. math:: \log p(x) \approx \log \frac1k\sum_{l=1}^k \frac{p_\theta(x, z_l)}{q_\phi(z_l|x)},\qquad z_l \sim q_\phi(z|x)
+    .. math::
+
+        \log p(x) \approx \log \frac1k\sum_{l=1}^k \frac{p_\theta(x, z_l)}{q_\phi(z_l|x)},\qquad z_l \sim q_\phi(z|x)
 
     A max-subtracted log-mean-exp over the sample axis; inputs (k, B), returns (B,). Equals
     estimator A for k = 1 and tends to log p(x) as k grows.
@@ -269,7 +299,10 @@ def aae_reconstruction_loss(logits: Tensor, x: Tensor) -> Tensor:
 def aae_discriminator_loss(d_prior_logits: Tensor, d_posterior_logits: Tensor) -> Tensor:
     r"""Regularisation phase, step 1: D learns to tell prior samples (positive) from codes (negative).
 
-    .. math:: \mathcal L_D = -\frac1m\sum_{i=1}^m\Big[\log D\big(z'_i\big) + \log\big(1 - D(z_i)\big)\Big],\qquad z'_i\sim p(z),\; z_i\sim q(z|x_i)
+    .. math::
+
+        \mathcal L_D = -\frac1m\sum_{i=1}^m\Big[\log D\big(z'_i\big) + \log\big(1 - D(z_i)\big)\Big],\qquad z'_i\sim
+        p(z),\; z_i\sim q(z|x_i)
     """
     return discriminator_loss(d_prior_logits, d_posterior_logits)
 

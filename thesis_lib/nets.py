@@ -1,4 +1,5 @@
-"""Network building blocks shared by the models: MLPs, a small convolutional encoder/decoder and a DCGAN-style generator/discriminator."""
+"""Network building blocks shared by the models: MLPs, a small convolutional encoder/decoder and a DCGAN-style
+generator/discriminator."""
 
 from __future__ import annotations
 

@@ -10,9 +10,10 @@ sets the variable, assigns the records to the notebook that was executing at tim
 writes the table into ``_build/build_info.json``.
 
 The stages the library times: ``train`` (a run's training), ``run setup`` (the rest of
-:func:`thesis_lib.train`: data, model, reading a finished run from the cache), ``judge`` (the MNIST classifier: trained once, then loaded), ``sample`` and
-``parzen`` / ``quality`` / ``reconstruction`` / ``likelihood`` (an evaluation's metric groups),
-``widget export`` (a static widget's HTML) and ``figures``.
+:func:`thesis_lib.train`: data, model, reading a finished run from the cache), ``judge`` (the MNIST
+classifier: trained once, then loaded), ``sample`` and ``parzen`` / ``quality`` /
+``reconstruction`` / ``likelihood`` (an evaluation's metric groups), ``widget export`` (a static
+widget's HTML) and ``figures``.
 """
 
 from __future__ import annotations

@@ -97,7 +97,10 @@ class RunProgress:
         """Replace the bar by (or print) the one-line summary, and return it."""
         seconds = time.perf_counter() - self._start
         what = "stopped" if interrupted else "trained"
-        summary = f"{what} the {self.name} run: {epochs_done}/{self.epochs} epochs, {iterations_done} iterations in {seconds:.0f} s"
+        summary = (
+            f"{what} the {self.name} run: {epochs_done}/{self.epochs} epochs, "
+            f"{iterations_done} iterations in {seconds:.0f} s"
+        )
         if last_epoch:
             summary += f"; last epoch: {format_postfix(last_epoch)}"
         if not self.enabled:

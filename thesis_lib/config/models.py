@@ -262,7 +262,8 @@ class VAEConfig(ModelConfig):
         check_int("n_samples", self.n_samples)
         if self.decoder == "bernoulli" and self.dataset not in IMAGE_DATASETS:
             raise ValueError(
-                f"decoder 'bernoulli' needs an image dataset ({image_datasets_text()}), got dataset {self.dataset!r}; use decoder 'gaussian'"
+                f"decoder 'bernoulli' needs an image dataset ({image_datasets_text()}), got dataset "
+                f"{self.dataset!r}; use decoder 'gaussian'"
             )
 
 

@@ -41,7 +41,8 @@ class RunConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.config, ModelConfig):
             raise ValueError(
-                f"config must be a model config ({', '.join(c.__name__ for c in CONFIGS.values())}), got {type(self.config).__name__}"
+                f"config must be a model config ({', '.join(c.__name__ for c in CONFIGS.values())}), got "
+                f"{type(self.config).__name__}"
             )
         expected = type(self.config).schedule_class
         if self.schedule is None:

@@ -75,14 +75,16 @@ def test_elbo(
 
 
 def supports_likelihood(model: GenerativeModel) -> bool:
-    """Whether :func:`test_elbo` and :func:`importance_sampled_nll` with the model's own q(z|x) apply (its ``likelihood`` metric group)."""
+    """Whether :func:`test_elbo` and :func:`importance_sampled_nll` with the model's own q(z|x) apply (its
+    ``likelihood`` metric group)."""
     return "likelihood" in model.metric_groups
 
 
 def _check_likelihood(model: GenerativeModel, what: str) -> None:
     if not supports_likelihood(model):
         raise ValueError(
-            f"{what} needs a model with a trained Gaussian q(z|x) and a prior density (a VAE, or an AAE with encoder 'gaussian' and prior 'gaussian'), got {type(model).__name__}; "
+            f"{what} needs a model with a trained Gaussian q(z|x) and a prior density (a VAE, or an AAE with encoder "
+            f"'gaussian' and prior 'gaussian'), got {type(model).__name__}; "
             "for another model that defines a likelihood pass proposal_scale"
         )
 
@@ -126,7 +128,8 @@ def importance_sampled_nll(
         _check_likelihood(model, "importance-sampled NLL")
     elif not model.defines_likelihood or not model.has_encoder:
         raise ValueError(
-            f"importance sampling around the code needs an encoder, a decoder density and a prior density; {type(model).__name__} ({model.prior_name}) does not define a likelihood"
+            "importance sampling around the code needs an encoder, a decoder density and a prior density; "
+            f"{type(model).__name__} ({model.prior_name}) does not define a likelihood"
         )
     elif not proposal_scale > 0:
         raise ValueError(f"proposal_scale must be a number > 0, got {proposal_scale!r}")
@@ -164,7 +167,10 @@ def continuous_bernoulli_bound(
 ) -> dict[str, float]:
     r"""The test ELBO as trained, and of the same decoder read as a continuous Bernoulli, nats per image.
 
-    .. math:: \mathcal L_{CB}(x) = \mathcal L(x) + \mathbb E_{q_\phi(z|x)}\Big[\sum_j \log C\big(\lambda_j(z)\big)\Big] \le \log p_{CB}(x)
+    .. math::
+
+        \mathcal L_{CB}(x) = \mathcal L(x) + \mathbb E_{q_\phi(z|x)}\Big[\sum_j \log C\big(\lambda_j(z)\big)\Big] \le
+        \log p_{CB}(x)
 
     ``elbo`` and ``kl`` are :func:`test_elbo`'s (same arguments, same numbers); ``log_norm`` is the
     expectation of the summed log-normalisers (:func:`~thesis_lib.losses.continuous_bernoulli_log_norm`),
@@ -204,7 +210,9 @@ def dequantized(data: Dataset, levels: int = 256, seed: int = 0) -> Dataset:
     Level k's bin [k/levels, (k+1)/levels) has width 1/levels, so for a density p on [0, 1]^D the
     probability of the discrete image is bounded by Jensen's inequality (Theis et al. 2016):
 
-    .. math:: \log P(k) = \log \int_{\text{bin}(k)} p(x)\,dx \ge \mathbb E_u\big[\log p(\tilde x)\big] - D\log(\text{levels})
+    .. math::
+
+        \log P(k) = \log \int_{\text{bin}(k)} p(x)\,dx \ge \mathbb E_u\big[\log p(\tilde x)\big] - D\log(\text{levels})
     """
     k = data.x.cpu() * (levels - 1)
     if (k - k.round()).abs().max() > 1e-3 or k.min() < -1e-3 or k.max() > levels - 1 + 1e-3:

@@ -132,7 +132,8 @@ def _timed(result: dict[str, object]) -> Iterator[None]:
 
 
 def metrics_fingerprint() -> str:
-    """A hash of the source an evaluation imports (this module's import graph): a cached evaluation is redone when it changes."""
+    """A hash of the source an evaluation imports (this module's import graph): a cached evaluation is redone when it
+    changes."""
     return source_fingerprint([__name__.removeprefix("thesis_lib.")])
 
 

@@ -69,7 +69,8 @@ class AdversarialAutoencoder(GenerativeModel):
 
     @property
     def has_posterior(self) -> bool:
-        """Whether q(z|x) has a density to use as a proposal: a Gaussian encoder (with the Gaussian prior, for the ELBO's KL)."""
+        """Whether q(z|x) has a density to use as a proposal: a Gaussian encoder (with the Gaussian prior, for the
+        ELBO's KL)."""
         return self.config.encoder == "gaussian" and isinstance(self.prior, GaussianPrior)
 
     @property
@@ -94,7 +95,8 @@ class AdversarialAutoencoder(GenerativeModel):
         """μ(x), log σ²(x) of a Gaussian encoder, and the prior's log-variance (shaped like μ)."""
         if not self.has_posterior:
             raise ValueError(
-                f"the lower bound needs encoder 'gaussian' and prior 'gaussian', got encoder {self.config.encoder!r} and prior {self.prior_name!r}"
+                f"the lower bound needs encoder 'gaussian' and prior 'gaussian', got encoder {self.config.encoder!r} "
+                f"and prior {self.prior_name!r}"
             )
         mu, logvar = self.encoder(x.flatten(1)).chunk(2, dim=1)
         return mu, logvar, torch.full_like(mu, 2 * math.log(self.prior.std))

@@ -2,8 +2,8 @@
 
 Three architectures from the thesis: the simplest 3-layer form (``hidden_dims=()``: input, the
 code, output), the common shrinking/growing MLP (``hidden_dims=(512, 256)``, the default) and a
-convolutional one (``arch="conv"``, widths ``channels``). ``corruption="gaussian"`` or ``"mask"`` makes it a denoising or inpainting
-autoencoder: the input is corrupted, the target is the clean image.
+convolutional one (``arch="conv"``, widths ``channels``). ``corruption="gaussian"`` or ``"mask"``
+makes it a denoising or inpainting autoencoder: the input is corrupted, the target is the clean image.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ class Autoencoder(GenerativeModel):
         return self._output(self.decode_raw(z))
 
     def sample_prior(self, n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """Codes from the Gaussian fitted to the training codes (see :meth:`after_epoch`), so that the AE can generate."""
+        """Codes from the Gaussian fitted to the training codes (see :meth:`after_epoch`), so that the AE
+        can generate."""
         eps = self._randn(n, self.config.latent_dim, generator=generator)
         return self.latent_mean + eps @ self.latent_scale_tril.T
 

@@ -143,7 +143,8 @@ class GenerativeModel(nn.Module):
         return {}
 
     def make_optimizer(self, params, schedule: Schedule, lr: float | None = None) -> torch.optim.Optimizer:
-        """An optimiser of the schedule's kind (``sgd``, ``adagrad`` or ``adam``), at ``lr`` (default ``schedule.lr``)."""
+        """An optimiser of the schedule's kind (``sgd``, ``adagrad`` or ``adam``), at ``lr`` (default
+        ``schedule.lr``)."""
         lr = schedule.lr if lr is None else lr
         if schedule.optimizer == "sgd":
             return torch.optim.SGD(params, lr=lr, momentum=schedule.momentum)
@@ -171,7 +172,8 @@ class GenerativeModel(nn.Module):
         raise NotImplementedError
 
     def sample_prior(self, n: int, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """``n`` latent points z ~ p(z), the distribution :meth:`sample` decodes (from class ``labels``' region, if it has one)."""
+        """``n`` latent points z ~ p(z), the distribution :meth:`sample` decodes (from class ``labels``' region, if it
+        has one)."""
         raise NotImplementedError
 
     @torch.no_grad()
@@ -233,7 +235,8 @@ class GenerativeModel(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} has no trained posterior q(z|x) for a lower bound")
 
     def log_weights(self, x: Tensor, n_samples: int) -> tuple[Tensor, Tensor, Tensor]:
-        """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each, shapes (L, B) (models with :attr:`has_posterior`)."""
+        """log p(x|z), log p(z), log q(z|x) for ``n_samples`` z ~ q(z|x) each, shapes (L, B) (models with
+        :attr:`has_posterior`)."""
         raise NotImplementedError(f"{type(self).__name__} has no trained posterior q(z|x) to sample from")
 
     @property
@@ -249,11 +252,13 @@ class GenerativeModel(nn.Module):
         raise NotImplementedError(f"{type(self).__name__}'s prior {self.prior_name} has no density here")
 
     def log_px_given_z(self, x: Tensor, z: Tensor) -> Tensor:
-        """log p(x|z) of the decoder for x (B, ...) and z (L, B, latent_dim), shape (L, B) (models that :attr:`defines_likelihood`)."""
+        """log p(x|z) of the decoder for x (B, ...) and z (L, B, latent_dim), shape (L, B) (models that
+        :attr:`defines_likelihood`)."""
         raise NotImplementedError(f"{type(self).__name__}'s decoder has no density p(x|z)")
 
     def bernoulli_logits(self, z: Tensor) -> Tensor:
-        """The logits of p(x|z) for z of shape (..., latent_dim), shape (..., *data_shape) (models with :attr:`has_bernoulli_decoder`)."""
+        """The logits of p(x|z) for z of shape (..., latent_dim), shape (..., *data_shape) (models with
+        :attr:`has_bernoulli_decoder`)."""
         raise NotImplementedError(f"{type(self).__name__} has no Bernoulli decoder")
 
     # -- helpers ---------------------------------------------------------------------
