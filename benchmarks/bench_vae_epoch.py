@@ -230,7 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="before timing, wait up to SECONDS for other processes to leave the CPUs idle (default 0: just measure and warn)",
+        help=(
+            "before timing, wait up to SECONDS for other processes to leave the CPUs idle (default 0: just measure "
+            "and warn)"
+        ),
     )
     p.add_argument(
         "--out",
@@ -267,7 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     assert p_example == p_thesis, (p_example, p_thesis)
 
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s) ({'default' if args.threads is None else 'set by --threads'}), {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
+        (
+            f"torch {torch.__version__}, {torch.get_num_threads()} thread(s) "
+            f"({'default' if args.threads is None else 'set by --threads'}), {os.cpu_count()} CPUs, "
+            f"{platform.processor() or platform.machine()}"
+        )
     )
     print(
         f"VAE 784-400-20, {p_example:,} parameters, batch {BATCH_SIZE}, Adam lr {LR:g}; "
@@ -332,7 +339,10 @@ def main(argv: list[str] | None = None) -> int:
     for k in ("c/a", "c/b", "c_wall/a", "c_wall/b"):
         print(f"{k:<9} = {ratios[k]:.3f}   target <= {targets[k]:.2f}   {verdicts[k]}")
     print(
-        f"(from the fastest epochs instead of the medians: c/a = {ratios_of_min['c/a']:.3f}, c/b = {ratios_of_min['c/b']:.3f})"
+        (
+            f"(from the fastest epochs instead of the medians: c/a = {ratios_of_min['c/a']:.3f}, c/b = "
+            f"{ratios_of_min['c/b']:.3f})"
+        )
     )
     print(
         "(loss/img: mean training loss of the last epoch, nats per image; a and b use sigmoid + BCE, c BCE-with-logits)"

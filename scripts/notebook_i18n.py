@@ -301,7 +301,10 @@ def catalogue(book: str | Path, lang: str, docname: str) -> Catalogue:
     available = languages(book)
     if lang not in available:
         raise ValueError(
-            f"no catalogues for language {lang!r} in {Path(book) / 'locales'}; the book has: {', '.join(available) or 'none'}"
+            (
+                f"no catalogues for language {lang!r} in {Path(book) / 'locales'}; the book has: "
+                f"{', '.join(available) or 'none'}"
+            )
         )
     return Catalogue.read(Path(book) / "locales" / lang / "LC_MESSAGES" / f"{docname}.po")
 

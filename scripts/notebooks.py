@@ -219,7 +219,10 @@ def cmd_translate(paths: list[str], lang: str, check: bool = False, force: bool 
     chapters = [Path(p).stem for p in (paths if check else paths[1:])] or None
     if out is not None and (out.is_file() or (out.is_dir() and any(out.iterdir()) and not force)):
         raise SystemExit(
-            f"translate: OUT {str(out)!r} is a file or a folder that is not empty: choose a new folder, or pass --force to replace the chapters in it"
+            (
+                f"translate: OUT {str(out)!r} is a file or a folder that is not empty: choose a new folder, or pass "
+                "--force to replace the chapters in it"
+            )
         )
     try:
         translated = translate_chapters(ROOT, lang, chapters)
@@ -248,7 +251,10 @@ def main() -> int:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="colab: only report chapters whose Colab cell is missing or stale; translate: write nothing, list the messages without a translation and fail if there are any",
+        help=(
+            "colab: only report chapters whose Colab cell is missing or stale; translate: write nothing, list the "
+            "messages without a translation and fail if there are any"
+        ),
     )
     parser.add_argument("--lang", default="sl", help="translate: the language of the catalogues (default: sl)")
     parser.add_argument(

@@ -186,7 +186,10 @@ def check_html(html: Path, docs: list[str]) -> None:
     missing = [d for d in docs if not (html / f"{d}.html").is_file()]
     if missing:
         raise ValueError(
-            f"--html {str(html)!r} lacks the TOC pages {missing}: build the book first (jupyter-book build . -W --keep-going)"
+            (
+                f"--html {str(html)!r} lacks the TOC pages {missing}: build the book first (jupyter-book build . -W "
+                "--keep-going)"
+            )
         )
 
 
@@ -273,7 +276,10 @@ def prepare_page(
         page.evaluate("() => document.documentElement.setAttribute('data-theme', 'light')")
         wait_until_ready(page)
         untypeset = page.evaluate(
-            "() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60))"
+            (
+                "() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container'))"
+                ".map(m => m.textContent.slice(0, 60))"
+            )
         )
         if untypeset:
             raise ValueError(f"{doc}: MathJax did not typeset {len(untypeset)} formulas, e.g. {untypeset[0]!r}")
@@ -305,7 +311,10 @@ def contents_html(
         items.append(
             entry(anchor(ch.doc), ch.title, "pdf-chapter-entry") + (f"<ol>{subs}</ol>" if subs else "") + "</li>"
         )
-    return f'<section class="pdf-contents" id="pdf--contents"><h1>{html_lib.escape(title)}</h1><ol>{"".join(items)}</ol></section>'
+    return (
+        '<section class="pdf-contents" '
+        f'id="pdf--contents"><h1>{html_lib.escape(title)}</h1><ol>{"".join(items)}</ol></section>'
+    )
 
 
 FIGURES_ID, FIGURES_TITLE = "pdf--figures", "List of figures"
@@ -327,7 +336,8 @@ def figures_html(chapters: list[Chapter], numbers: dict[str, int], title: str = 
         if not ch.figures:
             continue
         rows = "".join(
-            f'<li><a href="#{f["id"]}"><span class="pdf-number">{esc(f["number"])}</span><span class="pdf-title">{esc(short_caption(f["caption"]))}</span>'
+            f'<li><a href="#{f["id"]}"><span class="pdf-number">{esc(f["number"])}</span><span '
+            f'class="pdf-title">{esc(short_caption(f["caption"]))}</span>'
             f'<span class="pdf-page" data-target="{f["id"]}">{numbers.get(f["id"], "")}</span></a></li>'
             for f in ch.figures
         )
@@ -341,7 +351,8 @@ def book_html(chapters: list[Chapter], styles: list[str], meta: dict, numbers: d
     title, author = html_lib.escape(meta.get("title", "")), html_lib.escape(meta.get("author", ""))
     body = "".join(f'<section class="pdf-chapter" id="{anchor(ch.doc)}">{ch.html}</section>' for ch in chapters)
     return (
-        f'<!DOCTYPE html><html lang="{meta.get("language", "en")}" data-theme="light"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<!DOCTYPE html><html lang="{meta.get("language", "en")}" data-theme="light"><head><meta '
+        f'charset="utf-8"><title>{title}</title>'
         f"{css}<style>{PRINT_CSS}</style></head><body>"
         f'<div class="pdf-book bd-content"><div class="bd-article-container">'
         f'<section class="pdf-cover"><h1>{title}</h1><p>{author}</p><p>{html_lib.escape(str(meta.get("copyright", "")))}</p><p><a href="#pdf--contents">{html_lib.escape(say(meta.get("words"), "Contents"))}</a></p></section>'
@@ -419,7 +430,10 @@ def print_book(context, base_url: str, chapters: list[Chapter], styles: list[str
     wait_until_ready(page)
     numbers = destination_pages(print_pdf(page))
     page.evaluate(
-        "(numbers) => document.querySelectorAll('.pdf-page[data-target]').forEach(s => s.textContent = numbers[s.dataset.target] || '')",
+        (
+            "(numbers) => document.querySelectorAll('.pdf-page[data-target]').forEach(s => s.textContent = "
+            "numbers[s.dataset.target] || '')"
+        ),
         numbers,
     )
     return finish(print_pdf(page), chapters, meta)

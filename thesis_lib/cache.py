@@ -51,7 +51,10 @@ def runs_root() -> Path:
                 where = "is a file" if p == root else f"goes through the file {p}"
                 source = f"${RUNS_ENV}={value}" if value else "the default run cache"
                 raise RunCacheError(
-                    f"{source}: {root} {where}, not a folder; point ${RUNS_ENV} at a folder (existing or new) for the run cache"
+                    (
+                        f"{source}: {root} {where}, not a folder; point ${RUNS_ENV} at a folder (existing or new) "
+                        "for the run cache"
+                    )
                 )
             break
     return root

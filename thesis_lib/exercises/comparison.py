@@ -76,12 +76,16 @@ def check_parzen(fn: Callable[[Tensor, Tensor, float], Tensor]) -> bool:
             ),
             ("Your normaliser uses σ where σ² is meant: it is d/2 log(2π σ²)", 0.5 * d * math.log(sigma)),
             (
-                f"Your normaliser uses d = {samples.shape[1]}, the channels: d is the number of pixels of an image, here {d} "
+                f"Your normaliser uses d = {samples.shape[1]}, the channels: d is the number of pixels of an image, "
+                f"here {d} "
                 "(flatten the images first)",
                 0.5 * (d - samples.shape[1]) * math.log(2 * math.pi * sigma**2),
             ),
             (
-                f"Yours is log n = log {n} too high: the estimate averages the n kernels, logsumexp - log n, it does not sum them",
+                (
+                    f"Yours is log n = log {n} too high: the estimate averages the n kernels, logsumexp - log n, it "
+                    "does not sum them"
+                ),
                 math.log(n),
             ),
             (
@@ -135,7 +139,8 @@ def check_parzen(fn: Callable[[Tensor, Tensor, float], Tensor]) -> bool:
             out,
             [
                 (
-                    "Yours averages the log-kernels (the log of a geometric mean): log p̂ is the log of the mean of the kernels, "
+                    "Yours averages the log-kernels (the log of a geometric mean): log p̂ is the log of the mean of "
+                    "the kernels, "
                     "logsumexp - log n",
                     log_kernels.mean(1) - 8 * math.log(2 * math.pi * 0.2**2),
                 ),
@@ -208,7 +213,10 @@ def check_mnist_score(fn: Callable[[Tensor], float]) -> bool:
                 "KL(p(y|x) || p(y)), each prediction against the average one"
             )
         raise Diagnosis(
-            f"Yours gives {out:.4g}: each certain prediction is log 10 away (KL) from the uniform p(y), so the score is 10"
+            (
+                f"Yours gives {out:.4g}: each certain prediction is log 10 away (KL) from the uniform p(y), so the "
+                "score is 10"
+            )
         )
 
     def input_untouched():  # clamp_(...) or += eps would change the caller's predictions
@@ -223,7 +231,10 @@ def check_mnist_score(fn: Callable[[Tensor], float]) -> bool:
             out,
             [
                 (
-                    "Yours gives 10 for a model that draws only one digit: p(y) averages over the samples (axis 0), not the classes",
+                    (
+                        "Yours gives 10 for a model that draws only one digit: p(y) averages over the samples "
+                        "(axis 0), not the classes"
+                    ),
                     10.0,
                 ),
             ],
@@ -236,7 +247,8 @@ def check_mnist_score(fn: Callable[[Tensor], float]) -> bool:
             out,
             [
                 (
-                    "Yours gives 10 when every prediction is uniform: it ignores how sure each prediction is; the score is "
+                    "Yours gives 10 when every prediction is uniform: it ignores how sure each prediction is; the "
+                    "score is "
                     "exp(H(p(y)) - mean H(p(y|x))), the KL of each p(y|x) from p(y)",
                     10.0,
                 ),

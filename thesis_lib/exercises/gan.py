@@ -60,7 +60,10 @@ def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> boo
             return True
         if not torch.is_tensor(out):
             raise Diagnosis(
-                f"Yours returns {describe(out)}: return the tensor (no .item()), so that D's optimiser can backpropagate it"
+                (
+                    f"Yours returns {describe(out)}: return the tensor (no .item()), so that D's optimiser can "
+                    "backpropagate it"
+                )
             )
         raise Diagnosis(f"Yours returns {describe(out)}: average over the minibatch, one number")
 
@@ -82,7 +85,10 @@ def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> boo
             out,
             [
                 (
-                    "Yours gives -log 4: that is the value function V(D, G), which D ascends; the loss D descends is -V",
+                    (
+                        "Yours gives -log 4: that is the value function V(D, G), which D ascends; the loss D "
+                        "descends is -V"
+                    ),
                     -math.log(4.0),
                 ),
                 (
@@ -91,7 +97,8 @@ def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> boo
                 ),
                 ("Yours gives 2 = log2(4): that is bits; the book measures in nats, with the natural logarithm", 2.0),
                 (
-                    "Yours gives log 2 for all logits 0 and ignores some of them: the loss has a term for the real images, "
+                    "Yours gives log 2 for all logits 0 and ignores some of them: the loss has a term for the real "
+                    "images, "
                     "-log D(x), and one for the generated ones, -log(1 - D(G(z)))",
                     math.log(2.0),
                 ),
@@ -232,7 +239,8 @@ def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
             pq,
             [
                 (
-                    "Yours is KL(p || q), which is not symmetric: JSD compares p and q with their mixture m = (p + q)/2, "
+                    "Yours is KL(p || q), which is not symmetric: JSD compares p and q with their mixture "
+                    "m = (p + q)/2, "
                     "1/2 KL(p || m) + 1/2 KL(q || m)",
                     lambda: kl(p, q),
                 ),
@@ -247,7 +255,10 @@ def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
             jsd_fn(p, q),
             [
                 (
-                    "Yours is the symmetrised KL, 1/2 KL(p || q) + 1/2 KL(q || p): JSD compares each with the mixture m = (p + q)/2",
+                    (
+                        "Yours is the symmetrised KL, 1/2 KL(p || q) + 1/2 KL(q || p): JSD compares each with the "
+                        "mixture m = (p + q)/2"
+                    ),
                     lambda: 0.5 * kl(p, q) + 0.5 * kl(q, p),
                 ),
                 (

@@ -178,7 +178,10 @@ def load_classifier(dataset: str = "mnist", progress: bool = True) -> Classifier
         )
     if acc < MIN_ACCURACY[dataset]:
         raise ValueError(
-            f"the cached {dataset} classifier at {path} has test accuracy {acc:.4f}, below the required {MIN_ACCURACY[dataset]}: delete it to retrain"
+            (
+                f"the cached {dataset} classifier at {path} has test accuracy {acc:.4f}, below the required "
+                f"{MIN_ACCURACY[dataset]}: delete it to retrain"
+            )
         )
     model.test_accuracy = acc
     return model.eval()

@@ -242,7 +242,10 @@ def generated_scatter(
     g = torch.Generator().manual_seed(seed)
     if not model.needs_labels:
         raise ValueError(
-            f"generated_scatter needs a decoder that takes the class, e.g. a conditional GAN (GANConfig(conditional=True)), got a {type(model).__name__}"
+            (
+                "generated_scatter needs a decoder that takes the class, e.g. a conditional GAN "
+                f"(GANConfig(conditional=True)), got a {type(model).__name__}"
+            )
         )
     with latent.eval_mode(model):
         z = model.sample_prior(labels.shape[0], generator=g).cpu()

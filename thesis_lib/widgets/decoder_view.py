@@ -166,7 +166,10 @@ def decoder_html(explorer: "LatentExplorer", number: int) -> tuple[str | None, s
         size = sum(len(b) for b in blobs.values())
         if size > left:
             reasons.append(
-                f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's {DECODER_PAGE_BYTES / 1e6:.1f} MB"
+                (
+                    f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's "
+                    f"{DECODER_PAGE_BYTES / 1e6:.1f} MB"
+                )
             )
             continue
         err = max(_max_error(stored[k], checks[k], reference[k]) for k in names)
@@ -311,7 +314,8 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size, units, chec
     parts.append(
         f'<div class="tl-latent-view" style="position:relative;width:{sw}px;height:{sh}px;background:#000;flex:none">'
         f'<img class="tl-latent-image" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
-        f'alt="{html.escape(alt)}"{words.attributes("", alt=alt_sl)} width="{sw}" height="{sh}" style="width:{sw}px;height:{sh}px;'
+        f'alt="{html.escape(alt)}"{words.attributes("", alt=alt_sl)} width="{sw}" height="{sh}" '
+        f'style="width:{sw}px;height:{sh}px;'
         'max-width:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated"></div>'
     )
     parts.append("</div>")
@@ -337,14 +341,19 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size, units, chec
         checked,
     )
     parts.append(
-        f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Decoded in your browser at every slider position: '
-        f"the decoder{'s' if models > 1 else ''} ({f'{models} x ' if models > 1 else ''}{len(layers)} layers, {n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}{pruned}); "
+        f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Decoded in your '
+        "browser at every slider position: "
+        f"the decoder{'s' if models > 1 else ''} ({f'{models} x ' if models > 1 else ''}{len(layers)} layers, "
+        f"{n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}{pruned}); "
         f"max |Δ| against PyTorch {math.ceil(err * 255 * 10) / 10:.1f}/255 at {checked:,} slider positions.</div>"
     )
     data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
     parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')
     parts.append(
-        f'<script type="application/json" class="tl-latent-probes">{json.dumps(_probes(explorer), separators=(",", ":"))}</script>'
+        (
+            '<script type="application/json" '
+            f'class="tl-latent-probes">{json.dumps(_probes(explorer), separators=(",", ":"))}</script>'
+        )
     )
     parts.extend(
         f'<script type="application/octet-stream" class="tl-latent-weights" data-key="{k}">{b}</script>'

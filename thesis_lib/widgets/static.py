@@ -97,7 +97,8 @@ ROOT_STYLE = "margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4;max-width:100
 FLEX_OPEN = '<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">'
 NOTE_STYLE = "font-size:0.85em;opacity:0.75"
 STYLE = (
-    "<style>.tl-latent input:focus-visible,.tl-latent select:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}"
+    "<style>.tl-latent input:focus-visible,.tl-latent select:focus-visible"
+    "{outline:3px solid #1a73e8;outline-offset:2px}"
     ".tl-latent input[type=range]{width:12em;max-width:calc(100vw - 9em)}</style>"
 )
 """A visible keyboard focus on the controls (WCAG 2.4.7), and sliders that fit a phone's width."""
@@ -158,7 +159,10 @@ def a11y_config(explorer: "LatentExplorer") -> dict:
 def title_html(explorer: "LatentExplorer", uid: str) -> str:
     if not explorer.title:
         return ""
-    return f'<div class="tl-latent-title" id="{uid}-title"{words.attributes(explorer.title)} style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>'
+    return (
+        f'<div class="tl-latent-title" id="{uid}-title"{words.attributes(explorer.title)} '
+        f'style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>'
+    )
 
 
 def root_open(explorer: "LatentExplorer", uid: str, mode: str, attributes: str) -> str:
@@ -254,7 +258,8 @@ def _render(
     why = f" (not decoded in the browser: {html.escape(reason)})" if reason else ""
     note_sl, note_args = words.sprite_note(steps, per_option * len(names), round(len(png) / 1024), bool(reason))
     parts.append(
-        f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Precomputed: {steps} positions '
+        f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Precomputed: '
+        f"{steps} positions "
         f"per slider ({per_option * len(names)} images, {len(png) / 1024:.0f} KB){why}; "
         "run the notebook for continuous sliders.</div>"
     )
@@ -282,7 +287,8 @@ def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> 
             f'<option value="{esc(k)}"{words.attributes(k)}>{esc(k)}</option>' for k in explorer.option_names
         )
         parts.append(
-            f'<label for="{uid}-select"{words.attributes(explorer.selector_label)}>{esc(explorer.selector_label)}</label>'
+            f'<label for="{uid}-select"'
+            f"{words.attributes(explorer.selector_label)}>{esc(explorer.selector_label)}</label>"
             f'<select id="{uid}-select" style="grid-column:span 2;justify-self:start">{opts}</select>'
         )
     for i, label in enumerate(explorer.slider_labels):
@@ -291,7 +297,8 @@ def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> 
         # the readout repeats the slider's value text, which a screen reader speaks: hidden from it
         parts.append(
             f'<label for="{uid}-s{i}"{words.attributes(str(label))}>{esc(str(label))}</label>'
-            f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" aria-valuetext="{v}">'
+            f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" '
+            f'aria-valuetext="{v}">'
             f'<output for="{uid}-s{i}" aria-hidden="true" style="font-family:monospace;min-width:4em">{v}</output>'
         )
     parts.append("</div>")
