@@ -101,7 +101,8 @@ def n_params(model: nn.Module) -> int:
 
 # ----------------------------------------------------------------------------- the three variants
 def run_example(loader, seed: int, epochs: int) -> tuple[list[float], float]:
-    """(a) The example's train(): DataLoader over torchvision MNIST with ToTensor. Returns per-epoch seconds, last mean loss."""
+    """(a) The example's train(): DataLoader over torchvision MNIST with ToTensor. Returns per-epoch seconds, last mean
+    loss."""
     torch.manual_seed(seed)
     model = ExampleVAE()
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
@@ -156,7 +157,8 @@ def thesis_config(seed: int, epochs: int) -> RunConfig:
 
 
 def run_thesis(data, seed: int, epochs: int) -> tuple[list[float], float, float]:
-    """(c) thesis_lib.train. Returns the trainer's per-epoch loop seconds, the per-epoch wall seconds of the call, last mean loss."""
+    """(c) thesis_lib.train. Returns the trainer's per-epoch loop seconds, the per-epoch wall seconds of the call, last
+    mean loss."""
     cfg = thesis_config(seed, epochs)
     start = time.perf_counter()
     run = thesis_lib.train(cfg, data=data, progress=False, validate=False, device="cpu")

@@ -297,7 +297,8 @@ def languages(book: str | Path) -> list[str]:
 
 
 def catalogue(book: str | Path, lang: str, docname: str) -> Catalogue:
-    """The catalogue of page ``docname`` (``book/ae``) in ``lang``; a one-line ValueError for a language without catalogues."""
+    """The catalogue of page ``docname`` (``book/ae``) in ``lang``; a one-line ValueError for a language without
+    catalogues."""
     available = languages(book)
     if lang not in available:
         raise ValueError(
@@ -400,7 +401,8 @@ def translate_notebook(nb, catalogue: Catalogue, lang: str):
 def translate_chapters(
     book: str | Path, lang: str, chapters: list[str] | None = None
 ) -> dict[str, tuple[object, Report]]:
-    """``{chapter: (translated notebook, Report)}`` for the chapter notebooks of ``_toc.yml`` (or ``chapters`` of them)."""
+    """``{chapter: (translated notebook, Report)}`` for the chapter notebooks of ``_toc.yml`` (or ``chapters`` of
+    them)."""
     import nbformat
 
     from thesis_lib.toc import toc_notebooks

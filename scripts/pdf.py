@@ -231,7 +231,8 @@ def edition_words(language: str) -> dict[str, str]:
 
 
 def freeze_widgets(page, words: dict[str, str] | None = None) -> int:
-    """Replace every latent-space widget (``.tl-latent``) and live game (``.tl-game``) by a screenshot of its initial state; returns how many."""
+    """Replace every latent-space widget (``.tl-latent``) and live game (``.tl-game``) by a screenshot of its initial
+    state; returns how many."""
     widgets = page.locator(WIDGETS)
     shots = []
     for i in range(widgets.count()):

@@ -66,7 +66,8 @@ def key(*parts: str) -> str:
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """``write(tmp)`` to a temporary file beside ``path``, then rename it over ``path``: readers never see half a file."""
+    """``write(tmp)`` to a temporary file beside ``path``, then rename it over ``path``: readers never see half a
+    file."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)

@@ -179,7 +179,8 @@ def solution_mask_square(x: Tensor, size: int, generator: torch.Generator | None
 
 
 def _holes(x: Tensor, out: Tensor) -> list[tuple[int, int, int, int]]:
-    """Per image, the pixels that ``out`` zeroes (``x`` has no zeros): ``(count, top, left, 1000 * height + width)`` of their bounding box."""
+    """Per image, the pixels that ``out`` zeroes (``x`` has no zeros): ``(count, top, left, 1000 * height + width)`` of
+    their bounding box."""
     result = []
     for xi, oi in zip(x, out):
         zero = (oi[0] == 0) & (xi[0] != 0)

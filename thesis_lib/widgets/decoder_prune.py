@@ -73,7 +73,8 @@ def prune(chains: list[list[Layer]], values: list[list[np.ndarray]]) -> tuple[li
 
 
 def positions(axes: list[np.ndarray]) -> np.ndarray:
-    """Every combination of the sliders' values ``axes`` (one array per slider), one row each, the first slider slowest."""
+    """Every combination of the sliders' values ``axes`` (one array per slider), one row each, the first slider
+    slowest."""
     return np.stack([m.reshape(-1) for m in np.meshgrid(*axes, indexing="ij")], 1)
 
 

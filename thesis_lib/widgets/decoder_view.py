@@ -120,7 +120,8 @@ def slider_layers(explorer: "LatentExplorer", option: str) -> tuple[list[Layer],
 
 
 def slider_values(explorer: "LatentExplorer", option: str) -> list[np.ndarray]:
-    """The :data:`POSITIONS` values of each slider, as ``static.js`` computes them (``low + (high - low) k / (n - 1)``)."""
+    """The :data:`POSITIONS` values of each slider, as ``static.js`` computes them
+    (``low + (high - low) k / (n - 1)``)."""
     k = np.arange(POSITIONS, dtype=np.float64)
     return [lo + (hi - lo) * k / (POSITIONS - 1) for lo, hi in explorer.slider_limits(option)]
 

@@ -88,7 +88,8 @@ def sprite_png(tiles: Tensor, cols: int, bits: int = 8) -> bytes:
 
 @functools.cache
 def script(name: str = "static.js") -> str:
-    """The code of a package file (``static.js``, ``decoder.js``), its leading comment (for readers of the file) left out."""
+    """The code of a package file (``static.js``, ``decoder.js``), its leading comment (for readers of the file) left
+    out."""
     source = importlib.resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     return source.split("*/", 1)[1].strip() if source.lstrip().startswith("/*") else source.strip()
 
@@ -135,7 +136,8 @@ def _in(lang: str, text) -> str:
 
 
 def describe(explorer: "LatentExplorer", option: str, values, lang: str = "en") -> str:
-    """The decoded image's alternative text: "decoder output at z1 = 0.50, z2 = −1.00, class 3" (``static.js`` writes the same)."""
+    """The decoded image's alternative text: "decoder output at z1 = 0.50, z2 = −1.00, class 3" (``static.js`` writes
+    the same)."""
     said = WORDS[lang]
     point = ", ".join(f"{_in(lang, label)} = {speech(v, lang)}" for label, v in zip(explorer.slider_labels, values))
     if len(explorer.option_names) > 1:
