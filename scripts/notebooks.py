@@ -8,11 +8,13 @@ The committed notebooks keep only the outputs that nbval compares: those of cell
 ``# NBVAL_CHECK_OUTPUT`` (small, deterministic numerical checks). Everything else is stripped.
 
     python scripts/notebooks.py run book/vae.ipynb     # execute in place, keep check outputs, print time
-    python scripts/notebooks.py time                    # execute every chapter with a cold run cache; print times and profiles
+    python scripts/notebooks.py time                    # execute every chapter with a cold run cache;
+                                                        # print times and profiles
     python scripts/notebooks.py check                   # fail if a notebook holds outputs it should not
     python scripts/notebooks.py colab                   # insert / refresh the Colab install cell of every chapter
     python scripts/notebooks.py colab --check           # fail if a chapter's first cell is not the current one
-    python scripts/notebooks.py translate --lang sl OUT # the chapters in Slovene: OUT/<chapter>.ipynb (then: jupyter lab OUT)
+    python scripts/notebooks.py translate --lang sl OUT # the chapters in Slovene: OUT/<chapter>.ipynb
+                                                        # (then: jupyter lab OUT)
     python scripts/notebooks.py translate --lang sl --check   # list every message without a translation; fail if any
 
 The Colab cell is the first cell of every chapter notebook (those in ``_toc.yml``). On Google
@@ -61,7 +63,7 @@ import sys
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "thesis-lib @ git+{url}@{branch}"], check=True)"""
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "thesis-lib @ git+{url}@{branch}"], check=True)"""  # noqa: E501 (the cell's code as it is written)
 
 
 def colab_source(config: Path = ROOT / "_config.yml") -> str:
