@@ -25,7 +25,10 @@ __all__ = ["check_parzen", "solution_parzen", "check_mnist_score", "solution_mni
 def solution_parzen(samples: Tensor, x: Tensor, sigma: float) -> Tensor:
     r"""log p̂_σ(x) per row of ``x``: a log-mean-exp over the samples, minus the Gaussian's normaliser.
 
-    .. math:: \log \hat p_\sigma(x) = \operatorname{logsumexp}_i\Big(-\frac{\|x - s_i\|^2}{2\sigma^2}\Big) - \log n - \frac d2 \log(2\pi\sigma^2)
+    .. math::
+
+        \log \hat p_\sigma(x) = \operatorname{logsumexp}_i\Big(-\frac{\|x - s_i\|^2}{2\sigma^2}\Big)
+        - \log n - \frac d2 \log(2\pi\sigma^2)
     """
     s, x = samples.flatten(1).double(), x.flatten(1).double()
     sq_dist = torch.cdist(x, s).square()  # (m, n)
@@ -162,10 +165,12 @@ def check_parzen(fn: Callable[[Tensor, Tensor, float], Tensor]) -> bool:
 
     return run_checks("parzen", [
         ("returns one log-likelihood per row of x, shape (m,)", shape_ok),
-        ("with a single sample it is the log-density of N(s, sigma^2 I) (don't forget the normaliser)", one_sample_is_a_gaussian),
+        ("with a single sample it is the log-density of N(s, sigma^2 I) (don't forget the normaliser)",
+         one_sample_is_a_gaussian),
         ("matches thesis_lib.metrics.parzen_log_likelihood on random images", matches),
         ("stays finite when every kernel underflows (subtract the max before exp: a log-sum-exp)", far_points_finite),
-        ("a point on the samples and a far one in the same x: both finite (the maximum is taken per row of x)", near_and_far_together),
+        ("a point on the samples and a far one in the same x: both finite (the maximum is taken per row of x)",
+         near_and_far_together),
     ])  # fmt: skip
 
 

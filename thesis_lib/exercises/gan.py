@@ -40,7 +40,10 @@ def _close(a, b, atol: float = 1e-5, rtol: float = 1e-5) -> bool:
 def solution_discriminator_loss(d_real_logits: Tensor, d_fake_logits: Tensor) -> Tensor:
     r"""The loss D descends: minus the minibatch value function, from D's logits a (D = σ(a)).
 
-    .. math:: \mathcal L_D = -\frac1m\sum_{i=1}^m \Big[\log D\big(x^{(i)}\big) + \log\Big(1 - D\big(G(z^{(i)})\big)\Big)\Big]
+    .. math::
+
+        \mathcal L_D = -\frac1m\sum_{i=1}^m \Big[\log D\big(x^{(i)}\big)
+        + \log\Big(1 - D\big(G(z^{(i)})\big)\Big)\Big]
 
     With log σ(a) = logsigmoid(a) and log(1 − σ(a)) = log σ(−a) = logsigmoid(−a), no log(0) can
     occur, however confident D is.
@@ -179,7 +182,10 @@ def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> boo
 def solution_js_divergence(p: Tensor, q: Tensor) -> Tensor:
     r"""JSD(p ‖ q) of two discrete distributions (last axis), in nats; 0·log 0 counts as 0.
 
-    .. math:: \mathrm{JSD}(p\,\|\,q) = \tfrac12 \mathrm{KL}\big(p \,\|\, \tfrac{p+q}2\big) + \tfrac12 \mathrm{KL}\big(q \,\|\, \tfrac{p+q}2\big)
+    .. math::
+
+        \mathrm{JSD}(p\,\|\,q) = \tfrac12 \mathrm{KL}\big(p \,\|\, \tfrac{p+q}2\big)
+        + \tfrac12 \mathrm{KL}\big(q \,\|\, \tfrac{p+q}2\big)
     """
     m = (p + q) / 2
 
@@ -362,7 +368,10 @@ def solution_optimal_d_pointwise(a: Tensor, b: Tensor) -> Tensor:
 def solution_virtual_training_criterion(p_data: Tensor, p_g: Tensor) -> Tensor:
     r"""C(G) = max_D V(D, G) = V(D*_G, G) for discrete p_data, p_g (last axis).
 
-    .. math:: C(G) = \sum_x p_{\text{data}}(x)\log\frac{p_{\text{data}}(x)}{p_{\text{data}}(x)+p_g(x)} + p_g(x)\log\frac{p_g(x)}{p_{\text{data}}(x)+p_g(x)}
+    .. math::
+
+        C(G) = \sum_x p_{\text{data}}(x)\log\frac{p_{\text{data}}(x)}{p_{\text{data}}(x)+p_g(x)}
+        + p_g(x)\log\frac{p_g(x)}{p_{\text{data}}(x)+p_g(x)}
     """
     d = losses.optimal_discriminator(p_data, p_g)
     return (torch.xlogy(p_data, d) + torch.xlogy(p_g, 1 - d)).sum(-1)
