@@ -1,6 +1,8 @@
 """The static HTML's parts, and the sprite-sheet export of a
 :class:`~thesis_lib.widgets.explorer.LatentExplorer`: one self-contained ``<div>`` for a page
-without a kernel (the rendered book).
+without a kernel (the rendered book). Both static widgets, this one and the decoder's, are built
+by :func:`shell`: the same root, title, controls, note, JSON configuration and inline script
+around their own view.
 
 The book's widgets come from :func:`.decoder_view.static_html`: they carry their decoder and
 decode in the browser at every slider position when the page's weight budget and the format's
@@ -47,6 +49,7 @@ __all__ = [
     "describe",
     "speech",
     "root_open",
+    "shell",
     "STATIC_MAX_BYTES",
     "WORDS",
 ]
@@ -176,6 +179,49 @@ def root_open(explorer: "LatentExplorer", uid: str, mode: str, attributes: str) 
     )
 
 
+def shell(
+    explorer: "LatentExplorer",
+    uid: str,
+    *,
+    mode: str,
+    attributes: str,
+    limits: list,
+    steps: int,
+    view: str,
+    note: str,
+    note_sl: str,
+    note_args: list,
+    config: dict,
+    extra: str = "",
+    scripts: tuple[str, ...] = ("static.js",),
+) -> str:
+    """One static widget's HTML around its view, the same in both modes (``sprite`` here, ``decoder``
+    in :mod:`.decoder_view`).
+
+    The root (:func:`root_open`: ``mode``, the root's other ``attributes``, the title), a flex box of
+    the :func:`controls` (``steps`` positions per slider within ``limits``, at the middle one) and
+    the ``view``; under them the ``note`` (HTML; in Slovene ``note_sl`` with ``note_args``, see
+    :func:`.words.attributes`), the ``config`` for ``static.js`` as JSON, the ``extra`` elements (the
+    decoder's probes and weights), and the package files ``scripts`` inlined, with the call that
+    starts the widget."""
+    data = json.dumps(config, separators=(",", ":")).replace("</", "<\\/")
+    code = "\n".join(script(name) for name in scripts)
+    return "".join(
+        [
+            root_open(explorer, uid, mode, attributes),
+            FLEX_OPEN,
+            controls(explorer, uid, limits, steps),
+            view,
+            "</div>",
+            f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">{note}</div>',
+            f'<script type="application/json" class="tl-latent-data">{data}</script>',
+            extra,
+            f"<script>{code}\nwindow.thesisLibLatent(document.getElementById({json.dumps(uid)}));</script>",
+            "</div>",
+        ]
+    )
+
+
 def next_number() -> int:
     """A fresh number for a widget's element id (a page can hold several widgets)."""
     return next(_static_counter)
@@ -244,32 +290,29 @@ def _render(
         "limits": limits,
         **a11y_config(explorer),
     }
-    parts = [
-        root_open(explorer, uid, "sprite", f'data-steps="{steps}" data-tile="{t0}" data-position="{t0}"'),
-        FLEX_OPEN,
-    ]
-    parts.append(controls(explorer, uid, limits[0], steps))
     start = [lo + (hi - lo) * mid / (steps - 1) for lo, hi in limits[0]]
     alt, alt_sl = describe(explorer, names[0], start), describe(explorer, names[0], start, "sl")
-    parts.append(
-        _view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0).replace(
-            " alt=", words.attributes("", alt=alt_sl) + " alt=", 1
-        )
+    view = _view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0).replace(
+        " alt=", words.attributes("", alt=alt_sl) + " alt=", 1
     )
-    parts.append("</div>")
     why = f" (not decoded in the browser: {html.escape(reason)})" if reason else ""
     note_sl, note_args = words.sprite_note(steps, per_option * len(names), round(len(png) / 1024), bool(reason))
-    parts.append(
-        f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Precomputed: '
-        f"{steps} positions "
-        f"per slider ({per_option * len(names)} images, {len(png) / 1024:.0f} KB){why}; "
-        "run the notebook for continuous sliders.</div>"
+    return shell(
+        explorer,
+        uid,
+        mode="sprite",
+        attributes=f'data-steps="{steps}" data-tile="{t0}" data-position="{t0}"',
+        limits=limits[0],
+        steps=steps,
+        view=view,
+        note=(
+            f"Precomputed: {steps} positions per slider ({per_option * len(names)} images, "
+            f"{len(png) / 1024:.0f} KB){why}; run the notebook for continuous sliders."
+        ),
+        note_sl=note_sl,
+        note_args=note_args,
+        config=cfg,
     )
-    data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
-    parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')
-    parts.append(f"<script>{script()}\nwindow.thesisLibLatent(document.getElementById({json.dumps(uid)}));</script>")
-    parts.append("</div>")
-    return "".join(parts)
 
 
 def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> str:
