@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from sphinx.locale import get_translation
 
-PDF_NAME = "book.pdf"  # the English edition's; scripts/pdf.py writes <html>/book.pdf; tests/test_pdf.py checks the link resolves
+# the English edition's; scripts/pdf.py writes <html>/book.pdf; tests/test_pdf.py checks the link resolves
+PDF_NAME = "book.pdf"
 _ = get_translation("thesis")
 
 

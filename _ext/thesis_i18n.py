@@ -184,7 +184,10 @@ def translate_glued(app, key: str, value: str) -> str:
                 text = re.sub(pattern, replacement, text)
             return text
     LOGGER.warning(
-        f"glued value {key!r} = {value!r} has no {app.config.language} translation in locales/{app.config.language}/glued_values.json",
+        (
+            f"glued value {key!r} = {value!r} has no {app.config.language} translation in "
+            f"locales/{app.config.language}/glued_values.json"
+        ),
         type="thesis_i18n",
     )
     return value

@@ -102,7 +102,8 @@ def plural_category(shown: Decimal, language: str) -> str:
 
 
 def choose_form(shown: Decimal, forms: list[str], language: str) -> str:
-    """The word of ``forms`` (CLDR's categories of ``language`` in order, then the form after decimals) for ``shown``."""
+    """The word of ``forms`` (CLDR's categories of ``language`` in order, then the form after decimals) for
+    ``shown``."""
     from babel import Locale
 
     tags = [t for t in CLDR_ORDER if t in Locale.parse(language).plural_form.tags or t == "other"]

@@ -18,7 +18,8 @@ The candidates:
   is reported apart, as ``compile_seconds``);
 * ``validate``: the same epoch followed by the trainer's validation pass on 10,000 images.
 
-    THESIS_LIB_DATA=/work/shared/data python benchmarks/bench_training.py [--images 12800] [--repeats 3] [--models ae vae]
+    THESIS_LIB_DATA=/work/shared/data python benchmarks/bench_training.py \\
+        [--images 12800] [--repeats 3] [--models ae vae]
 
 Results go to ``benchmarks/results/training.json`` (with the machine, the torch version and the
 git commit).

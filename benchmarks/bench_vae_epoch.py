@@ -101,7 +101,8 @@ def n_params(model: nn.Module) -> int:
 
 # ----------------------------------------------------------------------------- the three variants
 def run_example(loader, seed: int, epochs: int) -> tuple[list[float], float]:
-    """(a) The example's train(): DataLoader over torchvision MNIST with ToTensor. Returns per-epoch seconds, last mean loss."""
+    """(a) The example's train(): DataLoader over torchvision MNIST with ToTensor. Returns per-epoch seconds, last mean
+    loss."""
     torch.manual_seed(seed)
     model = ExampleVAE()
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
@@ -156,7 +157,8 @@ def thesis_config(seed: int, epochs: int) -> RunConfig:
 
 
 def run_thesis(data, seed: int, epochs: int) -> tuple[list[float], float, float]:
-    """(c) thesis_lib.train. Returns the trainer's per-epoch loop seconds, the per-epoch wall seconds of the call, last mean loss."""
+    """(c) thesis_lib.train. Returns the trainer's per-epoch loop seconds, the per-epoch wall seconds of the call, last
+    mean loss."""
     cfg = thesis_config(seed, epochs)
     start = time.perf_counter()
     run = thesis_lib.train(cfg, data=data, progress=False, validate=False, device="cpu")
@@ -230,7 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="before timing, wait up to SECONDS for other processes to leave the CPUs idle (default 0: just measure and warn)",
+        help=(
+            "before timing, wait up to SECONDS for other processes to leave the CPUs idle (default 0: just measure "
+            "and warn)"
+        ),
     )
     p.add_argument(
         "--out",
@@ -267,7 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     assert p_example == p_thesis, (p_example, p_thesis)
 
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s) ({'default' if args.threads is None else 'set by --threads'}), {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
+        (
+            f"torch {torch.__version__}, {torch.get_num_threads()} thread(s) "
+            f"({'default' if args.threads is None else 'set by --threads'}), {os.cpu_count()} CPUs, "
+            f"{platform.processor() or platform.machine()}"
+        )
     )
     print(
         f"VAE 784-400-20, {p_example:,} parameters, batch {BATCH_SIZE}, Adam lr {LR:g}; "
@@ -332,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     for k in ("c/a", "c/b", "c_wall/a", "c_wall/b"):
         print(f"{k:<9} = {ratios[k]:.3f}   target <= {targets[k]:.2f}   {verdicts[k]}")
     print(
-        f"(from the fastest epochs instead of the medians: c/a = {ratios_of_min['c/a']:.3f}, c/b = {ratios_of_min['c/b']:.3f})"
+        (
+            f"(from the fastest epochs instead of the medians: c/a = {ratios_of_min['c/a']:.3f}, c/b = "
+            f"{ratios_of_min['c/b']:.3f})"
+        )
     )
     print(
         "(loss/img: mean training loss of the last epoch, nats per image; a and b use sigmoid + BCE, c BCE-with-logits)"

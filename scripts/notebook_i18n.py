@@ -297,11 +297,15 @@ def languages(book: str | Path) -> list[str]:
 
 
 def catalogue(book: str | Path, lang: str, docname: str) -> Catalogue:
-    """The catalogue of page ``docname`` (``book/ae``) in ``lang``; a one-line ValueError for a language without catalogues."""
+    """The catalogue of page ``docname`` (``book/ae``) in ``lang``; a one-line ValueError for a language without
+    catalogues."""
     available = languages(book)
     if lang not in available:
         raise ValueError(
-            f"no catalogues for language {lang!r} in {Path(book) / 'locales'}; the book has: {', '.join(available) or 'none'}"
+            (
+                f"no catalogues for language {lang!r} in {Path(book) / 'locales'}; the book has: "
+                f"{', '.join(available) or 'none'}"
+            )
         )
     return Catalogue.read(Path(book) / "locales" / lang / "LC_MESSAGES" / f"{docname}.po")
 
@@ -397,7 +401,8 @@ def translate_notebook(nb, catalogue: Catalogue, lang: str):
 def translate_chapters(
     book: str | Path, lang: str, chapters: list[str] | None = None
 ) -> dict[str, tuple[object, Report]]:
-    """``{chapter: (translated notebook, Report)}`` for the chapter notebooks of ``_toc.yml`` (or ``chapters`` of them)."""
+    """``{chapter: (translated notebook, Report)}`` for the chapter notebooks of ``_toc.yml`` (or ``chapters`` of
+    them)."""
     import nbformat
 
     from thesis_lib.toc import toc_notebooks

@@ -8,11 +8,13 @@ The committed notebooks keep only the outputs that nbval compares: those of cell
 ``# NBVAL_CHECK_OUTPUT`` (small, deterministic numerical checks). Everything else is stripped.
 
     python scripts/notebooks.py run book/vae.ipynb     # execute in place, keep check outputs, print time
-    python scripts/notebooks.py time                    # execute every chapter with a cold run cache; print times and profiles
+    python scripts/notebooks.py time                    # execute every chapter with a cold run cache;
+                                                        # print times and profiles
     python scripts/notebooks.py check                   # fail if a notebook holds outputs it should not
     python scripts/notebooks.py colab                   # insert / refresh the Colab install cell of every chapter
     python scripts/notebooks.py colab --check           # fail if a chapter's first cell is not the current one
-    python scripts/notebooks.py translate --lang sl OUT # the chapters in Slovene: OUT/<chapter>.ipynb (then: jupyter lab OUT)
+    python scripts/notebooks.py translate --lang sl OUT # the chapters in Slovene: OUT/<chapter>.ipynb
+                                                        # (then: jupyter lab OUT)
     python scripts/notebooks.py translate --lang sl --check   # list every message without a translation; fail if any
 
 The Colab cell is the first cell of every chapter notebook (those in ``_toc.yml``). On Google
@@ -61,7 +63,7 @@ import sys
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "thesis-lib @ git+{url}@{branch}"], check=True)"""
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "thesis-lib @ git+{url}@{branch}"], check=True)"""  # noqa: E501 (the cell's code as it is written)
 
 
 def colab_source(config: Path = ROOT / "_config.yml") -> str:
@@ -219,7 +221,10 @@ def cmd_translate(paths: list[str], lang: str, check: bool = False, force: bool 
     chapters = [Path(p).stem for p in (paths if check else paths[1:])] or None
     if out is not None and (out.is_file() or (out.is_dir() and any(out.iterdir()) and not force)):
         raise SystemExit(
-            f"translate: OUT {str(out)!r} is a file or a folder that is not empty: choose a new folder, or pass --force to replace the chapters in it"
+            (
+                f"translate: OUT {str(out)!r} is a file or a folder that is not empty: choose a new folder, or pass "
+                "--force to replace the chapters in it"
+            )
         )
     try:
         translated = translate_chapters(ROOT, lang, chapters)
@@ -248,7 +253,10 @@ def main() -> int:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="colab: only report chapters whose Colab cell is missing or stale; translate: write nothing, list the messages without a translation and fail if there are any",
+        help=(
+            "colab: only report chapters whose Colab cell is missing or stale; translate: write nothing, list the "
+            "messages without a translation and fail if there are any"
+        ),
     )
     parser.add_argument("--lang", default="sl", help="translate: the language of the catalogues (default: sl)")
     parser.add_argument(

@@ -1,7 +1,8 @@
 """The PDF editions: ``_build/pdf/book.pdf`` (and ``book-sl.pdf``) printed by Chromium from the built HTML, offline.
 
     .venv/bin/python scripts/pdf.py                      # _build/html -> _build/pdf/book.pdf (+ _build/html/book.pdf),
-                                                         # and _build/html/sl -> _build/pdf/book-sl.pdf (+ _build/html/sl/book-sl.pdf)
+                                                         # and _build/html/sl -> _build/pdf/book-sl.pdf
+                                                         # (+ _build/html/sl/book-sl.pdf)
     .venv/bin/python scripts/pdf.py --lang sl            # the Slovene edition only
     .venv/bin/python scripts/pdf.py --html DIR --out FILE [--lang sl]
 
@@ -10,16 +11,17 @@ Run it after the book build (``jupyter-book build .``). Headless Chromium (Debia
 on 127.0.0.1, and waits until MathJax has typeset it and its images have loaded. On each page it
 then prepares the print: exercise solutions (and any other folded block) are unfolded, every
 latent-space widget and live game is replaced by a picture of its initial state (an element
-screenshot, so this knows nothing of how a widget draws itself), buttons and header links are dropped, and the
-page's ids and links are renamed so that a link to another page of the book becomes a link
-inside the PDF. The pages' articles are put one after another, each chapter on a new page,
-behind a cover, a contents page and a list of figures (each numbered figure of every page: its
-number, the first sentence of its caption, its page, linked), into one document that Chromium
-prints to PDF with the pages' own stylesheets (no navigation, no sidebars, no header buttons).
-The contents page and the list of figures get their page numbers from the first print's named
-destinations (read with pypdf) and the document is printed a second time; pypdf then adds the outline (bookmarks: chapters and their sections) and
-the metadata. A copy goes to ``<html>/book.pdf``, where the download button's "Book (PDF)"
-entry (``_ext/pdf_download.py``) points.
+screenshot, so this knows nothing of how a widget draws itself), buttons and header links are
+dropped, and the page's ids and links are renamed so that a link to another page of the book
+becomes a link inside the PDF. The pages' articles are put one after another, each chapter on a
+new page, behind a cover, a contents page and a list of figures (each numbered figure of every
+page: its number, the first sentence of its caption, its page, linked), into one document that
+Chromium prints to PDF with the pages' own stylesheets (no navigation, no sidebars, no header
+buttons). The contents page and the list of figures get their page numbers from the first
+print's named destinations (read with pypdf) and the document is printed a second time; pypdf
+then adds the outline (bookmarks: chapters and their sections) and the metadata. A copy goes to
+``<html>/book.pdf``, where the download button's "Book (PDF)" entry (``_ext/pdf_download.py``)
+points.
 
 The Slovene edition (``_build/html/sl``, built by ``scripts/build_book.py``) is printed the same way
 into ``book-sl.pdf``; the PDF's own words (the contents, the cover, the widgets' text alternatives,
@@ -90,7 +92,7 @@ PREPARE_JS = """([doc, docs]) => {
     id: f.id, number: f.querySelector('figcaption .caption-number').textContent.trim(),
     caption: (f.querySelector('figcaption .caption-text') || f.querySelector('figcaption')).textContent.replace(/\\s+/g, ' ').trim()}));
   return {title: h1 ? h1.textContent.trim() : document.title, sections, figures, html: article.outerHTML};
-}"""
+}"""  # noqa: E501 (JavaScript run as it is written)
 
 # The page's stylesheets: linked files by their (absolute) URL, so that their relative url()s still
 # resolve; inline <style> elements (MathJax's generated CHTML rules among them) by their rules.
@@ -98,7 +100,7 @@ STYLES_JS = """() => [...document.styleSheets].map(s => {
   const media = s.media && s.media.mediaText ? ` media="${s.media.mediaText}"` : '';
   if (s.href) return `<link rel="stylesheet" href="${s.href}"${media}>`;
   try { return `<style${media}>` + [...s.cssRules].map(r => r.cssText).join('\\n') + '</style>'; } catch (e) { return ''; }
-})"""
+})"""  # noqa: E501 (JavaScript run as it is written)
 
 PRINT_CSS = """
 @page { size: A4; margin: 16mm 15mm 16mm 15mm; }
@@ -137,7 +139,7 @@ mjx-container[display="true"] { overflow: visible !important; }
 img { max-width: 100% !important; height: auto; }
 .pdf-widget { display: block; margin: 0.5em 0; }
 a[href^="#"] { text-decoration: none; }
-"""
+"""  # noqa: E501 (the stylesheet as it is written)
 
 FOOTER = '<div style="font-size:8px; width:100%; text-align:center; color:#555;"><span class="pageNumber"></span></div>'
 
@@ -186,7 +188,10 @@ def check_html(html: Path, docs: list[str]) -> None:
     missing = [d for d in docs if not (html / f"{d}.html").is_file()]
     if missing:
         raise ValueError(
-            f"--html {str(html)!r} lacks the TOC pages {missing}: build the book first (jupyter-book build . -W --keep-going)"
+            (
+                f"--html {str(html)!r} lacks the TOC pages {missing}: build the book first (jupyter-book build . -W "
+                "--keep-going)"
+            )
         )
 
 
@@ -228,7 +233,8 @@ def edition_words(language: str) -> dict[str, str]:
 
 
 def freeze_widgets(page, words: dict[str, str] | None = None) -> int:
-    """Replace every latent-space widget (``.tl-latent``) and live game (``.tl-game``) by a screenshot of its initial state; returns how many."""
+    """Replace every latent-space widget (``.tl-latent``) and live game (``.tl-game``) by a screenshot of its initial
+    state; returns how many."""
     widgets = page.locator(WIDGETS)
     shots = []
     for i in range(widgets.count()):
@@ -273,7 +279,10 @@ def prepare_page(
         page.evaluate("() => document.documentElement.setAttribute('data-theme', 'light')")
         wait_until_ready(page)
         untypeset = page.evaluate(
-            "() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60))"
+            (
+                "() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container'))"
+                ".map(m => m.textContent.slice(0, 60))"
+            )
         )
         if untypeset:
             raise ValueError(f"{doc}: MathJax did not typeset {len(untypeset)} formulas, e.g. {untypeset[0]!r}")
@@ -305,7 +314,10 @@ def contents_html(
         items.append(
             entry(anchor(ch.doc), ch.title, "pdf-chapter-entry") + (f"<ol>{subs}</ol>" if subs else "") + "</li>"
         )
-    return f'<section class="pdf-contents" id="pdf--contents"><h1>{html_lib.escape(title)}</h1><ol>{"".join(items)}</ol></section>'
+    return (
+        '<section class="pdf-contents" '
+        f'id="pdf--contents"><h1>{html_lib.escape(title)}</h1><ol>{"".join(items)}</ol></section>'
+    )
 
 
 FIGURES_ID, FIGURES_TITLE = "pdf--figures", "List of figures"
@@ -327,7 +339,8 @@ def figures_html(chapters: list[Chapter], numbers: dict[str, int], title: str = 
         if not ch.figures:
             continue
         rows = "".join(
-            f'<li><a href="#{f["id"]}"><span class="pdf-number">{esc(f["number"])}</span><span class="pdf-title">{esc(short_caption(f["caption"]))}</span>'
+            f'<li><a href="#{f["id"]}"><span class="pdf-number">{esc(f["number"])}</span><span '
+            f'class="pdf-title">{esc(short_caption(f["caption"]))}</span>'
             f'<span class="pdf-page" data-target="{f["id"]}">{numbers.get(f["id"], "")}</span></a></li>'
             for f in ch.figures
         )
@@ -341,10 +354,13 @@ def book_html(chapters: list[Chapter], styles: list[str], meta: dict, numbers: d
     title, author = html_lib.escape(meta.get("title", "")), html_lib.escape(meta.get("author", ""))
     body = "".join(f'<section class="pdf-chapter" id="{anchor(ch.doc)}">{ch.html}</section>' for ch in chapters)
     return (
-        f'<!DOCTYPE html><html lang="{meta.get("language", "en")}" data-theme="light"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<!DOCTYPE html><html lang="{meta.get("language", "en")}" data-theme="light">'
+        f'<head><meta charset="utf-8"><title>{title}</title>'
         f"{css}<style>{PRINT_CSS}</style></head><body>"
         f'<div class="pdf-book bd-content"><div class="bd-article-container">'
-        f'<section class="pdf-cover"><h1>{title}</h1><p>{author}</p><p>{html_lib.escape(str(meta.get("copyright", "")))}</p><p><a href="#pdf--contents">{html_lib.escape(say(meta.get("words"), "Contents"))}</a></p></section>'
+        f'<section class="pdf-cover"><h1>{title}</h1><p>{author}</p>'
+        f"<p>{html_lib.escape(str(meta.get('copyright', '')))}</p>"
+        f'<p><a href="#pdf--contents">{html_lib.escape(say(meta.get("words"), "Contents"))}</a></p></section>'
         f"{contents_html(chapters, numbers, say(meta.get('words'), 'Contents'), say(meta.get('words'), FIGURES_TITLE))}"
         f"{figures_html(chapters, numbers, say(meta.get('words'), FIGURES_TITLE))}{body}</div></div></body></html>"
     )
@@ -419,7 +435,10 @@ def print_book(context, base_url: str, chapters: list[Chapter], styles: list[str
     wait_until_ready(page)
     numbers = destination_pages(print_pdf(page))
     page.evaluate(
-        "(numbers) => document.querySelectorAll('.pdf-page[data-target]').forEach(s => s.textContent = numbers[s.dataset.target] || '')",
+        (
+            "(numbers) => document.querySelectorAll('.pdf-page[data-target]').forEach(s => s.textContent = "
+            "numbers[s.dataset.target] || '')"
+        ),
         numbers,
     )
     return finish(print_pdf(page), chapters, meta)

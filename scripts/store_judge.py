@@ -44,14 +44,20 @@ def main() -> int:
             return 1
         if (stored["torch"], stored["threads"]) != (str(torch.__version__), torch.get_num_threads()):
             print(
-                f"skipped: the judge was stored with torch {stored['torch']} on {stored['threads']} threads, this is torch {torch.__version__} on {torch.get_num_threads()}"
+                (
+                    f"skipped: the judge was stored with torch {stored['torch']} on {stored['threads']} threads, "
+                    f"this is torch {torch.__version__} on {torch.get_num_threads()}"
+                )
             )
             return 0
         model, acc = train_classifier(settings, progress=False)
         differ = [name for name, p in model.state_dict().items() if not torch.equal(p, stored["model"][name])]
         if differ or acc != stored["test_accuracy"]:
             print(
-                f"the retrained judge differs from the stored one (test accuracy {acc} against {stored['test_accuracy']}; tensors {differ[:3]})",
+                (
+                    f"the retrained judge differs from the stored one (test accuracy {acc} against "
+                    f"{stored['test_accuracy']}; tensors {differ[:3]})"
+                ),
                 file=sys.stderr,
             )
             return 1

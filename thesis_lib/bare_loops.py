@@ -121,20 +121,32 @@ def _check(config, schedule: Schedule, data: Dataset, k: int = 1) -> None:
     RunConfig(config, schedule)  # the schedule must be the model's (as train() checks)
     if schedule.optimizer != "adam":
         raise ValueError(
-            f"the plain loops use Adam (the chapters' optimiser), got optimizer {schedule.optimizer!r}; train() also takes 'sgd' and 'adagrad'"
+            (
+                f"the plain loops use Adam (the chapters' optimiser), got optimizer {schedule.optimizer!r}; train() "
+                "also takes 'sgd' and 'adagrad'"
+            )
         )
     if data.x.device.type != "cpu":
         raise ValueError(f"the plain loops train on the CPU; got data on {data.x.device}: pass data.to('cpu')")
     if isinstance(config, GANConfig):
         if config.conditional or schedule.binarize:
             raise ValueError(
-                "algorithm_1 writes out the unconditional GAN on the data as they are: conditional and binarize must be False"
+                (
+                    "algorithm_1 writes out the unconditional GAN on the data as they are: conditional and binarize "
+                    "must be False"
+                )
             )
         if math.ceil(len(data) / schedule.batch_size) < k:
             raise ValueError(
-                f"k={k} discriminator steps need at least {k} minibatches per epoch, got {len(data)} examples in minibatches of {schedule.batch_size}"
+                (
+                    f"k={k} discriminator steps need at least {k} minibatches per epoch, got {len(data)} examples in "
+                    f"minibatches of {schedule.batch_size}"
+                )
             )
     elif config.estimator != "B" or config.decoder != "bernoulli":
         raise ValueError(
-            f"algorithm_2 writes out estimator 'B' with a 'bernoulli' decoder, got estimator {config.estimator!r} and decoder {config.decoder!r}"
+            (
+                "algorithm_2 writes out estimator 'B' with a 'bernoulli' decoder, got estimator "
+                f"{config.estimator!r} and decoder {config.decoder!r}"
+            )
         )

@@ -51,7 +51,10 @@ def runs_root() -> Path:
                 where = "is a file" if p == root else f"goes through the file {p}"
                 source = f"${RUNS_ENV}={value}" if value else "the default run cache"
                 raise RunCacheError(
-                    f"{source}: {root} {where}, not a folder; point ${RUNS_ENV} at a folder (existing or new) for the run cache"
+                    (
+                        f"{source}: {root} {where}, not a folder; point ${RUNS_ENV} at a folder (existing or new) "
+                        "for the run cache"
+                    )
                 )
             break
     return root
@@ -63,7 +66,8 @@ def key(*parts: str) -> str:
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """``write(tmp)`` to a temporary file beside ``path``, then rename it over ``path``: readers never see half a file."""
+    """``write(tmp)`` to a temporary file beside ``path``, then rename it over ``path``: readers never see half a
+    file."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)

@@ -185,12 +185,18 @@ def _load_idx(name: str, train: bool, root: str) -> tuple[Tensor, Tensor]:
         images, labels = ds.data, ds.targets
     except Exception as e:  # torchvision raises assorted errors on damaged files
         raise DataError(
-            f"could not read {name} from {raw}: {e.__class__.__name__}: {e}; delete the damaged files to download them again"
+            (
+                f"could not read {name} from {raw}: {e.__class__.__name__}: {e}; delete the damaged files to "
+                "download them again"
+            )
         ) from None
     n = 60000 if train else 10000
     if tuple(images.shape) != (n, 28, 28) or tuple(labels.shape) != (n,):
         raise DataError(
-            f"{name} in {raw} has images {tuple(images.shape)} and labels {tuple(labels.shape)}, expected ({n}, 28, 28) and ({n},)"
+            (
+                f"{name} in {raw} has images {tuple(images.shape)} and labels {tuple(labels.shape)}, "
+                f"expected ({n}, 28, 28) and ({n},)"
+            )
         )
     return images, labels
 
@@ -201,7 +207,10 @@ def _check_raw_files(raw: Path, train: bool) -> None:
         path = raw / fname
         if path.exists() and path.stat().st_size != size:
             raise DataError(
-                f"{path} is {path.stat().st_size} bytes, expected {size}: the file is truncated or corrupt; delete it to download it again"
+                (
+                    f"{path} is {path.stat().st_size} bytes, expected {size}: the file is truncated or corrupt; "
+                    "delete it to download it again"
+                )
             )
 
 

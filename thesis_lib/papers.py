@@ -72,7 +72,10 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="ae-latent-sizes",
             paper="This book, chapter 1.1, the exercise 'How big should the code be?'",
             reported={},
-            note="The chapter's autoencoder (AEConfig(), AESchedule()) with codes of 2, 10 and 32 numbers; 'quality' scores 10,000 samples decoded from the Gaussian fitted to the codes.",
+            note=(
+                "The chapter's autoencoder (AEConfig(), AESchedule()) with codes of 2, 10 and 32 numbers; 'quality' "
+                "scores 10,000 samples decoded from the Gaussian fitted to the codes."
+            ),
             runs={f"latent_dim = {d}": run_config(AEConfig(latent_dim=d)) for d in (2, 10, 32)},
             metrics=("reconstruction", "quality"),
         ),
@@ -80,7 +83,14 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="gan-parzen",
             paper="Goodfellow et al. (2014), Table 1: Parzen window log-likelihood of MNIST test images",
             reported={"parzen_ll": 225.0, "parzen_se": 2.0},
-            note="The chapter's recipe (Algorithm 1 with k = 1 and the non-saturating loss, an MLP generator with batch normalisation whose output starts at the data's mean image, a leaky-ReLU MLP discriminator, Adam with beta1 = 0, sampling with a moving average of G) with the paper's 100-dimensional noise and minibatches of 100, for 30 epochs; the paper used a 1200-1200 generator (which scored no higher than the chapter's 256-512 in a 10-epoch trial run here), a maxout discriminator with dropout, SGD with momentum, and sampled with G itself.",
+            note=(
+                "The chapter's recipe (Algorithm 1 with k = 1 and the non-saturating loss, an MLP generator with "
+                "batch normalisation whose output starts at the data's mean image, a leaky-ReLU MLP discriminator, "
+                "Adam with beta1 = 0, sampling with a moving average of G) with the paper's 100-dimensional noise "
+                "and minibatches of 100, for 30 epochs; the paper used a 1200-1200 generator (which scored no higher "
+                "than the chapter's 256-512 in a 10-epoch trial run here), a maxout discriminator with dropout, SGD "
+                "with momentum, and sampled with G itself."
+            ),
             runs={"gan": run_config(GANConfig(latent_dim=100), epochs=30, batch_size=100)},
             metrics=("parzen", "quality"),
             real_data=True,
@@ -90,7 +100,11 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="gan-recipe",
             paper="This book, chapter 1.2: what each choice of the GAN chapter's recipe buys (an ablation)",
             reported={},
-            note="The chapter's GAN (GANConfig(), GANSchedule()) and the same run with one choice undone at a time; every run is scored with the moving average of G (the chapter compares G itself with its average in the page).",
+            note=(
+                "The chapter's GAN (GANConfig(), GANSchedule()) and the same run with one choice undone at a time; "
+                "every run is scored with the moving average of G (the chapter compares G itself with its average in "
+                "the page)."
+            ),
             runs={
                 "the chapter's recipe": run_config(GANConfig()),
                 "G starts from zero, not from the mean digit": run_config(GANConfig(data_init=False)),
@@ -106,15 +120,26 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="gan-seeds",
             paper="This book, chapter 1.2: how much the chapter's GAN varies from one training seed to another",
             reported={},
-            note="The chapter's GAN (GANConfig(), GANSchedule()) trained with three seeds (initial weights, noise and minibatch order); the spread of their scores is the yardstick for the differences in the gan-recipe ablation.",
+            note=(
+                "The chapter's GAN (GANConfig(), GANSchedule()) trained with three seeds (initial weights, noise and "
+                "minibatch order); the spread of their scores is the yardstick for the differences in the gan-recipe "
+                "ablation."
+            ),
             runs={f"seed {s}": run_config(GANConfig(), seed=s) for s in (0, 1, 2)},
             metrics=("parzen", "quality"),
         ),
         Experiment(
             name="gan-arch",
-            paper="This book, chapter 1.2: a convolutional GAN (DCGAN) against the chapter's MLP GAN, per update and per second",
+            paper=(
+                "This book, chapter 1.2: a convolutional GAN (DCGAN) against the chapter's MLP GAN, per update and "
+                "per second"
+            ),
             reported={},
-            note="One epoch of each (the same schedule, so the same number of updates of each player); the training seconds are measured in the same session on the same machine, so their ratio is meaningful where their values are not.",
+            note=(
+                "One epoch of each (the same schedule, so the same number of updates of each player); the training "
+                "seconds are measured in the same session on the same machine, so their ratio is meaningful where "
+                "their values are not."
+            ),
             runs={
                 "convolutional, 1 epoch": run_config(GANConfig(arch="conv"), epochs=1),
                 "MLP, 1 epoch": run_config(GANConfig(), epochs=1),
@@ -123,9 +148,15 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
         Experiment(
             name="gan-balance",
-            paper="This book, chapter 1.2, the exercise 'The balance between D and G': k and the generator loss after one epoch",
+            paper=(
+                "This book, chapter 1.2, the exercise 'The balance between D and G': k and the generator loss after "
+                "one epoch"
+            ),
             reported={},
-            note="The chapter's GAN for one epoch with k = 1 or 5 discriminator steps per generator step and the non-saturating or the minimax generator loss of Algorithm 1.",
+            note=(
+                "The chapter's GAN for one epoch with k = 1 or 5 discriminator steps per generator step and the "
+                "non-saturating or the minimax generator loss of Algorithm 1."
+            ),
             runs={
                 "k = 1, non-saturating (the chapter's)": run_config(GANConfig(), epochs=1),
                 "k = 5, non-saturating": run_config(GANConfig(k=5), epochs=1),
@@ -138,7 +169,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="aae-parzen",
             paper="Makhzani et al. (2016), Table 1: Parzen window log-likelihood of MNIST test images",
             reported={"parzen_ll": 340.0, "parzen_se": 2.0},
-            note="The paper's setting as a public reproduction ran it: encoder and decoder 2 x 1200 units and a 2 x 1000 discriminator, dropout 0.2, latent dimension 8, prior N(0, 5^2 I), Adam with lr 2e-4 (reconstruction) and 1e-4 (regularisation); 25 epochs on 2 CPU cores, where the paper trained far longer.",
+            note=(
+                "The paper's setting as a public reproduction ran it: encoder and decoder 2 x 1200 units and a 2 x "
+                "1000 discriminator, dropout 0.2, latent dimension 8, prior N(0, 5^2 I), Adam with lr 2e-4 "
+                "(reconstruction) and 1e-4 (regularisation); 25 epochs on 2 CPU cores, where the paper trained far "
+                "longer."
+            ),
             runs={
                 "aae": run_config(
                     AAEConfig(
@@ -156,7 +192,10 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="aae-balance",
             paper="This book, chapter 1.4, the exercise 'The balance of the game': the regulariser's learning rate",
             reported={},
-            note="The chapter's AAE for 3 epochs with the chapter's reg_lr, one ten times weaker and one ten times stronger; 'quality' scores 10,000 decoded prior samples.",
+            note=(
+                "The chapter's AAE for 3 epochs with the chapter's reg_lr, one ten times weaker and one ten times "
+                "stronger; 'quality' scores 10,000 decoded prior samples."
+            ),
             runs={
                 "the chapter's reg_lr = 2e-4": run_config(AAEConfig(), epochs=3),
                 "reg_lr = 2e-5 (ten times weaker)": run_config(AAEConfig(), epochs=3, reg_lr=2e-5),
@@ -169,7 +208,10 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="aae-encoders",
             paper="This book, chapter 1.4, the exercise 'Deterministic, Gaussian or universal encoder?'",
             reported={},
-            note="The chapter's AAE (AAEConfig(), AAESchedule()) with each of the three kinds of encoder, for the chapter's 6 epochs.",
+            note=(
+                "The chapter's AAE (AAEConfig(), AAESchedule()) with each of the three kinds of encoder, for the "
+                "chapter's 6 epochs."
+            ),
             runs={
                 "deterministic (the chapter's)": run_config(AAEConfig()),
                 "Gaussian": run_config(AAEConfig(encoder="gaussian")),
@@ -179,9 +221,21 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
         Experiment(
             name="aae-vs-vae",
-            paper="Makhzani et al. (2016), Section 2 and Figure 2: an AAE against a VAE with the same prior and the same networks",
+            paper=(
+                "Makhzani et al. (2016), Section 2 and Figure 2: an AAE against a VAE with the same prior and the "
+                "same networks"
+            ),
             reported={},
-            note="The VAE chapter's networks (encoder 784-512-256, the decoder mirroring it) for both models, in 2 and in 8 latent dimensions, and a Gaussian prior: N(0, I) for the VAE and the AAE chapter's N(0, 5^2 I) for the AAE (the same family: a VAE with the prior N(0, 25 I) is the VAE with N(0, I) with its codes scaled by 5, which its encoder and decoder absorb, and its KL is the same; the AAE's game needs the broad prior to balance reconstruction and regularisation). The VAE with Adam at lr 1e-3, the deterministic AAE with its chapter's (Adam, lr 1e-3, betas (0.5, 0.999), reg_lr 2e-4), both for 10 epochs on minibatches of 100. The paper used other networks, and a mixture and a swiss roll besides the Gaussian.",
+            note=(
+                "The VAE chapter's networks (encoder 784-512-256, the decoder mirroring it) for both models, in 2 "
+                "and in 8 latent dimensions, and a Gaussian prior: N(0, I) for the VAE and the AAE chapter's N(0, "
+                "5^2 I) for the AAE (the same family: a VAE with the prior N(0, 25 I) is the VAE with N(0, I) with "
+                "its codes scaled by 5, which its encoder and decoder absorb, and its KL is the same; the AAE's game "
+                "needs the broad prior to balance reconstruction and regularisation). The VAE with Adam at lr 1e-3, "
+                "the deterministic AAE with its chapter's (Adam, lr 1e-3, betas (0.5, 0.999), reg_lr 2e-4), both for "
+                "10 epochs on minibatches of 100. The paper used other networks, and a mixture and a swiss roll "
+                "besides the Gaussian."
+            ),
             runs={
                 f"{model}, {d}-D": run_config(config, epochs=10, batch_size=100, lr=1e-3)
                 for d in (2, 8)
@@ -198,7 +252,11 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="vae-latent-sizes",
             paper="Kingma & Welling (2013), Figure 2: lower bound on MNIST for several latent sizes N_z",
             reported={},
-            note="Algorithm 2 as in the paper (Adagrad, M = 100, L = 1, one hidden layer of 500 units, the N/M-scaled objective, dynamically binarised images) but for 30 epochs instead of up to 10^8 training samples; the test curve is the bound on the validation images train[50000:60000].",
+            note=(
+                "Algorithm 2 as in the paper (Adagrad, M = 100, L = 1, one hidden layer of 500 units, the N/M-scaled "
+                "objective, dynamically binarised images) but for 30 epochs instead of up to 10^8 training samples; "
+                "the test curve is the bound on the validation images train[50000:60000]."
+            ),
             runs={
                 f"N_z={n}": run_config(
                     VAEConfig(latent_dim=n, hidden_dims=(500,), objective="dataset"),
@@ -214,9 +272,15 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
         Experiment(
             name="vae-nll",
-            paper="Burda et al. (2016, IWAE), Table 1: importance-sampled NLL (k = 5000) of a one-stochastic-layer VAE on dynamically binarised MNIST",
+            paper=(
+                "Burda et al. (2016, IWAE), Table 1: importance-sampled NLL (k = 5000) of a one-stochastic-layer VAE "
+                "on dynamically binarised MNIST"
+            ),
             reported={"test_nll": 86.76},
-            note="The IWAE paper's architecture (two hidden layers of 200 units, 50 latent dimensions), ReLU instead of tanh, Adam, dynamic binarisation; trained for 60 epochs instead of 3,280 passes.",
+            note=(
+                "The IWAE paper's architecture (two hidden layers of 200 units, 50 latent dimensions), ReLU instead "
+                "of tanh, Adam, dynamic binarisation; trained for 60 epochs instead of 3,280 passes."
+            ),
             runs={
                 "vae": run_config(
                     VAEConfig(latent_dim=50, hidden_dims=(200, 200)), epochs=60, batch_size=100, lr=1e-3, binarize=True

@@ -276,7 +276,8 @@ class Rng:
         return torch.tensor(pts, dtype=torch.float64)
 
     def init(self, net: nn.Sequential) -> nn.Sequential:
-        """Overwrite ``net``'s linear layers in order, weight (row by row) then bias, with U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+        """Overwrite ``net``'s linear layers in order, weight (row by row) then bias, with
+        U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
         with torch.no_grad():
             for layer in net:
                 if isinstance(layer, nn.Linear):
@@ -336,7 +337,8 @@ def gan_reference(game: GANGame, steps: int) -> dict:
 
 
 def aae_networks(game: AAEGame) -> dict[str, nn.Sequential]:
-    """The toy AAE's encoder, decoder and discriminator on z (float64), initialised from the game's seed in this order."""
+    """The toy AAE's encoder, decoder and discriminator on z (float64), initialised from the game's seed in this
+    order."""
     rng = Rng(game.seed)
     nets = {
         "E": mlp([2, *game.hidden, 2]),

@@ -54,7 +54,10 @@ class LinearGaussian:
     def expected_log_likelihood(self, x: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
         r"""E_q[log p(x|z)] for q = N(μ, σ²) in closed form, shape (B,).
 
-        .. math:: \mathbb E_q[\log p(x|z)] = -\tfrac12\Big[\log 2\pi s^2 + \frac{(x - b - w\mu)^2 + w^2\sigma^2}{s^2}\Big]
+        .. math::
+
+            \mathbb E_q[\log p(x|z)]
+            = -\tfrac12\Big[\log 2\pi s^2 + \frac{(x - b - w\mu)^2 + w^2\sigma^2}{s^2}\Big]
         """
         mu, var = mu[..., 0], torch.exp(logvar[..., 0])
         return -0.5 * (

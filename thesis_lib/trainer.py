@@ -227,7 +227,11 @@ class Trainer:
             value = out[key].item()
             if key in ("loss", "objective") and not math.isfinite(value):
                 raise TrainingDiverged(
-                    f"the {name!r} loss is {value} at epoch {self.epoch + 1}, step {self.global_step + 1} (iteration {self.iteration + 1} of the epoch); lower the learning rate (lr={self.schedule.lr})"
+                    (
+                        f"the {name!r} loss is {value} at epoch {self.epoch + 1}, step {self.global_step + 1} "
+                        f"(iteration {self.iteration + 1} of the epoch); lower the learning rate "
+                        f"(lr={self.schedule.lr})"
+                    )
                 )
             self.history.log_step(name, value)
             acc = self._epoch_sums.setdefault(name, [0.0, 0])

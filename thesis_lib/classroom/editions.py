@@ -350,7 +350,10 @@ def write(
         raise ValueError(f"OUT {str(out)!r} is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise ValueError(
-            f"OUT {str(out)!r} exists and is not empty: choose a new folder, or pass --force to replace the classroom files in it"
+            (
+                f"OUT {str(out)!r} exists and is not empty: choose a new folder, or pass --force to replace the "
+                "classroom files in it"
+            )
         )
     files = build(book, chapters, lang, untranslated)  # everything converted before anything is written
     written = []
@@ -395,7 +398,10 @@ def add_arguments(parser) -> None:
         "--lang",
         default="en",
         metavar="LANG",
-        help="language of the edition: en (default), or one the book has catalogues for (sl), from which the chapters are translated; the checks' feedback stays English",
+        help=(
+            "language of the edition: en (default), or one the book has catalogues for (sl), from which the chapters "
+            "are translated; the checks' feedback stays English"
+        ),
     )
 
 
@@ -415,7 +421,10 @@ def run(args) -> int:
         for name, ids in untranslated.items():
             if ids:
                 print(
-                    f"{name}: {len(ids)} messages have no {args.lang} translation yet and stay English (python scripts/notebooks.py translate --lang {args.lang} --check lists them)",
+                    (
+                        f"{name}: {len(ids)} messages have no {args.lang} translation yet and stay English (python "
+                        f"scripts/notebooks.py translate --lang {args.lang} --check lists them)"
+                    ),
                     file=sys.stderr,
                 )
     print(json.dumps(summary, indent=1))

@@ -21,8 +21,15 @@ TOOL = Path("scripts") / "notebook_i18n.py"  # the book's translation tooling, r
 TEXTS = {
     "en": {
         "exercises_title": "Exercises: {title}",
-        "exercises_intro": "The code exercises of the chapter *{title}*. Write each function in its cell, then run the check below it: the library's check prints what works and what does not yet. The chapter itself has the background and the written exercises.",
-        "nbgrader_intro": "Write each function in its cell (replace `raise NotImplementedError()`), then run the check below it for feedback. Each exercise is worth {points} point(s) when the library's check passes.",
+        "exercises_intro": (
+            "The code exercises of the chapter *{title}*. Write each function in its cell, then run the check below "
+            "it: the library's check prints what works and what does not yet. The chapter itself has the background "
+            "and the written exercises."
+        ),
+        "nbgrader_intro": (
+            "Write each function in its cell (replace `raise NotImplementedError()`), then run the check below it "
+            "for feedback. Each exercise is worth {points} point(s) when the library's check passes."
+        ),
         "not_passed": "{function} does not pass {check}",
         "readme": """\
 # Classroom edition of the book
@@ -43,8 +50,16 @@ and the online book shows them folded: the checks are feedback for learning, not
     },
     "sl": {
         "exercises_title": "Vaje: {title}",
-        "exercises_intro": "Programerske vaje poglavja *{title}*. Vsako funkcijo napišite v njeni celici in nato zaženite preverjanje pod njo: preverjanje iz knjižnice izpiše, kaj že deluje in kaj še ne (v angleščini). Teoretično ozadje in pisne vaje so v samem poglavju.",
-        "nbgrader_intro": "Vsako funkcijo napišite v njeni celici (namesto `raise NotImplementedError()`) in nato zaženite preverjanje pod njo, ki izpiše povratno informacijo (v angleščini). Število točk za vajo: {points}; dobite jih, ko vajo sprejme preverjanje iz knjižnice.",
+        "exercises_intro": (
+            "Programerske vaje poglavja *{title}*. Vsako funkcijo napišite v njeni celici in nato zaženite "
+            "preverjanje pod njo: preverjanje iz knjižnice izpiše, kaj že deluje in kaj še ne (v angleščini). "
+            "Teoretično ozadje in pisne vaje so v samem poglavju."
+        ),
+        "nbgrader_intro": (
+            "Vsako funkcijo napišite v njeni celici (namesto `raise NotImplementedError()`) in nato zaženite "
+            "preverjanje pod njo, ki izpiše povratno informacijo (v angleščini). Število točk za vajo: {points}; "
+            "dobite jih, ko vajo sprejme preverjanje iz knjižnice."
+        ),
         "not_passed": "{function} ne prestane preverjanja {check}",
         "readme": """\
 # Izvedba knjige za pouk
@@ -78,7 +93,10 @@ def book_translator(book: str | Path):
     path = Path(book) / TOOL
     if not path.is_file():
         raise ValueError(
-            f"a translated classroom edition needs the book's {TOOL.as_posix()}, which {str(Path(book))!r} lacks: pass --book with the book's repository"
+            (
+                f"a translated classroom edition needs the book's {TOOL.as_posix()}, which {str(Path(book))!r} "
+                "lacks: pass --book with the book's repository"
+            )
         )
     name = f"_book_notebook_i18n_{abs(hash(str(path.resolve())))}"  # one module per book folder
     if name in sys.modules:
@@ -107,7 +125,10 @@ def check_language(book: str | Path, lang: str):
     available = tool.languages(book)
     if lang not in available:
         raise ValueError(
-            f"--lang {lang!r}: the book has catalogues for en (the source) and {', '.join(available) or 'no other language'}"
+            (
+                f"--lang {lang!r}: the book has catalogues for en (the source) and "
+                f"{', '.join(available) or 'no other language'}"
+            )
         )
     return tool
 

@@ -109,7 +109,10 @@ def check_aggregated_sampler(student_fn: Callable[..., Tensor]) -> bool:
             )
         if float(share.max()) > 0.99:
             raise Diagnosis(
-                f"All samples come from data point {int(share.argmax())}: draw the data point i at random for every sample"
+                (
+                    f"All samples come from data point {int(share.argmax())}: draw the data point i at random for "
+                    "every sample"
+                )
             )
         raise Diagnosis(f"Yours gives the four data points the shares {[round(float(v), 3) for v in share]}")
 

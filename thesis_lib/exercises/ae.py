@@ -68,7 +68,10 @@ def check_bce_with_logits(fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
                     per_pixel(logits, x_binary).mean(),
                 ),
                 (
-                    "Yours is one number, the sum over the whole batch: sum over the pixels of each image only, one value per image",
+                    (
+                        "Yours is one number, the sum over the whole batch: sum over the pixels of each image only, "
+                        "one value per image"
+                    ),
                     per_pixel(logits, x_binary).sum(),
                 ),
             ],
@@ -95,7 +98,10 @@ def check_bce_with_logits(fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
                 lambda: (F.softplus(a) + x * a).flatten(1).sum(1),
             ),
             (
-                "For a < 0 yours is |a| too large: log(1 + e^a) = max(a, 0) + log(1 + e^-|a|), max outside, |a| in the exponent",
+                (
+                    "For a < 0 yours is |a| too large: log(1 + e^a) = max(a, 0) + log(1 + e^-|a|), max outside, |a| "
+                    "in the exponent"
+                ),
                 lambda: (a.abs() - x * a + torch.log1p(torch.exp(-a.abs()))).flatten(1).sum(1),
             ),
         ]
@@ -173,7 +179,8 @@ def solution_mask_square(x: Tensor, size: int, generator: torch.Generator | None
 
 
 def _holes(x: Tensor, out: Tensor) -> list[tuple[int, int, int, int]]:
-    """Per image, the pixels that ``out`` zeroes (``x`` has no zeros): ``(count, top, left, 1000 * height + width)`` of their bounding box."""
+    """Per image, the pixels that ``out`` zeroes (``x`` has no zeros): ``(count, top, left, 1000 * height + width)`` of
+    their bounding box."""
     result = []
     for xi, oi in zip(x, out):
         zero = (oi[0] == 0) & (xi[0] != 0)
@@ -233,7 +240,10 @@ def check_mask_square(fn: Callable[..., Tensor]) -> bool:
             raise Diagnosis("Every image has its square at the same place: draw a place for each image")
         if all(top == left for top, left in places):
             raise Diagnosis(
-                "Every square lies on the diagonal (top row = left column): draw the left column with its own random number"
+                (
+                    "Every square lies on the diagonal (top row = left column): draw the left column with its own "
+                    "random number"
+                )
             )
         raise Diagnosis(f"The 256 images share only {len(set(places))} places")
 

@@ -25,7 +25,10 @@ __all__ = ["check_parzen", "solution_parzen", "check_mnist_score", "solution_mni
 def solution_parzen(samples: Tensor, x: Tensor, sigma: float) -> Tensor:
     r"""log p̂_σ(x) per row of ``x``: a log-mean-exp over the samples, minus the Gaussian's normaliser.
 
-    .. math:: \log \hat p_\sigma(x) = \operatorname{logsumexp}_i\Big(-\frac{\|x - s_i\|^2}{2\sigma^2}\Big) - \log n - \frac d2 \log(2\pi\sigma^2)
+    .. math::
+
+        \log \hat p_\sigma(x) = \operatorname{logsumexp}_i\Big(-\frac{\|x - s_i\|^2}{2\sigma^2}\Big)
+        - \log n - \frac d2 \log(2\pi\sigma^2)
     """
     s, x = samples.flatten(1).double(), x.flatten(1).double()
     sq_dist = torch.cdist(x, s).square()  # (m, n)
@@ -76,12 +79,16 @@ def check_parzen(fn: Callable[[Tensor, Tensor, float], Tensor]) -> bool:
             ),
             ("Your normaliser uses σ where σ² is meant: it is d/2 log(2π σ²)", 0.5 * d * math.log(sigma)),
             (
-                f"Your normaliser uses d = {samples.shape[1]}, the channels: d is the number of pixels of an image, here {d} "
+                f"Your normaliser uses d = {samples.shape[1]}, the channels: d is the number of pixels of an image, "
+                f"here {d} "
                 "(flatten the images first)",
                 0.5 * (d - samples.shape[1]) * math.log(2 * math.pi * sigma**2),
             ),
             (
-                f"Yours is log n = log {n} too high: the estimate averages the n kernels, logsumexp - log n, it does not sum them",
+                (
+                    f"Yours is log n = log {n} too high: the estimate averages the n kernels, logsumexp - log n, it "
+                    "does not sum them"
+                ),
                 math.log(n),
             ),
             (
@@ -135,7 +142,8 @@ def check_parzen(fn: Callable[[Tensor, Tensor, float], Tensor]) -> bool:
             out,
             [
                 (
-                    "Yours averages the log-kernels (the log of a geometric mean): log p̂ is the log of the mean of the kernels, "
+                    "Yours averages the log-kernels (the log of a geometric mean): log p̂ is the log of the mean of "
+                    "the kernels, "
                     "logsumexp - log n",
                     log_kernels.mean(1) - 8 * math.log(2 * math.pi * 0.2**2),
                 ),
@@ -157,10 +165,12 @@ def check_parzen(fn: Callable[[Tensor, Tensor, float], Tensor]) -> bool:
 
     return run_checks("parzen", [
         ("returns one log-likelihood per row of x, shape (m,)", shape_ok),
-        ("with a single sample it is the log-density of N(s, sigma^2 I) (don't forget the normaliser)", one_sample_is_a_gaussian),
+        ("with a single sample it is the log-density of N(s, sigma^2 I) (don't forget the normaliser)",
+         one_sample_is_a_gaussian),
         ("matches thesis_lib.metrics.parzen_log_likelihood on random images", matches),
         ("stays finite when every kernel underflows (subtract the max before exp: a log-sum-exp)", far_points_finite),
-        ("a point on the samples and a far one in the same x: both finite (the maximum is taken per row of x)", near_and_far_together),
+        ("a point on the samples and a far one in the same x: both finite (the maximum is taken per row of x)",
+         near_and_far_together),
     ])  # fmt: skip
 
 
@@ -208,7 +218,10 @@ def check_mnist_score(fn: Callable[[Tensor], float]) -> bool:
                 "KL(p(y|x) || p(y)), each prediction against the average one"
             )
         raise Diagnosis(
-            f"Yours gives {out:.4g}: each certain prediction is log 10 away (KL) from the uniform p(y), so the score is 10"
+            (
+                f"Yours gives {out:.4g}: each certain prediction is log 10 away (KL) from the uniform p(y), so the "
+                "score is 10"
+            )
         )
 
     def input_untouched():  # clamp_(...) or += eps would change the caller's predictions
@@ -223,7 +236,10 @@ def check_mnist_score(fn: Callable[[Tensor], float]) -> bool:
             out,
             [
                 (
-                    "Yours gives 10 for a model that draws only one digit: p(y) averages over the samples (axis 0), not the classes",
+                    (
+                        "Yours gives 10 for a model that draws only one digit: p(y) averages over the samples "
+                        "(axis 0), not the classes"
+                    ),
                     10.0,
                 ),
             ],
@@ -236,7 +252,8 @@ def check_mnist_score(fn: Callable[[Tensor], float]) -> bool:
             out,
             [
                 (
-                    "Yours gives 10 when every prediction is uniform: it ignores how sure each prediction is; the score is "
+                    "Yours gives 10 when every prediction is uniform: it ignores how sure each prediction is; the "
+                    "score is "
                     "exp(H(p(y)) - mean H(p(y|x))), the KL of each p(y|x) from p(y)",
                     10.0,
                 ),

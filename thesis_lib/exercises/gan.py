@@ -40,7 +40,10 @@ def _close(a, b, atol: float = 1e-5, rtol: float = 1e-5) -> bool:
 def solution_discriminator_loss(d_real_logits: Tensor, d_fake_logits: Tensor) -> Tensor:
     r"""The loss D descends: minus the minibatch value function, from D's logits a (D = σ(a)).
 
-    .. math:: \mathcal L_D = -\frac1m\sum_{i=1}^m \Big[\log D\big(x^{(i)}\big) + \log\Big(1 - D\big(G(z^{(i)})\big)\Big)\Big]
+    .. math::
+
+        \mathcal L_D = -\frac1m\sum_{i=1}^m \Big[\log D\big(x^{(i)}\big)
+        + \log\Big(1 - D\big(G(z^{(i)})\big)\Big)\Big]
 
     With log σ(a) = logsigmoid(a) and log(1 − σ(a)) = log σ(−a) = logsigmoid(−a), no log(0) can
     occur, however confident D is.
@@ -60,7 +63,10 @@ def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> boo
             return True
         if not torch.is_tensor(out):
             raise Diagnosis(
-                f"Yours returns {describe(out)}: return the tensor (no .item()), so that D's optimiser can backpropagate it"
+                (
+                    f"Yours returns {describe(out)}: return the tensor (no .item()), so that D's optimiser can "
+                    "backpropagate it"
+                )
             )
         raise Diagnosis(f"Yours returns {describe(out)}: average over the minibatch, one number")
 
@@ -82,7 +88,10 @@ def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> boo
             out,
             [
                 (
-                    "Yours gives -log 4: that is the value function V(D, G), which D ascends; the loss D descends is -V",
+                    (
+                        "Yours gives -log 4: that is the value function V(D, G), which D ascends; the loss D "
+                        "descends is -V"
+                    ),
                     -math.log(4.0),
                 ),
                 (
@@ -91,7 +100,8 @@ def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> boo
                 ),
                 ("Yours gives 2 = log2(4): that is bits; the book measures in nats, with the natural logarithm", 2.0),
                 (
-                    "Yours gives log 2 for all logits 0 and ignores some of them: the loss has a term for the real images, "
+                    "Yours gives log 2 for all logits 0 and ignores some of them: the loss has a term for the real "
+                    "images, "
                     "-log D(x), and one for the generated ones, -log(1 - D(G(z)))",
                     math.log(2.0),
                 ),
@@ -172,7 +182,10 @@ def check_discriminator_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> boo
 def solution_js_divergence(p: Tensor, q: Tensor) -> Tensor:
     r"""JSD(p ‖ q) of two discrete distributions (last axis), in nats; 0·log 0 counts as 0.
 
-    .. math:: \mathrm{JSD}(p\,\|\,q) = \tfrac12 \mathrm{KL}\big(p \,\|\, \tfrac{p+q}2\big) + \tfrac12 \mathrm{KL}\big(q \,\|\, \tfrac{p+q}2\big)
+    .. math::
+
+        \mathrm{JSD}(p\,\|\,q) = \tfrac12 \mathrm{KL}\big(p \,\|\, \tfrac{p+q}2\big)
+        + \tfrac12 \mathrm{KL}\big(q \,\|\, \tfrac{p+q}2\big)
     """
     m = (p + q) / 2
 
@@ -232,7 +245,8 @@ def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
             pq,
             [
                 (
-                    "Yours is KL(p || q), which is not symmetric: JSD compares p and q with their mixture m = (p + q)/2, "
+                    "Yours is KL(p || q), which is not symmetric: JSD compares p and q with their mixture "
+                    "m = (p + q)/2, "
                     "1/2 KL(p || m) + 1/2 KL(q || m)",
                     lambda: kl(p, q),
                 ),
@@ -247,7 +261,10 @@ def check_js_divergence(jsd_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
             jsd_fn(p, q),
             [
                 (
-                    "Yours is the symmetrised KL, 1/2 KL(p || q) + 1/2 KL(q || p): JSD compares each with the mixture m = (p + q)/2",
+                    (
+                        "Yours is the symmetrised KL, 1/2 KL(p || q) + 1/2 KL(q || p): JSD compares each with the "
+                        "mixture m = (p + q)/2"
+                    ),
                     lambda: 0.5 * kl(p, q) + 0.5 * kl(q, p),
                 ),
                 (
@@ -351,7 +368,10 @@ def solution_optimal_d_pointwise(a: Tensor, b: Tensor) -> Tensor:
 def solution_virtual_training_criterion(p_data: Tensor, p_g: Tensor) -> Tensor:
     r"""C(G) = max_D V(D, G) = V(D*_G, G) for discrete p_data, p_g (last axis).
 
-    .. math:: C(G) = \sum_x p_{\text{data}}(x)\log\frac{p_{\text{data}}(x)}{p_{\text{data}}(x)+p_g(x)} + p_g(x)\log\frac{p_g(x)}{p_{\text{data}}(x)+p_g(x)}
+    .. math::
+
+        C(G) = \sum_x p_{\text{data}}(x)\log\frac{p_{\text{data}}(x)}{p_{\text{data}}(x)+p_g(x)}
+        + p_g(x)\log\frac{p_g(x)}{p_{\text{data}}(x)+p_g(x)}
     """
     d = losses.optimal_discriminator(p_data, p_g)
     return (torch.xlogy(p_data, d) + torch.xlogy(p_g, 1 - d)).sum(-1)

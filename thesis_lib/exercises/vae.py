@@ -35,7 +35,10 @@ __all__ = [
 def solution_gaussian_kl(mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor) -> Tensor:
     r"""KL(N(μ_q, σ_q²) ‖ N(μ_p, σ_p²)) of diagonal Gaussians, summed over the last axis.
 
-    .. math:: D_{KL}(q\|p) = \tfrac12\sum_j\Big[\log\frac{\sigma_{p,j}^2}{\sigma_{q,j}^2} + \frac{\sigma_{q,j}^2 + (\mu_{q,j}-\mu_{p,j})^2}{\sigma_{p,j}^2} - 1\Big]
+    .. math::
+
+        D_{KL}(q\|p) = \tfrac12\sum_j\Big[\log\frac{\sigma_{p,j}^2}{\sigma_{q,j}^2}
+        + \frac{\sigma_{q,j}^2 + (\mu_{q,j}-\mu_{p,j})^2}{\sigma_{p,j}^2} - 1\Big]
     """
     var_q, var_p = torch.exp(logvar_q), torch.exp(logvar_p)
     return 0.5 * (logvar_p - logvar_q + (var_q + (mu_q - mu_p) ** 2) / var_p - 1).sum(-1)
@@ -82,7 +85,10 @@ def check_gaussian_kl(kl_fn: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor])
 
         return [
             (
-                "Yours is KL(p || q): q, the encoder's distribution (the first two arguments), goes first, and the KL is not symmetric",
+                (
+                    "Yours is KL(p || q): q, the encoder's distribution (the first two arguments), goes first, and "
+                    "the KL is not symmetric"
+                ),
                 lambda: solution_gaussian_kl(mp, lp, mq, lq),
             ),
             ("Yours is twice the KL: the closed form has a factor 1/2 in front of the sum", lambda: 2 * right),
@@ -215,7 +221,10 @@ def check_reparameterize(reparameterize_fn: Callable[[Tensor, Tensor], Tensor]) 
                 var,
                 [
                     (
-                        "Your samples have variance exp(logvar)²: exp(logvar) is the variance σ², the standard deviation is σ = exp(logvar / 2)",
+                        (
+                            "Your samples have variance exp(logvar)²: exp(logvar) is the variance σ², the standard "
+                            "deviation is σ = exp(logvar / 2)"
+                        ),
                         want**2,
                     ),
                     ("Your samples have variance logvar²: logvar is log σ², so σ = exp(logvar / 2)", logvar[0] ** 2),
@@ -349,7 +358,10 @@ def check_elbo_spread(spread_fn: Callable[..., tuple[float, float]]) -> bool:
             if abs(mb - value) < tol:
                 raise Diagnosis(message)
         raise Diagnosis(
-            f"Yours gives A {ma:.2f} and B {mb:.2f}, where the ELBO of the model and image passed in is {exact_mean:.2f}"
+            (
+                f"Yours gives A {ma:.2f} and B {mb:.2f}, where the ELBO of the model and image passed in is "
+                f"{exact_mean:.2f}"
+            )
         )
 
     def spread_ok():  # the standard deviation of ONE estimate (not of their mean), for each estimator
@@ -402,7 +414,10 @@ def check_elbo_spread(spread_fn: Callable[..., tuple[float, float]]) -> bool:
             ),
             ("with L = 16 samples the std shrinks by about sqrt(16) = 4", shrinks_with_l),
             (
-                "uses `repeats` estimates (not a fixed number): with repeats = 4 the mean varies between calls by about std / 2",
+                (
+                    "uses `repeats` estimates (not a fixed number): with repeats = 4 the mean varies between calls "
+                    "by about std / 2"
+                ),
                 uses_repeats,
             ),
         ],

@@ -7,11 +7,11 @@ about 99% test accuracy on MNIST in three epochs on a CPU (about a minute).
 The MNIST judge ships with the package (``results/judge/classifier-mnist.pt``, written by
 ``scripts/store_judge.py``): every build and every reader scores with the same weights, and a
 cold build does not spend its minute training it. The stored file records the settings and the
-fingerprint of the code that trained it (:func:`thesis_lib.cache.source_fingerprint` without the torch version), and it is
-used only while both still match; otherwise (and for Fashion-MNIST) the judge is trained once and
-saved under the run cache (``$THESIS_LIB_RUNS``), keyed by the same code, the settings and the
-torch version. :func:`load_classifier` refuses a classifier below :data:`MIN_ACCURACY`: a weak
-judge would make the scores meaningless.
+fingerprint of the code that trained it (:func:`thesis_lib.cache.source_fingerprint` without the
+torch version), and it is used only while both still match; otherwise (and for Fashion-MNIST)
+the judge is trained once and saved under the run cache (``$THESIS_LIB_RUNS``), keyed by the
+same code, the settings and the torch version. :func:`load_classifier` refuses a classifier
+below :data:`MIN_ACCURACY`: a weak judge would make the scores meaningless.
 """
 
 from __future__ import annotations
@@ -146,9 +146,9 @@ def store_judge(model: Classifier, test_accuracy: float, settings: ClassifierSet
 
 def classifier_dir(settings: ClassifierSettings = ClassifierSettings()) -> Path:
     """Where the judge for ``settings`` is cached (under the run cache, keyed by code and settings)."""
-    return (
-        runs_root()
-        / f"classifier-{settings.dataset}-{key(json.dumps(asdict(settings), sort_keys=True), source_fingerprint([__name__.removeprefix('thesis_lib.')]))}"
+    return runs_root() / (
+        f"classifier-{settings.dataset}-"
+        f"{key(json.dumps(asdict(settings), sort_keys=True), source_fingerprint([__name__.removeprefix('thesis_lib.')]))}"  # noqa: E501 (shorter only with a new name: another code fingerprint for the judge)
     )
 
 
@@ -178,7 +178,10 @@ def load_classifier(dataset: str = "mnist", progress: bool = True) -> Classifier
         )
     if acc < MIN_ACCURACY[dataset]:
         raise ValueError(
-            f"the cached {dataset} classifier at {path} has test accuracy {acc:.4f}, below the required {MIN_ACCURACY[dataset]}: delete it to retrain"
+            (
+                f"the cached {dataset} classifier at {path} has test accuracy {acc:.4f}, below the required "
+                f"{MIN_ACCURACY[dataset]}: delete it to retrain"
+            )
         )
     model.test_accuracy = acc
     return model.eval()

@@ -46,7 +46,10 @@ def glue_figure(name: str, fig: Figure | None = None) -> None:
     fig = plt.gcf() if fig is None else fig
     if not isinstance(fig, Figure):
         raise ValueError(
-            f"glue_figure: fig is a {type(fig).__name__}; expected a matplotlib Figure (what the plots functions return)"
+            (
+                f"glue_figure: fig is a {type(fig).__name__}; expected a matplotlib Figure (what the plots functions "
+                "return)"
+            )
         )
     glue(name, fig, display=False)
     if os.environ.get(BOOK_ENV):

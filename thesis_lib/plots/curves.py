@@ -73,7 +73,10 @@ def plot_history(
     missing = [k for k in keys if k not in source]
     if missing:
         raise KeyError(
-            f"{', '.join(map(repr, missing))} not in the history's per-{per} values; it has {', '.join(map(repr, source))}"
+            (
+                f"{', '.join(map(repr, missing))} not in the history's per-{per} values; it has "
+                f"{', '.join(map(repr, source))}"
+            )
         )
     ax = new_ax(ax, (6.0, 3.6))
     train_keys = [k for k in keys if not k.startswith("val/")]

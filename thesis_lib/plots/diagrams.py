@@ -21,7 +21,8 @@ def autoencoder_diagram(
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Figure:
-    """Diagram of a fully connected autoencoder: one column of units per layer, every unit joined to every unit of the next layer.
+    """Diagram of a fully connected autoencoder: one column of units per layer, every unit joined to every unit
+    of the next layer.
 
     ``sizes`` are the drawn units per layer, input first; the middle layer (the smallest) is the
     code y = E(x). The default ``(6, 3, 6)`` is the thesis's simplest autoencoder (Figure 1):

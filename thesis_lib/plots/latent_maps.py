@@ -26,7 +26,8 @@ def latent_scatter(
     legend: bool = True,
     title: str | None = None,
 ) -> Figure:
-    """The codes ``embed(x)`` of the first ``n`` examples of ``data``, coloured by class, each class's name at its centre.
+    """The codes ``embed(x)`` of the first ``n`` examples of ``data``, coloured by class, each class's name at its
+    centre.
 
     2-D codes are drawn as they are (equal axes); higher-dimensional codes are projected on
     their first two principal components, and the axis labels say so (with the share of the
@@ -66,7 +67,8 @@ def prior_vs_posterior(
     s: float = 3.0,
     alpha: float = 0.6,
 ) -> Figure:
-    """Samples of the prior p(z) (grey) and the codes q(z) of ``data`` (coloured by class); for the AAE, whose training matches the two.
+    """Samples of the prior p(z) (grey) and the codes q(z) of ``data`` (coloured by class); for the AAE, whose
+    training matches the two.
 
     Side by side on shared axes (``overlay=False``; ``ax`` may then be a pair of axes) or in
     one plot with the prior underneath (``overlay=True``). ``n`` prior samples are drawn from a
@@ -242,7 +244,10 @@ def generated_scatter(
     g = torch.Generator().manual_seed(seed)
     if not model.needs_labels:
         raise ValueError(
-            f"generated_scatter needs a decoder that takes the class, e.g. a conditional GAN (GANConfig(conditional=True)), got a {type(model).__name__}"
+            (
+                "generated_scatter needs a decoder that takes the class, e.g. a conditional GAN "
+                f"(GANConfig(conditional=True)), got a {type(model).__name__}"
+            )
         )
     with latent.eval_mode(model):
         z = model.sample_prior(labels.shape[0], generator=g).cpu()

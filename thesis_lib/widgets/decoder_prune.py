@@ -1,11 +1,12 @@
 """Hidden units of a static widget's decoder that are zero at every slider position, proved and removed.
 
 A widget's sliders reach only a small box of the latent space: ``steps`` positions per slider,
-``base + Σ_i value_i directions_i``. Many ReLU units of a trained decoder never switch on in that
-box (in the chapters' decoders from 1 % of the hidden units, the 32-D VAE's, to 39 %, the 2-D
-AE's: dead units, and units tuned to other parts of the latent space). A unit that is zero at every position contributes nothing to
-any image the reader can see, so :func:`prune` removes its row from the linear layer before the
-ReLU and its column from the linear layer after it: the widget's pixels do not change at all.
+``base + Σ_i value_i directions_i``. Many ReLU units of a trained decoder never switch on in
+that box (in the chapters' decoders from 1 % of the hidden units, the 32-D VAE's, to 39 %, the
+2-D AE's: dead units, and units tuned to other parts of the latent space). A unit that is zero
+at every position contributes nothing to any image the reader can see, so :func:`prune` removes
+its row from the linear layer before the ReLU and its column from the linear layer after it: the
+widget's pixels do not change at all.
 
 "Zero at every position" is proved, not sampled. For a candidate unit (zero on a coarse grid) a
 branch and bound over boxes of slider positions bounds its pre-activation from above
@@ -73,7 +74,8 @@ def prune(chains: list[list[Layer]], values: list[list[np.ndarray]]) -> tuple[li
 
 
 def positions(axes: list[np.ndarray]) -> np.ndarray:
-    """Every combination of the sliders' values ``axes`` (one array per slider), one row each, the first slider slowest."""
+    """Every combination of the sliders' values ``axes`` (one array per slider), one row each, the first slider
+    slowest."""
     return np.stack([m.reshape(-1) for m in np.meshgrid(*axes, indexing="ij")], 1)
 
 

@@ -51,7 +51,7 @@ import torch
 from . import decoder_export, decoder_prune, static, words
 from .decoder_export import FORMATS, Layer, UnsupportedDecoder
 from .live import png_bytes
-from .static import FLEX_OPEN, NOTE_STYLE, STATIC_MAX_BYTES, a11y_config, controls, describe, root_open, script
+from .static import STATIC_MAX_BYTES, a11y_config, describe
 
 if TYPE_CHECKING:  # annotations only: explorer.py imports the views
     from .explorer import LatentExplorer
@@ -120,7 +120,8 @@ def slider_layers(explorer: "LatentExplorer", option: str) -> tuple[list[Layer],
 
 
 def slider_values(explorer: "LatentExplorer", option: str) -> list[np.ndarray]:
-    """The :data:`POSITIONS` values of each slider, as ``static.js`` computes them (``low + (high - low) k / (n - 1)``)."""
+    """The :data:`POSITIONS` values of each slider, as ``static.js`` computes them
+    (``low + (high - low) k / (n - 1)``)."""
     k = np.arange(POSITIONS, dtype=np.float64)
     return [lo + (hi - lo) * k / (POSITIONS - 1) for lo, hi in explorer.slider_limits(option)]
 
@@ -166,7 +167,10 @@ def decoder_html(explorer: "LatentExplorer", number: int) -> tuple[str | None, s
         size = sum(len(b) for b in blobs.values())
         if size > left:
             reasons.append(
-                f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's {DECODER_PAGE_BYTES / 1e6:.1f} MB"
+                (
+                    f"{size / 1e6:.2f} MB of {fmt} weights, {max(left, 0) / 1e6:.2f} MB left of the page's "
+                    f"{DECODER_PAGE_BYTES / 1e6:.1f} MB"
+                )
             )
             continue
         err = max(_max_error(stored[k], checks[k], reference[k]) for k in names)
@@ -178,7 +182,19 @@ def decoder_html(explorer: "LatentExplorer", number: int) -> tuple[str | None, s
         _page["keys"].update(blobs)
         _page["bytes"] += size
         checked = sum(len(c) for c in checks.values())
-        return _render(explorer, number, traced, stored, blobs, fmt, err, size, units, checked), None
+        out = _render(
+            explorer,
+            number,
+            traced=traced,
+            stored=stored,
+            blobs=blobs,
+            fmt=fmt,
+            err=err,
+            size=size,
+            units=units,
+            checked=checked,
+        )
+        return out, None
     return None, "; ".join(reasons)
 
 
@@ -270,7 +286,7 @@ def _probes(explorer) -> list[dict]:
     return out
 
 
-def _render(explorer, number, traced, stored, blobs, fmt, err, size, units, checked) -> str:
+def _render(explorer, number, *, traced, stored, blobs, fmt, err, size, units, checked) -> str:
     names = explorer.option_names
     (h, w) = next(iter(traced.values()))[1]
     first = explorer.decode_at(names[0], explorer.initial_values(names[0]))
@@ -297,24 +313,17 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size, units, chec
     }
     n_params = sum(weights.values())
     pos = f"0:{','.join([str(mid)] * explorer.n_sliders)}"
-    parts = [
-        root_open(
-            explorer, uid, "decoder", f'data-steps="{POSITIONS}" data-position="{pos}" data-weight-bytes="{size}"'
-        ),
-        FLEX_OPEN,
-        controls(explorer, uid, limits[0], POSITIONS),
-    ]
     sw, sh = w * explorer.scale, h * explorer.scale
     start = [lo + (hi - lo) * mid / (POSITIONS - 1) for lo, hi in limits[0]]
     alt = describe(explorer, names[0], start)  # static.js keeps it current, in the page's language
     alt_sl = describe(explorer, names[0], start, "sl")
-    parts.append(
+    view = (
         f'<div class="tl-latent-view" style="position:relative;width:{sw}px;height:{sh}px;background:#000;flex:none">'
         f'<img class="tl-latent-image" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
-        f'alt="{html.escape(alt)}"{words.attributes("", alt=alt_sl)} width="{sw}" height="{sh}" style="width:{sw}px;height:{sh}px;'
+        f'alt="{html.escape(alt)}"{words.attributes("", alt=alt_sl)} width="{sw}" height="{sh}" '
+        f'style="width:{sw}px;height:{sh}px;'
         'max-width:none;margin:0;padding:0;border:0;image-rendering:crisp-edges;image-rendering:pixelated"></div>'
     )
-    parts.append("</div>")
     layers = [js["op"] for js, _, _ in stored[names[0]] if js["op"] in ("linear", "convT")]
     models = len({tuple(js["t"]["W"]["k"] for js, _, _ in stored[k] if js["op"] in ("linear", "convT")) for k in names})
     kind = "float16" if fmt == "f16" else f"{decoder_export.bits(fmt)}-bit"
@@ -336,22 +345,28 @@ def _render(explorer, number, traced, stored, blobs, fmt, err, size, units, chec
         math.ceil(err * 255 * 10) / 10,
         checked,
     )
-    parts.append(
-        f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Decoded in your browser at every slider position: '
-        f"the decoder{'s' if models > 1 else ''} ({f'{models} x ' if models > 1 else ''}{len(layers)} layers, {n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}{pruned}); "
-        f"max |Δ| against PyTorch {math.ceil(err * 255 * 10) / 10:.1f}/255 at {checked:,} slider positions.</div>"
-    )
-    data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
-    parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')
-    parts.append(
-        f'<script type="application/json" class="tl-latent-probes">{json.dumps(_probes(explorer), separators=(",", ":"))}</script>'
-    )
-    parts.extend(
+    probes = json.dumps(_probes(explorer), separators=(",", ":"))
+    extra = f'<script type="application/json" class="tl-latent-probes">{probes}</script>' + "".join(
         f'<script type="application/octet-stream" class="tl-latent-weights" data-key="{k}">{b}</script>'
         for k, b in blobs.items()
     )
-    parts.append(
-        f"<script>{script('decoder.js')}\n{script()}\nwindow.thesisLibLatent(document.getElementById({json.dumps(uid)}));</script>"
+    return static.shell(
+        explorer,
+        uid,
+        mode="decoder",
+        attributes=f'data-steps="{POSITIONS}" data-position="{pos}" data-weight-bytes="{size}"',
+        limits=limits[0],
+        steps=POSITIONS,
+        view=view,
+        note=(
+            "Decoded in your browser at every slider position: "
+            f"the decoder{'s' if models > 1 else ''} ({f'{models} x ' if models > 1 else ''}{len(layers)} layers, "
+            f"{n_params:,} {kind} weights, {size / 1024:.0f} KB{shared}{pruned}); "
+            f"max |Δ| against PyTorch {math.ceil(err * 255 * 10) / 10:.1f}/255 at {checked:,} slider positions."
+        ),
+        note_sl=note_sl,
+        note_args=note_args,
+        config=cfg,
+        extra=extra,
+        scripts=("decoder.js", "static.js"),
     )
-    parts.append("</div>")
-    return "".join(parts)

@@ -29,7 +29,8 @@ STATIC_ENV = "THESIS_LIB_STATIC_WIDGETS"
 
 
 def static_html_wanted() -> bool:
-    """Whether a display should carry the static HTML: only where a page without a kernel shows it (``$THESIS_LIB_STATIC_WIDGETS``)."""
+    """Whether a display should carry the static HTML: only where a page without a kernel shows it
+    (``$THESIS_LIB_STATIC_WIDGETS``)."""
     return os.environ.get(STATIC_ENV, "") not in ("", "0")
 
 
@@ -185,7 +186,8 @@ class LatentExplorer:
     def static_html(
         self, steps: int | None = None, max_bytes: int | None = STATIC_MAX_BYTES, continuous: bool = True
     ) -> str:
-        """The explorer as a self-contained ``<div>`` for a page without a kernel (see :func:`thesis_lib.widgets.decoder_view.static_html`)."""
+        """The explorer as a self-contained ``<div>`` for a page without a kernel (see
+        :func:`thesis_lib.widgets.decoder_view.static_html`)."""
         with stage("widget export"):
             return decoder_view.static_html(self, steps=steps, max_bytes=max_bytes, continuous=continuous)
 

@@ -232,7 +232,10 @@ class GameWidget:
         parts = [
             f'<div id="{uid}" class="tl-game mathjax_ignore" data-game="{self.kind}">',
             f"<style>{STYLE}</style>",
-            f'<div class="tl-game-title" style="font-weight:bold" data-i18n="{self.kind}_title">{html.escape(self.title)}</div>',
+            (
+                '<div class="tl-game-title" style="font-weight:bold" '
+                f'data-i18n="{self.kind}_title">{html.escape(self.title)}</div>'
+            ),
             '<div class="tl-game-controls">',
         ]
         for kind, name, *args in (*self.controls, ("number", "seed", 0, 4294967295)):
@@ -254,7 +257,10 @@ class GameWidget:
             f'data-i18n-label="{view}"></canvas>'
         )
         parts.append(
-            f'<canvas class="tl-game-chart" width="440" height="170" role="img" aria-label="{en["chart"]}" data-i18n-label="chart"></canvas>'
+            (
+                f'<canvas class="tl-game-chart" width="440" height="170" role="img" aria-label="{en["chart"]}" '
+                'data-i18n-label="chart"></canvas>'
+            )
         )
         parts.append(f'<p class="tl-game-nojs" data-i18n="nojs">{en["nojs"]}</p>')
         data = json.dumps(self.config(), separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
@@ -280,7 +286,10 @@ def _number(uid: str, name: str, value: int, lo: int, hi: int) -> str:
 
 def _select(uid: str, name: str, value: str, options: tuple[str, ...]) -> str:
     opts = "".join(
-        f'<option value="{o}" data-i18n="{o}"{" selected" if o == value else ""}>{html.escape(LABELS["en"][o])}</option>'
+        (
+            f'<option value="{o}" '
+            f'data-i18n="{o}"{" selected" if o == value else ""}>{html.escape(LABELS["en"][o])}</option>'
+        )
         for o in options
     )
     return f'<span>{_label(uid, name)}<select id="{uid}-{name}" name="{name}">{opts}</select></span>'

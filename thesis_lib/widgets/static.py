@@ -1,6 +1,8 @@
 """The static HTML's parts, and the sprite-sheet export of a
 :class:`~thesis_lib.widgets.explorer.LatentExplorer`: one self-contained ``<div>`` for a page
-without a kernel (the rendered book).
+without a kernel (the rendered book). Both static widgets, this one and the decoder's, are built
+by :func:`shell`: the same root, title, controls, note, JSON configuration and inline script
+around their own view.
 
 The book's widgets come from :func:`.decoder_view.static_html`: they carry their decoder and
 decode in the browser at every slider position when the page's weight budget and the format's
@@ -47,6 +49,7 @@ __all__ = [
     "describe",
     "speech",
     "root_open",
+    "shell",
     "STATIC_MAX_BYTES",
     "WORDS",
 ]
@@ -88,7 +91,8 @@ def sprite_png(tiles: Tensor, cols: int, bits: int = 8) -> bytes:
 
 @functools.cache
 def script(name: str = "static.js") -> str:
-    """The code of a package file (``static.js``, ``decoder.js``), its leading comment (for readers of the file) left out."""
+    """The code of a package file (``static.js``, ``decoder.js``), its leading comment (for readers of the file) left
+    out."""
     source = importlib.resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     return source.split("*/", 1)[1].strip() if source.lstrip().startswith("/*") else source.strip()
 
@@ -97,7 +101,8 @@ ROOT_STYLE = "margin:0.5em 0 1em 0;font-size:0.9em;line-height:1.4;max-width:100
 FLEX_OPEN = '<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">'
 NOTE_STYLE = "font-size:0.85em;opacity:0.75"
 STYLE = (
-    "<style>.tl-latent input:focus-visible,.tl-latent select:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}"
+    "<style>.tl-latent input:focus-visible,.tl-latent select:focus-visible"
+    "{outline:3px solid #1a73e8;outline-offset:2px}"
     ".tl-latent input[type=range]{width:12em;max-width:calc(100vw - 9em)}</style>"
 )
 """A visible keyboard focus on the controls (WCAG 2.4.7), and sliders that fit a phone's width."""
@@ -134,7 +139,8 @@ def _in(lang: str, text) -> str:
 
 
 def describe(explorer: "LatentExplorer", option: str, values, lang: str = "en") -> str:
-    """The decoded image's alternative text: "decoder output at z1 = 0.50, z2 = −1.00, class 3" (``static.js`` writes the same)."""
+    """The decoded image's alternative text: "decoder output at z1 = 0.50, z2 = −1.00, class 3" (``static.js`` writes
+    the same)."""
     said = WORDS[lang]
     point = ", ".join(f"{_in(lang, label)} = {speech(v, lang)}" for label, v in zip(explorer.slider_labels, values))
     if len(explorer.option_names) > 1:
@@ -158,7 +164,10 @@ def a11y_config(explorer: "LatentExplorer") -> dict:
 def title_html(explorer: "LatentExplorer", uid: str) -> str:
     if not explorer.title:
         return ""
-    return f'<div class="tl-latent-title" id="{uid}-title"{words.attributes(explorer.title)} style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>'
+    return (
+        f'<div class="tl-latent-title" id="{uid}-title"{words.attributes(explorer.title)} '
+        f'style="font-weight:bold;margin-bottom:0.3em">{html.escape(explorer.title)}</div>'
+    )
 
 
 def root_open(explorer: "LatentExplorer", uid: str, mode: str, attributes: str) -> str:
@@ -167,6 +176,49 @@ def root_open(explorer: "LatentExplorer", uid: str, mode: str, attributes: str) 
     return (
         f'<div id="{uid}" class="tl-latent mathjax_ignore" data-mode="{mode}" role="group" {name} {attributes} '
         f'style="{ROOT_STYLE}">{STYLE}{title_html(explorer, uid)}'
+    )
+
+
+def shell(
+    explorer: "LatentExplorer",
+    uid: str,
+    *,
+    mode: str,
+    attributes: str,
+    limits: list,
+    steps: int,
+    view: str,
+    note: str,
+    note_sl: str,
+    note_args: list,
+    config: dict,
+    extra: str = "",
+    scripts: tuple[str, ...] = ("static.js",),
+) -> str:
+    """One static widget's HTML around its view, the same in both modes (``sprite`` here, ``decoder``
+    in :mod:`.decoder_view`).
+
+    The root (:func:`root_open`: ``mode``, the root's other ``attributes``, the title), a flex box of
+    the :func:`controls` (``steps`` positions per slider within ``limits``, at the middle one) and
+    the ``view``; under them the ``note`` (HTML; in Slovene ``note_sl`` with ``note_args``, see
+    :func:`.words.attributes`), the ``config`` for ``static.js`` as JSON, the ``extra`` elements (the
+    decoder's probes and weights), and the package files ``scripts`` inlined, with the call that
+    starts the widget."""
+    data = json.dumps(config, separators=(",", ":")).replace("</", "<\\/")
+    code = "\n".join(script(name) for name in scripts)
+    return "".join(
+        [
+            root_open(explorer, uid, mode, attributes),
+            FLEX_OPEN,
+            controls(explorer, uid, limits, steps),
+            view,
+            "</div>",
+            f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">{note}</div>',
+            f'<script type="application/json" class="tl-latent-data">{data}</script>',
+            extra,
+            f"<script>{code}\nwindow.thesisLibLatent(document.getElementById({json.dumps(uid)}));</script>",
+            "</div>",
+        ]
     )
 
 
@@ -238,31 +290,29 @@ def _render(
         "limits": limits,
         **a11y_config(explorer),
     }
-    parts = [
-        root_open(explorer, uid, "sprite", f'data-steps="{steps}" data-tile="{t0}" data-position="{t0}"'),
-        FLEX_OPEN,
-    ]
-    parts.append(controls(explorer, uid, limits[0], steps))
     start = [lo + (hi - lo) * mid / (steps - 1) for lo, hi in limits[0]]
     alt, alt_sl = describe(explorer, names[0], start), describe(explorer, names[0], start, "sl")
-    parts.append(
-        _view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0).replace(
-            " alt=", words.attributes("", alt=alt_sl) + " alt=", 1
-        )
+    view = _view(png, alt, cols, -(-tiles.shape[0] // cols), w, h, t0).replace(
+        " alt=", words.attributes("", alt=alt_sl) + " alt=", 1
     )
-    parts.append("</div>")
     why = f" (not decoded in the browser: {html.escape(reason)})" if reason else ""
     note_sl, note_args = words.sprite_note(steps, per_option * len(names), round(len(png) / 1024), bool(reason))
-    parts.append(
-        f'<div class="tl-latent-note"{words.attributes("", note_sl, note_args)} style="{NOTE_STYLE}">Precomputed: {steps} positions '
-        f"per slider ({per_option * len(names)} images, {len(png) / 1024:.0f} KB){why}; "
-        "run the notebook for continuous sliders.</div>"
+    return shell(
+        explorer,
+        uid,
+        mode="sprite",
+        attributes=f'data-steps="{steps}" data-tile="{t0}" data-position="{t0}"',
+        limits=limits[0],
+        steps=steps,
+        view=view,
+        note=(
+            f"Precomputed: {steps} positions per slider ({per_option * len(names)} images, "
+            f"{len(png) / 1024:.0f} KB){why}; run the notebook for continuous sliders."
+        ),
+        note_sl=note_sl,
+        note_args=note_args,
+        config=cfg,
     )
-    data = json.dumps(cfg, separators=(",", ":")).replace("</", "<\\/")
-    parts.append(f'<script type="application/json" class="tl-latent-data">{data}</script>')
-    parts.append(f"<script>{script()}\nwindow.thesisLibLatent(document.getElementById({json.dumps(uid)}));</script>")
-    parts.append("</div>")
-    return "".join(parts)
 
 
 def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> str:
@@ -282,7 +332,8 @@ def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> 
             f'<option value="{esc(k)}"{words.attributes(k)}>{esc(k)}</option>' for k in explorer.option_names
         )
         parts.append(
-            f'<label for="{uid}-select"{words.attributes(explorer.selector_label)}>{esc(explorer.selector_label)}</label>'
+            f'<label for="{uid}-select"'
+            f"{words.attributes(explorer.selector_label)}>{esc(explorer.selector_label)}</label>"
             f'<select id="{uid}-select" style="grid-column:span 2;justify-self:start">{opts}</select>'
         )
     for i, label in enumerate(explorer.slider_labels):
@@ -291,7 +342,8 @@ def controls(explorer: "LatentExplorer", uid: str, limits: list, steps: int) -> 
         # the readout repeats the slider's value text, which a screen reader speaks: hidden from it
         parts.append(
             f'<label for="{uid}-s{i}"{words.attributes(str(label))}>{esc(str(label))}</label>'
-            f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" aria-valuetext="{v}">'
+            f'<input type="range" id="{uid}-s{i}" min="0" max="{steps - 1}" step="1" value="{mid}" '
+            f'aria-valuetext="{v}">'
             f'<output for="{uid}-s{i}" aria-hidden="true" style="font-family:monospace;min-width:4em">{v}</output>'
         )
     parts.append("</div>")

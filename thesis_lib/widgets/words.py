@@ -62,7 +62,10 @@ def slovene(text: str) -> str | None:
         r"mean (code|prior sample) \+ sliders × sd along the principal directions of the (\d+)-D (codes|prior samples)",
         text,
     ):
-        return f"{MEAN[m.group(1)]} + drsniki × standardni odklon vzdolž glavnih smeri {m.group(2)}-dimenzionalnih {OF[m.group(3)]}"
+        return (
+            f"{MEAN[m.group(1)]} + drsniki × standardni odklon vzdolž glavnih smeri {m.group(2)}-dimenzionalnih "
+            f"{OF[m.group(3)]}"
+        )
     return None
 
 
@@ -101,7 +104,8 @@ def decoder_note(
     bits = {"float16": "float16"}.get(kind, kind.replace("-bit", "-bitne"))
     who = f"Dekoderji ({models}), vsak" if models > 1 else "Dekoder"
     text = (
-        f"Dekodirano v vašem brskalniku pri vsakem položaju drsnikov. {who}: število slojev {{0}}, uteži ({bits}) {{1}}, "
+        f"Dekodirano v vašem brskalniku pri vsakem položaju drsnikov. {who}: število slojev {{0}}, uteži ({bits}) "
+        f"{{1}}, "
         f"{{2}} KB{', skupne z gradnikom zgoraj' if shared else ''}"
     )
     args = [[layers, 0], [weights, 0], [kb, 0]]
@@ -119,6 +123,9 @@ def sprite_note(steps: int, images: int, kb: int, why: bool) -> tuple[str, list]
         " (dekoder ne ustreza proračunu strani ali dovoljeni napaki, zato se ne dekodira v brskalniku)" if why else ""
     )
     return (
-        f"Vnaprej izračunano: število položajev na drsnik {{0}}, slik {{1}}, {{2}} KB{reason}; za zvezne drsnike poženite zvezek.",
+        (
+            f"Vnaprej izračunano: število položajev na drsnik {{0}}, slik {{1}}, {{2}} KB{reason}; za zvezne drsnike "
+            "poženite zvezek."
+        ),
         [[steps, 0], [images, 0], [kb, 0]],
     )
