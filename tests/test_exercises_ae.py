@@ -325,7 +325,8 @@ def test_gaussian_nll_is_scaled_squared_error_plus_constant():
 
 
 def test_learned_shared_variance_gives_log_of_squared_error():
-    """ae-ex-gaussian: the best shared s^2 is ||x - x_hat||^2 / d, and then NLL = (d/2) log(||x - x_hat||^2 / d) + (d/2)(1 + log 2 pi)."""
+    """ae-ex-gaussian: the best shared s^2 is ||x - x_hat||^2 / d, and then NLL = (d/2) log(||x - x_hat||^2 / d) +
+    (d/2)(1 + log 2 pi)."""
     torch.manual_seed(1)
     x, x_hat = torch.rand(784, dtype=torch.float64), torch.rand(784, dtype=torch.float64)
     d, sq = 784, float(((x - x_hat) ** 2).sum())
@@ -340,7 +341,8 @@ def test_learned_shared_variance_gives_log_of_squared_error():
 
 
 def test_bce_of_grey_target_is_minimised_at_the_target_with_value_its_entropy():
-    """ae-ex-gaussian, part 3: for x in (0, 1), -[x log p + (1 - x) log(1 - p)] is smallest at p = x, where it equals H(x)."""
+    """ae-ex-gaussian, part 3: for x in (0, 1), -[x log p + (1 - x) log(1 - p)] is smallest at p = x, where it equals
+    H(x)."""
     p = torch.linspace(0.001, 0.999, 999, dtype=torch.float64)
     for x in (0.1, 0.3, 0.5, 0.8):
         bce = -(x * torch.log(p) + (1 - x) * torch.log1p(-p))

@@ -343,7 +343,8 @@ def test_usable_on_a_phone_and_by_keyboard(browser, tmp_path, make):
     assert not unlabelled
     # the initial frame is drawn: the view canvas is not blank
     assert (
-        page.evaluate("""() => { const c = document.querySelector('canvas.tl-game-view'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        page.evaluate("""() => { const c = document.querySelector('canvas.tl-game-view'),
+            d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }""")
         > 2000
     )
@@ -372,7 +373,8 @@ def test_play_trains_over_many_frames_without_stalling(browser, tmp_path, report
         let last = t0;
         function frame(now) {
             gaps.push(now - last); last = now;
-            if (now - t0 < 1500) requestAnimationFrame(frame); else { g.pause(); done({gaps: gaps, step: g.state().step}); }
+            if (now - t0 < 1500) requestAnimationFrame(frame);
+            else { g.pause(); done({gaps: gaps, step: g.state().step}); }
         }
         g.play(); requestAnimationFrame(frame);
     })""")
@@ -423,7 +425,8 @@ def test_the_pdf_prints_the_initial_frame(browser, tmp_path):
     w = game.gan_game("mixture-2d")
     path = tmp_path / "pdf.html"
     path.write_text(
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'></head><body><article>{w.html}</article></body></html>"
+        "<!doctype html><html lang='en'><head><meta "
+        f"charset='utf-8'></head><body><article>{w.html}</article></body></html>"
     )
     context = browser.new_context()
     page = context.new_page()

@@ -62,7 +62,8 @@ def lab(tmp_path_factory):
     """(base URL, token, the served folder) of a headless JupyterLab; shut down afterwards."""
     if not (HTML / CHAPTER.replace(".ipynb", ".html")).exists():
         _unavailable(
-            f"the book is not built (its build caches the chapter's runs): no {HTML / CHAPTER.replace('.ipynb', '.html')}"
+            "the book is not built (its build caches the chapter's runs): no "
+            f"{HTML / CHAPTER.replace('.ipynb', '.html')}"
         )
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} not found (install it: apt-get install -y chromium)")
@@ -186,12 +187,14 @@ def test_chapter_runs_live_in_jupyterlab(lab, browser):  # noqa: F811 (browser: 
     try:
         page.goto(f"{base}/lab/tree/{CHAPTER}?token={token}")
         page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.content "
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+            "window.jupyterapp.shell.currentWidget.content "
             "&& window.jupyterapp.shell.currentWidget.content.widgets.length > 10",
             timeout=left_ms(),
         )
         page.wait_for_function(
-            "() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel; return k && k.status === 'idle'; }",
+            "() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel; "
+            "return k && k.status === 'idle'; }",
             timeout=left_ms(),
         )
         cells = page.locator(".jp-Notebook > .jp-Cell, .jp-Notebook .jp-WindowedPanel-viewport > .jp-Cell")

@@ -146,7 +146,9 @@ def test_translating_a_cell_replaces_each_message_in_place():
         Path("x.po"),
         {
             "Step 2: a heading": "2. korak: naslov",
-            "A paragraph over two lines with {term}`a term <izraz>`, $x$ and {glue:text}`floor:.1f`.": "2. odstavek z {term}`izrazom <izraz>`, $x$ in {glue:text}`floor:.1f`.",
+            "A paragraph over two lines with {term}`a term <izraz>`, $x$ and {glue:text}`floor:.1f`.": (
+                "2. odstavek z {term}`izrazom <izraz>`, $x$ in {glue:text}`floor:.1f`."
+            ),
             "an item that continues": "postavka, ki se nadaljuje",
             "nested": "- vgnezdena",
             "a or | b": "a ali | b",
@@ -219,8 +221,8 @@ def test_every_message_of_the_chapters_has_a_translation():
     ]
     missing = sum(len(report.untranslated) for _, report in CHAPTERS.values())
     assert not problems, (
-        f"{missing} messages of the chapters have no {LANG} translation (python scripts/notebooks.py translate --lang {LANG} --check lists them all):\n"
-        + "\n".join(problems)
+        f"{missing} messages of the chapters have no {LANG} translation (python scripts/notebooks.py translate "
+        f"--lang {LANG} --check lists them all):\n" + "\n".join(problems)
     )
 
 
@@ -262,7 +264,8 @@ def test_the_messages_are_those_of_sphinx_templates(tmp_path):
         found = [m for c in english.cells if c.cell_type == "markdown" for m in i18n.messages(c.source)]
         extracted = {m.id for m in found if not m.not_in_templates}
         assert extracted == template, (
-            f"{name}: only here {sorted(extracted - template)[:5]}, only in the template {sorted(template - extracted)[:5]}"
+            f"{name}: only here {sorted(extracted - template)[:5]}, only in the template "
+            f"{sorted(template - extracted)[:5]}"
         )
         assert not {m.id for m in found if m.not_in_templates} & template, (
             f"{name}: Sphinx extracts these now: update NOT_IN_TEMPLATES"

@@ -95,7 +95,8 @@ from thesis_lib import VAEConfig, load, load_dataset, papers, train, widgets
 from thesis_lib.callbacks import StopAfter
 
 data = load_dataset("mnist", "train").subset(512)
-run = train(VAEConfig(hidden_dims=(32,), latent_dim=2), "run", epochs=1, batch_size=64, callbacks=[StopAfter(5)], data=data, progress=False, validate=False)
+run = train(VAEConfig(hidden_dims=(32,), latent_dim=2), "run", epochs=1, batch_size=64, callbacks=[StopAfter(5)],
+            data=data, progress=False, validate=False)
 model = load("run")
 explorer = widgets.explore(model, data.subset(256), steps=3)
 html = explorer.static_html()

@@ -106,7 +106,8 @@ def pdf(request) -> Built:
     html = HTML / EDITIONS[language]
     if not (html / "index.html").exists():
         _unavailable(
-            f"the {language} edition is not built: no {html / 'index.html'} (run: .venv/bin/python scripts/build_book.py)"
+            f"the {language} edition is not built: no {html / 'index.html'} (run: .venv/bin/python "
+            "scripts/build_book.py)"
         )
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} not found (install it: apt-get install -y chromium)")
@@ -153,7 +154,8 @@ def test_bad_folder_or_file_is_a_one_line_error(tmp_path, where):
 @pytest.mark.book_build
 @pytest.mark.browser
 def test_pdf_is_made_and_its_time_reported(pdf):
-    """The PDF exists; how long it took (both editions) is written to _build/pdf/pdf_info.json (reported, not asserted)."""
+    """The PDF exists; how long it took (both editions) is written to _build/pdf/pdf_info.json (reported, not
+    asserted)."""
     assert pdf.path.stat().st_size > 100_000
     info_path = pdf.path.parent / "pdf_info.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {}

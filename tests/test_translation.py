@@ -99,7 +99,8 @@ def test_translations_keep_glue_citations_math_and_targets():
 
 
 def test_catalogues_have_no_stale_files(templates):
-    """A page removed from the TOC leaves no catalogue behind (``labels.po``, the extensions' own words, is no page's)."""
+    """A page removed from the TOC leaves no catalogue behind (``labels.po``, the extensions' own words,
+    is no page's)."""
     stale = [
         p
         for p in CATALOGUES.rglob("*.po")

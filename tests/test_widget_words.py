@@ -139,8 +139,10 @@ def test_slovene_page_shows_slovene_words_and_numbers(tmp_path):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(path.as_uri())
             shown = page.evaluate(
-                "() => [...document.querySelectorAll('.tl-latent-title, .tl-latent label, .tl-latent option, .tl-latent-note, "
-                ".tl-latent output')].map(e => e.textContent).concat([...document.querySelectorAll('.tl-latent img')].map(i => i.alt))"
+                "() => [...document.querySelectorAll('.tl-latent-title, .tl-latent label, .tl-latent option, "
+                ".tl-latent-note, "
+                ".tl-latent output')].map(e => e.textContent).concat([...document.querySelectorAll('.tl-latent "
+                "img')].map(i => i.alt))"
             )
             assert not errors and len(shown) > 20, errors
             english = [s for s in shown if ENGLISH.search(s)]

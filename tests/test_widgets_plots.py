@@ -277,7 +277,8 @@ def test_static_html_keeps_the_budget(cgan):
 
 
 def test_the_static_export_runs_only_in_the_book_build(cgan, monkeypatch):
-    """A display in Jupyter is the live widget alone; the static HTML (seconds of export) only when the book is built."""
+    """A display in Jupyter is the live widget alone; the static HTML (seconds of export) only when the
+    book is built."""
     from thesis_lib.widgets import decoder_view, explorer
 
     ex = widgets.explore(cgan)
@@ -385,7 +386,8 @@ def test_block_diagrams_draw_their_labels():
 
 
 def test_glue_figure_hands_the_figure_to_the_page_and_shows_it_only_live(monkeypatch):
-    """In the book build the figure is glued and closed (the page's glue:figure shows it once); run live it is shown too."""
+    """In the book build the figure is glued and closed (the page's glue:figure shows it once); run live it is shown
+    too."""
     import matplotlib.pyplot as plt
     import myst_nb
 
