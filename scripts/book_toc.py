@@ -1,4 +1,4 @@
-"""The book's pages, read from ``_toc.yml`` (by :mod:`thesis_lib.toc`): the one list of chapters.
+"""The book's pages, read from ``_toc.yml`` (by :mod:`book_tools.toc`): the one list of chapters.
 
 ``scripts/notebooks.py`` (which notebooks to run and check), ``tests/test_book_build.py`` (which
 pages the build must produce) and ``tests/test_browser.py`` (which pages to open) read it here.
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOC = ROOT / "_toc.yml"
 sys.path.insert(0, str(ROOT))
 
-from thesis_lib.toc import toc_notebooks, toc_pages  # noqa: E402
+from book_tools.toc import toc_notebooks, toc_pages  # noqa: E402
 
 
 def pages(toc: Path = TOC) -> list[str]:

@@ -405,7 +405,7 @@ def translate_chapters(
     them)."""
     import nbformat
 
-    from thesis_lib.toc import toc_notebooks
+    from book_tools.toc import toc_notebooks
 
     available = toc_notebooks(book)
     chosen = list(dict.fromkeys(chapters)) if chapters else list(available)

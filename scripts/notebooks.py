@@ -44,56 +44,15 @@ import time
 from pathlib import Path
 
 import nbformat
-import yaml
 from book_toc import ROOT, notebooks
 from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
+from book_tools.colab import colab_source, set_colab_cell
+
 CHAPTERS = notebooks()
 MARKER = "# NBVAL_CHECK_OUTPUT"
 TIMEOUT = 900
-
-
-COLAB_ID = "colab-install"
-COLAB_TAGS = ["remove-cell"]
-COLAB_SOURCE = """\
-# On Google Colab, install this book's library first (this cell does nothing anywhere else).
-import sys
-
-if "google.colab" in sys.modules:
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "thesis-lib @ git+{url}@{branch}"], check=True)"""  # noqa: E501 (the cell's code as it is written)
-
-
-def colab_source(config: Path = ROOT / "_config.yml") -> str:
-    """The Colab cell's code for the repository that ``_config.yml`` names."""
-    repo = yaml.safe_load(config.read_text())["repository"]
-    url = repo["url"].rstrip("/")
-    if not url.startswith("https://"):
-        raise SystemExit(f"_config.yml repository.url must be an https URL of the repository, got {url!r}")
-    return COLAB_SOURCE.format(url=url, branch=repo.get("branch", "main"))
-
-
-def is_colab_cell(cell) -> bool:
-    return cell.cell_type == "code" and (cell.get("id") == COLAB_ID or '"google.colab" in sys.modules' in cell.source)
-
-
-def set_colab_cell(nb, source: str) -> bool:
-    """Make the notebook's first cell the current Colab cell (insert or refresh); True if it changed."""
-    cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(COLAB_TAGS)})
-    cell.id = COLAB_ID
-    old = nb.cells[0] if nb.cells and is_colab_cell(nb.cells[0]) else None
-    if (
-        old is not None
-        and old.source == cell.source
-        and old.metadata.get("tags") == COLAB_TAGS
-        and old.get("id") == COLAB_ID
-        and not old.outputs
-    ):
-        return False
-    nb.cells = [cell] + [c for c in nb.cells if not is_colab_cell(c)]
-    return True
 
 
 def cmd_colab(paths: list[str], check: bool = False) -> int:

@@ -15,7 +15,8 @@ import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-sys.path.insert(0, str(REPO_ROOT / "scripts"))  # the book's tooling (book_toc: the pages of _toc.yml)
+sys.path.insert(0, str(REPO_ROOT / "scripts"))  # the book's scripts (book_toc: the pages of _toc.yml)
+sys.path.insert(0, str(REPO_ROOT))  # book_tools/, the book's tooling (not in the installed library)
 
 if not os.environ.get("THESIS_LIB_DATA") and SHARED_DATA.is_dir():
     os.environ["THESIS_LIB_DATA"] = str(SHARED_DATA)

@@ -15,7 +15,8 @@ import nbformat
 import pytest
 from test_cli import assert_one_line_error, run_cli
 
-from thesis_lib import classroom, cli
+from book_tools import classroom
+from thesis_lib import cli
 from thesis_lib.exercises import aae as aae_exercises
 
 ROOT = Path(__file__).resolve().parents[1]

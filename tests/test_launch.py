@@ -20,7 +20,7 @@ import yaml
 
 from conftest import RAW_NAMES
 from thesis_lib import data as data_mod
-from thesis_lib.toc import toc_notebooks
+from book_tools.toc import toc_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())

@@ -83,6 +83,7 @@ def test_wheel_carries_every_package_file_and_pins_no_torch(wheel):
         f"torch must not be pinned exactly (Colab ships its own): {torch_reqs}"
     )
     assert "thesis-lib = thesis_lib.cli:main" in entry_points
+    assert not [n for n in names if n.startswith("book_tools/")], "the book's tooling stays beside the book"
 
 
 SCRIPT = r"""
@@ -160,3 +161,14 @@ def test_installed_wheel_trains_and_explores_from_another_directory(wheel, tmp_p
     )
     assert r.returncode == 0 and "gan-parzen" in r.stdout, r.stderr
     assert (site / "bin" / "thesis-lib").exists()
+    # the classroom edition needs the book's repository: outside it, one line says so
+    r = subprocess.run(
+        [sys.executable, "-m", "thesis_lib", "classroom", "class"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "clone of the book's repository" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (elsewhere / "class").exists(), r.stderr

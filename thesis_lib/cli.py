@@ -6,7 +6,8 @@
     thesis-lib evaluate --real mnist      (the real-data reference row)
     thesis-lib reproduce NAME | --list    (a paper's figure, re-measured into thesis_lib/results/papers/NAME.json)
     thesis-lib classroom OUT [--chapters NAME ...] [--lang LANG] [--force]
-                                          (student copies + nbgrader course; see classroom/)
+                                          (student copies + nbgrader course: book_tools/classroom/,
+                                          in the book's repository)
 
 ``train``'s options are generated from the settings dataclasses, in three groups: the model's
 config (``--k``, ``--generator-loss``, ``--estimator``, ``--encoder``, ``--prior`` ...), its
@@ -73,7 +74,7 @@ def _add_settings_options(parser: argparse.ArgumentParser, cls: type[Settings], 
             group.add_argument(flag, dest=name, type=tp, default=None, metavar=tp.__name__.upper(), help=text)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG, description="Train, sample and evaluate the thesis's generative models (AE, GAN, VAE, AAE)."
     )
@@ -182,14 +183,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
-    from . import classroom  # the options live with the command (thesis_lib/classroom/editions.py)
-
-    classroom.add_arguments(
-        commands.add_parser(
-            "classroom", help="write student copies of the chapters (solutions removed) and an nbgrader course"
-        )
+    classroom_parser = commands.add_parser(
+        "classroom", help="write student copies of the chapters (solutions removed) and an nbgrader course"
     )
+    classroom = _classroom(argv)
+    if classroom is not None:  # the options live with the command (book_tools/classroom/editions.py)
+        classroom.add_arguments(classroom_parser)
+    else:
+        classroom_parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
+
+
+def _classroom(argv: list[str] | None = None):
+    """The classroom edition's code, :mod:`book_tools.classroom`, which lives beside the book in the
+    repository (it reads the chapter notebooks), not in the installed library. Found on the path, in
+    the ``--book`` folder, or in the current folder or one above it; ``None`` without the repository
+    (the library installed alone, e.g. on Colab)."""
+    try:
+        from book_tools import classroom
+
+        return classroom
+    except ImportError:
+        pass
+    args = sys.argv[1:] if argv is None else argv
+    book = [Path(args[i + 1]) for i, a in enumerate(args[:-1]) if a == "--book"]
+    for folder in (*book, Path.cwd(), *Path.cwd().parents):
+        if (folder / "book_tools" / "classroom" / "__init__.py").is_file():
+            sys.path.insert(0, str(folder.resolve()))
+            from book_tools import classroom
+
+            return classroom
+    return None
 
 
 # ----------------------------------------------------------------------------- commands
@@ -356,13 +380,17 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``thesis-lib`` command; returns the exit code."""
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         if args.command == "classroom":
-            from .classroom import run
-
-            return run(args)
+            classroom = _classroom(argv)
+            if classroom is None:
+                raise ValueError(
+                    "thesis-lib classroom works in a clone of the book's repository (it reads the chapter "
+                    "notebooks, with book_tools/ beside them): run it there, or pass --book DIR"
+                )
+            return classroom.run(args)
         return {"train": _train, "sample": _sample, "evaluate": _evaluate, "reproduce": _reproduce}[args.command](args)
     except (ValueError, ThesisLibError, OSError) as e:
         message = str(e).splitlines()[0] if str(e) else e.__class__.__name__

@@ -87,7 +87,7 @@ class CodeExercise:
 def _exercise_modules() -> list[str]:
     import pkgutil
 
-    from .. import exercises
+    from thesis_lib import exercises
 
     return [f"{exercises.__name__}.{m.name}" for m in pkgutil.iter_modules(exercises.__path__)]
 

@@ -8,6 +8,7 @@ import importlib
 import re
 from pathlib import Path
 
+from ..colab import is_colab_cell
 from ..toc import toc_notebooks
 from .language import check_language, text, translated
 
@@ -37,10 +38,6 @@ def _title(nb, fallback: str) -> str:
             if m:
                 return m.group(1).strip()
     return fallback
-
-
-def _is_colab_cell(cell) -> bool:
-    return cell.cell_type == "code" and '"google.colab" in sys.modules' in cell.source
 
 
 def student_notebook(nb):
@@ -137,7 +134,7 @@ def exercise_notebook(nb, name: str, lang: str = "en"):
     if start is None:
         return None
     parts, out, title = start
-    if nb.cells and _is_colab_cell(nb.cells[0]):
+    if nb.cells and is_colab_cell(nb.cells[0]):
         colab = copy.deepcopy(nb.cells[0])
         colab.outputs, colab.execution_count = [], None
         out.cells.append(colab)

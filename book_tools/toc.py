@@ -1,6 +1,6 @@
 """The book's pages, read from its ``_toc.yml``: the one list of chapters.
 
-The classroom edition (:mod:`thesis_lib.classroom`), ``scripts/notebooks.py`` (which notebooks to
+The classroom edition (:mod:`book_tools.classroom`), ``scripts/notebooks.py`` (which notebooks to
 run, time and check), and the tests (which pages the build must produce, which pages the browser
 opens) all read it here, so a chapter is added in ``_toc.yml`` alone.
 """
