@@ -18,9 +18,9 @@ import pytest
 import torchvision
 import yaml
 
+from book_tools.toc import toc_notebooks
 from conftest import RAW_NAMES
 from thesis_lib import data as data_mod
-from book_tools.toc import toc_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
