@@ -313,7 +313,6 @@ def test_plots_return_figures(vae, cgan, data):
         plots.plot_history(hist, per="step"),
         plots.plot_history(hist.to_dict(), keys=["D"]),
         plots.show_reconstructions(vae.model, data, n=6),
-        plots.show_denoising(dae, data.x[:6]),
         plots.latent_scatter(vae.model, data, n=500),
         plots.latent_scatter(dae, data, n=500),
         plots.prior_vs_posterior(aae, data, n=500),

@@ -19,7 +19,7 @@ from .book import glue_figure
 from .curves import class_counts, generator_gradients, plot_history
 from .diagrams import aae_diagram, autoencoder_diagram, gan_diagram, vae_diagram
 from .gan_toy import gan_1d_snapshots, plot_gan_1d
-from .images import samples_per_class, show_denoising, show_images, show_reconstructions
+from .images import samples_per_class, show_images, show_reconstructions
 from .latent_maps import encoding_distributions, generated_scatter, latent_activity, latent_scatter, prior_vs_posterior
 from .style import CLASS_COLORS
 
@@ -27,7 +27,6 @@ __all__ = [
     "show_images",
     "plot_history",
     "show_reconstructions",
-    "show_denoising",
     "latent_scatter",
     "prior_vs_posterior",
     "samples_per_class",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -13,7 +13,7 @@ from torch import Tensor
 from .. import latent
 from .style import images_of, new_ax
 
-__all__ = ["show_images", "show_reconstructions", "show_denoising", "samples_per_class"]
+__all__ = ["show_images", "show_reconstructions", "samples_per_class"]
 
 
 def _as_images(x: Tensor) -> Tensor:
@@ -100,34 +100,6 @@ def show_reconstructions(
     if title:
         ax.set_title(title)
     return ax.figure
-
-
-def show_denoising(
-    model,
-    x: Tensor,
-    corrupt_fn: Callable[[Tensor], Tensor] | None = None,
-    n: int = 10,
-    seed: int = 0,
-    ax: Axes | None = None,
-    title: str | None = None,
-) -> Figure:
-    """Rows clean / corrupted / reconstructed for a denoising or inpainting autoencoder.
-
-    ``corrupt_fn(x) -> corrupted x``; by default the model's own training corruption
-    (``model.corrupt``) with a generator seeded by ``seed``, so the figure is repeatable. A model
-    that trains on clean inputs needs ``corrupt_fn``.
-    """
-    x = _as_images(images_of(x)[:n])
-    if corrupt_fn is None:
-        g = torch.Generator().manual_seed(seed)
-        corrupted = model.corrupt(x, generator=g)
-        if corrupted is x:
-            raise ValueError(
-                f"this {type(model).__name__} trains on clean inputs (no corruption to show); pass corrupt_fn"
-            )
-    else:
-        corrupted = corrupt_fn(x)
-    return show_reconstructions(model, x, n=n, corrupted=corrupted, ax=ax, title=title)
 
 
 def samples_per_class(
