@@ -310,7 +310,7 @@ def reproduce(
     from .cache import atomic_write
     from .checkpoint import CHECKPOINT
     from .data import load_dataset
-    from .metrics import evaluate_model, evaluate_real
+    from .metrics import evaluate_model, evaluate_real, parzen_diagnosis
 
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; allowed: {', '.join(EXPERIMENTS)}")
@@ -363,23 +363,6 @@ def reproduce(
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda p: Path(p).write_text(json.dumps(result, indent=1) + "\n"))
     return result
-
-
-def parzen_diagnosis(samples: torch.Tensor) -> dict[str, float]:
-    """What limits a Parzen estimate: the share of faint pixels of ``samples``, and the estimate of
-    the samples after a 3 x 3 median filter (which removes isolated and faint specks) and after a
-    slight Gaussian blur (sigma 0.7 pixel, which no one would call an improvement)."""
-    from torchvision.transforms.functional import gaussian_blur
-
-    from .data import load_dataset
-    from .metrics import faint_pixel_share, median_filter, parzen_evaluation
-
-    val, test = load_dataset("mnist", "val").x[:1000], load_dataset("mnist", "test").x
-    return {
-        "faint_pixel_share": faint_pixel_share(samples),
-        "parzen_median_filtered": parzen_evaluation(median_filter(samples), val, test)["parzen_ll"],
-        "parzen_blurred": parzen_evaluation(gaussian_blur(samples, kernel_size=5, sigma=0.7), val, test)["parzen_ll"],
-    }
 
 
 def _save_samples(model, path: Path) -> str:

@@ -12,7 +12,7 @@
 """
 
 from .classifier import Classifier, load_classifier
-from .diagnostics import border_brightness, faint_pixel_share, isolated_pixels, median_filter
+from .diagnostics import border_brightness, faint_pixel_share, isolated_pixels, median_filter, parzen_diagnosis
 from .likelihood import (
     binarized,
     bits_per_dim,
@@ -46,6 +46,7 @@ __all__ = [
     "isolated_pixels",
     "median_filter",
     "faint_pixel_share",
+    "parzen_diagnosis",
     "classifier_outputs",
     "confident_share",
     "frechet_distance",
