@@ -362,7 +362,26 @@ def add_language_switch(app, pagename, templatename, context, doctree) -> None:
     context["body"] = language_switch(pagename, language) + context["body"]
 
 
+MYST_NB_VERSION = "1.4.0"
+"""The myst-nb whose internals :func:`_patch_myst_nb` replaces (requirements.txt pins it; a test checks)."""
+
+
+def check_myst_nb(version: str) -> None:
+    """Refuse another myst-nb than the one this extension's patches were written for, in one sentence."""
+    if version != MYST_NB_VERSION:
+        from sphinx.errors import ExtensionError
+
+        raise ExtensionError(
+            f"_ext/thesis_i18n.py replaces internals of myst-nb {MYST_NB_VERSION} (Parser.parse, load_renderer, "
+            f"the glue functions) and myst-nb {version} is installed: check _patch_myst_nb against it, then "
+            "update MYST_NB_VERSION and the pin in requirements.txt"
+        )
+
+
 def setup(app):
+    import myst_nb
+
+    check_myst_nb(myst_nb.__version__)
     app.add_config_value("thesis_executed_notebooks", "", "env")
     _patch_myst_nb()
     app.connect("config-inited", translate_title, priority=900)

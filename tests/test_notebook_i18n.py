@@ -309,3 +309,21 @@ def test_a_slovene_chapter_runs(tmp_path):
 
 def _texts(outputs) -> list[str]:
     return [o.get("text") or o.get("data", {}).get("text/plain", "") for o in outputs]
+
+
+def test_the_i18n_extension_refuses_a_myst_nb_it_was_not_written_for():
+    """``_ext/thesis_i18n.py`` patches myst-nb's internals: the pinned version is the one it names, and
+    another version stops the build with a sentence that points at the file."""
+    import re
+    import sys
+
+    from sphinx.errors import ExtensionError
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import thesis_i18n
+
+    pin = re.search(r"^myst-nb==(\S+)", (ROOT / "requirements.txt").read_text(), flags=re.M).group(1)
+    assert pin == thesis_i18n.MYST_NB_VERSION
+    thesis_i18n.check_myst_nb(pin)
+    with pytest.raises(ExtensionError, match=r"replaces internals of myst-nb .* and myst-nb 9.9.9 is installed"):
+        thesis_i18n.check_myst_nb("9.9.9")

@@ -12,7 +12,6 @@ from matplotlib.figure import Figure
 
 from .. import losses
 from ..history import History
-from ..trainer import Trainer
 from .style import TRAIN_COLOR_CYCLE, new_ax
 
 __all__ = ["plot_history", "generator_gradients", "class_counts"]
@@ -20,8 +19,8 @@ __all__ = ["plot_history", "generator_gradients", "class_counts"]
 
 def _history_of(history):
     """A :class:`~thesis_lib.history.History` from a History, a trainer (``.history``) or its dict."""
-    if isinstance(history, Trainer):
-        history = history.history
+    if not isinstance(history, (History, dict)):
+        history = history.history  # a trainer or a finished run
     if isinstance(history, dict):
         history = History.from_dict(history)
     return history
