@@ -222,7 +222,8 @@ class Trainer:
 
     def _log(self, phase: str, out: dict[str, torch.Tensor], logs: dict[str, float]) -> None:
         """Log the loss as ``phase``, the objective (if any) as ``"<phase> objective"``, the rest by their keys."""
-        for key in sorted(out, key=lambda k: ("loss", "objective").index(k) if k in ("loss", "objective") else 2):
+        ordered = [k for k in ("loss", "objective") if k in out] + [k for k in out if k not in ("loss", "objective")]
+        for key in ordered:  # the phase's loss first, then what it descends, then the rest as returned
             name = phase if key == "loss" else f"{phase} objective" if key == "objective" else key
             value = out[key].item()
             if key in ("loss", "objective") and not math.isfinite(value):

@@ -43,7 +43,6 @@ from ..config import ModelConfig, Schedule
 from ..data import IMAGE_DATASETS, Dataset, class_names, dataset_classes, dataset_shape
 
 StepFn = Callable[[Tensor, Tensor], dict[str, Tensor]]
-OPTIMIZER_CLASSES = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad, "adam": torch.optim.Adam}
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ class GenerativeModel(nn.Module):
             # fused: one kernel for the whole update instead of a dozen tensor ops per parameter
             # (same arithmetic up to float rounding; about a quarter off a CPU training step here)
             return torch.optim.Adam(params, lr=lr, betas=schedule.adam_betas, fused=True)
-        return OPTIMIZER_CLASSES[schedule.optimizer](params, lr=lr)
+        return torch.optim.Adagrad(params, lr=lr)  # the VAE paper's
 
     # -- the latent space ------------------------------------------------------------
     @property
