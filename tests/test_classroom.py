@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_cli import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, run_cli
 
 from thesis_lib import classroom, cli
 from thesis_lib.exercises import aae as aae_exercises
