@@ -1,4 +1,4 @@
-"""Metrics: the Parzen protocol, the classifier-based scores and the evaluation report."""
+"""Metrics: the Parzen protocol, the diagnostics of samples, the classifier-based scores and the evaluation report."""
 
 from __future__ import annotations
 
