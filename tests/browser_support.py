@@ -4,6 +4,8 @@ HTML, and axe-core's accessibility rules injected into a page.
 * :func:`launch` starts headless Chromium (``/usr/bin/chromium``) with the flags every test uses;
   it skips (fails in CI, ``CI=true``) where Chromium or Playwright is missing.
 * :func:`serve` serves a folder on 127.0.0.1 (a free port), quietly.
+* :data:`BOOK_HTML` is the built book's English edition (the Slovene one is its ``sl/``); the ``browser`` fixture
+  (one Chromium per test module) is in ``tests/conftest.py``.
 * :func:`axe` runs axe-core (the npm package ``axe-core``, pinned in ``package.json`` and
   installed into ``node_modules/`` by ``npm ci``, which ``.ci/run`` runs) on a loaded page with
   the WCAG 2.0 and 2.1 A and AA rules (:data:`WCAG_TAGS`) and returns its violations;
@@ -31,6 +33,9 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+BOOK_HTML = Path(os.environ.get("THESIS_LIB_BOOK_HTML", ROOT / "_build" / "html")).resolve()
+"""The built book's English edition (``$THESIS_LIB_BOOK_HTML``, else ``_build/html``); the Slovene one is
+its ``sl/``."""
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 """The rules checked: WCAG 2.0 and 2.1, levels A and AA (axe-core's tags)."""
@@ -79,7 +84,8 @@ def axe(page, include: str | None = None) -> list[dict]:
             const result = await axe.run(include ? {include: [include]} : document,
                                          {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
             return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: (n.failureSummary || '').slice(0, 300)}))}));
+                nodes: v.nodes.map(n => ({target: n.target.join(' '),
+                                         summary: (n.failureSummary || '').slice(0, 300)}))}));
         }""",
         [include, WCAG_TAGS],
     )

@@ -1,4 +1,5 @@
-"""Shared fixtures: the data root, seeding, and the MNIST splits (skipped when absent); ``scripts/`` on the path.
+"""Shared fixtures: the data root, seeding, the MNIST splits (skipped when absent), a headless Chromium
+(``browser``); ``scripts/`` on the path. Shared helpers that are not fixtures are in ``tests/helpers.py``.
 
 The data root is ``$THESIS_LIB_DATA``; when it is unset and the repository sits next to the
 project's read-only data mirror (``<repo>/../shared/data``), that mirror is used.
@@ -49,6 +50,16 @@ def _skip_reason(folder: str) -> str:
 def _seed():
     """Every test starts from the same global RNG state."""
     seed_everything(0)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (``tests/browser_support.py``), one per test module; skipped where it is missing (in CI,
+    ``CI=true``, that fails)."""
+    import browser_support
+
+    with browser_support.launch() as b:
+        yield b
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import QUIET
 
 from thesis_lib import GANConfig, GANSchedule, VAEConfig, VAESchedule, train
 from thesis_lib.bare_loops import algorithm_1, algorithm_2, max_difference
 from thesis_lib.data import Dataset
 
-QUIET = dict(progress=False, validate=False, device="cpu")
 TINY_GAN = dict(latent_dim=4, g_hidden=(16,), d_hidden=(16,))
 TINY_VAE = dict(hidden_dims=(16,), latent_dim=3)
 

@@ -11,40 +11,11 @@ import re
 import numpy as np
 import pytest
 import torch
+from helpers import WIDGET_CONFIGS, widget_model
 
-import thesis_lib as tl
 from thesis_lib import widgets
 from thesis_lib.widgets import decoder_export, decoder_prune, decoder_view
 from thesis_lib.widgets.decoder_export import Layer
-
-CONFIGS = {
-    "ae": tl.AEConfig(latent_dim=6, hidden_dims=(32, 64)),
-    "ae-2d": tl.AEConfig(latent_dim=2, hidden_dims=(32, 64)),
-    "ae-conv": tl.AEConfig(latent_dim=4, arch="conv", channels=(4, 8)),
-    "gan": tl.GANConfig(latent_dim=8, g_hidden=(32, 64), d_hidden=(16,)),
-    "cgan": tl.GANConfig(conditional=True, latent_dim=8, g_hidden=(32,), d_hidden=(16,)),
-    "gan-conv": tl.GANConfig(arch="conv", latent_dim=8, channels=4),
-    "vae": tl.VAEConfig(latent_dim=2, hidden_dims=(32,)),
-    "aae": tl.AAEConfig(hidden_dims=(32,), d_hidden=(16,), dropout=0.2),
-}
-
-
-def model(name: str):
-    """An untrained model in eval mode whose batch norms have non-trivial statistics (so folding them matters)."""
-    tl.seed_everything(0)
-    m = tl.build_model(CONFIGS[name]).eval()
-    g = torch.Generator().manual_seed(1)
-    for mod in m.modules():
-        if isinstance(mod, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
-            n = mod.num_features
-            mod.running_mean.copy_(torch.randn(n, generator=g))
-            mod.running_var.copy_(torch.rand(n, generator=g) + 0.5)
-            mod.weight.data.copy_(1 + 0.3 * torch.randn(n, generator=g))
-            mod.bias.data.copy_(torch.randn(n, generator=g))
-    for buf in ("output_offset",):
-        if hasattr(m, buf):
-            getattr(m, buf).copy_(torch.randn(getattr(m, buf).shape, generator=g))
-    return m
 
 
 @pytest.fixture(autouse=True)
@@ -54,10 +25,10 @@ def _new_page():
     decoder_view.new_page()
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.parametrize("name", sorted(WIDGET_CONFIGS))
 def test_traced_layers_compute_the_decoder(name):
     """The exported chain (BN folded, the class and the output offset as constants) equals model.decode."""
-    ex = widgets.explore(model(name), n_sliders=2)
+    ex = widgets.explore(widget_model(name), n_sliders=2)
     g = torch.Generator().manual_seed(2)
     for option in ex.option_names[:3]:
         layers, hw = decoder_export.trace(ex.options[option], ex.point(option, ex.initial_values(option)))
@@ -73,7 +44,7 @@ def test_traced_layers_compute_the_decoder(name):
 def test_the_sliders_and_the_class_fold_into_the_first_layer():
     """On the slider values, ``base + values @ directions`` and a conditional GAN's one-hot class become
     the first layer: one column per slider, the class in the bias; the chain still computes the decoder."""
-    m = model("cgan")
+    m = widget_model("cgan")
     ex = widgets.explore(m)
     hidden = m.config.g_hidden[0]
     chains = {k: decoder_view.slider_layers(ex, k)[0] for k in ex.option_names}
@@ -102,7 +73,7 @@ def _all_positions(ex, option):
 def test_pruned_units_are_zero_at_every_slider_position(name):
     """The pruned decoder computes the same images at all 201 x 201 positions (to float rounding), the
     units it removed are <= 0 at every position, and some were removed (these decoders have dead units)."""
-    ex = widgets.explore(model(name), n_sliders=2)
+    ex = widgets.explore(widget_model(name), n_sliders=2)
     groups = decoder_view._groups({k: decoder_view.slider_layers(ex, k)[0] for k in ex.option_names})
     group = groups[0][:3]
     chains = [decoder_view.slider_layers(ex, k)[0] for k in group]
@@ -170,8 +141,8 @@ def test_prune_bounds_hold_on_random_boxes():
 
 @pytest.mark.parametrize("fmt", ["f16", "q6", "q7", "q8"])
 def test_quantized_weights_round_trip(fmt):
-    """float16: relative error 2^-11; N-bit integers: at most half a step of the group's scale (max |w| / (2^(N-1) - 1)),
-    in N bits a weight plus a float16 scale per 32."""
+    """float16: relative error 2^-11; N-bit integers: at most half a step of the group's scale
+    (max |w| / (2^(N-1) - 1)), in N bits a weight plus a float16 scale per 32."""
     w = np.random.default_rng(0).normal(size=(37, 45)).astype(np.float32)
     q = decoder_export.quantize(w, fmt)
     back = decoder_export.dequantize(q)
@@ -230,7 +201,7 @@ def _weights(html: str) -> int:
 
 
 def test_the_widget_carries_the_decoder_once_per_page():
-    m = model("cgan")
+    m = widget_model("cgan")
     first, second = widgets.explore(m).static_html(), widgets.explore(m).static_html()
     assert 'data-mode="decoder"' in first and 'data-mode="decoder"' in second
     keys = re.findall(r'class="tl-latent-weights" data-key="(\w+)"', first)
@@ -271,7 +242,7 @@ def test_the_widget_carries_the_decoder_once_per_page():
 def test_the_widget_takes_the_fewest_bytes_within_the_tolerance(monkeypatch):
     """The first format of FORMATS (fewest bytes first) that stays within TOLERANCE at the checked positions,
     and that fits what is left of the page's budget; otherwise the sprite sheet, saying why."""
-    m = model("vae")
+    m = widget_model("vae")
     html = widgets.explore(m).static_html()
     fmt = _format(html)
     err = float(re.search(r"max \|Δ\| against PyTorch ([\d.]+)/255", _note(html)).group(1))
@@ -293,13 +264,14 @@ def test_the_widget_takes_the_fewest_bytes_within_the_tolerance(monkeypatch):
     assert 'data-mode="sprite"' in html0 and all(
         f"{f} weights change pixels" in _note(html0) for f in decoder_export.FORMATS
     )
-    # the page is full: the sprite sheet ... except for a second widget of the same model and axes, whose weights are there
+    # the page is full: the sprite sheet ... except for a second widget of the same model and axes,
+    # whose weights are there
     monkeypatch.setattr(decoder_view, "TOLERANCE", 2 / 255)
     decoder_view.new_page()
     first = widgets.explore(m).static_html()
     monkeypatch.setattr(decoder_view, "DECODER_PAGE_BYTES", decoder_view.page_bytes() + 1000)
     assert 'data-mode="decoder"' in widgets.explore(m).static_html()
-    full = widgets.explore(model("gan")).static_html()
+    full = widgets.explore(widget_model("gan")).static_html()
     assert 'data-mode="sprite"' in full and "left of the page" in _note(full) and _weights(first) > 1000
 
 

@@ -1,5 +1,5 @@
-"""The chapter GAN's recipe: the convolutional architecture, the moving average of G, the output
-offset from the data, and the diagnostics that measure samples."""
+"""The chapter GAN's recipe: the convolutional architecture, the moving average of G and the output
+offset from the data. (The diagnostics that measure samples are tested in ``tests/test_metrics.py``.)"""
 
 from __future__ import annotations
 
@@ -7,22 +7,15 @@ import math
 
 import pytest
 import torch
-from test_cli import assert_one_line_error, run_cli
-from test_trainer import assert_same, assert_same_run, params_differ
+from helpers import QUIET, assert_one_line_error, assert_same, assert_same_run, params_differ, run_cli, tiny_conv_gan
 
-from thesis_lib import metrics, train
+from thesis_lib import train
 from thesis_lib.callbacks import StopAfter
 from thesis_lib.config import GANConfig, run_config
 from thesis_lib.models import build_model
 from thesis_lib.nets import recalibrate_batch_norm
 from thesis_lib.seed import seed_everything
 from thesis_lib.trainer import Trainer
-
-QUIET = dict(progress=False, validate=False, device="cpu")
-
-
-def tiny_conv_gan(**kw):
-    return run_config("gan", **{"arch": "conv", "channels": 4, "latent_dim": 8, "epochs": 2, "batch_size": 32, **kw})
 
 
 # ============================================================================ the convolutional GAN
@@ -193,61 +186,3 @@ def test_untrained_generator_draws_the_data_mean_image(mnist_small):
     off = build_model(run_config("gan", data_init=False))
     off.setup(mnist_small)
     assert torch.count_nonzero(off.output_offset) == 0
-
-
-# ============================================================================ diagnostics
-def test_isolated_pixels_counts_lonely_bright_pixels_not_strokes():
-    x = torch.zeros(2, 1, 28, 28)
-    x[0, 0, 5, 5] = 1.0  # a stray pixel
-    x[0, 0, 10, 8:20] = 1.0  # a stroke
-    x[1, 0, 0, 0] = 0.9  # a stray pixel in the corner
-    assert metrics.isolated_pixels(x) == pytest.approx(1.0)  # (1 + 1) / 2 images
-    filtered = metrics.median_filter(x)
-    assert filtered[0, 0, 5, 5] == 0 and filtered[1, 0, 0, 0] == 0
-    assert metrics.isolated_pixels(filtered) == 0
-    # the median keeps a thick stroke
-    y = torch.zeros(1, 1, 28, 28)
-    y[0, 0, 10:13, 8:20] = 1.0
-    assert torch.equal(metrics.median_filter(y)[0, 0, 11, 9:19], torch.ones(10))
-
-
-def test_border_brightness_is_the_mean_of_the_edge_frame():
-    x = torch.zeros(1, 1, 28, 28)
-    x[0, 0, 0, :] = 1.0  # the top row: 28 of the 28*28 - 22*22 = 300 frame pixels
-    assert metrics.border_brightness(x) == pytest.approx(28 / 300)
-    x = torch.zeros(1, 1, 28, 28)
-    x[0, 0, 3:25, 3:25] = 1.0  # everything inside the frame
-    assert metrics.border_brightness(x) == 0
-    with pytest.raises(ValueError, match="width must be an integer in"):
-        metrics.border_brightness(x, width=14)
-
-
-# ============================================================================ the Fréchet distance, cross-checked
-def test_frechet_distance_agrees_with_scipy_sqrtm():
-    scipy_linalg = pytest.importorskip("scipy.linalg")
-    import numpy as np
-
-    g = torch.Generator().manual_seed(0)
-    f1 = torch.randn(500, 16, generator=g, dtype=torch.float64) @ torch.randn(16, 16, generator=g, dtype=torch.float64)
-    f2 = torch.randn(400, 16, generator=g, dtype=torch.float64) * 1.5 + 0.3
-    mu1, mu2 = f1.mean(0).numpy(), f2.mean(0).numpy()
-    s1, s2 = np.cov(f1.numpy(), rowvar=False), np.cov(f2.numpy(), rowvar=False)
-    covmean = scipy_linalg.sqrtm(s1 @ s2).real
-    expected = float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
-    assert metrics.frechet_distance(f1, f2) == pytest.approx(expected, rel=1e-6)
-    assert metrics.frechet_distance(f1, f1) == pytest.approx(0.0, abs=1e-6)
-
-
-def test_evaluate_samples_is_cached_by_content(tmp_path, monkeypatch, require_mnist):
-    monkeypatch.setenv("THESIS_LIB_RUNS", str(tmp_path))
-    from thesis_lib.metrics import report
-
-    calls = []
-    monkeypatch.setattr(report, "_sample_metrics", lambda s, *a, **k: calls.append(1) or {"parzen_ll": float(s.sum())})
-    x = torch.rand(10, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    a = metrics.evaluate_samples(x, metrics=("parzen",))
-    b = metrics.evaluate_samples(x.clone(), metrics=("parzen",))
-    c = metrics.evaluate_samples(x * 0.5, metrics=("parzen",))
-    assert a == b and len(calls) == 2 and c["parzen_ll"] != a["parzen_ll"]
-    with pytest.raises(ValueError, match="metrics must be 'parzen' or 'quality', got 'likelihood'"):
-        metrics.evaluate_samples(x, metrics=("likelihood",))

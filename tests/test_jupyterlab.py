@@ -30,9 +30,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_browser import CHROMIUM, HTML, SCREENSHOTS, _unavailable, browser  # noqa: F401 (browser is a fixture)
+from browser_support import BOOK_HTML as HTML
+from browser_support import CHROMIUM
+from browser_support import unavailable as _unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = HTML / "_screenshots"  # the English edition's, beside tests/test_browser.py's
 CHAPTER = "book/gan.ipynb"
 BUDGET_S = 180  # the whole test, server start to shutdown; with cached runs it takes under a minute
 SETTINGS = {
@@ -62,8 +65,8 @@ def lab(tmp_path_factory):
     """(base URL, token, the served folder) of a headless JupyterLab; shut down afterwards."""
     if not (HTML / CHAPTER.replace(".ipynb", ".html")).exists():
         _unavailable(
-            "the book is not built (its build caches the chapter's runs): no "
-            f"{HTML / CHAPTER.replace('.ipynb', '.html')}"
+            "the book is not built (its build caches the chapter's runs): "
+            f"no {HTML / CHAPTER.replace('.ipynb', '.html')}"
         )
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} not found (install it: apt-get install -y chromium)")
@@ -187,14 +190,14 @@ def test_chapter_runs_live_in_jupyterlab(lab, browser):  # noqa: F811 (browser: 
     try:
         page.goto(f"{base}/lab/tree/{CHAPTER}?token={token}")
         page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
-            "window.jupyterapp.shell.currentWidget.content "
-            "&& window.jupyterapp.shell.currentWidget.content.widgets.length > 10",
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.content"
+            " && window.jupyterapp.shell.currentWidget.content.widgets.length > 10",
             timeout=left_ms(),
         )
         page.wait_for_function(
-            "() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel; "
-            "return k && k.status === 'idle'; }",
+            "() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel;"
+            " return k && k.status === 'idle'; }",
             timeout=left_ms(),
         )
         cells = page.locator(".jp-Notebook > .jp-Cell, .jp-Notebook .jp-WindowedPanel-viewport > .jp-Cell")

@@ -113,7 +113,8 @@ def test_colab_data_downloads_through_torchvision_into_the_default_cache(monkeyp
 @pytest.mark.book_build
 @pytest.mark.browser
 def test_rendered_book_hides_the_colab_cell():
-    from test_browser import HTML, _unavailable
+    from browser_support import BOOK_HTML as HTML
+    from browser_support import unavailable as _unavailable
 
     if not (HTML / "index.html").exists():
         _unavailable(f"the book is not built: no {HTML / 'index.html'}")

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import gen
 from torch import nn
 from torch.distributions import Normal, kl_divergence
 
@@ -15,12 +16,8 @@ from thesis_lib.config import VAEConfig
 from thesis_lib.models import build_model
 
 
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
 def _random_gaussian(seed: int, batch: int = 4, dim: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
-    g = _gen(seed)
+    g = gen(seed)
     mu = 1.5 * torch.randn(batch, dim, generator=g, dtype=torch.float64)
     logvar = torch.empty(batch, dim, dtype=torch.float64).uniform_(-2.0, 1.5, generator=g)
     return mu, logvar
@@ -29,14 +26,14 @@ def _random_gaussian(seed: int, batch: int = 4, dim: int = 3) -> tuple[torch.Ten
 # ============================================================================ densities
 def test_log_densities_match_torch_distributions():
     mu, logvar = _random_gaussian(1)
-    z = torch.randn(5, *mu.shape, generator=_gen(2), dtype=torch.float64)
+    z = torch.randn(5, *mu.shape, generator=gen(2), dtype=torch.float64)
     std = torch.exp(0.5 * logvar)
     torch.testing.assert_close(losses.diagonal_gaussian_log_density(z, mu, logvar), Normal(mu, std).log_prob(z).sum(-1))
     torch.testing.assert_close(losses.standard_normal_log_density(z), Normal(0.0, 1.0).log_prob(z).sum(-1))
     # gaussian_log_likelihood sums over the feature axes of x (here (1, 2, 2)) and broadcasts.
-    x = torch.randn(3, 1, 2, 2, generator=_gen(3), dtype=torch.float64)
-    mean = torch.randn(4, 3, 1, 2, 2, generator=_gen(4), dtype=torch.float64)
-    lv = torch.randn(1, 2, 2, generator=_gen(5), dtype=torch.float64)
+    x = torch.randn(3, 1, 2, 2, generator=gen(3), dtype=torch.float64)
+    mean = torch.randn(4, 3, 1, 2, 2, generator=gen(4), dtype=torch.float64)
+    lv = torch.randn(1, 2, 2, generator=gen(5), dtype=torch.float64)
     expected = Normal(mean, torch.exp(0.5 * lv)).log_prob(x).flatten(2).sum(-1)
     got = losses.gaussian_log_likelihood(x, mean, lv)
     assert got.shape == (4, 3)
@@ -49,7 +46,7 @@ def test_analytic_kl_equals_monte_carlo_kl(seed):
     """KL(q || N(0, I)) = E_q[log q(z) - log p(z)], estimated with reparameterised samples."""
     mu, logvar = _random_gaussian(seed)
     n = 100_000
-    z = losses.reparameterize(mu, logvar, n_samples=n, generator=_gen(100 + seed))
+    z = losses.reparameterize(mu, logvar, n_samples=n, generator=gen(100 + seed))
     assert z.shape == (n, *mu.shape)
     f = losses.diagonal_gaussian_log_density(z, mu, logvar) - losses.standard_normal_log_density(z)  # (n, B)
     estimate, se = f.mean(0), f.std(0) / math.sqrt(n)
@@ -89,7 +86,7 @@ def narrow_vae():
     model = build_model(VAEConfig(dataset="mnist", hidden_dims=(16,), latent_dim=3)).eval()
     with torch.no_grad():
         model.encoder[-1].bias[3:] = -4.0  # the log-variance half of the encoder's output
-    x = torch.bernoulli(torch.full((3, 1, 28, 28), 0.2), generator=_gen(0))  # binary "images"
+    x = torch.bernoulli(torch.full((3, 1, 28, 28), 0.2), generator=gen(0))  # binary "images"
     return model, x
 
 
@@ -122,7 +119,7 @@ def test_elbo_with_many_samples_is_the_average(narrow_vae):
 
 
 def test_importance_weighted_bound_with_one_sample_is_estimator_a():
-    g = _gen(4)
+    g = gen(4)
     log_px, log_pz, log_qz = (torch.randn(1, 6, generator=g) * 10 for _ in range(3))
     assert torch.equal(
         losses.importance_weighted_bound(log_px, log_pz, log_qz), losses.elbo_estimator_a(log_px, log_pz, log_qz)
@@ -152,7 +149,7 @@ def test_importance_weighted_bound_is_above_elbo_and_grows_with_k(narrow_vae):
 
 
 def test_minibatch_objective_is_n_times_the_mean():
-    elbo = torch.randn(32, generator=_gen(6), dtype=torch.float64)
+    elbo = torch.randn(32, generator=gen(6), dtype=torch.float64)
     torch.testing.assert_close(losses.minibatch_objective(elbo, 50_000), 50_000 * elbo.mean())
     torch.testing.assert_close(losses.minibatch_objective(elbo, 32), elbo.sum())
 
@@ -169,7 +166,7 @@ def test_reparameterised_gradients_of_second_moment():
     mu = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
     logvar = torch.tensor([0.0, -1.0, 0.7], dtype=torch.float64, requires_grad=True)
     n = 200_000
-    z = losses.reparameterize(mu, logvar, n_samples=n, generator=_gen(7))
+    z = losses.reparameterize(mu, logvar, n_samples=n, generator=gen(7))
     (z**2).mean(0).sum().backward()
     with torch.no_grad():
         var = torch.exp(logvar)
@@ -185,7 +182,7 @@ def test_reparameterised_gradient_equals_finite_difference_with_common_noise():
     logvar = torch.tensor([-0.5, 0.4], dtype=torch.float64, requires_grad=True)
 
     def f(m, lv):
-        z = losses.reparameterize(m, lv, n_samples=1000, generator=_gen(8))  # same eps every call
+        z = losses.reparameterize(m, lv, n_samples=1000, generator=gen(8))  # same eps every call
         return torch.sin(z).sum(-1).mean()
 
     f(mu, logvar).backward()
@@ -202,7 +199,7 @@ def test_reparameterised_gradient_equals_finite_difference_with_common_noise():
 
 # ============================================================================ GAN
 def test_gan_value_and_losses_against_hand_computation():
-    g = _gen(9)
+    g = gen(9)
     real = torch.randn(16, generator=g, dtype=torch.float64) * 2
     fake = torch.randn(16, generator=g, dtype=torch.float64) * 2
     d_real, d_fake = torch.sigmoid(real), torch.sigmoid(fake)
@@ -246,7 +243,7 @@ def _normal_pdf(x: torch.Tensor, std: float) -> torch.Tensor:
 def test_trained_discriminator_approaches_the_optimal_discriminator():
     """Proposition 1: D trained on p_data vs p_g tends to p_data / (p_data + p_g)."""
     torch.manual_seed(0)
-    g = _gen(0)
+    g = gen(0)
     steps, batch, std_g = 600, 1024, 1.5
     disc = nn.Sequential(nn.Linear(1, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
     opt = torch.optim.Adam(disc.parameters(), lr=3e-3)
@@ -286,7 +283,7 @@ def test_optimal_discriminator_values():
 
 # ============================================================================ likelihoods
 def test_reconstruction_bce_is_binary_cross_entropy_per_example():
-    g = _gen(10)
+    g = gen(10)
     logits = 3 * torch.randn(5, 1, 4, 4, generator=g, dtype=torch.float64)
     x = torch.rand(5, 1, 4, 4, generator=g, dtype=torch.float64)
     x[0] = (x[0] > 0.5).double()  # binary and real-valued targets both work
@@ -299,7 +296,7 @@ def test_reconstruction_bce_is_binary_cross_entropy_per_example():
 
 
 def test_bernoulli_log_likelihood_broadcasts_over_sample_axis():
-    g = _gen(11)
+    g = gen(11)
     x = torch.bernoulli(torch.full((3, 1, 4, 4), 0.5), generator=g)
     logits = torch.randn(7, 3, 1, 4, 4, generator=g)
     ll = losses.bernoulli_log_likelihood(x, logits)

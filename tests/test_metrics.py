@@ -1,4 +1,4 @@
-"""Metrics: the Parzen protocol, the classifier-based scores and the evaluation report."""
+"""Metrics: the Parzen protocol, the diagnostics of samples, the classifier-based scores and the evaluation report."""
 
 from __future__ import annotations
 
@@ -8,20 +8,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_cli import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, gen, run_cli
 
 from thesis_lib import metrics, train
 from thesis_lib.config import GANConfig, run_config
 from thesis_lib.metrics import parzen
 
 
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
 # ============================================================================ Parzen window
 def test_parzen_with_one_sample_is_the_gaussian_density():
-    s, x = torch.randn(1, 5, generator=_gen(0)), torch.randn(7, 5, generator=_gen(1))
+    s, x = torch.randn(1, 5, generator=gen(0)), torch.randn(7, 5, generator=gen(1))
     expected = torch.distributions.Normal(s.double(), 0.3).log_prob(x.double()).sum(1)
     torch.testing.assert_close(metrics.parzen_log_likelihood(s, x, 0.3), expected)
 
@@ -39,7 +35,7 @@ def test_parzen_is_the_log_mean_of_the_kernels_even_where_exp_underflows():
 
 
 def test_parzen_batches_agree():
-    s, x = torch.rand(300, 20, generator=_gen(0)), torch.rand(50, 20, generator=_gen(1))
+    s, x = torch.rand(300, 20, generator=gen(0)), torch.rand(50, 20, generator=gen(1))
     torch.testing.assert_close(
         metrics.parzen_log_likelihood(s, x, 0.2, batch_size=7),
         metrics.parzen_log_likelihood(s, x, 0.2, batch_size=1000),
@@ -49,7 +45,7 @@ def test_parzen_batches_agree():
 def test_parzen_protocol_recovers_a_known_density():
     """With many samples and σ picked on validation data, the KDE's test LL approaches the truth."""
     # 1-D, so a few thousand samples suffice: the window's bias is about σ²/2 ≈ 0.05 nats at most here
-    samples, val, test = (torch.randn(n, 1, generator=_gen(i)) for i, n in enumerate((4000, 500, 2000)))
+    samples, val, test = (torch.randn(n, 1, generator=gen(i)) for i, n in enumerate((4000, 500, 2000)))
     r = metrics.parzen_evaluation(samples, val, test, sigmas=torch.logspace(-2, 0, 9).tolist())
     true_ll = -0.5 * math.log(2 * math.pi * math.e)  # E log N(x; 0, 1) under N(0, 1)
     assert abs(r["parzen_ll"] - true_ll) < 3 * r["parzen_se"] + 0.02, r
@@ -75,14 +71,41 @@ def test_parzen_rejects_mismatched_sizes():
         metrics.parzen_log_likelihood(torch.zeros(2, 784), torch.zeros(1, 10), 0.1)
 
 
+# ============================================================================ diagnostics of samples
+def test_isolated_pixels_counts_lonely_bright_pixels_not_strokes():
+    x = torch.zeros(2, 1, 28, 28)
+    x[0, 0, 5, 5] = 1.0  # a stray pixel
+    x[0, 0, 10, 8:20] = 1.0  # a stroke
+    x[1, 0, 0, 0] = 0.9  # a stray pixel in the corner
+    assert metrics.isolated_pixels(x) == pytest.approx(1.0)  # (1 + 1) / 2 images
+    filtered = metrics.median_filter(x)
+    assert filtered[0, 0, 5, 5] == 0 and filtered[1, 0, 0, 0] == 0
+    assert metrics.isolated_pixels(filtered) == 0
+    # the median keeps a thick stroke
+    y = torch.zeros(1, 1, 28, 28)
+    y[0, 0, 10:13, 8:20] = 1.0
+    assert torch.equal(metrics.median_filter(y)[0, 0, 11, 9:19], torch.ones(10))
+
+
+def test_border_brightness_is_the_mean_of_the_edge_frame():
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 0, :] = 1.0  # the top row: 28 of the 28*28 - 22*22 = 300 frame pixels
+    assert metrics.border_brightness(x) == pytest.approx(28 / 300)
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 3:25, 3:25] = 1.0  # everything inside the frame
+    assert metrics.border_brightness(x) == 0
+    with pytest.raises(ValueError, match="width must be an integer in"):
+        metrics.border_brightness(x, width=14)
+
+
 # ============================================================================ classifier scores
 def test_frechet_distance_of_gaussians_matches_the_formula():
     """For diagonal covariances d² = |μ1 - μ2|² + Σ (σ1 - σ2)²."""
     n = 200_000
     mu1, sd1 = torch.tensor([0.0, 1.0, -1.0]), torch.tensor([1.0, 2.0, 0.5])
     mu2, sd2 = torch.tensor([1.0, 1.0, 0.0]), torch.tensor([1.0, 1.0, 1.5])
-    a = mu1 + sd1 * torch.randn(n, 3, generator=_gen(0), dtype=torch.float64)
-    b = mu2 + sd2 * torch.randn(n, 3, generator=_gen(1), dtype=torch.float64)
+    a = mu1 + sd1 * torch.randn(n, 3, generator=gen(0), dtype=torch.float64)
+    b = mu2 + sd2 * torch.randn(n, 3, generator=gen(1), dtype=torch.float64)
     expected = ((mu1 - mu2) ** 2).sum() + ((sd1 - sd2) ** 2).sum()
     assert metrics.frechet_distance(a, b) == pytest.approx(expected.item(), abs=0.03)
     assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
@@ -91,11 +114,26 @@ def test_frechet_distance_of_gaussians_matches_the_formula():
 def test_frechet_distance_with_correlated_features():
     """Rotating both sets by the same orthogonal matrix leaves the distance unchanged."""
     a, b = (
-        torch.randn(5000, 4, generator=_gen(0), dtype=torch.float64),
-        2 * torch.randn(5000, 4, generator=_gen(1), dtype=torch.float64) + 1,
+        torch.randn(5000, 4, generator=gen(0), dtype=torch.float64),
+        2 * torch.randn(5000, 4, generator=gen(1), dtype=torch.float64) + 1,
     )
-    q, _ = torch.linalg.qr(torch.randn(4, 4, generator=_gen(2), dtype=torch.float64))
+    q, _ = torch.linalg.qr(torch.randn(4, 4, generator=gen(2), dtype=torch.float64))
     assert metrics.frechet_distance(a @ q, b @ q) == pytest.approx(metrics.frechet_distance(a, b), rel=1e-8)
+
+
+def test_frechet_distance_agrees_with_scipy_sqrtm():
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    import numpy as np
+
+    g = torch.Generator().manual_seed(0)
+    f1 = torch.randn(500, 16, generator=g, dtype=torch.float64) @ torch.randn(16, 16, generator=g, dtype=torch.float64)
+    f2 = torch.randn(400, 16, generator=g, dtype=torch.float64) * 1.5 + 0.3
+    mu1, mu2 = f1.mean(0).numpy(), f2.mean(0).numpy()
+    s1, s2 = np.cov(f1.numpy(), rowvar=False), np.cov(f2.numpy(), rowvar=False)
+    covmean = scipy_linalg.sqrtm(s1 @ s2).real
+    expected = float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+    assert metrics.frechet_distance(f1, f2) == pytest.approx(expected, rel=1e-6)
+    assert metrics.frechet_distance(f1, f1) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_confident_share_counts_rows_above_the_threshold():
@@ -261,7 +299,7 @@ def test_importance_sampling_around_the_code_estimates_the_exact_likelihood(name
 
     model = _two_d_models()[name]
     assert model.defines_likelihood
-    x = torch.rand(3, 1, 28, 28, generator=_gen(3)).round()  # binary images: a proper Bernoulli likelihood
+    x = torch.rand(3, 1, 28, 28, generator=gen(3)).round()  # binary images: a proper Bernoulli likelihood
     exact = -_log_px_by_quadrature(model, x)
     data = Dataset("mnist", "test", x, torch.zeros(3, dtype=torch.long), 10)
     r = metrics.importance_sampled_nll(model, data, k=3000, proposal_scale=2.0, seed=0)
@@ -296,7 +334,7 @@ def test_reconstruction_bce_is_the_training_loss_even_on_saturated_pixels(name):
 
     model = _two_d_models()[name]
     assert model.has_bernoulli_decoder
-    x = torch.rand(4, 1, 28, 28, generator=_gen(5)).round()
+    x = torch.rand(4, 1, 28, 28, generator=gen(5)).round()
     x[:, 0, 0, 0] = 1.0
     data = Dataset("mnist", "test", x, torch.zeros(4, dtype=torch.long), 10)
     with torch.no_grad():
@@ -313,6 +351,21 @@ def test_reconstruction_bce_is_the_training_loss_even_on_saturated_pixels(name):
 
 
 # ============================================================================ report and CLI
+def test_evaluate_samples_is_cached_by_content(tmp_path, monkeypatch, require_mnist):
+    monkeypatch.setenv("THESIS_LIB_RUNS", str(tmp_path))
+    from thesis_lib.metrics import report
+
+    calls = []
+    monkeypatch.setattr(report, "_sample_metrics", lambda s, *a, **k: calls.append(1) or {"parzen_ll": float(s.sum())})
+    x = torch.rand(10, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    a = metrics.evaluate_samples(x, metrics=("parzen",))
+    b = metrics.evaluate_samples(x.clone(), metrics=("parzen",))
+    c = metrics.evaluate_samples(x * 0.5, metrics=("parzen",))
+    assert a == b and len(calls) == 2 and c["parzen_ll"] != a["parzen_ll"]
+    with pytest.raises(ValueError, match="metrics must be 'parzen' or 'quality', got 'likelihood'"):
+        metrics.evaluate_samples(x, metrics=("likelihood",))
+
+
 @pytest.fixture(scope="module")
 def tiny_vae(tmp_path_factory, require_mnist_module):
     from thesis_lib.data import load_dataset

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import QUIET, gen
 
 from thesis_lib import toy, train
 from thesis_lib.config import AAEConfig, AEConfig, GANConfig, VAEConfig, run_config
@@ -12,12 +13,6 @@ from thesis_lib.models import GAN, VAE, AdversarialAutoencoder, Autoencoder, bui
 from thesis_lib.models.ae import mask_square
 from thesis_lib.seed import seed_everything
 from thesis_lib.trainer import Trainer
-
-QUIET = dict(progress=False, validate=False, device="cpu")
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 # ============================================================================ learning
@@ -54,7 +49,7 @@ def test_losses_fall_over_a_short_run(cfg, key, mnist_train):
 
 
 def _unimodal_toy(n: int = 4096, mean: float = 3.0, std: float = 0.5) -> Dataset:
-    x, y = toy.gaussian_mixture_1d(n, means=(mean,), stds=(std,), weights=(1.0,), generator=_gen(0))
+    x, y = toy.gaussian_mixture_1d(n, means=(mean,), stds=(std,), weights=(1.0,), generator=gen(0))
     return Dataset("toy-1d", "train", x, y, 2)
 
 
@@ -75,9 +70,9 @@ def test_gan_samples_move_to_the_data(generator_loss):
         generator_loss=generator_loss,
     )
     seed_everything(cfg.schedule.seed)
-    before = build_model(cfg).eval().sample(4000, generator=_gen(1))
+    before = build_model(cfg).eval().sample(4000, generator=gen(1))
     trainer = train(cfg, data=data, **QUIET)
-    after = trainer.model.sample(4000, generator=_gen(1))
+    after = trainer.model.sample(4000, generator=gen(1))
     assert after.shape == (4000, 1)
     err_before, err_after = abs(before.mean().item() - 3.0), abs(after.mean().item() - 3.0)
     assert err_before > 2.5
@@ -126,7 +121,7 @@ def _tiny_ae(**kw) -> Autoencoder:
 
 def test_mask_square_zeros_exactly_one_square_per_image():
     x = torch.ones(50, 1, 28, 28)
-    out = mask_square(x, 7, generator=_gen(0))
+    out = mask_square(x, 7, generator=gen(0))
     holes = out[:, 0] == 0
     assert holes.flatten(1).sum(1).tolist() == [49] * 50
     rows, cols = holes.any(2), holes.any(1)
@@ -134,8 +129,8 @@ def test_mask_square_zeros_exactly_one_square_per_image():
     tops = rows.float().argmax(1)
     assert len(set(tops.tolist())) > 5  # placed at random
     # Pixels outside the hole are kept; an oversized hole is clipped to the image.
-    img = torch.rand(4, 1, 28, 28, generator=_gen(1))
-    masked = mask_square(img, 12, generator=_gen(2))
+    img = torch.rand(4, 1, 28, 28, generator=gen(1))
+    masked = mask_square(img, 12, generator=gen(2))
     kept = masked != 0
     assert torch.equal(masked[kept], img[kept])
     assert torch.all(mask_square(img, 40) == 0)
@@ -172,13 +167,13 @@ def test_uncorrupted_autoencoder_input_is_the_data():
 # ============================================================================ conditional GAN
 def test_conditional_gan_samples_depend_on_labels():
     model = build_model(GANConfig(conditional=True, latent_dim=4, g_hidden=(16,), d_hidden=(16,))).eval()
-    zeros = model.sample(8, labels=torch.zeros(8, dtype=torch.long), generator=_gen(0))
-    ones = model.sample(8, labels=torch.ones(8, dtype=torch.long), generator=_gen(0))
+    zeros = model.sample(8, labels=torch.zeros(8, dtype=torch.long), generator=gen(0))
+    ones = model.sample(8, labels=torch.ones(8, dtype=torch.long), generator=gen(0))
     assert zeros.shape == (8, 1, 28, 28)
     assert not torch.allclose(zeros, ones)
     # Without labels the samples cycle through the classes 0, 1, ..., 9, 0, 1, ...
-    cycled = model.sample(12, generator=_gen(0))
-    explicit = model.sample(12, labels=torch.arange(12) % 10, generator=_gen(0))
+    cycled = model.sample(12, generator=gen(0))
+    explicit = model.sample(12, labels=torch.arange(12) % 10, generator=gen(0))
     assert torch.equal(cycled, explicit)
     with pytest.raises(ValueError, match="needs labels"):
         model.generate(torch.zeros(2, 4))
@@ -266,7 +261,7 @@ def test_aae_encoder_kinds(encoder, mnist_small):
 def test_aae_label_prior_gives_each_class_its_region():
     model = build_model(AAEConfig(prior="mixture", label_prior=True, hidden_dims=(16,), d_hidden=(8,)))
     labels = torch.full((300,), 4)
-    z = model.sample_prior(300, labels, generator=_gen(0))
+    z = model.sample_prior(300, labels, generator=gen(0))
     assert (z.mean(0) - toy.mixture_2d_means()[4]).norm() < 0.5
     # D is conditioned on the one-hot label.
     assert model.discriminator[0].in_features == 2 + 10
@@ -284,11 +279,11 @@ SAMPLERS = [
 @pytest.mark.parametrize("cfg", SAMPLERS, ids=[c.model for c in SAMPLERS])
 def test_sample_shapes_ranges_and_repeatability(cfg):
     model = build_model(cfg).eval()
-    s = model.sample(10, generator=_gen(0))
+    s = model.sample(10, generator=gen(0))
     assert s.shape == (10, 1, 28, 28) and s.dtype == torch.float32
     assert s.min() >= 0 and s.max() <= 1
-    assert torch.equal(s, model.sample(10, generator=_gen(0)))
-    assert not torch.equal(s, model.sample(10, generator=_gen(1)))
+    assert torch.equal(s, model.sample(10, generator=gen(0)))
+    assert not torch.equal(s, model.sample(10, generator=gen(1)))
     assert not s.requires_grad
 
 

@@ -11,67 +11,13 @@ import signal
 import numpy as np
 import pytest
 import torch
+from helpers import QUIET, assert_same, assert_same_run, params_differ, tiny_ae, tiny_gan, tiny_vae
 
 from thesis_lib import VAESchedule, load, load_config, train
 from thesis_lib.callbacks import Callback, SampleGrid, StopAfter
 from thesis_lib.checkpoint import load_checkpoint
-from thesis_lib.config import RunConfig, run_config
 from thesis_lib.errors import CheckpointError, TrainingDiverged
 from thesis_lib.models import GAN, VAE, Autoencoder
-
-QUIET = dict(progress=False, validate=False, device="cpu")
-
-
-# 256 images in minibatches of 32: 8 minibatches per epoch.
-def tiny_vae(**kw) -> RunConfig:
-    return run_config(
-        "vae", **{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "binarize": True, **kw}
-    )
-
-
-def tiny_gan(**kw) -> RunConfig:  # k=2: 4 iterations per epoch; D has dropout, so it uses the RNG
-    return run_config(
-        "gan", **{"latent_dim": 4, "g_hidden": (16,), "d_hidden": (16,), "k": 2, "epochs": 2, "batch_size": 32, **kw}
-    )
-
-
-def tiny_ae(**kw) -> RunConfig:
-    return run_config(
-        "ae", **{"hidden_dims": (16,), "latent_dim": 3, "epochs": 2, "batch_size": 32, "corruption": "gaussian", **kw}
-    )
-
-
-# ============================================================================ comparisons
-def assert_same(a, b, where: str = "") -> None:
-    """Exact equality of nested dicts / lists / tensors / numbers."""
-    if isinstance(a, torch.Tensor):
-        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b), where
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), where
-        for k in a:
-            assert_same(a[k], b[k], f"{where}.{k}")
-    elif isinstance(a, (list, tuple)):
-        assert type(a) is type(b) and len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
-            assert_same(x, y, f"{where}[{i}]")
-    else:
-        assert a == b, (where, a, b)
-
-
-def assert_same_run(a, b) -> None:
-    """Two trainers ended in exactly the same place: weights, optimisers, position and history."""
-    assert_same(a.model.state_dict(), b.model.state_dict(), "model")
-    assert a.optimizers.keys() == b.optimizers.keys()
-    for name in a.optimizers:
-        assert_same(a.optimizers[name].state_dict(), b.optimizers[name].state_dict(), f"optimizer {name}")
-    assert (a.epoch, a.iteration, a.global_step) == (b.epoch, b.iteration, b.global_step)
-    assert a.history.steps == b.history.steps
-    assert a.history.epochs == b.history.epochs
-    assert len(a.history.train_seconds) == len(b.history.train_seconds)
-
-
-def params_differ(a, b) -> bool:
-    return any(not torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
 
 
 # ============================================================================ repeatability

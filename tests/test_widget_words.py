@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_decoder_export import model
+from helpers import widget_model
 
 from thesis_lib import widgets
 from thesis_lib.data import Dataset
@@ -41,13 +41,15 @@ ENGLISH = re.compile(
 def _explorers() -> dict:
     g = torch.Generator().manual_seed(0)
     data = Dataset("mnist", "test", torch.rand(300, 1, 28, 28, generator=g), torch.arange(300) % 10, 10)
-    priors = {name: model("aae") for name in ("gaussian", "mixture", "swiss-roll")}
+    priors = {name: widget_model("aae") for name in ("gaussian", "mixture", "swiss-roll")}
     return {
-        "ae-3-sliders": widgets.explore(model("ae"), data, n_sliders=3, n=300),  # principal directions PC1..3
-        "ae-2d": widgets.explore(model("ae-2d"), data, n=300),  # coordinates z1, z2 over percentiles of the codes
-        "gan": widgets.explore(model("gan")),  # the GAN's own axes: directions
-        "cgan": widgets.explore(model("cgan")),  # a class selector
-        "vae-prior": widgets.explore(model("vae"), n=300),  # axes from prior samples
+        "ae-3-sliders": widgets.explore(widget_model("ae"), data, n_sliders=3, n=300),  # principal directions PC1..3
+        "ae-2d": widgets.explore(
+            widget_model("ae-2d"), data, n=300
+        ),  # coordinates z1, z2 over percentiles of the codes
+        "gan": widgets.explore(widget_model("gan")),  # the GAN's own axes: directions
+        "cgan": widgets.explore(widget_model("cgan")),  # a class selector
+        "vae-prior": widgets.explore(widget_model("vae"), n=300),  # axes from prior samples
         "aae-priors": widgets.explore_priors(priors, data, n=300),  # a prior selector
     }
 
@@ -122,7 +124,7 @@ def test_slovene_page_shows_slovene_words_and_numbers(tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
     decoder_view.new_page()
     body = "".join(ex.static_html() for ex in _explorers().values()) + static.static_html(
-        widgets.explore(model("gan")), steps=3
+        widgets.explore(widget_model("gan")), steps=3
     )
     pages = {}
     for lang in ("sl", "en"):
@@ -140,9 +142,8 @@ def test_slovene_page_shows_slovene_words_and_numbers(tmp_path):
             page.goto(path.as_uri())
             shown = page.evaluate(
                 "() => [...document.querySelectorAll('.tl-latent-title, .tl-latent label, .tl-latent option, "
-                ".tl-latent-note, "
-                ".tl-latent output')].map(e => e.textContent).concat([...document.querySelectorAll('.tl-latent "
-                "img')].map(i => i.alt))"
+                ".tl-latent-note, .tl-latent output')].map(e => e.textContent)"
+                ".concat([...document.querySelectorAll('.tl-latent img')].map(i => i.alt))"
             )
             assert not errors and len(shown) > 20, errors
             english = [s for s in shown if ENGLISH.search(s)]

@@ -24,7 +24,7 @@ from pathlib import Path
 import browser_support
 import pytest
 import torch
-from test_decoder_export import model
+from helpers import widget_model
 
 from thesis_lib import widgets
 from thesis_lib.data import Dataset
@@ -35,20 +35,14 @@ pytestmark = pytest.mark.browser
 WIDGETS = ["cgan", "aae-priors", "ae-3-sliders", "cgan-sprite"]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with browser_support.launch() as b:
-        yield b
-
-
 def _explorer(name: str):
     g = torch.Generator().manual_seed(0)
     data = Dataset("mnist", "test", torch.rand(300, 1, 28, 28, generator=g), torch.arange(300) % 10, 10)
     if name.startswith("cgan"):
-        return widgets.explore(model("cgan"))
+        return widgets.explore(widget_model("cgan"))
     if name == "aae-priors":
-        return widgets.explore_priors({p: model("aae") for p in ("gaussian", "mixture")}, data, n=300)
-    return widgets.explore(model("ae"), data, n_sliders=3, n=300)
+        return widgets.explore_priors({p: widget_model("aae") for p in ("gaussian", "mixture")}, data, n=300)
+    return widgets.explore(widget_model("ae"), data, n_sliders=3, n=300)
 
 
 def _page(browser, tmp_path: Path, name: str, lang: str, width: int = 900):
@@ -179,12 +173,13 @@ def _value(ex, page, i: int, k: int) -> float:
 def test_widget_fits_and_works_on_a_phone(browser, tmp_path, name):
     ex, context, page, errors = _page(browser, tmp_path, name, "sl", width=390)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
-    boxes = page.evaluate("""() => [...document.querySelectorAll(
-            '.tl-latent input, .tl-latent select, .tl-latent canvas, '
-            + '.tl-latent .tl-latent-view, .tl-latent label, .tl-latent-title')]
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('.tl-latent input, .tl-latent select, .tl-latent canvas, '
+        + '.tl-latent .tl-latent-view, .tl-latent label, .tl-latent-title')]
         .filter(e => e.offsetParent !== null).map(e => {
             const b = e.getBoundingClientRect();
-            return {what: e.tagName + '.' + e.className, left: b.left, right: b.right, width: b.width}; })""")
+            return {what: e.tagName + '.' + e.className, left: b.left, right: b.right, width: b.width}; })"""
+    )
     outside = [b for b in boxes if b["left"] < 0 or b["right"] > 390 or b["width"] <= 0]
     assert boxes and not outside, outside
     slider = page.locator(".tl-latent input[type=range]").last

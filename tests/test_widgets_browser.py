@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from test_decoder_export import model
+from helpers import widget_model
 
 from thesis_lib import widgets
 from thesis_lib.data import Dataset
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.browser
 
 
 def _explorers() -> dict:
-    priors = {name: model("aae") for name in ("gaussian", "mixture", "swiss-roll")}
+    priors = {name: widget_model("aae") for name in ("gaussian", "mixture", "swiss-roll")}
     for i, m in enumerate(priors.values()):  # three different decoders
         torch.manual_seed(i)
         for p in m.decoder.parameters():
@@ -54,12 +54,12 @@ def _explorers() -> dict:
         "mnist", "test", torch.rand(300, 1, 28, 28, generator=g), torch.arange(300) % 10, 10
     )  # codes span the sliders, as in the chapters
     explorers = {
-        "ae-3-sliders": widgets.explore(model("ae"), data, n_sliders=3, n=300),
-        "ae-2d": widgets.explore(model("ae-2d"), data, n=300),  # a 2-D latent space: coordinates z1, z2
-        "ae-conv": widgets.explore(model("ae-conv")),
-        "gan": widgets.explore(model("gan")),
-        "cgan": widgets.explore(model("cgan")),
-        "vae": widgets.explore(model("vae"), data, n=300),
+        "ae-3-sliders": widgets.explore(widget_model("ae"), data, n_sliders=3, n=300),
+        "ae-2d": widgets.explore(widget_model("ae-2d"), data, n=300),  # a 2-D latent space: coordinates z1, z2
+        "ae-conv": widgets.explore(widget_model("ae-conv")),
+        "gan": widgets.explore(widget_model("gan")),
+        "cgan": widgets.explore(widget_model("cgan")),
+        "vae": widgets.explore(widget_model("vae"), data, n=300),
         "aae-priors": widgets.explore_priors(priors, data, n=300),
     }
     assert list(explorers) == WIDGETS
@@ -146,7 +146,8 @@ def test_browser_decodes_like_torch(browser, report, tmp_path, monkeypatch, name
     assert len(fmt) <= 1 and (name not in FORCED or fmt == {FORCED[name]}), fmt
     fmt, tol = (fmt.pop() if fmt else "f32"), decoder_view.TOLERANCE  # a tiny decoder's weights all stay float32
     assert page.evaluate(
-        "() => !!document.querySelector('canvas.tl-latent-canvas') && getComputedStyle(document.querySelector('img.tl-latent-image')).display === 'none'"
+        "() => !!document.querySelector('canvas.tl-latent-canvas')"
+        " && getComputedStyle(document.querySelector('img.tl-latent-image')).display === 'none'"
     )
     rng = np.random.default_rng(0)
     n = decoder_view.POSITIONS
@@ -170,14 +171,16 @@ def test_browser_decodes_like_torch(browser, report, tmp_path, monkeypatch, name
         page.evaluate(
             """([o, ks]) => { const r = document.querySelector('.tl-latent'), s = r.querySelector('select');
             if (s) { s.selectedIndex = o; s.dispatchEvent(new Event('change')); }
-            r.querySelectorAll('input[type=range]').forEach((el, i) => { el.value = ks[i]; el.dispatchEvent(new Event('input')); }); }""",
+            r.querySelectorAll('input[type=range]')
+                .forEach((el, i) => { el.value = ks[i]; el.dispatchEvent(new Event('input')); }); }""",
             [o, ks],
         )
         assert root.get_attribute("data-position") == f"{o}:{','.join(map(str, ks))}"
         canvas = np.array(
             page.evaluate(
                 "() => { const c = document.querySelector('canvas.tl-latent-canvas');"
-                " return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).filter((_, i) => i % 4 === 0); }"
+                " return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+                ".filter((_, i) => i % 4 === 0); }"
             )
         )
         assert np.abs(canvas - np.round(np.clip(torch_img, 0, 1) * 255)).max() <= tol * 255 + 1
@@ -196,7 +199,8 @@ def test_browser_decodes_like_torch(browser, report, tmp_path, monkeypatch, name
         page.locator("select").select_option(index=(current + 1) % len(ex.option_names))
         assert page.evaluate("() => document.querySelector('canvas.tl-latent-canvas').toDataURL()") != after
     # decode time per slider move (reported, not asserted)
-    times = page.evaluate("""() => { const r = document.querySelector('.tl-latent'), el = r.querySelector('input[type=range]');
+    times = page.evaluate("""() => { const r = document.querySelector('.tl-latent'),
+        el = r.querySelector('input[type=range]');
         r.tlTimes.length = 0;
         for (let k = 0; k < 40; k++) { el.value = (k * 5) % 201; el.dispatchEvent(new Event('input')); }
         return r.tlTimes.slice(); }""")
@@ -205,7 +209,8 @@ def test_browser_decodes_like_torch(browser, report, tmp_path, monkeypatch, name
     # without JavaScript: the initial image
     context, page, _ = _page(browser, path, javascript=False)
     assert page.evaluate(
-        "() => { const i = document.querySelector('img.tl-latent-image'); return i.complete && i.naturalWidth > 0 && i.offsetWidth > 0; }"
+        "() => { const i = document.querySelector('img.tl-latent-image');"
+        " return i.complete && i.naturalWidth > 0 && i.offsetWidth > 0; }"
     )
     context.close()
     report[name] = {
@@ -226,7 +231,7 @@ def _weight_bytes(html: str) -> int:
 def test_two_widgets_of_one_model_share_its_weights_in_the_browser(browser, tmp_path):
     """A second widget of the same model and axes refers to the first one's weights; a third (other axes,
     so other folded and pruned weights) brings its own; all three decode on one page."""
-    m = model("cgan")
+    m = widget_model("cgan")
     decoder_view.new_page()
     first, second, third = (
         widgets.explore(m).static_html(),
