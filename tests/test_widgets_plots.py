@@ -297,6 +297,44 @@ def test_the_static_export_runs_only_in_the_book_build(cgan, monkeypatch):
 
 
 # ----------------------------------------------------------------------------- plots
+@pytest.mark.slow
+def test_nbconvert_writes_the_static_widget_as_the_readme_says(tmp_path):
+    """README, 'Widgets in the static book': an explorer in a notebook of one's own, exported with
+    ``THESIS_LIB_STATIC_WIDGETS=1 jupyter nbconvert --to html --execute
+    --ExecutePreprocessor.store_widget_state=False``, is the static widget with its decoder's weights.
+    (With the widgets' state stored, nbconvert shows the live widget, which needs a kernel.)"""
+    import os
+    import subprocess
+    import sys
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    code = (
+        "import torch\nimport thesis_lib as tl\nfrom thesis_lib import widgets\nfrom thesis_lib.data import Dataset\n"
+        "from thesis_lib.models import build_model\ntorch.manual_seed(0)\n"
+        "model = build_model(tl.VAEConfig(latent_dim=2, hidden_dims=(16,))).eval()\n"
+        "x = torch.rand(50, 1, 28, 28)\n"
+        "widgets.explore(model, Dataset('mnist', 'test', x, torch.zeros(50, dtype=torch.long), 10), steps=5)"
+    )
+    nb.cells = [nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, tmp_path / "mine.ipynb")
+    env = {**os.environ, "THESIS_LIB_STATIC_WIDGETS": "1"}
+    command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--execute"]
+    done = subprocess.run(
+        [*command, "--ExecutePreprocessor.store_widget_state=False", "mine.ipynb"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = (tmp_path / "mine.html").read_text()
+    assert 'class="tl-latent' in html and "tl-latent-controls" in html
+    assert 'class="tl-latent-weights"' in html  # the decoder's weights: the page decodes, not a sprite sheet
+
+
 def test_plots_return_figures(vae, cgan, data):
     dae = _untrained(tl.AEConfig(latent_dim=5, hidden_dims=(32,), corruption="mask"))
     aae = _untrained(tl.AAEConfig(prior="mixture", hidden_dims=(16,), d_hidden=(16,)))
