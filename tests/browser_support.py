@@ -21,17 +21,9 @@ import os
 from pathlib import Path
 
 import pytest
-from pdf import serve  # noqa: F401  (the local server the PDF script prints from: scripts/ is on the tests' path)
+from pdf import CHROMIUM, CHROMIUM_FLAGS, serve  # noqa: F401  (the PDF script's browser and local server: scripts/ is on the path)
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BOOK_HTML = Path(os.environ.get("THESIS_LIB_BOOK_HTML", ROOT / "_build" / "html")).resolve()
 """The built book's English edition (``$THESIS_LIB_BOOK_HTML``, else ``_build/html``); the Slovene one is

@@ -36,6 +36,11 @@ def _naive_bce(a, x):  # the textbook formula through sigmoid: log(0) for large 
     return -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).flatten(1).sum(1)
 
 
+def _clamped_bce(a, x):  # the same with the probability clamped: finite, but capped
+    p = torch.sigmoid(a).clamp(1e-7, 1 - 1e-7)
+    return -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).flatten(1).sum(1)
+
+
 @pytest.mark.parametrize(
     "wrong",
     [
@@ -66,14 +71,7 @@ def test_bce_with_logits_wrong_answers_fail(wrong, capsys):
             id="epsilon-inside-log",
         ),
         pytest.param(
-            lambda a, x: (
-                -(
-                    x * torch.log(torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))
-                    + (1 - x) * torch.log(1 - torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))
-                )
-                .flatten(1)
-                .sum(1)
-            ),
+            _clamped_bce,
             id="clamped-sigmoid",
         ),
         pytest.param(
@@ -411,14 +409,7 @@ def _per_pixel(a, x):
         ),
         pytest.param(_naive_bce, 4, "no log(0)", id="naive-sigmoid"),
         pytest.param(
-            lambda a, x: (
-                -(
-                    x * torch.log(torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))
-                    + (1 - x) * torch.log(1 - torch.sigmoid(a).clamp(1e-7, 1 - 1e-7))
-                )
-                .flatten(1)
-                .sum(1)
-            ),
+            _clamped_bce,
             5,
             "clamping the probability (or an epsilon inside the log) caps the loss",
             id="clamped-sigmoid",

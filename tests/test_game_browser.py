@@ -28,20 +28,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from pdf import CHROMIUM, CHROMIUM_FLAGS  # the one Chromium and its flags (scripts/pdf.py)
 
 from thesis_lib import toy_games, toy_jsd
 from thesis_lib.priors import make_prior
 from thesis_lib.widgets import game
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 REPORT = ROOT / "_build" / "widget_games.json"
 PARITY_STEPS = 50
 PARITY_TOLERANCE = 1e-10

@@ -150,25 +150,17 @@ def test_installed_wheel_trains_and_explores_from_another_directory(wheel, tmp_p
     assert set(out["results"]) == set(out["results"].values()) and out["results"]
     assert out["pngs"], "the stored sample grids should be installed with the results"
     assert (elsewhere / "run" / "checkpoint.pt").exists()
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        """The installed command, run from outside the repository."""
+        command = [sys.executable, "-m", "thesis_lib", *args]
+        return subprocess.run(command, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+
     # the console script is installed too, and answers from outside the repository
-    r = subprocess.run(
-        [sys.executable, "-m", "thesis_lib", "reproduce", "--list"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = cli("reproduce", "--list")
     assert r.returncode == 0 and "gan-parzen" in r.stdout, r.stderr
     assert (site / "bin" / "thesis-lib").exists()
     # the classroom edition needs the book's repository: outside it, one line says so
-    r = subprocess.run(
-        [sys.executable, "-m", "thesis_lib", "classroom", "class"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = cli("classroom", "class")
     assert r.returncode == 2 and "clone of the book's repository" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (elsewhere / "class").exists(), r.stderr

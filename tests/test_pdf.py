@@ -26,12 +26,20 @@ from urllib.parse import unquote, urlsplit
 
 import book_toc
 import pytest
-from pdf import EDITIONS, FIGURES_TITLE, anchor, edition_words, pdf_name, say, short_caption
+from pdf import (
+    CHROMIUM,  # the browser the PDF script prints with
+    EDITIONS,
+    FIGURES_TITLE,
+    anchor,
+    edition_words,
+    pdf_name,
+    say,
+    short_caption,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"  # the English edition; the Slovene one is HTML / "sl"
 SCRIPT = ROOT / "scripts" / "pdf.py"
-CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PAGES = book_toc.pages()
 HANG_GUARD_SECONDS = 1800  # only a guard against a hung browser; the time is measured and reported, not asserted

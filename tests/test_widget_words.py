@@ -16,19 +16,12 @@ from pathlib import Path
 import pytest
 import torch
 from helpers import widget_model
+from pdf import CHROMIUM, CHROMIUM_FLAGS  # the one Chromium and its flags (scripts/pdf.py)
 
 from thesis_lib import widgets
 from thesis_lib.data import Dataset
 from thesis_lib.widgets import decoder_view, static, words
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 # words that give away an English label or note (the Slovene texts have none of them)
 ENGLISH = re.compile(
     r"\b(the|of|per|at|and|in your|decoded|slider|sliders|positions?|weights|layers|precomputed|"

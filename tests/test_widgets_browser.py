@@ -25,20 +25,13 @@ import numpy as np
 import pytest
 import torch
 from helpers import widget_model
+from pdf import CHROMIUM, CHROMIUM_FLAGS  # the one Chromium and its flags (scripts/pdf.py)
 
 from thesis_lib import widgets
 from thesis_lib.data import Dataset
 from thesis_lib.widgets import decoder_export, decoder_view
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 REPORT = ROOT / "_build" / "widget_decoders.json"
 pytestmark = pytest.mark.browser
 
