@@ -150,3 +150,7 @@ def _check(config, schedule: Schedule, data: Dataset, k: int = 1) -> None:
                 f"{config.estimator!r} and decoder {config.decoder!r}"
             )
         )
+    elif config.objective == "pixel-mean":
+        raise ValueError(
+            "algorithm_2 writes out the bound ('dataset', 'sum' or 'mean'), got objective 'pixel-mean' (a mistake)"
+        )
