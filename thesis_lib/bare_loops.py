@@ -129,6 +129,10 @@ def _check(config, schedule: Schedule, data: Dataset, k: int = 1) -> None:
     if data.x.device.type != "cpu":
         raise ValueError(f"the plain loops train on the CPU; got data on {data.x.device}: pass data.to('cpu')")
     if isinstance(config, GANConfig):
+        if schedule.d_lr_factor != 1:
+            raise ValueError(
+                f"algorithm_1 writes out one learning rate for D and G, got d_lr_factor {schedule.d_lr_factor}"
+            )
         if config.conditional or schedule.binarize:
             raise ValueError(
                 (

@@ -133,6 +133,14 @@ class GANSchedule(Schedule):
     batch_size: int = 64
     lr: float = 2e-3
     adam_betas: tuple[float, float] = (0.0, 0.99)
+    d_lr_factor: float = setting(
+        1.0,
+        "the discriminator's learning rate as a multiple of lr (the generator's): above 1 D learns faster.",
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_positive("d_lr_factor", self.d_lr_factor)
 
 
 @dataclass
