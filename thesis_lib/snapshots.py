@@ -145,10 +145,14 @@ class Snapshots(Callback):
             self.record(trainer)
 
     def on_step_end(self, trainer: Trainer, logs: dict[str, float]) -> None:
-        if trainer.global_step in self.steps:
+        # an epoch's last step is recorded at the epoch's end, after the model's epoch-end hook (the AE fits its
+        # Gaussian there, the GAN recalibrates its average generator): as the trained model will be
+        if trainer.global_step in self.steps and trainer.iteration < trainer.iterations_per_epoch():
             self.record(trainer)
 
     def on_epoch_end(self, trainer: Trainer) -> None:
+        if trainer.global_step in self.steps:
+            self.record(trainer)
         self.save(trainer)
 
     def on_train_end(self, trainer: Trainer) -> None:
