@@ -309,6 +309,12 @@ def test_static_replay_in_chromium_shows_the_recorded_pixels(chromium, tmp_path)
     page.locator(".tl-replay button").click()
     page.wait_for_function("() => +document.querySelector('.tl-replay').dataset.index >= 2", timeout=5000)
     assert not errors and not outside, (errors, outside)
+    page.set_viewport_size({"width": 390, "height": 800})  # a phone: nothing sticks out sideways
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    right = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('.tl-replay *')].map(e => e.getBoundingClientRect().right))"
+    )
+    assert right <= 390, right
 
 
 @pytest.mark.browser

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..snapshots import Snapshots, load_snapshots
+from ..snapshots import SNAPSHOTS, Snapshots, load_snapshots
+from ..trainer import Trainer
 from . import words
 from .explorer import static_html_wanted
 from .replay_frames import frames, inputs_picture, panels, png
@@ -90,9 +91,9 @@ def replay(source, *, title: str | None = None, max_bytes: int | None = REPLAY_M
         snapshots = source
     elif isinstance(source, (str, Path)):
         snapshots = load_snapshots(source)
-    elif hasattr(source, "callbacks") and hasattr(source, "out_dir"):
+    elif isinstance(source, Trainer):
         recorders = [cb for cb in source.callbacks if isinstance(cb, Snapshots)]
-        if source.out_dir is not None and (Path(source.out_dir) / "snapshots.pt").exists():
+        if source.out_dir is not None and (Path(source.out_dir) / SNAPSHOTS).exists():
             snapshots = load_snapshots(source.out_dir)
         elif recorders:
             snapshots = recorders[0].to_dict()
@@ -240,7 +241,8 @@ class Replay:
             pic_shape = frames(s, shown[last])[_panel_key(p)][0].shape
             img = _img(data[p][last], f"{self.label(p)}, {when}", "tl-replay-frame", p, pic_shape)
             views.append(
-                f'<div class="tl-replay-panel" style="display:flex;flex-direction:column;gap:0.2em">'
+                '<div class="tl-replay-panel" style="display:flex;flex-direction:column;gap:0.2em;min-width:0;'
+                'max-width:100%">'
                 f"<div{words.attributes(self.label(p), self.label(p, 'sl'))}>{esc(self.label(p))}</div>"
                 f"{extra}{img}</div>"
             )
@@ -269,7 +271,7 @@ class Replay:
                 "</div>",
                 f'<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">{"".join(views)}</div>',
                 "</div>",
-                '<div class="tl-replay-strip" aria-label="'
+                '<div class="tl-replay-strip" role="group" aria-label="'
                 + esc(WORDS["en"]["strip"].format(n=len(cfg["strip"])))
                 + '"></div>',
                 f'<div class="tl-replay-note"{words.attributes(note_en, note_sl, note_args)}'
