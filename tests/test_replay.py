@@ -332,3 +332,20 @@ def test_static_replay_speaks_slovene_and_prints_a_strip(chromium, tmp_path):
     assert cards.first.inner_text().startswith("korak 0,") and cards.nth(STRIP - 1).locator("img").count() == 3
     assert page.evaluate("() => [...document.querySelectorAll('.tl-replay-strip img')].every(i => i.complete && i.alt)")
     assert not errors, errors
+
+
+def test_replay_formats_as_one_bundle_that_glue_can_store(monkeypatch):
+    """IPython formats the replay through its mime bundle (no ``_ipython_display_``, which would display it instead
+    and leave myst-nb's ``glue`` an empty bundle): the live widget, and in the book build the static HTML."""
+    from IPython.core.formatters import format_display_data
+
+    r = replay(synthetic(6))
+    monkeypatch.delenv("THESIS_LIB_STATIC_WIDGETS", raising=False)
+    bundle, _ = format_display_data(r)
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "text/html" not in bundle
+    monkeypatch.setenv("THESIS_LIB_STATIC_WIDGETS", "1")
+    bundle, _ = format_display_data(r)
+    assert 'class="tl-replay mathjax_ignore"' in bundle["text/html"]
+    assert bundle["text/plain"] == "<Replay: Training replay: VAE, 6 snapshots>"
+    with pytest.raises(ValueError, match="name=''"):
+        r.glue("")

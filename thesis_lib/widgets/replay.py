@@ -283,21 +283,31 @@ class Replay:
             ]
         )
 
+    def glue(self, name: str) -> None:
+        """Hand the replay to the page as ``name`` for a ``glue:figure`` (numbered and captioned, as a chapter's
+        figures: :func:`thesis_lib.plots.glue_figure`); run live (JupyterLab, Colab) it is also shown under the cell."""
+        from IPython.display import display
+        from myst_nb import glue
+
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"Replay.glue: name={name!r}; expected the figure's non-empty name, e.g. 'fig-ae-replay'")
+        glue(name, self, display=False)
+        if not static_html_wanted():
+            display(self)
+
     def _default_title(self) -> str:
         return WORDS["en"]["title"].format(model=self.model_name)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """The live widget; in the book build also the static HTML (as :class:`.explorer.LatentExplorer` does)."""
+        """The live widget; in the book build also the static HTML (as :class:`.explorer.LatentExplorer` does).
+
+        No ``_ipython_display_``: IPython would call it instead of formatting the replay, and myst-nb's ``glue``
+        (:meth:`glue`) would store an empty bundle."""
         bundle = dict(self.widget()._repr_mimebundle_())
         if static_html_wanted():
             bundle["text/html"] = self.static_html()
         bundle["text/plain"] = f"<Replay: {self.title}, {len(self)} snapshots>"
         return bundle
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self._repr_mimebundle_(), raw=True)
 
 
 STYLE = (
