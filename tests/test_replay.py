@@ -14,7 +14,6 @@ import base64
 import io
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -242,24 +241,10 @@ def _png_pixels(b64: str) -> np.ndarray:
     return np.array(img.convert("L"))
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    from pdf import CHROMIUM, CHROMIUM_FLAGS
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not found")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
-
-
-def _open(chromium, tmp_path: Path, html: str, lang: str = "en"):
+def _open(browser, tmp_path: Path, html: str, lang: str = "en"):
     path = tmp_path / f"replay-{lang}.html"
     path.write_text(f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"></head><body>{html}</body></html>')
-    page = chromium.new_page()
+    page = browser.new_page()
     errors, outside = [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -285,10 +270,10 @@ PIXELS = """(panel) => { const i = document.querySelector('img.tl-replay-frame[d
 
 
 @pytest.mark.browser
-def test_static_replay_in_chromium_shows_the_recorded_pixels(chromium, tmp_path):
+def test_static_replay_in_chromium_shows_the_recorded_pixels(browser, tmp_path):
     s = synthetic()
     r = replay(s, max_bytes=None)  # every snapshot, 8-bit: the page's pixels are the recorded uint8
-    page, errors, outside = _open(chromium, tmp_path, r.static_html())
+    page, errors, outside = _open(browser, tmp_path, r.static_html())
     root = page.locator(".tl-replay")
     assert root.get_attribute("data-ready") == "1"
     slider = page.locator(".tl-replay input[type=range]")
@@ -318,9 +303,9 @@ def test_static_replay_in_chromium_shows_the_recorded_pixels(chromium, tmp_path)
 
 
 @pytest.mark.browser
-def test_static_replay_speaks_slovene_and_prints_a_strip(chromium, tmp_path):
+def test_static_replay_speaks_slovene_and_prints_a_strip(browser, tmp_path):
     r = replay(synthetic())
-    page, errors, _ = _open(chromium, tmp_path, r.static_html(), lang="sl")
+    page, errors, _ = _open(browser, tmp_path, r.static_html(), lang="sl")
     text = page.locator(".tl-replay").inner_text()
     assert "Potek učenja: VAE" in text and "korak učenja" in text and "epoha" in text, text
     assert "predvajaj" in text and "Training" not in text and "step" not in text, text

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..profiling import stage
 from ..snapshots import SNAPSHOTS, Snapshots, load_snapshots
 from ..trainer import Trainer
 from . import words
@@ -305,7 +306,8 @@ class Replay:
         (:meth:`glue`) would store an empty bundle."""
         bundle = dict(self.widget()._repr_mimebundle_())
         if static_html_wanted():
-            bundle["text/html"] = self.static_html()
+            with stage("widget export"):
+                bundle["text/html"] = self.static_html()
         bundle["text/plain"] = f"<Replay: {self.title}, {len(self)} snapshots>"
         return bundle
 
