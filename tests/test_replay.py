@@ -102,7 +102,14 @@ def test_resumed_run_ends_with_the_weights_and_snapshots_of_an_uninterrupted_one
     straight = tl.train(cfg, tmp_path / "straight", data=mnist_small, **QUIET)
     first = tl.train(cfg, tmp_path / "resumed", callbacks=[StopAfter(stop_at)], data=mnist_small, **QUIET)
     assert first.interrupted
-    assert max(load_snapshots(tmp_path / "resumed")["steps"]) <= stop_at
+    partial = load_snapshots(tmp_path / "resumed")
+    if stop_at % first.iterations_per_epoch():
+        assert partial["steps"][-1] == stop_at
+        # the snapshot is the model at that step as sampling in eval mode gives it (G's batch norm: running statistics)
+        final = (first.model.sample(16, generator=torch.Generator().manual_seed(0)).clamp(0, 1) * 255).round()
+        assert torch.equal(partial["samples"][-1], final.to(torch.uint8))
+    else:  # stopped at an epoch's last step, before the epoch's end: that step is recorded after the resume
+        assert partial["steps"][-1] == stop_at - 1
     resumed = tl.train(cfg, tmp_path / "resumed", resume=True, data=mnist_small, **QUIET)
     assert_same(_weights(resumed), _weights(straight), "weights")
     assert_same(load_snapshots(tmp_path / "resumed"), load_snapshots(tmp_path / "straight"), "snapshots")
