@@ -180,7 +180,7 @@ class Snapshots(Callback):
 
     def look(self, model) -> dict[str, Tensor]:
         """What one snapshot holds of ``model`` (already in eval mode, under ``no_grad``)."""
-        g = torch.Generator(device=model.device if model.device.type == "cuda" else "cpu").manual_seed(self.seed)
+        g = torch.Generator().manual_seed(self.seed)  # on the CPU, as the priors draw (the models move the noise)
         out: dict[str, Tensor] = {}
         if model.images:
             out["samples"] = _uint8(model.sample(self.n_samples, generator=g))
