@@ -16,6 +16,7 @@ import json
 import re
 from pathlib import Path
 
+import browser_support
 import numpy as np
 import pytest
 import torch
@@ -313,6 +314,8 @@ def test_static_replay_in_chromium_shows_the_recorded_pixels(browser, tmp_path):
 def test_static_replay_speaks_slovene_and_prints_a_strip(browser, tmp_path):
     r = replay(synthetic())
     page, errors, _ = _open(browser, tmp_path, r.static_html(), lang="sl")
+    violations = browser_support.axe(page, ".tl-replay")  # WCAG 2.0/2.1 A and AA, as the book's pages
+    assert not violations, browser_support.describe(violations)
     text = page.locator(".tl-replay").inner_text()
     assert "Potek učenja: VAE" in text and "korak učenja" in text and "epoha" in text, text
     assert "predvajaj" in text and "Training" not in text and "step" not in text, text
