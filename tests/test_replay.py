@@ -130,6 +130,13 @@ def test_snapshots_beyond_the_checkpoint_are_recorded_again(mnist_small, tmp_pat
     assert_same(load_snapshots(tmp_path / "b"), straight)
 
 
+def test_a_fresh_run_into_an_old_folder_records_afresh(mnist_small, tmp_path):
+    tl.train(tiny_gan(seed=1), tmp_path, data=mnist_small, **QUIET)
+    tl.train(tiny_gan(seed=2), tmp_path, data=mnist_small, **QUIET)  # not resumed: a new run in the same folder
+    tl.train(tiny_gan(seed=2), tmp_path / "clean", data=mnist_small, **QUIET)
+    assert_same(load_snapshots(tmp_path), load_snapshots(tmp_path / "clean"))
+
+
 @pytest.mark.slow
 def test_a_cached_run_serves_its_snapshots_without_training(require_mnist, tmp_path, monkeypatch):
     monkeypatch.setenv("THESIS_LIB_RUNS", str(tmp_path))

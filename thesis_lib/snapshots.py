@@ -134,9 +134,11 @@ class Snapshots(Callback):
             "seed": self.seed,
         }
         target = self._file(trainer)
-        if target is not None and target.exists() and not self.records:
+        if target is not None and target.exists() and not self.records and trainer.global_step > 0:
+            # a resumed run: the file's snapshots up to the checkpoint's step (a fresh run overwrites the file)
             saved = load_snapshots(target)
-            self.records = [r for r in _records(saved) if r["step"] <= trainer.global_step]
+            if all(saved.get(k) == v for k, v in self.meta.items()):
+                self.records = _records(saved)
         self.records = [r for r in self.records if r["step"] <= trainer.global_step]
         val = trainer.val_data if trainer.val_data is not None else load_dataset(model.config.dataset, "val")
         n = max(self.n_reconstructions, self.n_codes if self._codes(model) else 0)
