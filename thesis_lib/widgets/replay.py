@@ -185,7 +185,9 @@ class Replay:
 
         slider.observe(show, names="value")
         show()
-        box = w.VBox([w.HTML(f"<b>{html.escape(self.title)}</b>"), w.HBox([play, slider, readout]), w.HBox(boxes)])
+        wrap = w.Layout(flex_flow="row wrap", gap="1em")
+        title = w.HTML(f"<b>{html.escape(self.title)}</b>")
+        box = w.VBox([title, w.HBox([play, slider, readout]), w.HBox(boxes, layout=wrap)])
         box.play, box.slider, box.readout, box.images = play, slider, readout, images
         return box
 
