@@ -185,7 +185,7 @@ class Replay:
 
         slider.observe(show, names="value")
         show()
-        wrap = w.Layout(flex_flow="row wrap", gap="1em")
+        wrap = w.Layout(flex_flow="row wrap", grid_gap="1em")
         title = w.HTML(f"<b>{html.escape(self.title)}</b>")
         box = w.VBox([title, w.HBox([play, slider, readout]), w.HBox(boxes, layout=wrap)])
         box.play, box.slider, box.readout, box.images = play, slider, readout, images
