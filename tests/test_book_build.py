@@ -53,3 +53,17 @@ def test_book_builds_without_warnings():
     for name, row in info["profile"].items():
         assert "kernel start and imports" in row and "other" in row, (name, row)
         assert sum(row.values()) <= info["notebook_seconds"][name] + 1, (name, row)
+
+
+@pytest.mark.book_build
+def test_every_chapter_run_is_diagnosed_healthy():
+    """`thesis_lib.diagnose` finds no failure signature in any run the book trained (issue 23: the chapters'
+    runs are the healthy counterparts of the gallery's failures). Runs after the build, which fills the run cache."""
+    from thesis_lib import diagnose
+    from thesis_lib.cache import runs_root
+    from thesis_lib.checkpoint import CHECKPOINT
+
+    runs = sorted(p.parent for p in runs_root().glob(f"*/{CHECKPOINT}"))
+    assert {p.name.split("-")[0] for p in runs} >= {"ae", "gan", "vae", "aae"}, runs  # the build trained each kind
+    found = {p.name: [f"{f.name}: {f.explanation}" for f in diagnose(p)] for p in runs}
+    assert not {name: f for name, f in found.items() if f}, found

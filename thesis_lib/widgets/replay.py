@@ -69,14 +69,14 @@ WORDS = {
         "title": "Potek učenja: {model}",
         "slider": "korak učenja",
         "when": "korak {step}, epoha {epoch}",
-        "samples": "vzorci iz nespremenjenega šuma",
-        "points": "vzorci iz nespremenjenega šuma (točke)",
+        "samples": "vzorci iz vnaprej izžrebanega šuma",
+        "points": "vzorci iz vnaprej izžrebanega šuma (točke)",
         "reconstructions": "rekonstrukcije validacijskih slik (zgoraj: slike)",
         "inputs": "validacijske slike, ki se rekonstruirajo",
         "codes": "kode {n} validacijskih slik, obarvane po razredih",
         "play": "predvajaj",
         "pause": "ustavi",
-        "strip": "učenje pri {n} posnetkih",
+        "strip": "učenje v {n} posnetkih",
     },
 }
 """The replay's words; ``replay.js`` uses the page's language's, the HTML is written in English with ``data-sl``."""
