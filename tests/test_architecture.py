@@ -25,7 +25,9 @@ MODULES = sorted(
     for p in LIBRARY.rglob("*.py")
 )
 OUTER = [
-    p for p in LIBRARY.rglob("*.py") if p.relative_to(LIBRARY).parts[0] in ("latent.py", "diagnosis.py", "plots", "widgets", "metrics")
+    p
+    for p in LIBRARY.rglob("*.py")
+    if p.relative_to(LIBRARY).parts[0] in ("latent.py", "diagnosis.py", "plots", "widgets", "metrics")
 ]
 MAX_LINES = 450
 

@@ -40,6 +40,8 @@ HEALTHY = {
     "aae": dict(prior_gap=0.049, recon=143.5, active_units=2, latent_dim=2, prior_distance=0.010, holes=0.033,
                 off_prior=0.008, mode_histogram=[214, 291, 187, 171, 134, 97, 207, 317, 244, 138],
                 modes_of="classes by the judge"),
+    "aae-8d": dict(prior_gap=0.025, recon=107.7, active_units=8, latent_dim=8, prior_distance=0.0088, holes=0.027,
+                   off_prior=0.004, mode_histogram=UNIFORM, modes_of="classes"),
     "aae-mixture": dict(prior_gap=0.2, recon=163.3, active_units=2, latent_dim=2, prior_distance=0.0044, holes=0.14,
                         off_prior=0.44, mode_histogram=UNIFORM, modes_of="classes by the judge"),
     "ae-2d": dict(recon=138.0, active_units=2, latent_dim=2, prior_distance=0.2, holes=0.5, off_prior=0.3,  # no D
@@ -50,7 +52,7 @@ HEALTHY = {
 FAILING = {
     "mode-collapse": {**HEALTHY["gan"], "mode_histogram": [0, 1500, 0, 0, 0, 0, 0, 500, 0, 0]},
     "saturating-generator": {**HEALTHY["gan-minimax"], "early_fake_score": 0.003},
-    "discriminator-wins": {**HEALTHY["gan"], "real_score": 0.85, "fake_score": 0.2},
+    "discriminator-wins": {**HEALTHY["gan"], "real_score": 0.66, "fake_score": 0.34},
     "posterior-collapse": {**HEALTHY["vae"], "kl": 4.0, "active_units": 3},
     "pixel-mean-loss": {**HEALTHY["vae"], "kl": 0.01, "kl_weight": 784.0, "active_units": 0},
     "weak-regularisation": {**HEALTHY["aae"], "prior_gap": 0.11, "prior_distance": 0.031, "off_prior": 0.07},
@@ -89,7 +91,7 @@ def test_each_signature_fires_on_its_failure_alone(name):
     [
         ("mode-collapse", "1.8 of 10"),
         ("saturating-generator", "0.003"),
-        ("discriminator-wins", "0.65"),
+        ("discriminator-wins", "0.32"),
         ("posterior-collapse", "3 of 32"),
         ("pixel-mean-loss", "784"),
         ("weak-regularisation", "0.031"),
@@ -141,6 +143,7 @@ def test_kl_weight_reads_what_the_objective_weighed(scale, kl_weight):
     g = gen(0)
     recon, kl = (100 + 50 * torch.rand(60, generator=g)).tolist(), (5 + 20 * torch.rand(60, generator=g)).tolist()
     objective = [scale * (r + kl_weight * k) for r, k in zip(recon, kl)]
+    objective[19::20] = [o * 0.3 for o in objective[19::20]]  # each epoch's last minibatch is short: a smaller sum
     steps = {"-elbo": [r + k for r, k in zip(recon, kl)], "-elbo objective": objective, "recon": recon, "kl": kl}
     e = measure(None, _history(steps, {"kl": [kl[-1]], "recon": [recon[-1]]}), tl.run_config(tl.VAEConfig()))
     assert e["kl_weight"] == pytest.approx(kl_weight, rel=1e-6)
@@ -298,7 +301,7 @@ def test_bad_input_gives_one_line(make, needles, tmp_path: Path, capsys):
 
 
 @pytest.mark.slow  # a subprocess, and the judge on a trained GAN
-def test_the_installed_command_on_a_trained_run(tmp_path: Path, require_mnist):
+def test_the_command_on_a_trained_run(tmp_path: Path, require_mnist):
     run = tl.train(tiny_gan(), tmp_path / "gan", data=tl.load_dataset("mnist", "train").subset(256), **QUIET)
     expected = names(measure_run(run))
     r = run_cli("diagnose", str(tmp_path / "gan"))
