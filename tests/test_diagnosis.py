@@ -40,7 +40,7 @@ HEALTHY = {
     "aae": dict(prior_gap=0.049, recon=143.5, active_units=2, latent_dim=2, prior_distance=0.010, holes=0.033,
                 off_prior=0.008, mode_histogram=[214, 291, 187, 171, 134, 97, 207, 317, 244, 138],
                 modes_of="classes by the judge"),
-    "aae-8d": dict(prior_gap=0.025, recon=107.7, active_units=8, latent_dim=8, prior_distance=0.0088, holes=0.027,
+    "aae-8d": dict(prior_gap=0.020, recon=104.8, active_units=8, latent_dim=8, prior_distance=0.0088, holes=0.027,
                    off_prior=0.004, mode_histogram=UNIFORM, modes_of="classes"),
     "aae-mixture": dict(prior_gap=0.2, recon=163.3, active_units=2, latent_dim=2, prior_distance=0.0044, holes=0.14,
                         off_prior=0.44, mode_histogram=UNIFORM, modes_of="classes by the judge"),
@@ -115,6 +115,7 @@ def test_a_consequence_is_left_to_its_cause():
     assert names(saturated) == ["saturating-generator"]
     assert names({**saturated, "generator_loss": "nonsaturating"}) == ["discriminator-wins"]
     assert names({**FAILING["pixel-mean-loss"], "kl_weight": 1.0}) == ["posterior-collapse"]
+    assert names({**FAILING["strong-regularisation"], "prior_distance": 0.05}) == ["strong-regularisation"]
 
 
 def test_effective_modes_counts_equally_common_classes():
@@ -136,6 +137,7 @@ def test_the_history_evidence_of_a_gan():
     assert e["early_steps"] == 200 and e["early_fake_score"] == pytest.approx((150 * 0.01 + 50 * 0.5) / 200)
     assert (e["generator_loss"], e["real_score"], e["fake_score"]) == ("minimax", 0.9, 0.1)
     assert "kl" not in e and "prior_gap" not in e
+    assert measure(None, history.to_dict(), tl.run_config(tl.GANConfig(generator_loss="minimax"))) == e
 
 
 @pytest.mark.parametrize("scale, kl_weight", [(32.0, 1.0), (1.0, 1.0), (32 / 784, 784.0)])
