@@ -1,5 +1,6 @@
 """Failure signatures (thesis_lib/diagnosis.py): each fires on evidence that has it and stays silent on a healthy
-run's; measure() reads the right evidence off tiny real models; the CLI's exit codes and one-line errors."""
+run's; measure() (thesis_lib/evidence.py) reads the right evidence off tiny real models; the CLI's exit codes and
+one-line errors."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import torch
 from helpers import QUIET, assert_one_line_error, gen, run_cli, tiny_gan, tiny_vae
 
 import thesis_lib as tl
-from thesis_lib import cli, diagnosis, toy
+from thesis_lib import cli, diagnosis, evidence, toy
 from thesis_lib.diagnosis import SIGNATURES, effective_modes, findings, measure, measure_run
 from thesis_lib.history import History
 
@@ -173,12 +174,12 @@ def test_ring_samples_on_one_component_are_mode_collapse():
     model = tl.build_model(tl.GANConfig(dataset="mixture-2d", latent_dim=2, g_hidden=(8,), d_hidden=(8,)))
     _constant_generator(model, toy.mixture_2d_means()[3])
     e = measure(model, History(), tl.run_config(model.config))
-    assert e["mode_histogram"] == [0, 0, 0, diagnosis.SAMPLES, 0, 0, 0, 0, 0, 0]
+    assert e["mode_histogram"] == [0, 0, 0, evidence.SAMPLES, 0, 0, 0, 0, 0, 0]
     assert names(e) == ["mode-collapse"]
 
 
 def test_the_ring_histogram_of_the_ring_itself_is_even():
-    histogram = diagnosis._ring_histogram(toy.gaussian_mixture_2d(2000, generator=gen(0))[0])
+    histogram = evidence._ring_histogram(toy.gaussian_mixture_2d(2000, generator=gen(0))[0])
     assert sum(histogram) > 0.99 * 2000 and min(histogram) > 150
     assert effective_modes(histogram) > 9.9
 
@@ -189,7 +190,7 @@ def test_a_generator_of_one_image_is_mode_collapse_by_the_judge(require_mnist):
     model = tl.build_model(tl.GANConfig(latent_dim=4, g_hidden=(8,), d_hidden=(8,))).eval()
     _constant_generator(model, torch.logit(test.x[2].clamp(1e-3, 1 - 1e-3)))  # the test set's third image: a 1
     e = measure(model, History(), tl.run_config(model.config))
-    assert e["modes_of"] == "classes by the judge" and e["mode_histogram"][int(test.y[2])] == diagnosis.SAMPLES
+    assert e["modes_of"] == "classes by the judge" and e["mode_histogram"][int(test.y[2])] == evidence.SAMPLES
     assert names(e) == ["mode-collapse"]
 
 
@@ -201,7 +202,7 @@ def _vae_encoder_scaled(scale: float):
 
 
 def test_a_vae_whose_encoder_ignores_x_has_no_active_unit(require_mnist, monkeypatch):
-    monkeypatch.setattr(diagnosis, "CODES", 500)  # the codes against the prior are not what this test is about
+    monkeypatch.setattr(evidence, "CODES", 500)  # the codes against the prior are not what this test is about
     e = measure(_vae_encoder_scaled(0.0), _history({}, {"kl": [0.0]}), tl.run_config(tl.VAEConfig(latent_dim=4)))
     assert (e["active_units"], e["latent_dim"]) == (0, 4)
     assert "posterior-collapse" in names(e)
@@ -215,12 +216,12 @@ def test_codes_against_the_prior(require_mnist):
     model = tl.build_model(tl.AAEConfig(hidden_dims=(8,), d_hidden=(8,)))
     prior = model.sample_prior(5000, generator=gen(1)).double()
     codes = model.sample_prior(5000, generator=gen(2)).double()
-    same = diagnosis._cover(codes, prior, model, gen(3))
+    same = evidence._cover(codes, prior, model, gen(3))
     assert same["holes"] < 0.03 and same["off_prior"] < 0.03 and same["radius"] > 0
     assert same["prior_distance"] < 0.1 * diagnosis.PRIOR_DISTANCE
-    squeezed = diagnosis._cover(codes * 0.2, prior, model, gen(3))
+    squeezed = evidence._cover(codes * 0.2, prior, model, gen(3))
     assert squeezed["holes"] > 0.5 and squeezed["off_prior"] < 0.03
-    moved = diagnosis._cover(codes + 40.0, prior, model, gen(3))
+    moved = evidence._cover(codes + 40.0, prior, model, gen(3))
     assert moved["off_prior"] > 0.5
     for far in (squeezed, moved):
         assert far["prior_distance"] > 5 * diagnosis.PRIOR_DISTANCE
@@ -240,7 +241,7 @@ def tiny_run(tmp_path_factory):
 
 
 def test_a_run_folder_and_its_trainer_give_the_same_evidence(tiny_run, monkeypatch):
-    monkeypatch.setattr(diagnosis, "CODES", 500)
+    monkeypatch.setattr(evidence, "CODES", 500)
     out, run = tiny_run
     e = measure_run(out)
     assert e == measure_run(run)
