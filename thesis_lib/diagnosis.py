@@ -114,6 +114,7 @@ SIGNATURES: tuple[Signature, ...] = (
         _modes,
         lambda e: effective_modes(e["mode_histogram"]) < MODE_COVERAGE * len(e["mode_histogram"]),
         ("mode_histogram", "modes_of"),
+        unless=("saturating-generator",),  # a G without gradient draws blobs: what the judge calls them means nothing
     ),
     Signature(
         "saturating-generator",

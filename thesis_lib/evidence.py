@@ -62,7 +62,8 @@ def measure(
     """
     evidence = _from_history(history if isinstance(history, History) else History.from_dict(history), config)
     if samples and model is not None:
-        with eval_mode(model), torch.random.fork_rng(devices=[]):
+        cuda = [model.device] if model.device.type == "cuda" else []
+        with eval_mode(model), torch.random.fork_rng(devices=cuda):  # repeatable, and the caller's RNG untouched
             torch.manual_seed(seed)
             evidence.update(_from_model(model, config, torch.Generator().manual_seed(seed)))
     return evidence
