@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .checkpoint import CONFIG, HISTORY
+from .checkpoint import CHECKPOINT, CONFIG, HISTORY
 from .config import RunConfig, load_config
 from .errors import CheckpointError
 from .evidence import measure
@@ -209,7 +209,6 @@ def findings(evidence: dict) -> list[Finding]:
     ]
 
 
-# ----------------------------------------------------------------------------- the evidence
 # ----------------------------------------------------------------------------- a run
 def measure_run(run: str | Path | Trainer, *, samples: bool = True, seed: int = 0) -> dict[str, Any]:
     """:func:`measure` for a run folder (its ``config.json``, ``history.json`` and, with ``samples``, its
@@ -223,6 +222,11 @@ def measure_run(run: str | Path | Trainer, *, samples: bool = True, seed: int = 
     if samples:
         from .api import load
 
+        if not (folder / CHECKPOINT).is_file():
+            raise CheckpointError(
+                f"no checkpoint at {folder / CHECKPOINT}: the samples need the model; read the history alone with "
+                "samples=False (thesis-lib diagnose --no-samples)"
+            )
         model = load(folder)
     return measure(model, history, config, samples=samples, seed=seed)
 
