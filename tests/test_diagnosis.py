@@ -297,7 +297,8 @@ def test_the_cli_says_so_for_a_healthy_run(tmp_path: Path, capsys):
          ("history.json", "not a readable training history")),
         (lambda p: _write_run(p / "r", {"steps": {"D(x)": ["high"]}, "epochs": {}, "train_seconds": []}) and p / "r",
          ("history.json", "not a readable training history")),
-        (lambda p: _write_run(p / "r", _gan_history(0.3)) and p / "r", ("no checkpoint", "checkpoint.pt", "--no-samples")),
+        (lambda p: _write_run(p / "r", _gan_history(0.3)) and p / "r",
+         ("no checkpoint", "checkpoint.pt", "--no-samples")),
     ],
     ids=["missing", "a-file", "no-run", "bad-json", "bad-steps", "not-numbers", "no-checkpoint"],
 )  # fmt: skip
