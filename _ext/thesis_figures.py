@@ -111,6 +111,10 @@ def collect(app, doctree) -> None:
                 "ids": list(figure["ids"]),
                 "caption": any(isinstance(c, nodes.caption) and c.astext().strip() for c in figure.children),
                 "alts": [im.get("alt", "") for im in images],
+                # a glued widget (a training replay's HTML) carries its own text alternatives, and has no image here
+                "widget": any(
+                    raw.get("format") == "html" and not _in_unselected_mime(raw) for raw in figure.findall(nodes.raw)
+                ),
                 "line": figure.line,
             }
         )
@@ -120,10 +124,15 @@ def collect(app, doctree) -> None:
     )
 
 
-def _in_unselected_mime(image) -> bool:
-    """A glued figure's bundle also holds its text/plain rendering; only the image's container counts."""
-    parent = image.parent
-    return isinstance(parent, nodes.container) and parent.get("mime_type", "image/").split("/")[0] != "image"
+def _in_unselected_mime(node) -> bool:
+    """A glued figure's bundle also holds its text/plain rendering; only the container of the image (or of a
+    widget's HTML) counts."""
+    parent = node.parent
+    if not isinstance(parent, nodes.container):
+        return False
+    if isinstance(node, nodes.image):
+        return parent.get("mime_type", "image/").split("/")[0] != "image"
+    return parent.get("mime_type", "text/html") != "text/html"
 
 
 def purge(app, env, docname) -> None:
@@ -149,7 +158,7 @@ def check(app, env) -> None:
                 problems.append("has no name (add :name: fig-...) so the text cannot refer to it")
             if not fig["caption"]:
                 problems.append("has no caption")
-            if not fig["alts"] or not all(a.strip() for a in fig["alts"]):
+            if (not fig["alts"] and not fig["widget"]) or not all(a.strip() for a in fig["alts"]):
                 problems.append("has an image without alternative text (add :alt: ...)")
             if name and name.lower() not in referred:
                 problems.append(f"is never referred to by number (write {{numref}}`{name}` in the text)")

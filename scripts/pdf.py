@@ -209,7 +209,9 @@ def wait_until_ready(page) -> None:
 
 
 WIDGETS = "article .tl-latent, article .tl-game"
-"""The widgets that print as a screenshot of their initial state (thesis_lib.widgets: explorers, games)."""
+"""The widgets that print as a screenshot of their initial state (thesis_lib.widgets: explorers, games). A training
+replay (``.tl-replay``) is not among them: its own ``@media print`` style shows a strip of snapshots instead of its
+slider (thesis_lib/widgets/replay.py)."""
 
 
 def edition_words(language: str) -> dict[str, str]:

@@ -186,3 +186,15 @@ def test_untrained_generator_draws_the_data_mean_image(mnist_small):
     off = build_model(run_config("gan", data_init=False))
     off.setup(mnist_small)
     assert torch.count_nonzero(off.output_offset) == 0
+
+
+def test_d_lr_factor_sets_only_the_discriminators_learning_rate():
+    """GANSchedule(d_lr_factor=10): D's Adam runs at ten times lr, G's at lr; 1 (the default) is one rate."""
+    cfg = run_config(GANConfig(), lr=1e-3, d_lr_factor=10.0)
+    opts = build_model(cfg).configure_optimizers(cfg.schedule)
+    assert opts["discriminator"].param_groups[0]["lr"] == pytest.approx(1e-2)
+    assert opts["generator"].param_groups[0]["lr"] == 1e-3
+    same = build_model(cfg).configure_optimizers(run_config(GANConfig(), lr=1e-3).schedule)
+    assert same["discriminator"].param_groups[0]["lr"] == same["generator"].param_groups[0]["lr"] == 1e-3
+    with pytest.raises(ValueError, match="d_lr_factor"):
+        run_config(GANConfig(), d_lr_factor=0.0)

@@ -311,3 +311,16 @@ def test_reconstruction_mse_per_example():
     x = torch.zeros(2, 1, 2, 2)
     x_hat = torch.tensor([[[[1.0, 1.0], [0.0, 0.0]]], [[[0.5, 0.0], [0.0, 0.0]]]])
     torch.testing.assert_close(losses.reconstruction_mse(x_hat, x), torch.tensor([2.0, 0.25]))
+
+
+def test_pixel_mean_loss_is_the_bound_with_its_kl_weighted_d_times():
+    """The loss-scaling mistake: D · (its loss) = -log p(x|z) + D · KL, and its gradient is not the bound's."""
+    g = torch.Generator().manual_seed(0)
+    log_px, kl = -100 * torch.rand(8, generator=g), 5 * torch.rand(8, generator=g)
+    d = 784
+    torch.testing.assert_close(d * losses.pixel_mean_loss(log_px, kl, d), -log_px + d * kl)
+    # For the bound (-log p + KL) a nat of KL costs what a nat of reconstruction costs; here D times more.
+    kl_ = kl.clone().requires_grad_(True)
+    lp = log_px.clone().requires_grad_(True)
+    losses.pixel_mean_loss(lp, kl_, d).sum().backward()
+    torch.testing.assert_close(kl_.grad / -lp.grad, torch.full((8,), float(d)))

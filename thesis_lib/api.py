@@ -21,6 +21,7 @@ from .data import Dataset, load_dataset
 from .models import MODELS, GenerativeModel, build_model
 from .profiling import stage, timed
 from .seed import seed_everything, select_device
+from .snapshots import Snapshots
 from .trainer import Callback, Trainer
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ def train(
     validate: bool = True,
     data: Dataset | None = None,
     prior: "Prior | None" = None,
+    snapshots: bool = True,
     **settings: Any,
 ) -> Trainer:
     """Seed, load the data, build the model and train it with the shared :class:`Trainer`.
@@ -61,6 +63,9 @@ def train(
         validate: evaluate on the validation split after every epoch.
         data: train on this dataset instead of the config's dataset's training split.
         prior: AAE only: a custom prior sampler ``prior(n, labels=None, generator=None)``.
+        snapshots: record the model at snapshots of the run into ``out_dir``'s ``snapshots.pt``
+            (:class:`~thesis_lib.snapshots.Snapshots`, the training replay's data; it never changes what is
+            trained). Only a run with a folder (``out_dir`` or ``cache=True``) records them.
         **settings: changes to the schedule or the system by field name, e.g. ``epochs=6``,
             ``lr=1e-3``, ``device="cpu"``, ``progress=False``.
 
@@ -106,6 +111,9 @@ def train(
     val = load_dataset(run.config.dataset, "val") if validate else None
     kwargs = {"prior": prior} if prior is not None else {}
     model = build_model(run.config, **kwargs).to(device)
+    callbacks = list(callbacks)
+    if snapshots and out_dir is not None and not any(isinstance(cb, Snapshots) for cb in callbacks):
+        callbacks.append(Snapshots())
     trainer = Trainer(
         model, data, run.schedule, val_data=val, out_dir=out_dir, callbacks=callbacks, progress=system.progress
     )

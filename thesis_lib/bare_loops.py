@@ -129,6 +129,10 @@ def _check(config, schedule: Schedule, data: Dataset, k: int = 1) -> None:
     if data.x.device.type != "cpu":
         raise ValueError(f"the plain loops train on the CPU; got data on {data.x.device}: pass data.to('cpu')")
     if isinstance(config, GANConfig):
+        if schedule.d_lr_factor != 1:
+            raise ValueError(
+                f"algorithm_1 writes out one learning rate for D and G, got d_lr_factor {schedule.d_lr_factor}"
+            )
         if config.conditional or schedule.binarize:
             raise ValueError(
                 (
@@ -149,4 +153,8 @@ def _check(config, schedule: Schedule, data: Dataset, k: int = 1) -> None:
                 "algorithm_2 writes out estimator 'B' with a 'bernoulli' decoder, got estimator "
                 f"{config.estimator!r} and decoder {config.decoder!r}"
             )
+        )
+    elif config.objective == "pixel-mean":
+        raise ValueError(
+            "algorithm_2 writes out the bound ('dataset', 'sum' or 'mean'), got objective 'pixel-mean' (a mistake)"
         )

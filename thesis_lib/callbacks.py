@@ -1,4 +1,6 @@
-"""Ready-made callbacks: :class:`SampleGrid`, :class:`StopAfter`, :class:`GAN1DSnapshots`.
+"""Ready-made callbacks: :class:`SampleGrid`, :class:`StopAfter`, :class:`GAN1DSnapshots` (and, re-exported,
+:class:`~thesis_lib.snapshots.Snapshots`, the training replay's recorder, which ``train()`` adds to every run
+it makes into a folder).
 
 The :class:`Callback` hooks themselves are part of the trainer (:class:`thesis_lib.trainer.Callback`,
 re-exported here). Epoch-end hooks run on a forked, epoch-seeded RNG stream (see the trainer), so
@@ -11,10 +13,11 @@ from pathlib import Path
 
 import torch
 
+from .snapshots import Snapshots
 from .toy_models import gan_1d_curves
 from .trainer import Callback, Trainer
 
-__all__ = ["Callback", "SampleGrid", "StopAfter", "GAN1DSnapshots"]
+__all__ = ["Callback", "SampleGrid", "StopAfter", "GAN1DSnapshots", "Snapshots"]
 
 
 class SampleGrid(Callback):

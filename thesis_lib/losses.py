@@ -273,6 +273,23 @@ def minibatch_objective(elbo_per_example: Tensor, n_total: int) -> Tensor:
     return elbo_per_example.sum() * (n_total / elbo_per_example.shape[0])
 
 
+def pixel_mean_loss(log_px_given_z: Tensor, kl: Tensor, n_pixels: int) -> Tensor:
+    r"""A common mistake, not the bound: the reconstruction term averaged over the D pixels, the KL summed.
+
+    .. math::
+
+        \ell = -\frac1D \log p_\theta(x|z) + D_{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)
+        = \frac1D\Big[-\log p_\theta(x|z) + D\cdot D_{KL}\Big]
+
+    what ``F.binary_cross_entropy(x_hat, x)`` (whose default reduction is a mean over every pixel)
+    plus a summed KL descends. Up to the factor 1/D, which an adaptive optimiser ignores, it is minus
+    the bound with its KL term weighted D times (β = D = 784 on MNIST): the codes pay D times too
+    much for carrying information, so they carry little (the posterior collapses towards the prior).
+    Inputs per example, or their means; returns the same shape.
+    """
+    return -log_px_given_z / n_pixels + kl
+
+
 def importance_weighted_bound(log_px_given_z: Tensor, log_pz: Tensor, log_qz_given_x: Tensor) -> Tensor:
     r"""The k-sample importance-weighted bound on log p(x) (Burda et al. 2016), per example.
 

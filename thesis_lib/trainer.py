@@ -54,6 +54,9 @@ class Callback:
     numbers never changes what is trained. Ready-made ones are in :mod:`thesis_lib.callbacks`.
     """
 
+    def on_train_begin(self, trainer: "Trainer") -> None:
+        """Before the first iteration of :meth:`Trainer.fit` (also of a resumed run; the model is in training mode)."""
+
     def on_step_end(self, trainer: "Trainer", logs: dict[str, float]) -> None:
         """After each iteration, with the values it logged."""
 
@@ -149,6 +152,8 @@ class Trainer:
             self.epoch,
             self.iteration,
         )
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
         with self._deferred_sigint():
             try:
                 while self.epoch < self.schedule.epochs and not self._stop_requested:

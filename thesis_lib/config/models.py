@@ -133,6 +133,14 @@ class GANSchedule(Schedule):
     batch_size: int = 64
     lr: float = 2e-3
     adam_betas: tuple[float, float] = (0.0, 0.99)
+    d_lr_factor: float = setting(
+        1.0,
+        "the discriminator's learning rate as a multiple of lr (the generator's): above 1 D learns faster.",
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_positive("d_lr_factor", self.d_lr_factor)
 
 
 @dataclass
@@ -248,11 +256,13 @@ class VAEConfig(ModelConfig):
         1,
         "L, samples of z per datapoint.",
     )
-    objective: Literal["dataset", "sum", "mean"] = setting(
+    objective: Literal["dataset", "sum", "mean", "pixel-mean"] = setting(
         "sum",
         "what the optimiser descends: ``dataset`` = Algorithm 2's (N/M) sum over the minibatch, ``sum`` ="
-        " the sum over the minibatch (the PyTorch example), ``mean`` = per example. Unless it is "
-        "``mean``, it is logged apart as ``-elbo objective``; ``-elbo`` is always nats per example.",
+        " the sum over the minibatch (the PyTorch example), ``mean`` = per example; ``pixel-mean`` is a common"
+        " mistake, not the bound: the reconstruction term averaged over the pixels, the KL summed (the KL"
+        " weighted D times; see losses.pixel_mean_loss). Unless it is ``mean``, it is logged apart as"
+        " ``-elbo objective``; ``-elbo`` is always nats per example.",
     )
 
     def __post_init__(self) -> None:

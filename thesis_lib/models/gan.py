@@ -96,7 +96,9 @@ class GAN(GenerativeModel):
     # -- training: Algorithm 1 -------------------------------------------------------
     def configure_optimizers(self, schedule: Schedule) -> dict[str, torch.optim.Optimizer]:
         return {
-            "discriminator": self.make_optimizer(self.discriminator.parameters(), schedule),
+            "discriminator": self.make_optimizer(
+                self.discriminator.parameters(), schedule, lr=schedule.lr * schedule.d_lr_factor
+            ),
             "generator": self.make_optimizer(self.generator.parameters(), schedule),
         }
 

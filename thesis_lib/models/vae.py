@@ -114,6 +114,8 @@ class VAE(GenerativeModel):
             out["objective"] = -losses.minibatch_objective(t.elbo, self.n_data)
         elif self.config.objective == "sum":
             out["objective"] = -t.elbo.sum()
+        elif self.config.objective == "pixel-mean":
+            out["objective"] = losses.pixel_mean_loss(-out["recon"], out["kl"], self.data_dim)
         return out
 
     @torch.no_grad()

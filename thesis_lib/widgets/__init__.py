@@ -32,6 +32,10 @@ games on the page: :func:`gan_game` (Algorithm 1 on the 1-D toy or the ring, cha
 reader's browser, in plain JavaScript, from settings defined (and played in torch, for the tests)
 by :mod:`thesis_lib.toy_games`.
 
+:func:`replay` (:mod:`.replay`, with :mod:`.replay_frames` and the package's ``replay.js``) shows a
+run's training replay: a slider over the snapshots the run recorded of itself
+(:mod:`thesis_lib.snapshots`), live in Jupyter and as self-contained HTML in the book.
+
 Displaying an explorer (the last line of a cell, or ``display(ex)``) emits ONE output. In
 Jupyter its mime bundle holds the live widget (``application/vnd.jupyter.widget-view+json``)
 and nothing else. When the book is built (``scripts/build_book.py`` sets
@@ -63,6 +67,7 @@ from .explore import explore, explore_priors
 from .explorer import LatentExplorer
 from .game import aae_prior_game, gan_game
 from .live import png_bytes
+from .replay import Replay, replay
 from .static import STATIC_MAX_BYTES, sprite_png
 
 __all__ = [
@@ -71,6 +76,8 @@ __all__ = [
     "explore_priors",
     "gan_game",
     "aae_prior_game",
+    "replay",
+    "Replay",
     "png_bytes",
     "sprite_png",
     "STATIC_MAX_BYTES",
