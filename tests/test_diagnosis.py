@@ -255,6 +255,14 @@ def test_a_run_folder_and_its_trainer_give_the_same_evidence(tiny_run, monkeypat
     assert [f.name for f in tl.diagnose(out, samples=False)] == names(measure_run(out, samples=False))
 
 
+@pytest.mark.parametrize("objective, kl_weight", [("pixel-mean", 784.0), ("sum", 1.0), ("dataset", 1.0)])
+def test_a_vae_trained_on_the_pixel_mean_is_found_out(objective, kl_weight, mnist_small):
+    run = tl.train(tiny_vae(objective=objective), data=mnist_small, **QUIET)
+    e = measure_run(run, samples=False)
+    assert e["kl_weight"] == pytest.approx(kl_weight, rel=1e-3)  # objective, recon and kl are logged in float32
+    assert ("pixel-mean-loss" in names(e)) == (objective == "pixel-mean")
+
+
 def _write_run(folder: Path, history: dict, config=None) -> Path:
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps((config or tl.run_config(tl.GANConfig())).to_dict()))
