@@ -33,6 +33,7 @@ from .config import (
     run_config,
 )
 from .data import Dataset, data_root, load_dataset
+from .diagnosis import diagnose
 from .errors import CheckpointError, DataError, RunCacheError, ThesisLibError, TrainingDiverged
 from .history import History
 from .models import GAN, VAE, AdversarialAutoencoder, Autoencoder, GenerativeModel, Phase, build_model
@@ -70,6 +71,7 @@ __all__ = [
     "SampleGrid",
     "train",
     "load",
+    "diagnose",
     "Dataset",
     "data_root",
     "load_dataset",

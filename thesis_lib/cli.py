@@ -5,6 +5,7 @@
     thesis-lib evaluate DIR [--metrics parzen quality likelihood reconstruction] [--k K] [--out FILE.json]
     thesis-lib evaluate --real mnist      (the real-data reference row)
     thesis-lib reproduce NAME | --list    (a paper's figure, re-measured into thesis_lib/results/papers/NAME.json)
+    thesis-lib diagnose DIR [--no-samples]  (the failure signatures found in a run; exit 1 if any)
     thesis-lib classroom OUT [--chapters NAME ...] [--lang LANG] [--force]
                                           (student copies + nbgrader course: book_tools/classroom/,
                                           in the book's repository)
@@ -79,7 +80,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         prog=PROG, description="Train, sample and evaluate the thesis's generative models (AE, GAN, VAE, AAE)."
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{train,sample,evaluate,reproduce,classroom}", parser_class=_Parser
+        dest="command",
+        required=True,
+        metavar="{train,sample,evaluate,reproduce,diagnose,classroom}",
+        parser_class=_Parser,
     )
 
     train = commands.add_parser("train", help="train a model; writes DIR/checkpoint.pt, config.json, history.json")
@@ -182,6 +186,14 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="where NAME.json is written (default: the package's thesis_lib/results/papers, which the book reads)",
     )
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+    diagnose = commands.add_parser(
+        "diagnose", help="print the failure signatures found in a run (exit 1 if any), each with its book page"
+    )
+    diagnose.add_argument("run", type=Path, metavar="RUN_DIR", help="run folder written by 'train'")
+    diagnose.add_argument(
+        "--no-samples", action="store_true", help="read the history only: no model is loaded, sampled or encoded"
+    )
 
     classroom_parser = commands.add_parser(
         "classroom", help="write student copies of the chapters (solutions removed) and an nbgrader course"
@@ -378,6 +390,17 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diagnose(args: argparse.Namespace) -> int:
+    from .diagnosis import diagnose
+
+    found = diagnose(args.run, samples=not args.no_samples)
+    for f in found:
+        print(f"{f.name}: {f.explanation}\n  see: {f.page}")
+    if not found:
+        print(f"no known failure signature found in {args.run}")
+    return 1 if found else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``thesis-lib`` command; returns the exit code."""
     parser = build_parser(argv)
@@ -391,7 +414,14 @@ def main(argv: list[str] | None = None) -> int:
                     "notebooks, with book_tools/ beside them): run it there, or pass --book DIR"
                 )
             return classroom.run(args)
-        return {"train": _train, "sample": _sample, "evaluate": _evaluate, "reproduce": _reproduce}[args.command](args)
+        command = {
+            "train": _train,
+            "sample": _sample,
+            "evaluate": _evaluate,
+            "reproduce": _reproduce,
+            "diagnose": _diagnose,
+        }
+        return command[args.command](args)
     except (ValueError, ThesisLibError, OSError) as e:
         message = str(e).splitlines()[0] if str(e) else e.__class__.__name__
         sys.stderr.write(f"{PROG}: error: {message}\n")

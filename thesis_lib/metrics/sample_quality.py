@@ -8,8 +8,8 @@ r"""Sample quality seen through the cached MNIST classifier (:mod:`.classifier`)
 * :func:`mnist_score`: the Inception score's analogue,
   :math:`\exp\big(\mathbb E_x\, \mathrm{KL}(p(y|x)\,\|\,p(y))\big)`, high when every sample is
   confidently one digit and all digits appear; at most the number of classes (10);
-* :func:`label_entropy`: the entropy (nats) of the histogram of predicted labels; ``log 10 ≈ 2.303``
-  when all digits are equally common, lower under mode collapse;
+* :func:`label_entropy`: the entropy (nats) of the histogram of predicted labels (:func:`label_histogram`);
+  ``log 10 ≈ 2.303`` when all digits are equally common, lower under mode collapse;
 * :func:`confident_share`: the share of images the classifier assigns to one digit with
   probability above 0.9: what "decodes to a recognisable digit" means in numbers (compare it with
   the real images' share).
@@ -68,6 +68,11 @@ def label_entropy(probs: Tensor) -> float:
     return -(p * p.log()).sum().item()
 
 
+def label_histogram(probs: Tensor) -> list[int]:
+    """How many rows of ``probs`` the classifier labels as each class (``argmax p(y|x)``)."""
+    return torch.bincount(probs.argmax(1), minlength=probs.shape[1]).tolist()
+
+
 def confident_share(probs: Tensor, threshold: float = 0.9) -> float:
     """The share of rows of ``probs`` whose largest class probability exceeds ``threshold``."""
     if not 0.0 < threshold < 1.0:
@@ -97,5 +102,5 @@ def sample_quality(
         "mnist_score": mnist_score(p_s),
         "label_entropy": label_entropy(p_s),
         "confident_share": confident_share(p_s),
-        "label_histogram": torch.bincount(p_s.argmax(1), minlength=p_s.shape[1]).tolist(),
+        "label_histogram": label_histogram(p_s),
     }
