@@ -187,8 +187,16 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
+    from .diagnosis import SIGNATURES
+
     diagnose = commands.add_parser(
-        "diagnose", help="print the failure signatures found in a run (exit 1 if any), each with its book page"
+        "diagnose",
+        help="print the failure signatures found in a run (exit 1 if any), each with its book page",
+        description="Look for the known failure signatures in a run's history and, where cheap, its samples and "
+        "codes: "
+        + "; ".join(f"{s.name} ({s.title[0].lower()}{s.title[1:]})" for s in SIGNATURES)
+        + ". Each one found is printed "
+        "with a one-line explanation and the section of the book's page 'When training goes wrong' that treats it.",
     )
     diagnose.add_argument("run", type=Path, metavar="RUN_DIR", help="run folder written by 'train'")
     diagnose.add_argument(
