@@ -78,7 +78,7 @@ def test_strip_solutions_removes_only_solution_blocks():
 
 
 def test_chapter_list_comes_from_the_toc():
-    assert list(CHAPTERS) == ["ae", "gan", "vae", "aae", "comparison", "papers"]
+    assert list(CHAPTERS) == ["ae", "gan", "vae", "aae", "comparison", "failures", "papers"]
     assert all(p.suffix == ".ipynb" for p in CHAPTERS.values())
 
 

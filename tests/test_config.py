@@ -46,6 +46,8 @@ BAD_VALUES = [
     (GANConfig, "dropout", 1.0, "1.0"),
     (VAEConfig, "objective", "total", "'total'"),
     (VAEConfig, "n_samples", 0, "0"),
+    (VAEConfig, "kl_weight", 0.0, "0.0"),
+    (VAEConfig, "kl_weight", -1.0, "-1.0"),
     (AEConfig, "corruption", "blur", "'blur'"),
     (AESchedule, "epochs", 0, "0"),
     (AESchedule, "momentum", 1.0, "1.0"),

@@ -12,7 +12,7 @@ import torch
 from helpers import QUIET, assert_one_line_error, gen, run_cli, tiny_gan, tiny_vae
 
 import thesis_lib as tl
-from thesis_lib import cli, diagnosis, evidence, toy
+from thesis_lib import cli, diagnosis, evidence, papers, toy
 from thesis_lib.diagnosis import SIGNATURES, effective_modes, findings, measure, measure_run
 from thesis_lib.history import History
 
@@ -110,8 +110,9 @@ def test_a_signature_needs_its_evidence():
 
 
 def test_a_consequence_is_left_to_its_cause():
-    """A saturated minimax generator leaves D winning and draws blobs of one kind, and a pixel mean collapses the
-    posterior: the cause alone is reported, since its cure comes first."""
+    """A saturated minimax generator leaves D winning and draws blobs of one kind, a pixel mean collapses the
+    posterior, and a collapsed posterior draws one average digit: the cause alone is reported, since its cure comes
+    first."""
     saturated = {**FAILING["saturating-generator"], "real_score": 0.95, "fake_score": 0.02}
     assert names(saturated) == ["saturating-generator"]
     assert names({**saturated, "mode_histogram": [0, 0, 0, 33, 0, 0, 0, 0, 1967, 0], "modes_of": "classes"}) == [
@@ -119,6 +120,10 @@ def test_a_consequence_is_left_to_its_cause():
     ]  # the 2014 setting's saturated G (SGD): blobs the judge calls 8
     assert names({**saturated, "generator_loss": "nonsaturating"}) == ["discriminator-wins"]
     assert names({**FAILING["pixel-mean-loss"], "kl_weight": 1.0}) == ["posterior-collapse"]
+    one_digit = {"mode_histogram": [0, 0, 0, 0, 0, 0, 0, 0, 2000, 0], "modes_of": "classes by the judge"}
+    assert names({**FAILING["pixel-mean-loss"], **one_digit}) == ["pixel-mean-loss"]  # the VAE on the pixel mean
+    assert names({**FAILING["posterior-collapse"], **one_digit}) == ["posterior-collapse"]
+    assert names({**HEALTHY["vae"], **one_digit}) == ["mode-collapse"]  # a VAE whose codes carry information
     assert names({**FAILING["strong-regularisation"], "prior_distance": 0.05}) == ["strong-regularisation"]
 
 
@@ -255,12 +260,50 @@ def test_a_run_folder_and_its_trainer_give_the_same_evidence(tiny_run, monkeypat
     assert [f.name for f in tl.diagnose(out, samples=False)] == names(measure_run(out, samples=False))
 
 
-@pytest.mark.parametrize("objective, kl_weight", [("pixel-mean", 784.0), ("sum", 1.0), ("dataset", 1.0)])
-def test_a_vae_trained_on_the_pixel_mean_is_found_out(objective, kl_weight, mnist_small):
-    run = tl.train(tiny_vae(objective=objective), data=mnist_small, **QUIET)
+@pytest.mark.parametrize(
+    "settings, kl_weight",
+    [
+        ({"objective": "pixel-mean"}, 784.0),
+        ({"objective": "sum"}, 1.0),
+        ({"objective": "dataset"}, 1.0),
+        ({"objective": "sum", "kl_weight": 8.0}, 8.0),
+        ({"objective": "dataset", "kl_weight": 3.0}, 3.0),
+        ({"objective": "mean", "kl_weight": 4.0}, 4.0),
+    ],
+)
+def test_a_vae_trained_on_the_pixel_mean_is_found_out(settings, kl_weight, mnist_small):
+    """The KL weight is read off the logged objective (pixel mean: D = 784; a β-VAE: β), whatever the scaling."""
+    run = tl.train(tiny_vae(**settings), data=mnist_small, **QUIET)
     e = measure_run(run, samples=False)
     assert e["kl_weight"] == pytest.approx(kl_weight, rel=1e-3)  # objective, recon and kl are logged in float32
-    assert ("pixel-mean-loss" in names(e)) == (objective == "pixel-mean")
+    assert ("pixel-mean-loss" in names(e)) == (settings["objective"] == "pixel-mean")
+
+
+# ----------------------------------------------------------------------------- the gallery of failures
+@pytest.mark.parametrize("name", papers.FAILURES)
+def test_every_stored_failure_is_flagged_with_its_name_and_every_cure_with_none_of_it(name):
+    """The gallery's stored rows (thesis-lib reproduce NAME): each failing run shows exactly the signatures the
+    registry expects of it, each cure none of its experiment's failures; the findings stored beside the evidence are
+    what findings() says of it now (a changed threshold makes the stored page stale)."""
+    exp, result = papers.EXPERIMENTS[name], papers.load_result(name)
+    failures = {s for expected in exp.expect.values() for s in expected} - set(exp.expect.get("cured", ()))
+    assert failures, f"{name} has no failing run"
+    for row in result["runs"]:
+        found = names(row["evidence"])
+        assert found == list(exp.expect[row["label"]]), (row["label"], found, row["evidence"])
+        assert row["findings"] == found, f"results/papers/{name}.json is stale: run 'thesis-lib reproduce {name}'"
+        if exp.expect[row["label"]]:
+            assert (papers.stored_results_dir() / row["snapshots"]).is_file()
+        else:
+            assert not failures & set(found)
+    assert {s for expected in exp.expect.values() for s in expected} <= set(NAMES)
+
+
+def test_the_gallery_covers_every_signature():
+    """Each signature the CLI can print has a failing run on the page it points to."""
+    failing = papers.failing_runs()
+    assert {s for _, _, expected in failing for s in expected} == set(NAMES)
+    assert all(label != "cured" for _, label, _ in failing)
 
 
 def _write_run(folder: Path, history: dict, config=None) -> Path:

@@ -324,3 +324,14 @@ def test_pixel_mean_loss_is_the_bound_with_its_kl_weighted_d_times():
     lp = log_px.clone().requires_grad_(True)
     losses.pixel_mean_loss(lp, kl_, d).sum().backward()
     torch.testing.assert_close(kl_.grad / -lp.grad, torch.full((8,), float(d)))
+
+
+def test_kl_weighted_bound_is_the_bound_at_beta_one_and_trades_beta_nats_of_reconstruction_per_nat_of_kl():
+    """L_β = log p(x|z) - β KL: estimator B at β = 1; its gradients weigh the KL term β times the reconstruction."""
+    g = torch.Generator().manual_seed(1)
+    log_px, kl = -100 * torch.rand(6, generator=g), 5 * torch.rand(6, generator=g)
+    torch.testing.assert_close(losses.kl_weighted_bound(log_px, kl, 1.0), losses.elbo_estimator_b(kl, log_px[None]))
+    lp, kl_ = log_px.clone().requires_grad_(True), kl.clone().requires_grad_(True)
+    losses.kl_weighted_bound(lp, kl_, 8.0).sum().backward()
+    torch.testing.assert_close(kl_.grad / -lp.grad, torch.full((6,), 8.0))
+    assert (losses.kl_weighted_bound(log_px, kl, 8.0) < losses.kl_weighted_bound(log_px, kl, 1.0)).all()  # below

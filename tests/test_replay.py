@@ -25,7 +25,7 @@ from helpers import QUIET, assert_same, tiny_ae, tiny_gan, tiny_vae
 import thesis_lib as tl
 from thesis_lib.callbacks import StopAfter
 from thesis_lib.data import load_dataset
-from thesis_lib.snapshots import SNAPSHOTS, Snapshots, load_snapshots, save_snapshots, snapshot_steps
+from thesis_lib.snapshots import SNAPSHOTS, Snapshots, load_snapshots, save_snapshots, snapshot_steps, thin
 from thesis_lib.widgets import replay_frames
 from thesis_lib.widgets.replay import REPLAY_MAX_BYTES, STRIP, replay
 
@@ -51,6 +51,16 @@ def test_schedule_size_for_the_chapters_and_tiny_runs(ipe, epochs):
     assert len(steps) <= 60
     if ipe * epochs > 1000:
         assert len(steps) >= 40
+
+
+def test_thin_keeps_evenly_spaced_snapshots_the_first_and_the_last():
+    d = {"steps": list(range(0, 100, 10)), "epochs": [s / 100 for s in range(0, 100, 10)],
+         "samples": torch.arange(10).view(10, 1), "format": 1}  # fmt: skip
+    t = thin(d, 4)
+    assert t["steps"] == [0, 30, 60, 90] and t["samples"].flatten().tolist() == [0, 3, 6, 9] and t["format"] == 1
+    assert thin(d, 20)["steps"] == d["steps"] and len(thin(d, 2)["steps"]) == 2
+    with pytest.raises(ValueError, match="n 1"):
+        thin(d, 1)
 
 
 def test_schedule_refuses_an_empty_epoch():

@@ -158,3 +158,5 @@ def _check(config, schedule: Schedule, data: Dataset, k: int = 1) -> None:
         raise ValueError(
             "algorithm_2 writes out the bound ('dataset', 'sum' or 'mean'), got objective 'pixel-mean' (a mistake)"
         )
+    elif config.kl_weight != 1:
+        raise ValueError(f"algorithm_2 writes out the bound (kl_weight 1), got kl_weight {config.kl_weight}")

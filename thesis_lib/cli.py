@@ -388,7 +388,10 @@ def _reproduce(args: argparse.Namespace) -> int:
             {
                 "wrote": str(results / f"{args.name}.json"),
                 "runs": {
-                    r["label"]: {k: v for k, v in r["metrics"].items() if isinstance(v, (int, float))}
+                    r["label"]: {
+                        **{k: v for k, v in r.get("metrics", {}).items() if isinstance(v, (int, float))},
+                        **({"findings": r["findings"]} if "findings" in r else {}),
+                    }
                     for r in result["runs"]
                 },
             },

@@ -114,7 +114,9 @@ SIGNATURES: tuple[Signature, ...] = (
         _modes,
         lambda e: effective_modes(e["mode_histogram"]) < MODE_COVERAGE * len(e["mode_histogram"]),
         ("mode_histogram", "modes_of"),
-        unless=("saturating-generator",),  # a G without gradient draws blobs: what the judge calls them means nothing
+        # a G without gradient draws blobs, and a VAE whose codes carry nothing draws one average digit: what the
+        # judge calls them means nothing, and the cause is what to cure
+        unless=("saturating-generator", "posterior-collapse", "pixel-mean-loss"),
     ),
     Signature(
         "saturating-generator",

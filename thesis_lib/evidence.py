@@ -148,6 +148,26 @@ def _judge_histogram(model: GenerativeModel, dataset: str, g: torch.Generator) -
     return label_histogram(probs)
 
 
+def modes_over_training(snapshots: dict) -> list[list[int]]:
+    """The mode histogram of each snapshot's samples (:mod:`thesis_lib.snapshots`): the ring components of a
+    ``mixture-2d`` run's points, or the judge's labels of an image run's samples (the judge must be stored or cached);
+    one list per snapshot, in recorded order. Where a model puts its mass as it trains: a collapsing GAN's
+    histograms hold one or two modes each, and which ones changes from snapshot to snapshot."""
+    samples = snapshots["samples"]
+    if snapshots.get("dataset") == "mixture-2d":
+        return [_ring_histogram(x.float()) for x in samples]
+    if not snapshots.get("images"):
+        raise ValueError(
+            f"modes_over_training: dataset {snapshots.get('dataset')!r} has no modes to count; expected mixture-2d or "
+            "an image dataset with a judge"
+        )
+    from .metrics.classifier import load_classifier
+    from .metrics.sample_quality import classifier_outputs, label_histogram
+
+    judge = load_classifier(snapshots["dataset"], progress=False)
+    return [label_histogram(classifier_outputs(judge, x.float() / 255)[1]) for x in samples]
+
+
 def _ring_histogram(x: torch.Tensor) -> list[int]:
     """How many of the 2-D points ``x`` lie within :data:`RING_RADIUS` standard deviations of each ring component's
     mean (points near none are not counted)."""

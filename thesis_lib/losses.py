@@ -290,6 +290,22 @@ def pixel_mean_loss(log_px_given_z: Tensor, kl: Tensor, n_pixels: int) -> Tensor
     return -log_px_given_z / n_pixels + kl
 
 
+def kl_weighted_bound(log_px_given_z: Tensor, kl: Tensor, beta: float) -> Tensor:
+    r"""The bound with its KL term weighted β times (the β-VAE of Higgins et al. 2017), per example.
+
+    .. math::
+
+        \mathcal L_\beta(\theta,\phi;x) = \mathbb E_{q_\phi(z|x)}\big[\log p_\theta(x|z)\big]
+        - \beta\, D_{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)
+
+    For β = 1 it is the bound (estimator B); for β > 1 it is below the bound, and a maximiser trades
+    a nat of KL for β nats of reconstruction: a latent unit that buys less than β nats of
+    reconstruction per nat it carries is worth more switched off (q(z_i|x) = p(z_i)).
+    ``log_px_given_z`` and ``kl`` per example, shape (B,); returns (B,).
+    """
+    return log_px_given_z - beta * kl
+
+
 def importance_weighted_bound(log_px_given_z: Tensor, log_pz: Tensor, log_qz_given_x: Tensor) -> Tensor:
     r"""The k-sample importance-weighted bound on log p(x) (Burda et al. 2016), per example.
 

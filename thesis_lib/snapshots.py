@@ -45,7 +45,7 @@ from .cache import atomic_write
 from .data import load_dataset
 from .trainer import Callback, Trainer
 
-__all__ = ["Snapshots", "snapshot_steps", "load_snapshots", "save_snapshots", "SNAPSHOTS", "FORMAT"]
+__all__ = ["Snapshots", "snapshot_steps", "load_snapshots", "save_snapshots", "thin", "SNAPSHOTS", "FORMAT"]
 
 SNAPSHOTS = "snapshots.pt"
 """The file in a run folder."""
@@ -230,6 +230,24 @@ def _records(d: dict) -> list[dict]:
     return [
         {"step": s, "epoch": e, **{n: d[n][i] for n in names}} for i, (s, e) in enumerate(zip(d["steps"], d["epochs"]))
     ]
+
+
+def thin(snapshots: dict, n: int) -> dict:
+    """At most ``n`` (>= 2) of the snapshots, evenly spaced in recorded order, the first and the last kept: what a
+    stored result carries (the dense early snapshots stay dense). The other keys are kept as they are."""
+    if n < 2:
+        raise ValueError(f"thin keeps at least the first and the last snapshot, got n {n}")
+    count = len(snapshots["steps"])
+    if count <= n:
+        return dict(snapshots)
+    keep = sorted({round(i * (count - 1) / (n - 1)) for i in range(n)})
+    out = dict(snapshots)
+    out["steps"] = [snapshots["steps"][i] for i in keep]
+    out["epochs"] = [snapshots["epochs"][i] for i in keep]
+    for name in ("samples", "reconstructions", "codes"):
+        if name in out:
+            out[name] = snapshots[name][keep].clone()
+    return out
 
 
 def save_snapshots(snapshots: dict, path: str | Path) -> Path:

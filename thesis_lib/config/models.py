@@ -264,12 +264,24 @@ class VAEConfig(ModelConfig):
         " weighted D times; see losses.pixel_mean_loss). Unless it is ``mean``, it is logged apart as"
         " ``-elbo objective``; ``-elbo`` is always nats per example.",
     )
+    kl_weight: float = setting(
+        1.0,
+        "β, the weight of the KL term in what the optimiser descends (Higgins et al. 2017's β-VAE): 1 is the"
+        " bound; above 1 each nat the codes carry costs β nats of reconstruction, so units whose information"
+        " is worth less fall back to the prior (see losses.kl_weighted_bound). ``-elbo`` stays the bound.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_int("latent_dim", self.latent_dim)
         check_sizes("hidden_dims", self.hidden_dims)
         check_int("n_samples", self.n_samples)
+        check_positive("kl_weight", self.kl_weight)
+        if self.kl_weight != 1 and self.objective == "pixel-mean":
+            raise ValueError(
+                f"kl_weight {self.kl_weight} with objective 'pixel-mean': the pixel mean already weighs the KL term"
+                " D times; use kl_weight with 'dataset', 'sum' or 'mean'"
+            )
         if self.decoder == "bernoulli" and self.dataset not in IMAGE_DATASETS:
             raise ValueError(
                 f"decoder 'bernoulli' needs an image dataset ({image_datasets_text()}), got dataset "

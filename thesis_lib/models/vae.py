@@ -110,10 +110,14 @@ class VAE(GenerativeModel):
         """
         t = self.elbo(x)
         out = {"loss": -t.elbo.mean(), "kl": t.kl.mean(), "recon": -t.log_px_given_z.mean()}
+        beta = self.config.kl_weight
+        target = t.elbo if beta == 1 else losses.kl_weighted_bound(t.log_px_given_z, t.kl, beta)
         if self.config.objective == "dataset":
-            out["objective"] = -losses.minibatch_objective(t.elbo, self.n_data)
+            out["objective"] = -losses.minibatch_objective(target, self.n_data)
         elif self.config.objective == "sum":
-            out["objective"] = -t.elbo.sum()
+            out["objective"] = -target.sum()
+        elif self.config.objective == "mean" and beta != 1:
+            out["objective"] = -target.mean()
         elif self.config.objective == "pixel-mean":
             out["objective"] = losses.pixel_mean_loss(-out["recon"], out["kl"], self.data_dim)
         return out
