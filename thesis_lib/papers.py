@@ -13,79 +13,23 @@ Re-running the command regenerates the file; the numbers in the book are never t
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import platform
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from .config import AAEConfig, AEConfig, GANConfig, RunConfig, VAEConfig, run_config
+from .config import AAEConfig, AEConfig, GANConfig, VAEConfig, run_config
+from .experiment import STORED_SNAPSHOTS, STORED_STEPS, Experiment
+from .failures import FAILURES, GALLERY, failing_runs
 from .seed import select_device
+
+__all__ = ["EXPERIMENTS", "FAILURES", "Experiment", "failing_runs", "reproduce", "load_result", "stored_results_dir"]
 
 RUNS_DIR = Path("runs") / "papers"
 RESULTS_DIR = Path(__file__).resolve().parent / "results" / "papers"  # package data, committed
 
-
-@dataclass(frozen=True)
-class Experiment:
-    """One figure of one paper and how this library re-measures it.
-
-    Attributes:
-        name: the file stem and the ``thesis-lib reproduce`` argument.
-        paper: where the figure is reported.
-        reported: what the paper reports, e.g. ``{"parzen_ll": 225, "parzen_se": 2}``.
-        note: what differs from the paper's setup.
-        runs: the runs to train (model config and schedule), by label.
-        metrics: metric groups of :func:`thesis_lib.metrics.evaluate_model`.
-        evaluate: extra arguments of :func:`~thesis_lib.metrics.evaluate_model` (``k``, ``n_test`` ...).
-        real_data: also score real training images as the reference row.
-        diagnose: also measure what limits the Parzen estimate of the runs' samples: their faint
-            pixels, and the estimate after a median filter and after a slight blur (and the same
-            for the real-data row).
-        codes: also save a picture of each run's codes of 5,000 test images against samples of
-            its prior (``plots.prior_vs_posterior``), ``NAME-LABEL-codes.png``.
-        proposal_scales: also estimate each run's -log p(x) by importance sampling with the
-            proposal N(f(x), s² I) for each s (k = 100, the first 1,000 test images), for runs
-            that define a likelihood (``nll_by_proposal_scale``).
-        expect: the gallery of failures (the book's page "When training goes wrong"): for each run
-            label, the failure signatures of :mod:`thesis_lib.diagnosis` its evidence must show (``()``
-            for a cure). With it, each row also stores ``evidence`` (:func:`~thesis_lib.diagnosis.measure_run`)
-            and the names of its ``findings``, and each failing run's training snapshots (at most
-            :data:`STORED_SNAPSHOTS` of them, ``NAME-LABEL-snapshots.pt``) for its replay.
-        steps: per-step logs to store (``row["steps"]``, e.g. ``("D(x)", "D(G(z))")``), the first
-            :data:`STORED_STEPS` steps of each.
-    """
-
-    name: str
-    paper: str
-    reported: dict[str, float]
-    note: str
-    runs: dict[str, RunConfig] = field(default_factory=dict)
-    metrics: tuple[str, ...] = ("parzen",)
-    evaluate: dict[str, Any] = field(default_factory=dict)
-    real_data: bool = False
-    diagnose: bool = False
-    codes: bool = False
-    proposal_scales: tuple[float, ...] = ()
-    expect: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    steps: tuple[str, ...] = ()
-
-
-STORED_SNAPSHOTS = 20
-"""Snapshots a failing run of the gallery keeps (evenly spaced in recorded order: the early ones stay dense)."""
-STORED_STEPS = 1000
-"""Per-step logs a row keeps: the first 1,000 steps of each (the early game; the epochs' logs are all kept)."""
-
-GAN_2014 = GANConfig(data_init=False, ema=0.0)
-"""The GAN of Goodfellow et al. (2014) in the chapter's networks, without the chapter recipe's later tricks: G starts
-from zero, not from the mean digit, and is sampled itself, not its moving average (with :data:`ADAM_2014`)."""
-ADAM_2014 = {"adam_betas": (0.5, 0.999), "lr": 2e-4}
-"""The usual Adam setting of the GAN papers of 2014-2016 (Radford et al. 2016), in place of the chapter's (0, 0.99)
-and 2e-3."""
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
@@ -311,144 +255,10 @@ EXPERIMENTS: dict[str, Experiment] = {
             metrics=("likelihood",),
             evaluate={"k": 5000},
         ),
-        # ------------------------------------------------------------------ the gallery of failures
-        Experiment(
-            name="failure-mode-collapse-ring",
-            paper="This book, 'When training goes wrong': mode collapse on the ring of ten Gaussians",
-            reported={},
-            note=(
-                "The GAN of 2014 (G starts from zero and is sampled itself; Adam (0.5, 0.999)) at lr 2e-3 on the "
-                "ring of ten Gaussians (mixture-2d), for 3 epochs: with D's learning rate a tenth of G's it fails; "
-                "with one rate for both it is cured."
-            ),
-            runs={
-                "fails": run_config(
-                    dataclasses.replace(GAN_2014, dataset="mixture-2d"),
-                    epochs=3,
-                    **{**ADAM_2014, "lr": 2e-3},
-                    d_lr_factor=0.1,
-                ),
-                "cured": run_config(
-                    dataclasses.replace(GAN_2014, dataset="mixture-2d"), epochs=3, **{**ADAM_2014, "lr": 2e-3}
-                ),
-            },
-            metrics=(),
-            expect={"fails": ("mode-collapse",), "cured": ()},
-        ),
-        Experiment(
-            name="failure-mode-collapse",
-            paper="This book, 'When training goes wrong': mode collapse on MNIST",
-            reported={},
-            note=(
-                "The GAN of 2014 (G starts from zero and is sampled itself; Adam (0.5, 0.999)) at lr 2e-3 with D's "
-                "learning rate a tenth of G's, for one epoch, fails; the chapter's recipe with the same slow D is "
-                "cured, and so, less well, is the failing run with Adam's momentum off (beta1 = 0, as the recipe's)."
-            ),
-            runs={
-                "fails": run_config(GAN_2014, epochs=1, **{**ADAM_2014, "lr": 2e-3}, d_lr_factor=0.1),
-                "cured": run_config(GANConfig(), epochs=1, d_lr_factor=0.1),
-                "momentum off": run_config(GAN_2014, epochs=1, lr=2e-3, adam_betas=(0.0, 0.99), d_lr_factor=0.1),
-            },
-            metrics=(),
-            expect={"fails": ("mode-collapse",), "cured": (), "momentum off": ()},
-        ),
-        Experiment(
-            name="failure-saturating-generator",
-            paper="This book, 'When training goes wrong': the minimax generator loss saturates",
-            reported={},
-            note=(
-                "The GAN of 2014 (G starts from zero and is sampled itself; Adam (0.5, 0.999), lr 2e-4) with D's "
-                "learning rate ten times G's, for one epoch: with the minimax generator loss of Algorithm 1 it "
-                "fails; the non-saturating loss cures the saturation (D, ten times faster, still leads: "
-                "discriminator-wins, a failure of its own)."
-            ),
-            runs={
-                "fails": run_config(
-                    dataclasses.replace(GAN_2014, generator_loss="minimax"), epochs=1, **ADAM_2014, d_lr_factor=10.0
-                ),
-                "cured": run_config(GAN_2014, epochs=1, **ADAM_2014, d_lr_factor=10.0),
-            },
-            metrics=(),
-            expect={"fails": ("saturating-generator",), "cured": ("discriminator-wins",)},
-            steps=("D(x)", "D(G(z))"),
-        ),
-        Experiment(
-            name="failure-discriminator-wins",
-            paper="This book, 'When training goes wrong': a discriminator that overpowers the generator",
-            reported={},
-            note=(
-                "The chapter's GAN for one epoch with k = 5 discriminator steps per generator step fails; k = 1 "
-                "cures it."
-            ),
-            runs={
-                "fails": run_config(GANConfig(k=5), epochs=1),
-                "cured": run_config(GANConfig(), epochs=1),
-            },
-            metrics=(),
-            expect={"fails": ("discriminator-wins",), "cured": ()},
-            steps=("D(x)", "D(G(z))"),
-        ),
-        Experiment(
-            name="failure-posterior-collapse",
-            paper="This book, 'When training goes wrong': posterior collapse and inactive latent units",
-            reported={},
-            note=(
-                "The chapter's 32-D VAE for 10 epochs descending the bound with its KL term weighted 8 times (the "
-                "beta-VAE's beta = 8) fails; the bound itself (beta = 1) is the cure."
-            ),
-            runs={
-                "fails": run_config(VAEConfig(kl_weight=8.0), epochs=10),
-                "cured": run_config(VAEConfig(), epochs=10),
-            },
-            metrics=(),
-            expect={"fails": ("posterior-collapse",), "cured": ()},
-        ),
-        Experiment(
-            name="failure-pixel-mean-loss",
-            paper="This book, 'When training goes wrong': a mean over pixels where the bound needs a sum",
-            reported={},
-            note=(
-                "The chapter's 32-D VAE for 3 epochs: descending the reconstruction term averaged over the pixels "
-                "plus the summed KL fails; the bound (both summed) is the cure."
-            ),
-            runs={
-                "fails": run_config(VAEConfig(objective="pixel-mean"), epochs=3),
-                "cured": run_config(VAEConfig(), epochs=3),
-            },
-            metrics=(),
-            expect={"fails": ("pixel-mean-loss",), "cured": ()},
-        ),
-        Experiment(
-            name="failure-aae-regularisation",
-            paper="This book, 'When training goes wrong': an AAE's regularisation too weak or too strong",
-            reported={},
-            note=(
-                "The chapter's AAE for 3 epochs with the regularisation phase's learning rate ten times lower or "
-                "ten times higher than the chapter's, and the chapter's own (the cure of both)."
-            ),
-            runs={
-                "too weak": run_config(AAEConfig(), epochs=3, reg_lr=2e-5),
-                "too strong": run_config(AAEConfig(), epochs=3, reg_lr=2e-3),
-                "cured": run_config(AAEConfig(), epochs=3),
-            },
-            metrics=(),
-            codes=True,
-            expect={"too weak": ("weak-regularisation",), "too strong": ("strong-regularisation",), "cured": ()},
-        ),
+        *GALLERY,
     )
 }
-FAILURES = tuple(name for name, e in EXPERIMENTS.items() if e.expect)
-"""The gallery of failures: the experiments whose rows say which failure signatures they show."""
-
-
-def failing_runs() -> list[tuple[str, str, tuple[str, ...]]]:
-    """The gallery's failing runs: (experiment, run label, the signatures it shows), in the registry's order."""
-    return [
-        (name, label, sig)
-        for name in FAILURES
-        for label, sig in EXPERIMENTS[name].expect.items()
-        if sig and label != "cured"
-    ]
+"""Every stored experiment: the papers' figures, the chapters' long experiments, then the gallery of failures."""
 
 
 def _slug(label: str) -> str:
