@@ -67,3 +67,18 @@ def test_every_chapter_run_is_diagnosed_healthy():
     assert {p.name.split("-")[0] for p in runs} >= {"ae", "gan", "vae", "aae"}, runs  # the build trained each kind
     found = {p.name: [f"{f.name}: {f.explanation}" for f in diagnose(p)] for p in runs}
     assert not {name: f for name, f in found.items() if f}, found
+
+
+@pytest.mark.book_build
+@pytest.mark.parametrize("edition", ["", "sl/"])
+def test_every_signature_that_diagnose_prints_has_its_section(edition):
+    """`thesis-lib diagnose` points each finding at `failures.html#<name>`: the built page (both editions) has an
+    element with that id, a section heading of its own."""
+    import re
+
+    from thesis_lib.diagnosis import PAGE, SIGNATURES
+
+    page = ROOT / "_build" / "html" / edition / "book" / PAGE
+    text = page.read_text()
+    for s in SIGNATURES:
+        assert re.search(rf'<section id="{re.escape(s.name)}"|id="{re.escape(s.name)}"', text), (edition, s.name)
