@@ -75,6 +75,37 @@ def test_reproduce_writes_and_regenerates(tmp_path: Path, monkeypatch, require_m
     assert again["runs"][0]["metrics"]["test_nll"] == pytest.approx(row["metrics"]["test_nll"])
 
 
+def test_a_failure_stores_its_evidence_findings_steps_and_the_failing_runs_snapshots(tmp_path: Path, monkeypatch):
+    """A gallery experiment (expect set) on the ring: each row keeps what the page reads; only the failing run keeps
+    its snapshots (thinned), and its replay and mode hops are drawn from them."""
+    from thesis_lib.diagnosis import findings
+    from thesis_lib.evidence import modes_over_training
+    from thesis_lib.snapshots import load_snapshots
+
+    small = {"dataset": "mixture-2d", "g_hidden": (16,), "d_hidden": (16,), "latent_dim": 2, "epochs": 1}
+    tiny = papers.Experiment(
+        name="tiny-failure",
+        paper="a test",
+        reported={},
+        note="tiny",
+        runs={"fails": run_config("gan", d_lr_factor=0.1, **small), "cured": run_config("gan", **small)},
+        metrics=(),
+        expect={"fails": ("mode-collapse",), "cured": ()},
+        steps=("D(G(z))",),
+    )
+    monkeypatch.setitem(papers.EXPERIMENTS, "tiny-failure", tiny)
+    monkeypatch.setattr(papers, "STORED_SNAPSHOTS", 5)
+    result = papers.reproduce("tiny-failure", runs_dir=tmp_path / "runs", results_dir=tmp_path / "res", progress=False)
+    fails, cured = result["runs"]
+    for row in (fails, cured):
+        assert "metrics" not in row and row["findings"] == [f.name for f in findings(row["evidence"])]
+        assert sum(row["evidence"]["mode_histogram"]) <= 2000 and row["evidence"]["modes_of"] == "components"
+        assert 0 < len(row["steps"]["D(G(z))"]) <= papers.STORED_STEPS and (tmp_path / "res" / row["samples"]).exists()
+    assert "snapshots" not in cured
+    snaps = load_snapshots(tmp_path / "res" / fails["snapshots"])
+    assert len(snaps["steps"]) == 5 and snaps["steps"][0] == 0 and len(modes_over_training(snaps)) == 5
+
+
 def test_unknown_experiment_is_one_clear_error():
     allowed = ", ".join(papers.EXPERIMENTS)
     assert "gan-parzen" in allowed and "aae-parzen" in allowed

@@ -371,8 +371,9 @@ def _reproduce(args: argparse.Namespace) -> int:
     if args.list or args.name is None:
         if not args.list:
             raise ValueError(f"reproduce needs an experiment name, one of: {', '.join(EXPERIMENTS)} (or --list)")
+        width = max(len(name) for name in EXPERIMENTS)
         for e in EXPERIMENTS.values():
-            print(f"{e.name:18s} {e.paper}; reported {json.dumps(e.reported)}")
+            print(f"{e.name:{width}s} {e.paper}; reported {json.dumps(e.reported)}")
         return 0
     try:
         results = args.results or stored_results_dir()
