@@ -299,6 +299,19 @@ def test_every_stored_failure_is_flagged_with_its_name_and_every_cure_with_none_
     assert {s for expected in exp.expect.values() for s in expected} <= set(NAMES)
 
 
+def test_mode_hops_counts_the_dominant_modes_changes():
+    """Snapshots with too few samples near a mode are left out; the dominant mode's changes and visits are counted
+    over the rest."""
+    histograms = [[0, 0, 0], [9, 1, 0], [0, 0, 1], [0, 8, 2], [5, 0, 5], [0, 10, 0]]  # 10 samples each
+    assert evidence.mode_hops(histograms, samples=10, occupied_share=0.2) == {
+        "snapshots": 6,
+        "occupied": 4,
+        "most_modes": 2,
+        "changes": 3,
+        "visited": 2,
+    }  # dominant: 0, 1, 0 (a tie goes to the first), 1
+
+
 def test_the_gallery_covers_every_signature():
     """Each signature the CLI can print has a failing run on the page it points to."""
     failing = papers.failing_runs()

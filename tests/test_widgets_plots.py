@@ -447,3 +447,28 @@ def test_glue_figure_hands_the_figure_to_the_page_and_shows_it_only_live(monkeyp
         plots.glue_figure("fig-x", "not a figure")
     with pytest.raises(ValueError, match="name=''"):
         plots.glue_figure("", fig2)
+
+
+def test_the_failure_pages_figures_draw_what_they_are_given(tmp_path):
+    """plots.failures: panels lettered in order; the hops grid shows each snapshot's share of its near-mode samples
+    (a row of zeros stays white); the per-step curves are trailing means of the given logs."""
+    import numpy as np
+
+    picture = tmp_path / "p.png"
+    plt.imsave(picture, np.zeros((4, 4)))
+    fig = plots.pictures([picture, picture, picture])
+    assert [ax.get_title() for ax in fig.axes] == ["(a)", "(b)", "(c)"]
+    fig = plots.mode_hops([([0, 5, 9], [[0, 4], [2, 2], [0, 0]])])
+    shown = fig.axes[0].images[0].get_array()
+    assert shown.tolist() == [[0, 1], [0.5, 0.5], [0, 0]] and [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
+        "0",
+        "5",
+        "9",
+    ]
+    fig = plots.discriminator_scores([{"D(x)": [1.0] * 30, "D(G(z))": [0.0] * 10 + [1.0] * 20}])
+    fake = fig.axes[0].lines[1].get_ydata()
+    assert fake[0] == 0 and fake[-1] == pytest.approx(20 / 25)  # the last 25 steps: 5 zeros, 20 ones
+    fig = plots.samples_and_shares([picture, picture], [[1, 3], [2, 2]])
+    assert [ax.get_title() for ax in fig.axes] == ["(a)", "(b)", "(c)", "(d)"]
+    assert [p.get_height() for p in fig.axes[2].patches] == [0.25, 0.75]
+    plt.close("all")

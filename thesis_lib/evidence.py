@@ -168,6 +168,23 @@ def modes_over_training(snapshots: dict) -> list[list[int]]:
     return [label_histogram(classifier_outputs(judge, x.float() / 255)[1]) for x in samples]
 
 
+def mode_hops(histograms: list[list[int]], samples: int, occupied_share: float = 0.04) -> dict[str, int]:
+    """How a generator moved its samples between modes over its snapshots (``histograms``: each snapshot's mode
+    histogram, :func:`modes_over_training`, of ``samples`` samples each). A snapshot counts when at least
+    ``occupied_share`` of its samples lie near a mode; over those: ``most_modes``, the most modes that hold a tenth of
+    a snapshot's near samples, and the mode holding most of them (the *dominant* mode): how many times it changes
+    from one counted snapshot to the next (``changes``) and how many modes it visits (``visited``)."""
+    counted = [h for h in histograms if sum(h) >= occupied_share * samples]
+    dominant = [max(range(len(h)), key=h.__getitem__) for h in counted]
+    return {
+        "snapshots": len(histograms),
+        "occupied": len(counted),
+        "most_modes": max((sum(c >= 0.1 * sum(h) for c in h) for h in counted), default=0),
+        "changes": sum(a != b for a, b in zip(dominant, dominant[1:])),
+        "visited": len(set(dominant)),
+    }
+
+
 def _ring_histogram(x: torch.Tensor) -> list[int]:
     """How many of the 2-D points ``x`` lie within :data:`RING_RADIUS` standard deviations of each ring component's
     mean (points near none are not counted)."""

@@ -355,7 +355,8 @@ def _save_samples(model, path: Path) -> str:
 
 
 def _save_points(model, path: Path) -> str:
-    """2,000 samples (seed 0) of a 2-D model over 2,000 points of its data, beside the JSON."""
+    """2,000 samples (seed 0) of a 2-D model over 2,000 points of its data, beside the JSON, in the same frame for
+    every run of the data (2.5 times the data's extent), so that runs compare side by side."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -368,10 +369,11 @@ def _save_points(model, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(3.2, 3.2))
     ax.scatter(data[:, 0], data[:, 1], s=2, c="0.75", label="data")
     ax.scatter(x[:, 0], x[:, 1], s=2, c="C3", label="samples")
-    ax.set_aspect("equal")
+    limit = 2.5 * data.abs().max().item()
+    ax.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal")
     ax.set_axis_off()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path.name
 
