@@ -25,19 +25,20 @@ def _letter(i: int) -> str:
     return f"({chr(97 + i)})"
 
 
-def _picture(ax: Axes, path: str | Path, title: str) -> None:
-    ax.imshow(plt.imread(str(path)), cmap="gray")
+def _picture(ax: Axes, path: str | Path, title: str, right_half: bool = False) -> None:
+    image = plt.imread(str(path))
+    ax.imshow(image[:, image.shape[1] // 2 :] if right_half else image, cmap="gray")
     ax.set_title(title)
     ax.set_axis_off()
 
 
-def pictures(paths: Sequence[str | Path], rows: bool = False, size: float = 3.2) -> Figure:
-    """Stored pictures (sample grids, scatter plots) side by side, or one under another with ``rows`` (the wide
-    prior-against-codes maps), as panels (a), (b), ..."""
-    shape, figsize = ((len(paths), 1), (8, 3.3 * len(paths))) if rows else ((1, len(paths)), (size * len(paths), size))
-    fig, axes = plt.subplots(*shape, figsize=figsize, layout="constrained")
+def pictures(paths: Sequence[str | Path], right_half: bool = False, size: float = 3.2) -> Figure:
+    """Stored pictures (sample grids, scatter plots) side by side, as panels (a), (b), ...; with ``right_half``, the
+    right half of each (of a prior-against-codes map, the codes: its left half, the prior, is the same for every
+    run)."""
+    fig, axes = plt.subplots(1, len(paths), figsize=(size * len(paths), size), layout="constrained")
     for i, (ax, path) in enumerate(zip(np.atleast_1d(axes), paths)):
-        _picture(ax, path, _letter(i))
+        _picture(ax, path, _letter(i), right_half)
     return fig
 
 
