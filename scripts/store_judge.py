@@ -28,6 +28,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from thesis_lib.metrics.classifier import ClassifierSettings, store_judge, stored_judge_state, train_classifier  # noqa: E402
 
 
+def cpu() -> str:
+    """The CPU, as far as it changes the judge's floats: its model name and the instruction set torch uses. The same
+    code, torch and threads train different weights on different CPUs (oneDNN picks its kernels by CPU)."""
+    names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+             if line.startswith("model name")] if Path("/proc/cpuinfo").exists() else []  # fmt: skip
+    return f"{names[0] if names else 'unknown CPU'}, {torch.backends.cpu.get_cpu_capability()}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -50,8 +58,18 @@ def main() -> int:
                 )
             )
             return 0
+        if stored.get("cpu", cpu()) != cpu():
+            print(f"skipped: the judge was stored on {stored['cpu']}, this is {cpu()}")
+            return 0
         model, acc = train_classifier(settings, progress=False)
         differ = [name for name, p in model.state_dict().items() if not torch.equal(p, stored["model"][name])]
+        if (differ or acc != stored["test_accuracy"]) and "cpu" not in stored:
+            print(
+                f"skipped: the retrained judge differs (test accuracy {acc} against {stored['test_accuracy']}), and "
+                f"the stored one does not record the CPU that trained it; this is {cpu()}: re-store it "
+                "(scripts/store_judge.py) to check it bit for bit here"
+            )
+            return 0
         if differ or acc != stored["test_accuracy"]:
             print(
                 (
@@ -65,6 +83,8 @@ def main() -> int:
         return 0
     model, acc = train_classifier(settings)
     path = store_judge(model, acc, settings)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    torch.save({**state, "cpu": cpu()}, path)  # what the check compares first (not in the code's fingerprint)
     print(f"stored the {settings.dataset} judge (test accuracy {acc:.4f}) in {path}")
     return 0
 
