@@ -292,7 +292,7 @@ def test_every_stored_failure_is_flagged_with_its_name_and_every_cure_with_none_
         found = names(row["evidence"])
         assert found == list(exp.expect[row["label"]]), (row["label"], found, row["evidence"])
         assert row["findings"] == found, f"results/papers/{name}.json is stale: run 'thesis-lib reproduce {name}'"
-        if exp.expect[row["label"]] and row["label"] != "cured":  # a failing run: its replay's snapshots
+        if exp.fails(row["label"]):  # a failing run: its replay's snapshots
             assert (papers.stored_results_dir() / row["snapshots"]).is_file()
         else:
             assert not failures & set(found)

@@ -54,6 +54,11 @@ class Experiment:
     expect: dict[str, tuple[str, ...]] = field(default_factory=dict)
     steps: tuple[str, ...] = ()
 
+    def fails(self, label: str) -> bool:
+        """Whether run ``label`` is a failing run of the gallery: it must show a signature and is not the cure
+        (the cure of a saturating generator still shows ``discriminator-wins``, a failure of another section)."""
+        return bool(self.expect.get(label)) and label != "cured"
+
 
 STORED_SNAPSHOTS = 20
 """Snapshots a failing run of the gallery keeps (evenly spaced in recorded order: the early ones stay dense)."""

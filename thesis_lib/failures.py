@@ -19,6 +19,10 @@ from zero, not from the mean digit, and is sampled itself, not its moving averag
 ADAM_2014 = {"adam_betas": (0.5, 0.999), "lr": 2e-4}
 """The usual Adam setting of the GAN papers of 2014-2016 (Radford et al. 2016), in place of the chapter's (0, 0.99)
 and 2e-3."""
+ADAM_2014_FAST = {**ADAM_2014, "lr": 2e-3}
+"""The same Adam at the chapter's learning rate, where the mode-collapse runs start."""
+RING_2014 = dataclasses.replace(GAN_2014, dataset="mixture-2d")
+"""The GAN of 2014 on the ring of ten Gaussians."""
 
 
 GALLERY: tuple[Experiment, ...] = (
@@ -33,14 +37,12 @@ GALLERY: tuple[Experiment, ...] = (
         ),
         runs={
             "fails": run_config(
-                dataclasses.replace(GAN_2014, dataset="mixture-2d"),
+                RING_2014,
                 epochs=3,
-                **{**ADAM_2014, "lr": 2e-3},
+                **ADAM_2014_FAST,
                 d_lr_factor=0.1,
             ),
-            "cured": run_config(
-                dataclasses.replace(GAN_2014, dataset="mixture-2d"), epochs=3, **{**ADAM_2014, "lr": 2e-3}
-            ),
+            "cured": run_config(RING_2014, epochs=3, **ADAM_2014_FAST),
         },
         metrics=(),
         expect={"fails": ("mode-collapse",), "cured": ()},
@@ -55,7 +57,7 @@ GALLERY: tuple[Experiment, ...] = (
             "cured, and so, less well, is the failing run with Adam's momentum off (beta1 = 0, as the recipe's)."
         ),
         runs={
-            "fails": run_config(GAN_2014, epochs=1, **{**ADAM_2014, "lr": 2e-3}, d_lr_factor=0.1),
+            "fails": run_config(GAN_2014, epochs=1, **ADAM_2014_FAST, d_lr_factor=0.1),
             "cured": run_config(GANConfig(), epochs=1, d_lr_factor=0.1),
             "momentum off": run_config(GAN_2014, epochs=1, lr=2e-3, adam_betas=(0.0, 0.99), d_lr_factor=0.1),
         },
@@ -152,9 +154,4 @@ FAILURES = tuple(e.name for e in GALLERY)
 
 def failing_runs() -> list[tuple[str, str, tuple[str, ...]]]:
     """The gallery's failing runs: (experiment, run label, the signatures it shows), in the gallery's order."""
-    return [
-        (e.name, label, signatures)
-        for e in GALLERY
-        for label, signatures in e.expect.items()
-        if signatures and label != "cured"
-    ]
+    return [(e.name, label, signatures) for e in GALLERY for label, signatures in e.expect.items() if e.fails(label)]

@@ -306,7 +306,7 @@ def reproduce(
         if exp.expect:
             row["evidence"] = measure_run(run)
             row["findings"] = [f.name for f in findings(row["evidence"])]
-            if exp.expect[label] and label != "cured":
+            if exp.fails(label):
                 row["snapshots"] = _save_snapshots(out, Path(results_dir) / f"{name}-{_slug(label)}-snapshots.pt")
         if exp.diagnose:
             row["diagnosis"] = parzen_diagnosis(
