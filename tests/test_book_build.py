@@ -50,6 +50,8 @@ def test_book_builds_without_warnings():
     assert "Executing notebook" not in translation_log, "the Slovene edition executed a notebook"
     # every executed chapter has its time and where it went
     assert set(info["notebook_seconds"]) == set(info["profile"]) == {Path(p).stem for p in book_toc.notebooks()}, info
+    # ... executed in the TOC's order (_ext/toc_order.py): each chapter trains its own runs, later pages reuse them
+    assert list(info["notebook_seconds"]) == [Path(p).stem for p in book_toc.notebooks()], info["notebook_seconds"]
     for name, row in info["profile"].items():
         assert "kernel start and imports" in row and "other" in row, (name, row)
         assert sum(row.values()) <= info["notebook_seconds"][name] + 1, (name, row)
@@ -82,3 +84,25 @@ def test_every_signature_that_diagnose_prints_has_its_section(edition):
     text = page.read_text()
     for s in SIGNATURES:
         assert re.search(rf'<section id="{re.escape(s.name)}"|id="{re.escape(s.name)}"', text), (edition, s.name)
+
+
+@pytest.mark.unit
+def test_pages_are_read_in_the_order_of_the_toc():
+    """_ext/toc_order.py puts Sphinx's reading (and so myst-nb's execution) in the order of _toc.yml: the chapters
+    before the comparison and the papers page that reuse their runs, whatever the pages' names sort as."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import toc_order
+
+    site_map = parse_toc_yaml(ROOT / "_toc.yml")
+    assert toc_order.toc_order(site_map) == book_toc.pages()
+
+    class App:
+        class config:
+            external_site_map = site_map
+
+    docnames = sorted([*book_toc.pages(), "book/zz_orphan", "a_orphan"])  # Sphinx's order: alphabetical
+    toc_order.reorder(App, None, docnames)
+    assert docnames == [*book_toc.pages(), "a_orphan", "book/zz_orphan"]
+    assert docnames.index("book/gan") < docnames.index("book/comparison") < docnames.index("book/papers")
