@@ -239,15 +239,18 @@ def test_language_link_reaches_the_counterpart(browser, html, docname):
     assert counterpart.exists(), f"{docname} ({language}) has no counterpart {counterpart}"
     assert (file.parent / links[0]).resolve() == counterpart.resolve(), links[0]
     assert _language(counterpart) not in ("", language), f"{counterpart} is not the other edition"
-    page = browser.new_page()
+    # the switch is a plain link: it works without the pages' scripts, which are not run here (they would only make
+    # both loads slower: MathJax, the widgets)
+    context = browser.new_context(java_script_enabled=False)
     try:
+        page = context.new_page()
         page.goto(file.as_uri(), wait_until="domcontentloaded")
         page.click(".tl-lang-link")
         page.wait_for_load_state("domcontentloaded")
         assert unquote(urlsplit(page.url).path) == counterpart.resolve().as_posix(), page.url
         assert page.evaluate("() => document.documentElement.lang") == _language(counterpart)
     finally:
-        page.close()
+        context.close()
 
 
 @pytest.mark.parametrize("docname", PAGES)
