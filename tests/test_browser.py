@@ -366,20 +366,25 @@ def test_solutions_hidden_until_clicked(load, docname):
     same solutions with the same toggles and the same sphinx-togglebutton script (their words are checked by
     tests/test_slovene_pages.py, their accessibility by the check below)."""
     page = load(docname).page
+    # per solution, whether each element of its body is visible in Playwright's sense: a box that is not empty, and
+    # not visibility: hidden
+    shown = """() => [...document.querySelectorAll('.solution')].map(s =>
+        [...s.querySelectorAll(':scope > :not(.admonition-title)')].map(e => {
+            const box = e.getBoundingClientRect();
+            return box.width > 0 && box.height > 0 && e.checkVisibility({visibilityProperty: true});
+        }))"""
+    before = page.evaluate(shown)  # one round trip for all
+    for i, body in enumerate(before):
+        assert body, f"{docname}: solution {i + 1} is empty"
+        assert not any(body), f"{docname}: solution {i + 1} is visible before a click"
     solutions = page.locator(".solution")
-    for i in range(solutions.count()):
-        sol = solutions.nth(i)
-        body = sol.locator(":scope > :not(.admonition-title)")
-        assert body.count() > 0, f"{docname}: solution {i + 1} is empty"
-        assert not any(body.nth(j).is_visible() for j in range(body.count())), (
-            f"{docname}: solution {i + 1} is visible before a click"
-        )
+    for i in range(len(before)):
         # Wait for sphinx-togglebutton's button (added by its script), then click it: the middle of the title is
         # often the link "Solution to Exercise N", and clicking that navigates instead of opening the solution.
-        button = sol.locator(".toggle-button").first
+        button = solutions.nth(i).locator(".toggle-button").first
         button.wait_for(state="attached", timeout=20_000)
         button.click()
-        body.first.wait_for(state="visible", timeout=10_000)
+    page.wait_for_function(f"() => ({shown})().every(body => body[0])", timeout=10_000)  # every solution opened
 
 
 @pytest.mark.parametrize("docname", PAGES)
