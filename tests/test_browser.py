@@ -720,7 +720,9 @@ def test_page_fits_a_phone_and_its_widgets_work_there(browser, base_url, docname
     context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
     try:
         page = context.new_page()
-        page.goto(urljoin(base_url, f"{docname}.html"), wait_until="networkidle")
+        # "load", then MathJax and every image: what the layout needs (the network's going quiet, another half
+        # second per page, is the offline check's business: test_page_loads_offline_without_errors)
+        page.goto(urljoin(base_url, f"{docname}.html"), wait_until="load")
         _settle(page)
         width = page.evaluate("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
         wide = page.evaluate(
