@@ -24,8 +24,9 @@ then adds the outline (bookmarks: chapters and their sections) and the metadata.
 points.
 
 The Slovene edition (``_build/html/sl``, built by ``scripts/build_book.py``) is printed the same way
-into ``book-sl.pdf``; the PDF's own words (the contents, the cover, the widgets' text alternatives,
-the title and author) come from its catalogues (``locales/sl/LC_MESSAGES``, ``labels.po``).
+into ``book-sl.pdf``, at the same time as the English one (each in its own process and Chromium); the
+PDF's own words (the contents, the cover, the widgets' text alternatives, the title and author) come
+from its catalogues (``locales/sl/LC_MESSAGES``, ``labels.po``).
 """
 
 from __future__ import annotations
