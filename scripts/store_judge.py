@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from thesis_lib.cache import atomic_write  # noqa: E402
 from thesis_lib.metrics.classifier import ClassifierSettings, store_judge, stored_judge_state, train_classifier  # noqa: E402
 
 
@@ -83,8 +84,8 @@ def main() -> int:
         return 0
     model, acc = train_classifier(settings)
     path = store_judge(model, acc, settings)
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    torch.save({**state, "cpu": cpu()}, path)  # what the check compares first (not in the code's fingerprint)
+    state = {**torch.load(path, map_location="cpu", weights_only=True), "cpu": cpu()}  # what the check compares first
+    atomic_write(path, lambda p: torch.save(state, p))  # (here, not in the library: outside the judge's fingerprint)
     print(f"stored the {settings.dataset} judge (test accuracy {acc:.4f}) in {path}")
     return 0
 
