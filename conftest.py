@@ -18,28 +18,76 @@ Every test belongs to one tier, named by a marker (``pytest -m <tier>`` runs one
 * ``notebook``: every chapter notebook under nbval (``book/*.ipynb``, ``--nbval-lax``: cells
   marked ``# NBVAL_CHECK_OUTPUT`` are compared with their stored output).
 
-``pytest`` runs them all in this order: unit and slow, the book build, the browser tests, the
-notebooks. The notebooks come last so that they reuse the runs the build just trained instead
-of training every model a second time.
+``pytest`` runs them on two processes (pytest-xdist: ``-n 2`` in ``pyproject.toml``):
+
+1. **the book build, alone.** It trains with torch's default two threads, and torch's threads wait on
+   each other at every operation: any other process on the second core makes it several times
+   slower (``ARCHITECTURE.md``, "The time of the test command"). So it runs first and every other test
+   waits for it (:data:`ALONE`, :func:`pytest_runtest_setup`). The judge's bit-for-bit retraining runs
+   alone before it, for the same reason;
+2. **everything else, on both processes**: unit and slow, then the browser tests, then the notebooks,
+   which reuse the runs the build just trained instead of training every model a second time. Half of
+   a browser test's time is one side waiting for the other (Python for Chromium and back), so two
+   at a time keep both cores busy.
+
+Each test belongs to a group (:func:`_group`): the tests of a module stay together, so a
+module's fixtures (a wheel, a gettext build, the PDF print) are made once; ``tests/test_browser.py``
+is split per edition and page (each page is loaded once, by one process); a notebook's cells share
+one kernel. ``pytest -n 0`` runs everything in one process, in the order unit and slow, the build,
+the browser tests, the notebooks (the unit tests' failures first).
 """
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
 
 TIERS = {
     "unit": "fast unit tests (no MNIST training, subprocess, browser or notebook): the inner loop",
     "slow": "unit tests that train on MNIST, start subprocesses or need the judge CNN",
-    "book_build": "builds the Jupyter Book; runs after the unit tests",
+    "book_build": "builds the Jupyter Book (first and alone; with -n 0 after the unit tests) or needs it built",
     "browser": "checks pages or widgets in headless Chromium; runs after the book build",
     "notebook": "a chapter notebook's cell under nbval; runs last",
 }
 
 
+_SIGNAL_FOLDER = pytest.StashKey[Path]()
+
+
+ONE_THREAD_ENV = "THESIS_LIB_TESTS_ONE_THREAD"
+"""Set in pytest-xdist's processes, with ``OMP_NUM_THREADS=1``: see :func:`pytest_configure`."""
+
+
 def pytest_configure(config):
+    if _distributed(config) and not hasattr(config, "workerinput"):
+        config.stash[_SIGNAL_FOLDER] = Path(tempfile.mkdtemp(prefix="thesis-lib-tests-"))
+    if hasattr(config, "workerinput") and "OMP_NUM_THREADS" not in os.environ:
+        # Two test processes share the two cores, so torch in their subprocesses (the notebooks' kernels,
+        # the CLI, nbgrader, JupyterLab) gets one thread: two threads that wait on each other at every
+        # operation ran a chapter's cell 4-10x slower beside the other process. The book build and the
+        # judge's bit-for-bit check train with torch's default threads (tests/helpers.py: default_threads_env).
+        os.environ["OMP_NUM_THREADS"] = "1"
+        os.environ[ONE_THREAD_ENV] = "1"
     for name, text in TIERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
 
 
-def pytest_collection_modifyitems(session, config, items):
-    import pytest
+BUILD_TEST = "tests/test_book_build.py::test_book_builds_without_warnings"
+"""The book build (``tests/test_book_build.py``): under pytest-xdist it runs first and alone."""
 
+ALONE = ("tests/test_metrics.py::test_retraining_the_judge_gives_the_stored_weights", BUILD_TEST)
+"""The tests that train with torch's default threads and run first, one after the other, while no other test
+runs (under pytest-xdist): the judge retrained bit for bit (35 s alone, 390 s beside another test process), then
+the book build."""
+
+BUILD_WAIT_S = 3600
+"""How long the other tests wait for those of :data:`ALONE` (the cold build takes about 10 minutes)."""
+
+
+def pytest_collection_modifyitems(session, config, items):
     for item in items:
         if str(item.fspath).endswith(".ipynb"):
             item.add_marker(pytest.mark.notebook)
@@ -47,15 +95,99 @@ def pytest_collection_modifyitems(session, config, items):
             item.add_marker(pytest.mark.slow)  # the judge CNN: about a minute on a cold run cache
         if not any(item.get_closest_marker(tier) for tier in TIERS if tier != "unit"):
             item.add_marker(pytest.mark.unit)
-    items.sort(key=_order)  # stable: the order within each group is kept
+    build_first = _distributed(config)
+    items.sort(key=lambda item: _order(item, build_first))  # stable: the order within each group is kept
 
 
-def _order(item) -> int:
+def _distributed(config) -> bool:
+    """Whether this run's tests are spread over pytest-xdist's processes (``-n 2``, not ``-n 0``)."""
+    return bool(getattr(config.option, "numprocesses", None)) or hasattr(config, "workerinput")
+
+
+def _order(item, build_first: bool = False) -> int:
+    if build_first and item.nodeid in ALONE:
+        return ALONE.index(item.nodeid) - len(ALONE)
     if item.get_closest_marker("notebook"):
         return 3
     if item.get_closest_marker("browser"):
         return 2
     return 1 if item.get_closest_marker("book_build") else 0
+
+
+def _group(nodeid: str) -> str:
+    """The test's group: its tests run in one process, in their order (:func:`pytest_xdist_make_scheduler`).
+
+    The tests that run alone (:data:`ALONE`) are a group; a chapter's cells are their notebook's (one kernel);
+    the checks of ``tests/test_browser.py`` are grouped by their parameters, edition and page (the module's
+    fixtures load each page once per process); every other test is grouped with its module (its fixtures are
+    made once)."""
+    if nodeid in ALONE:
+        return "alone"
+    module = nodeid.split("::", 1)[0]
+    if module == "tests/test_browser.py" and nodeid.endswith("]"):
+        return f"{module}[{nodeid.rsplit('[', 1)[1]}"
+    return module
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scheduler by scope, with :func:`_group` as the scope. (xdist's ``--dist loadgroup`` marks the
+    group in the test's id, which pytest 9 no longer lets a plugin change.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return GroupScheduling(config, log)
+
+
+def _build_signal(config) -> Path | None:
+    """The file written when the last test that runs alone has finished (pass or fail), one per ``pytest`` run
+    (:func:`pytest_configure_node` hands it to each process); ``None`` outside pytest-xdist's processes (one
+    process runs the tests in order)."""
+    path = getattr(config, "workerinput", {}).get("alone_done_signal")
+    return Path(path) if path else None
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook, on the process that hands out the tests
+def pytest_configure_node(node):
+    node.workerinput["alone_done_signal"] = str(node.config.stash[_SIGNAL_FOLDER] / "alone-done")
+
+
+_BUILT: list[bool] = []  # this process has seen the signal
+
+
+def _alone(items) -> list:
+    return [item for item in items if item.nodeid in ALONE]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    yield
+    signal = _build_signal(item.config)
+    if signal is not None and _alone(item.session.items)[-1:] == [item]:
+        signal.write_text(item.nodeid)  # the last of the tests that run alone has finished (pass or fail)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Under xdist every other test waits until the tests that run alone (:data:`ALONE`) have finished."""
+    signal = _build_signal(item.config)
+    if signal is None or _BUILT or item.nodeid in ALONE or not _alone(item.session.items):
+        return
+    deadline = time.monotonic() + BUILD_WAIT_S
+    while not signal.exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the tests that run first and alone ({', '.join(ALONE)}) took over {BUILD_WAIT_S} s")
+        time.sleep(1)
+    _BUILT.append(True)
+
+
+def pytest_unconfigure(config):
+    folder = config.stash.get(_SIGNAL_FOLDER, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _patch_nbval_output_timeout(seconds: int = 120) -> None:

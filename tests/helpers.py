@@ -7,19 +7,48 @@
 * :func:`run_cli`, :func:`assert_one_line_error`: the command line in a subprocess, and its one-line errors.
 * :data:`WIDGET_CONFIGS`, :func:`widget_model`: the tiny untrained models the widget tests export.
 * :data:`PROGRESS_BAR`: a tqdm bar as text (no built page may show one: ``tests/test_browser.py``).
+* :func:`default_threads_env`: the environment of a subprocess that trains with torch's default threads.
+* :func:`locked_json`: a JSON report that several test processes add to.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import torch
 
 import thesis_lib as tl
 from thesis_lib.config import RunConfig, run_config
+
+
+@contextlib.contextmanager
+def locked_json(path: Path, indent: int = 2):
+    """The JSON object in ``path`` (``{}`` when there is none yet), to update in the ``with`` block; written back
+    when the block ends, all under an exclusive lock: pytest-xdist's two processes add to the same reports."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        yield data
+        path.write_text(json.dumps(data, indent=indent) + "\n")
+
+
+def default_threads_env() -> dict[str, str]:
+    """``os.environ`` without the ``OMP_NUM_THREADS=1`` that ``conftest.py`` gives pytest-xdist's test processes:
+    for a subprocess whose training must be that of torch's default threads (the book build, whose pages show
+    what a reader's build trains; the judge's bit-for-bit check against the stored weights)."""
+    env = dict(os.environ)
+    if env.pop("THESIS_LIB_TESTS_ONE_THREAD", None):
+        env.pop("OMP_NUM_THREADS", None)
+    return env
+
 
 QUIET = dict(progress=False, validate=False, device="cpu")
 """``train(..., **QUIET)``: no progress bar, no validation, on the CPU."""

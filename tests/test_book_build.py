@@ -9,6 +9,7 @@ from pathlib import Path
 
 import book_toc
 import pytest
+from helpers import default_threads_env
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_INFO = ROOT / "_build" / "build_info.json"  # read by the browser tests
@@ -32,6 +33,7 @@ def test_book_builds_without_warnings():
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env=default_threads_env(),  # the reader's build: torch's default threads, whatever the test processes use
     )
     log = r.stdout + r.stderr
     assert r.returncode == 0, log[-5000:]

@@ -35,7 +35,7 @@ import book_toc
 import browser_support
 import pytest
 from browser_support import BOOK_HTML, IN_CI
-from helpers import PROGRESS_BAR
+from helpers import PROGRESS_BAR, locked_json
 
 from thesis_lib.widgets import STATIC_MAX_BYTES, decoder_view
 
@@ -151,10 +151,8 @@ def load(browser, base_url, html):
 
     yield _load
     if weights:
-        (html / SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        path = html / SCREENSHOTS / "page_weights.json"
-        old = json.loads(path.read_text()) if path.exists() else {}
-        path.write_text(json.dumps({**old, **weights}, indent=2) + "\n")
+        with locked_json(html / SCREENSHOTS / "page_weights.json") as report:  # other processes load other pages
+            report.update(weights)
     context.close()
 
 
@@ -514,13 +512,11 @@ def test_widget_decoders_decode_in_the_page(load, html, docname):
         r["probe_max_diff_255"] = worst
     if result:
         print(docname, json.dumps(result))
-        old = json.loads(DECODERS_JSON.read_text()) if DECODERS_JSON.exists() else {}
-        book = {
-            **old.get("book", {}),
-            docname: {"html_bytes": (html / f"{docname}.html").stat().st_size, "widgets": result},
-        }
-        DECODERS_JSON.parent.mkdir(parents=True, exist_ok=True)
-        DECODERS_JSON.write_text(json.dumps({**old, "book": book}, indent=2) + "\n")
+        with locked_json(DECODERS_JSON) as report:
+            report.setdefault("book", {})[docname] = {
+                "html_bytes": (html / f"{docname}.html").stat().st_size,
+                "widgets": result,
+            }
 
 
 def test_widget_decoders_work_from_file_urls(browser):
@@ -640,16 +636,21 @@ def test_page_has_no_serious_accessibility_violation(load, html, docname):
     found = {}
     try:
         for theme in ("light", "dark"):
-            page.evaluate("(t) => { document.documentElement.dataset.theme = t; }", theme)
+            # the theme's colours change by CSS transitions: axe reads them once they have ended
+            page.evaluate(
+                """async (t) => {
+                    document.documentElement.dataset.theme = t;
+                    await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+                    const moving = document.getAnimations().filter(a => a instanceof CSSTransition);
+                    await Promise.all(moving.map(a => a.finished));
+                }""",
+                theme,
+            )
             found[theme] = browser_support.axe(page)
     finally:
         page.evaluate("(t) => { document.documentElement.dataset.theme = t; }", original)
-    report = html / SCREENSHOTS / A11Y_REPORT
-    old = json.loads(report.read_text()) if report.exists() else {}
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(
-        json.dumps({**old, docname: {t: browser_support.counts(v) for t, v in found.items()}}, indent=1) + "\n"
-    )
+    with locked_json(html / SCREENSHOTS / A11Y_REPORT, indent=1) as report:
+        report[docname] = {t: browser_support.counts(v) for t, v in found.items()}
     problems = {t: browser_support.blocking(v) for t, v in found.items()}
     assert not any(problems.values()), f"{docname}:\n" + "\n".join(
         f"[{t}] {browser_support.describe(v)}" for t, v in problems.items() if v

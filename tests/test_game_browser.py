@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import locked_json
 from pdf import CHROMIUM, CHROMIUM_FLAGS  # the one Chromium and its flags (scripts/pdf.py)
 
 from thesis_lib import toy_games, toy_jsd
@@ -59,9 +59,8 @@ def report():
     results: dict = {}
     yield results
     if results:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        old = json.loads(REPORT.read_text()) if REPORT.exists() else {}
-        REPORT.write_text(json.dumps({**old, **results}, indent=2) + "\n")
+        with locked_json(REPORT) as old:
+            old.update(results)
 
 
 class Page:

@@ -220,7 +220,11 @@ def test_retraining_the_judge_gives_the_stored_weights():
     if not image_data_available("MNIST"):
         pytest.skip("MNIST not found")
     script = Path(__file__).resolve().parent.parent / "scripts" / "store_judge.py"
-    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    from helpers import default_threads_env
+
+    done = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, env=default_threads_env()
+    )
     assert done.returncode == 0, done.stderr
     if done.stdout.startswith("skipped"):
         pytest.skip(done.stdout.strip())

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import widget_model
+from helpers import locked_json, widget_model
 from pdf import CHROMIUM, CHROMIUM_FLAGS  # the one Chromium and its flags (scripts/pdf.py)
 
 from thesis_lib import widgets
@@ -75,9 +75,8 @@ def report():
     results: dict = {}
     yield results
     if results:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        old = json.loads(REPORT.read_text()) if REPORT.exists() else {}
-        REPORT.write_text(json.dumps({**old, "unit": results}, indent=2) + "\n")
+        with locked_json(REPORT) as old:  # tests/test_browser.py adds the book's widgets
+            old["unit"] = results
 
 
 def _page(browser, path: Path, javascript: bool = True):
