@@ -83,7 +83,7 @@ ALONE = ("tests/test_metrics.py::test_retraining_the_judge_gives_the_stored_weig
 runs (under pytest-xdist): the judge retrained bit for bit (35 s alone, 390 s beside another test process), then
 the book build."""
 
-BUILD_WAIT_S = 3600
+ALONE_WAIT_S = 3600
 """How long the other tests wait for those of :data:`ALONE` (the cold build takes about 10 minutes)."""
 
 
@@ -142,7 +142,7 @@ def pytest_xdist_make_scheduler(config, log):
     return GroupScheduling(config, log)
 
 
-def _build_signal(config) -> Path | None:
+def _alone_done_signal(config) -> Path | None:
     """The file written when the last test that runs alone has finished (pass or fail), one per ``pytest`` run
     (:func:`pytest_configure_node` hands it to each process); ``None`` outside pytest-xdist's processes (one
     process runs the tests in order)."""
@@ -155,33 +155,36 @@ def pytest_configure_node(node):
     node.workerinput["alone_done_signal"] = str(node.config.stash[_SIGNAL_FOLDER] / "alone-done")
 
 
-_BUILT: list[bool] = []  # this process has seen the signal
+_LAST_ALONE = pytest.StashKey[str]()  # the node id of the last test of ALONE in this run ("" when none is)
+_SEEN: list[bool] = []  # this process has seen the signal
 
 
-def _alone(items) -> list:
-    return [item for item in items if item.nodeid in ALONE]
+def pytest_collection_finish(session):
+    # after every hook that deselects (-m, -k), so a test of ALONE that will not run is not waited for
+    alone = [item.nodeid for item in session.items if item.nodeid in ALONE]
+    session.config.stash[_LAST_ALONE] = max(alone, key=ALONE.index, default="")
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     yield
-    signal = _build_signal(item.config)
-    if signal is not None and _alone(item.session.items)[-1:] == [item]:
+    signal = _alone_done_signal(item.config)
+    if signal is not None and item.nodeid == item.config.stash.get(_LAST_ALONE, None):
         signal.write_text(item.nodeid)  # the last of the tests that run alone has finished (pass or fail)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """Under xdist every other test waits until the tests that run alone (:data:`ALONE`) have finished."""
-    signal = _build_signal(item.config)
-    if signal is None or _BUILT or item.nodeid in ALONE or not _alone(item.session.items):
+    signal = _alone_done_signal(item.config)
+    if signal is None or _SEEN or item.nodeid in ALONE or not item.config.stash.get(_LAST_ALONE, ""):
         return
-    deadline = time.monotonic() + BUILD_WAIT_S
+    deadline = time.monotonic() + ALONE_WAIT_S
     while not signal.exists():
         if time.monotonic() > deadline:
-            pytest.fail(f"the tests that run first and alone ({', '.join(ALONE)}) took over {BUILD_WAIT_S} s")
+            pytest.fail(f"the tests that run first and alone ({', '.join(ALONE)}) took over {ALONE_WAIT_S} s")
         time.sleep(1)
-    _BUILT.append(True)
+    _SEEN.append(True)
 
 
 def pytest_unconfigure(config):

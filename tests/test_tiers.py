@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,3 +68,17 @@ def test_groups_keep_a_notebook_a_page_and_a_module_together():
     assert group(f"{browser}test_images_load[en-book/gan]") != group(f"{browser}test_images_load[en-book/vae]")
     assert group("tests/test_pdf.py::test_x[en]") == group("tests/test_pdf.py::test_y[sl]")  # one PDF print
     assert {group(nodeid) for nodeid in _root_conftest().ALONE} == {"alone"}
+
+
+@pytest.mark.slow
+def test_a_deselected_test_of_alone_is_not_waited_for():
+    """``pytest -m unit`` deselects the judge's check (slow) and this test: the others must not wait (an hour)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", "-m", "unit"]
+        + ["tests/test_tiers.py", _root_conftest().ALONE[0]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "3 passed in" in done.stdout, done.stdout[-2000:]  # the test above, on its own
