@@ -24,7 +24,9 @@ Every test belongs to one tier, named by a marker (``pytest -m <tier>`` runs one
    each other at every operation: any other process on the second core makes it several times
    slower (``ARCHITECTURE.md``, "The time of the test command"). So it runs first and every other test
    waits for it (:data:`ALONE`, :func:`pytest_runtest_setup`). The judge's bit-for-bit retraining runs
-   alone before it, for the same reason;
+   alone before it, for the same reason. Once the English edition is built, the build trains nothing
+   more: the Slovene edition is Sphinx on one core, so the unit and slow tests (which need neither the
+   pages nor the runs) start on the other process (:func:`cores_free`);
 2. **everything else, on both processes**: unit and slow, then the browser tests, then the notebooks,
    which reuse the runs the build just trained instead of training every model a second time. Half of
    a browser test's time is one side waiting for the other (Python for Chromium and back), so two
@@ -150,13 +152,35 @@ def _alone_done_signal(config) -> Path | None:
     return Path(path) if path else None
 
 
+def _cores_free_signal(config) -> Path | None:
+    """The file the book build writes (:func:`cores_free`) when what is left of it needs one core only."""
+    path = getattr(config, "workerinput", {}).get("cores_free_signal")
+    return Path(path) if path else None
+
+
+NEEDS_THE_BUILD = ("book_build", "browser", "notebook")
+"""The tiers whose tests need the built pages or the runs the build trains: they wait until the build has ended.
+A unit or slow test needs neither (``pytest -n 0`` runs them before the build)."""
+
+
+@pytest.fixture
+def cores_free(request):
+    """A function the book build's test calls once its training is over (the English edition is built and the
+    Slovene one, Sphinx on one core, is left): the unit and slow tests may then start on the other process.
+    Does nothing outside pytest-xdist."""
+    path = _cores_free_signal(request.config)
+    return (lambda: path.write_text(request.node.nodeid)) if path else (lambda: None)
+
+
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook, on the process that hands out the tests
 def pytest_configure_node(node):
-    node.workerinput["alone_done_signal"] = str(node.config.stash[_SIGNAL_FOLDER] / "alone-done")
+    folder = node.config.stash[_SIGNAL_FOLDER]
+    node.workerinput["alone_done_signal"] = str(folder / "alone-done")
+    node.workerinput["cores_free_signal"] = str(folder / "cores-free")
 
 
 _LAST_ALONE = pytest.StashKey[str]()  # the node id of the last test of ALONE in this run ("" when none is)
-_SEEN: list[bool] = []  # this process has seen the signal
+_SEEN: set[str] = set()  # the signals this process has seen ("alone done", "cores free")
 
 
 def pytest_collection_finish(session):
@@ -175,16 +199,23 @@ def pytest_runtest_protocol(item, nextitem):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Under xdist every other test waits until the tests that run alone (:data:`ALONE`) have finished."""
-    signal = _alone_done_signal(item.config)
-    if signal is None or _SEEN or item.nodeid in ALONE or not item.config.stash.get(_LAST_ALONE, ""):
+    """Under xdist every other test waits until the tests that run alone (:data:`ALONE`) have finished; a unit or
+    slow test only until the build's training is over (:func:`cores_free`)."""
+    done = _alone_done_signal(item.config)
+    if done is None or item.nodeid in ALONE or not item.config.stash.get(_LAST_ALONE, ""):
         return
+    needs_build = any(item.get_closest_marker(tier) for tier in NEEDS_THE_BUILD)
+    if "alone done" in _SEEN or (not needs_build and "cores free" in _SEEN):
+        return
+    signals = {"alone done": done}
+    if not needs_build:
+        signals["cores free"] = _cores_free_signal(item.config)
     deadline = time.monotonic() + ALONE_WAIT_S
-    while not signal.exists():
+    while not (seen := {name for name, path in signals.items() if path.exists()}):
         if time.monotonic() > deadline:
             pytest.fail(f"the tests that run first and alone ({', '.join(ALONE)}) took over {ALONE_WAIT_S} s")
         time.sleep(1)
-    _SEEN.append(True)
+    _SEEN.update(seen | ({"cores free"} if "alone done" in seen else set()))
 
 
 def pytest_unconfigure(config):

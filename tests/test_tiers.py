@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -81,4 +82,109 @@ def test_a_deselected_test_of_alone_is_not_waited_for():
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0 and "3 passed in" in done.stdout, done.stdout[-2000:]  # the test above, on its own
+    unit = [
+        f.name
+        for f in ast.parse(Path(__file__).read_text()).body
+        if isinstance(f, ast.FunctionDef)
+        and f.name.startswith("test_")
+        and not any("slow" in ast.unparse(d) for d in f.decorator_list)
+    ]  # this module's unit tests: all of them pass, and nothing waited
+    assert done.returncode == 0 and f"{len(unit)} passed in" in done.stdout, done.stdout[-2000:]
+
+
+def test_a_unit_test_waits_for_the_cores_a_browser_test_for_the_whole_build(tmp_path):
+    """``pytest_runtest_setup`` in a test process: once the build has freed a core, a unit test starts and a
+    browser test still waits, until the tests that run alone have ended."""
+    import threading
+
+    conftest = _root_conftest()
+    config = type("Config", (), {})()
+    config.workerinput = {"alone_done_signal": str(tmp_path / "alone"), "cores_free_signal": str(tmp_path / "free")}
+    config.stash = pytest.Stash()
+    config.stash[conftest._LAST_ALONE] = conftest.BUILD_TEST
+    unit, page = _Item("tests/test_losses.py::test_a"), _Item("tests/test_browser.py::test_b[en-index]", "browser")
+    unit.config = page.config = config
+
+    def started(item, seconds=1.5) -> bool:
+        runner = threading.Thread(target=conftest.pytest_runtest_setup, args=(item,), daemon=True)
+        runner.start()
+        runner.join(seconds)
+        return not runner.is_alive()
+
+    assert not started(unit)  # the build still trains
+    (tmp_path / "free").write_text("")
+    assert started(unit)
+    assert not started(page)
+    (tmp_path / "alone").write_text("")
+    assert started(page, 5)
+
+
+FAKE_SUITE = {
+    "tests/test_metrics.py": """
+import pytest
+
+@pytest.mark.slow
+def test_retraining_the_judge_gives_the_stored_weights():
+    pass
+""",
+    "tests/test_book_build.py": """
+import os, time
+from pathlib import Path
+import pytest
+
+SHARED = Path(os.environ["FAKE_SUITE_SHARED"])
+
+@pytest.mark.book_build
+def test_book_builds_without_warnings(cores_free):
+    cores_free()  # the English edition is built: the unit tests may start
+    deadline = time.monotonic() + 30
+    while not (SHARED / "unit-ran").exists():
+        assert time.monotonic() < deadline, "no unit test ran while the Slovene edition was built"
+        time.sleep(0.05)
+    time.sleep(3)  # the rest of the Slovene edition: a browser test would start in this time, were it not held
+    (SHARED / "build-done").write_text("")
+""",
+    "tests/test_unit.py": """
+import os
+from pathlib import Path
+
+SHARED = Path(os.environ["FAKE_SUITE_SHARED"])
+
+def test_a_unit_test():
+    assert not (SHARED / "build-done").exists()
+    (SHARED / "unit-ran").write_text("")
+""",
+    "tests/test_pages.py": """
+import os
+from pathlib import Path
+import pytest
+
+SHARED = Path(os.environ["FAKE_SUITE_SHARED"])
+
+@pytest.mark.browser
+def test_a_page():
+    assert (SHARED / "build-done").exists(), "a browser test started before the build had ended"
+""",
+}
+
+
+@pytest.mark.slow
+def test_unit_tests_start_when_the_build_frees_a_core_and_browser_tests_wait_for_its_end(tmp_path):
+    """The root ``conftest.py`` on a suite of stand-ins under ``pytest -n 2``: the build (in the group that runs
+    alone) calls ``cores_free()`` and then waits for a unit test to have run on the other process; a browser test
+    must still wait until the build has ended."""
+    suite = tmp_path / "suite"
+    files = {**FAKE_SUITE, "conftest.py": (ROOT / "conftest.py").read_text(), "pytest.ini": "[pytest]\n"}
+    for name, text in files.items():
+        (suite / name).parent.mkdir(parents=True, exist_ok=True)
+        (suite / name).write_text(text)
+    (tmp_path / "shared").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", "-p", "no:nbval"],
+        cwd=suite,
+        env={**os.environ, "FAKE_SUITE_SHARED": str(tmp_path / "shared")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "4 passed in" in done.stdout, done.stdout[-3000:]
