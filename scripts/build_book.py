@@ -1,11 +1,20 @@
 """Build the book in both languages: ``python scripts/build_book.py`` (the README's build command).
 
-1. **English** (``_build/html``): ``jupyter-book build . -W --keep-going``. It executes every
-   chapter (``execute_notebooks: force``, training cached by the run cache) and myst-nb writes
-   each executed notebook to ``_build/jupyter_execute/``. The kernels get
+1. **Execution** of every chapter afresh, two at a time (:func:`execute_all`): the machine's cores are
+   split between two kernels (on 2 cores, one thread each). Training small models is
+   compute-bound, and torch's threads wait for each other at every operation, so two kernels of one
+   thread do 1.3-1.5x the work of one kernel of two threads, and the single-threaded rest of a
+   notebook (evaluation, figures, kernel start) runs beside the other. Notebooks start in
+   ``_toc.yml``'s order; one that needs a run the other kernel is training waits for it (the run
+   cache's lock, :func:`thesis_lib.cache.run_lock`) and then loads it. The kernels get
    ``$THESIS_LIB_STATIC_WIDGETS`` (the latent-space widgets carry their static HTML, which only
    the pages need) and ``$THESIS_LIB_PROFILE`` (the library's timed stages,
-   :mod:`thesis_lib.profiling`).
+   :mod:`thesis_lib.profiling`). The executed notebooks go into a fresh jupyter-cache
+   (``_build/.jupyter_cache``, emptied first: nothing from an earlier build can be shown).
+   **English** (``_build/html``): Jupyter Book's Sphinx build (``-W --keep-going``) with myst-nb
+   in its ``cache`` mode, so it takes every notebook's outputs from that cache, executes nothing
+   (a notebook missing there would be executed, as ``jupyter-book build .`` does with
+   ``execute_notebooks: force``), and writes each executed notebook to ``_build/jupyter_execute/``.
 2. **Slovene** (``_build/html/sl/``): the same sources, built by Sphinx's translation workflow
    (``language: sl``, catalogues in ``locales/sl/LC_MESSAGES/``) with execution **off**: the
    local extension ``_ext/thesis_i18n.py`` hands myst-nb the executed notebook from step 1 for
@@ -23,22 +32,23 @@ DIR -l sl`` then merges them into the catalogues (see ``locales/README.md``).
 Options after the first argument are passed to both builds (default ``-W --keep-going``).
 
 Every build writes ``_build/build_info.json``: how many finished runs the cache held before, which
-runs it trained, the seconds of the whole build, of each notebook (from myst-nb's "Executing
-notebook" line to its "Executed notebook" line) and of each translated edition, and per notebook
-where its time went (``profile``: kernel start and imports, training, each metric group, the
-judge, widget export, figures, other).
+runs it trained, the seconds of the whole build, of the execution (``execution_seconds``, with the
+``kernels`` and each kernel's ``threads``), of each notebook (its kernel's start to its last cell)
+and of each translated edition, and per notebook where its time went (``profile``: kernel start
+and imports, training, each metric group, the judge, widget export, figures, other).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
+import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import yaml
 from book_toc import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +56,10 @@ BUILD = ROOT / "_build"
 EXECUTED = BUILD / "jupyter_execute"  # where myst-nb writes the English build's executed notebooks
 LANGUAGES = ("sl",)  # the translated editions; each is built into _build/html/<lang>/
 BUILD_INFO = BUILD / "build_info.json"
-PROFILE = BUILD / "profile.jsonl"  # the kernels' timed stages (thesis_lib.profiling), read into BUILD_INFO
+PROFILES = BUILD / "profile"  # the kernels' timed stages (thesis_lib.profiling), one file per notebook
+EXECUTION_CACHE = BUILD / ".jupyter_cache"  # this build's executed notebooks, where myst-nb's cache mode finds them
+KERNELS = 2
+"""Notebooks executed at once (fewer on a machine with fewer cores)."""
 
 
 def translated_overrides(language: str) -> dict:
@@ -146,30 +159,97 @@ def finished_runs() -> set[str]:
     return {p.parent.name for p in root.glob("*-*/checkpoint.pt")} if root.is_dir() else set()
 
 
-def run_logged(command: list[str], env: dict[str, str]) -> tuple[int, dict[str, tuple[float, float]]]:
-    """Run ``command``, echoing its output, and read from it when each notebook executed:
-    ``{name: (start, end)}`` in Unix time, from myst-nb's "Executing notebook" and "Executed notebook" lines."""
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def execution_settings() -> dict:
+    """``_config.yml``'s ``execute`` section: the cell timeout and whether errors are allowed (myst-nb's settings)."""
+    execute = (yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}).get("execute", {})
+    return {"timeout": execute.get("timeout", 30), "allow_errors": bool(execute.get("allow_errors", False))}
+
+
+def execute_one(notebook: str, env: dict[str, str], settings: dict) -> tuple[str, float, float, str | None, str | None]:
+    """Execute ``notebook`` (a path relative to the book's root) in its own folder, as myst-nb does
+    (``jupyter_cache.executors.utils.single_nb_execution``), in a worker process whose environment the kernel
+    inherits: ``(the executed notebook as JSON, start, end, error, traceback)``."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    os.environ.update(env)
+    path = ROOT / notebook
+    nb = nbformat.read(path, as_version=4)
+    start = time.time()
+    result = single_nb_execution(nb, cwd=str(path.parent), meta_override=True, **settings)
+    error = f"{type(result.err).__name__}: {result.err}" if result.err is not None else None
+    return nbformat.writes(nb), start, time.time(), error, result.exc_string
+
+
+def execute_all(env: dict[str, str]) -> tuple[int, dict[str, tuple[float, float]], dict]:
+    """Execute every notebook of the TOC, :data:`KERNELS` at a time in the TOC's order, each kernel on its share
+    of the cores, into a fresh jupyter-cache (:data:`EXECUTION_CACHE`). Returns (exit code, ``{name: (start,
+    end)}`` in Unix time, what to add to ``build_info.json``)."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    kernels = max(1, min(KERNELS, cores()))
+    threads = max(1, cores() // kernels)
+    shutil.rmtree(EXECUTION_CACHE, ignore_errors=True)
+    shutil.rmtree(PROFILES, ignore_errors=True)
+    PROFILES.mkdir(parents=True)
+    cache = get_cache(str(EXECUTION_CACHE))
+    settings = execution_settings()
     windows: dict[str, tuple[float, float]] = {}
-    current = None
-    for line in proc.stdout:
-        now = time.time()
-        sys.stdout.write(line)
-        sys.stdout.flush()
-        if m := re.search(r"book/(\w+)\.ipynb: Executing notebook", line):
-            current = (m.group(1), now)
-        elif current and "Executed notebook in" in line:
-            windows[current[0]] = (current[1], now)
-            current = None
-    return proc.wait(), windows
+    failed = []
+    began = time.perf_counter()
+    print(f"Executing {len(notebooks())} notebooks, {kernels} at a time, {threads} thread(s) each", flush=True)
+    with ProcessPoolExecutor(max_workers=kernels) as pool:
+        jobs = {
+            notebook: pool.submit(
+                execute_one,
+                notebook,
+                {
+                    **env,
+                    "OMP_NUM_THREADS": str(threads),
+                    "THESIS_LIB_PROFILE": str(PROFILES / f"{Path(notebook).stem}.jsonl"),
+                },
+                settings,
+            )
+            for notebook in notebooks()
+        }
+        for notebook, job in jobs.items():  # in the TOC's order, each as soon as it has finished
+            text, start, end, error, trace = job.result()
+            if error:
+                print(f"{ROOT / notebook}: WARNING: Executing notebook failed: {error}\n{trace}", flush=True)
+                failed.append(notebook)
+                continue
+            windows[Path(notebook).stem] = (start, end)
+            cache.cache_notebook_bundle(
+                CacheBundleIn(
+                    nbformat.reads(text, as_version=4), str(ROOT / notebook), data={"execution_seconds": end - start}
+                ),
+                check_validity=False,
+                overwrite=True,
+            )
+            print(f"{ROOT / notebook}: Executed notebook in {end - start:.1f} s", flush=True)
+    seconds = round(time.perf_counter() - began, 1)
+    print(
+        f"Executed every notebook in {seconds:.0f} s" if not failed else f"{len(failed)} notebooks failed", flush=True
+    )
+    return (1 if failed else 0), windows, {"execution_seconds": seconds, "kernels": kernels, "threads": threads}
 
 
 def write_build_info(info: dict, windows: dict[str, tuple[float, float]]) -> None:
     from thesis_lib.profiling import summarise
 
-    records = [json.loads(line) for line in PROFILE.read_text().splitlines()] if PROFILE.exists() else []
     info["notebook_seconds"] = {name: round(end - start, 1) for name, (start, end) in windows.items()}
-    info["profile"] = summarise(records, windows)
+    info["profile"] = {}
+    for name, window in windows.items():
+        profile = PROFILES / f"{name}.jsonl"
+        records = [json.loads(line) for line in profile.read_text().splitlines()] if profile.exists() else []
+        info["profile"].update(summarise(records, {name: window}))
     BUILD_INFO.parent.mkdir(parents=True, exist_ok=True)
     BUILD_INFO.write_text(json.dumps(info, indent=1) + "\n")
 
@@ -182,13 +262,18 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["html"]:  # both editions' HTML again, from an existing English build's executed notebooks
         return rerender()
     options = argv or ["-W", "--keep-going"]
-    jb = Path(sys.executable).parent / "jupyter-book"
     BUILD.mkdir(exist_ok=True)
-    PROFILE.unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "THESIS_LIB_STATIC_WIDGETS": "1", "THESIS_LIB_PROFILE": str(PROFILE)}
+    env = {"PYTHONUNBUFFERED": "1", "THESIS_LIB_STATIC_WIDGETS": "1"}
     start, before = time.perf_counter(), finished_runs()
-    code, windows = run_logged([str(jb), "build", str(ROOT), *options], env)
-    info = {"cached_before": len(before), "trained": sorted(finished_runs() - before), "translation_seconds": {}}
+    code, windows, execution = execute_all(env)
+    info = {"cached_before": len(before), "trained": sorted(finished_runs() - before), **execution}
+    info["translation_seconds"] = {}
+    if not code:
+        print(f"Building the English edition into {BUILD / 'html'} (from the executed notebooks)", flush=True)
+        overrides = {"nb_execution_mode": "cache", "nb_execution_cache_path": str(EXECUTION_CACHE)}
+        code = sphinx_build(
+            "html", BUILD / "html", BUILD / ".doctrees", overrides, "-W" in options, "--keep-going" in options
+        )
     for lang in LANGUAGES if not code else ():
         began = time.perf_counter()
         print(

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import torch
 
-from .cache import RUNS_ENV, key, runs_root, source_fingerprint
+from .cache import RUNS_ENV, key, run_lock, runs_root, source_fingerprint
 from .checkpoint import CHECKPOINT, checkpoint_config, load_checkpoint
 from .config import ModelConfig, RunConfig, Schedule, System, run_config
 from .data import Dataset, load_dataset
@@ -85,51 +86,58 @@ def train(
     if out_dir is not None:
         check_out_dir(out_dir)
     state = None
-    if cache:
-        if data is not None or prior is not None:
-            raise ValueError(
-                "cache=True trains on the config's dataset with the configured prior; it cannot be combined with "
-                "data= or prior="
-            )
-        if out_dir is None:
-            out_dir = cached_run_dir(run)
-            check_out_dir(out_dir, what=f"the run cache's folder (${RUNS_ENV}={runs_root()})")
-        if (Path(out_dir) / CHECKPOINT).exists():
+    held = contextlib.ExitStack()  # the run cache's lock on this run, when cache=True
+    try:
+        if cache:
+            if data is not None or prior is not None:
+                raise ValueError(
+                    "cache=True trains on the config's dataset with the configured prior; it cannot be combined with "
+                    "data= or prior="
+                )
+            if out_dir is None:
+                out_dir = cached_run_dir(run)
+                check_out_dir(out_dir, what=f"the run cache's folder (${RUNS_ENV}={runs_root()})")
+            # another process training this very run (two notebooks executed at once by scripts/build_book.py, two
+            # kernels in JupyterLab): wait for it, then load its finished run instead of training it a second time
+            held.enter_context(run_lock(out_dir))
+            if (Path(out_dir) / CHECKPOINT).exists():
+                state = load_checkpoint(out_dir)
+                check_resumable(checkpoint_config(state), run)
+        elif resume:
+            if out_dir is None:
+                raise ValueError("resume=True needs out_dir, the folder of the run to continue")
             state = load_checkpoint(out_dir)
             check_resumable(checkpoint_config(state), run)
-    elif resume:
-        if out_dir is None:
-            raise ValueError("resume=True needs out_dir, the folder of the run to continue")
-        state = load_checkpoint(out_dir)
-        check_resumable(checkpoint_config(state), run)
-    if system.threads is not None:
-        torch.set_num_threads(system.threads)
-    seed_everything(run.schedule.seed)
-    device = select_device(system.device)
-    if data is None:
-        data = load_dataset(run.config.dataset, "train")
-    val = load_dataset(run.config.dataset, "val") if validate else None
-    kwargs = {"prior": prior} if prior is not None else {}
-    model = build_model(run.config, **kwargs).to(device)
-    callbacks = list(callbacks)
-    if snapshots and out_dir is not None and not any(isinstance(cb, Snapshots) for cb in callbacks):
-        callbacks.append(Snapshots())
-    trainer = Trainer(
-        model, data, run.schedule, val_data=val, out_dir=out_dir, callbacks=callbacks, progress=system.progress
-    )
-    if state is not None:
-        trainer.load_state_dict(state)
-    if trainer.epoch < run.schedule.epochs:
-        with stage("train"):
-            trainer.fit()
-    else:
-        model.eval()
-        where = f"the run cache ({Path(out_dir).name})" if cache else str(out_dir)
-        print(
-            f"loaded the finished {run.model} run from {where}: {trainer.epoch} epochs, "
-            f"{sum(trainer.history.train_seconds):.0f} s of training"
+        if system.threads is not None:
+            torch.set_num_threads(system.threads)
+        seed_everything(run.schedule.seed)
+        device = select_device(system.device)
+        if data is None:
+            data = load_dataset(run.config.dataset, "train")
+        val = load_dataset(run.config.dataset, "val") if validate else None
+        kwargs = {"prior": prior} if prior is not None else {}
+        model = build_model(run.config, **kwargs).to(device)
+        callbacks = list(callbacks)
+        if snapshots and out_dir is not None and not any(isinstance(cb, Snapshots) for cb in callbacks):
+            callbacks.append(Snapshots())
+        trainer = Trainer(
+            model, data, run.schedule, val_data=val, out_dir=out_dir, callbacks=callbacks, progress=system.progress
         )
-    return trainer
+        if state is not None:
+            trainer.load_state_dict(state)
+        if trainer.epoch < run.schedule.epochs:
+            with stage("train"):
+                trainer.fit()
+        else:
+            model.eval()
+            where = f"the run cache ({Path(out_dir).name})" if cache else str(out_dir)
+            print(
+                f"loaded the finished {run.model} run from {where}: {trainer.epoch} epochs, "
+                f"{sum(trainer.history.train_seconds):.0f} s of training"
+            )
+        return trainer
+    finally:
+        held.close()
 
 
 def load(path: str | Path, *, device: str = "cpu", prior: "Prior | None" = None) -> GenerativeModel:
