@@ -20,13 +20,14 @@ Every test belongs to one tier, named by a marker (``pytest -m <tier>`` runs one
 
 ``pytest`` runs them on two processes (pytest-xdist: ``-n 2`` in ``pyproject.toml``):
 
-1. **the book build, alone.** It trains with torch's default two threads, and torch's threads wait on
-   each other at every operation: any other process on the second core makes it several times
-   slower (``ARCHITECTURE.md``, "The time of the test command"). So it runs first and every other test
-   waits for it (:data:`ALONE`, :func:`pytest_runtest_setup`). The judge's bit-for-bit retraining runs
-   alone before it, for the same reason. Once the English edition is built, the build trains nothing
-   more: the Slovene edition is Sphinx on one core, so the unit and slow tests (which need neither the
-   pages nor the runs) start on the other process (:func:`cores_free`);
+1. **the book build, alone.** Its two kernels (``scripts/build_book.py``) keep every core busy, so it runs
+   first and every other test waits for it (:data:`ALONE`, :func:`pytest_runtest_setup`). The judge's
+   bit-for-bit retraining runs alone before it: it trains with torch's default two threads, and those
+   wait on each other at every operation, so any other process on the second core makes it several
+   times slower (``ARCHITECTURE.md``, "The time of the test command"). Once every notebook is executed,
+   the build trains nothing more: what is left, the English and Slovene editions' Sphinx builds, runs on
+   one core, so the unit and slow tests (which need neither the pages nor the runs) start on the other
+   process (:func:`cores_free`);
 2. **everything else, on both processes**: unit and slow, then the browser tests, then the notebooks,
    which reuse the runs the build just trained instead of training every model a second time. Half of
    a browser test's time is one side waiting for the other (Python for Chromium and back), so two
@@ -81,9 +82,9 @@ BUILD_TEST = "tests/test_book_build.py::test_book_builds_without_warnings"
 """The book build (``tests/test_book_build.py``): under pytest-xdist it runs first and alone."""
 
 ALONE = ("tests/test_metrics.py::test_retraining_the_judge_gives_the_stored_weights", BUILD_TEST)
-"""The tests that train with torch's default threads and run first, one after the other, while no other test
-runs (under pytest-xdist): the judge retrained bit for bit (35 s alone, 390 s beside another test process), then
-the book build."""
+"""The tests that need both cores and run first, one after the other, while no other test runs (under
+pytest-xdist): the judge retrained bit for bit with torch's default threads (35 s alone, 390 s beside another
+test process), then the book build (two kernels of one thread each on 2 cores)."""
 
 ALONE_WAIT_S = 3600
 """How long the other tests wait for those of :data:`ALONE` (the cold build takes about 10 minutes)."""
@@ -165,8 +166,8 @@ A unit or slow test needs neither (``pytest -n 0`` runs them before the build)."
 
 @pytest.fixture
 def cores_free(request):
-    """A function the book build's test calls once its training is over (the English edition is built and the
-    Slovene one, Sphinx on one core, is left): the unit and slow tests may then start on the other process.
+    """A function the book build's test calls once its training is over (every notebook is executed; the two
+    editions' Sphinx builds, on one core, are left): the unit and slow tests may then start on the other process.
     Does nothing outside pytest-xdist."""
     path = _cores_free_signal(request.config)
     return (lambda: path.write_text(request.node.nodeid)) if path else (lambda: None)

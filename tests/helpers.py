@@ -42,8 +42,8 @@ def locked_json(path: Path, indent: int = 2):
 
 def default_threads_env() -> dict[str, str]:
     """``os.environ`` without the ``OMP_NUM_THREADS=1`` that ``conftest.py`` gives pytest-xdist's test processes:
-    for a subprocess whose training must be that of torch's default threads (the book build, whose pages show
-    what a reader's build trains; the judge's bit-for-bit check against the stored weights)."""
+    for a subprocess that must run as it does outside the tests (the book build, whose pages show what a reader's
+    build trains; the judge's bit-for-bit check against the stored weights, with torch's default threads)."""
     env = dict(os.environ)
     if env.pop("THESIS_LIB_TESTS_ONE_THREAD", None):  # conftest.py's ONE_THREAD_ENV: it set OMP_NUM_THREADS
         env.pop("OMP_NUM_THREADS", None)

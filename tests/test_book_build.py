@@ -24,6 +24,9 @@ def test_notebooks_keep_only_check_outputs():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+EXECUTED = "Executed every notebook"
+"""What ``scripts/build_book.py`` prints when every notebook is executed: nothing trains after it."""
+ENGLISH_EDITION = "Building the English edition"
 SLOVENE_EDITION = "Building the sl edition"
 """What ``scripts/build_book.py`` prints when the English edition is built and the Slovene one begins."""
 
@@ -38,13 +41,13 @@ def test_book_builds_without_warnings(cores_free):
         stderr=subprocess.STDOUT,
         text=True,
         cwd=ROOT,
-        env=default_threads_env(),  # the reader's build: torch's default threads, whatever the test processes use
+        env=default_threads_env(),  # the reader's build: its kernels' threads are build_book.py's, not the tests'
     )
     lines = []
     for line in build.stdout:
         lines.append(line)
-        if line.startswith(SLOVENE_EDITION):
-            cores_free()  # nothing trains any more: the unit tests may start on the other core (conftest.py)
+        if line.startswith(EXECUTED):
+            cores_free()  # nothing trains any more (Sphinx, one core): the unit tests may start beside (conftest.py)
     log = "".join(lines)
     assert build.wait() == 0, log[-5000:]
     # Sphinx warnings fail the build under -W; this also catches any that --keep-going reported.
@@ -58,11 +61,15 @@ def test_book_builds_without_warnings(cores_free):
     # the Slovene edition reuses the executed notebooks: it executes nothing
     info = json.loads(BUILD_INFO.read_text())
     assert "sl" in info["translation_seconds"], log[-3000:]
-    translation_log = log.split(SLOVENE_EDITION, 1)[1]
+    english_log, translation_log = log.split(ENGLISH_EDITION, 1)[1].split(SLOVENE_EDITION, 1)
     assert "Executing notebook" not in translation_log, "the Slovene edition executed a notebook"
+    # the notebooks were executed two at a time before: myst-nb took every one from that build's cache
+    assert "Executing notebook" not in english_log, "myst-nb executed a notebook the build had executed"
+    assert english_log.count("Using cached notebook") == len(book_toc.notebooks()), english_log[-3000:]
+    assert info["kernels"] >= 1 and info["threads"] >= 1 and info["execution_seconds"] > 0, info
     # every executed chapter has its time and where it went
     assert set(info["notebook_seconds"]) == set(info["profile"]) == {Path(p).stem for p in book_toc.notebooks()}, info
-    # ... executed in the TOC's order (_ext/toc_order.py): each chapter trains its own runs, later pages reuse them
+    # ... started in the TOC's order (two at a time): each chapter trains its own runs, later pages reuse them
     assert list(info["notebook_seconds"]) == [Path(p).stem for p in book_toc.notebooks()], info["notebook_seconds"]
     for name, row in info["profile"].items():
         assert "kernel start and imports" in row and "other" in row, (name, row)

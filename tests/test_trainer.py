@@ -395,6 +395,36 @@ def test_system_settings_are_not_part_of_the_run(mnist_small, tmp_path, monkeypa
     assert len(list(tmp_path.glob("vae-*"))) == 1
 
 
+TRAIN_THE_TINY_VAE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from helpers import tiny_vae
+from thesis_lib import train
+train(tiny_vae(epochs=1), cache=True, validate=False, progress=False, device="cpu")
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_asking_for_one_run_train_it_once(tmp_path):
+    """Two kernels (scripts/build_book.py executes two notebooks at once) ask the run cache for the same run at the
+    same moment: one trains it, the other waits for the run's lock and loads the finished run."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "THESIS_LIB_RUNS": str(tmp_path), "OMP_NUM_THREADS": "1"}
+    here = os.path.dirname(os.path.abspath(__file__))
+    both = [
+        subprocess.Popen(
+            [sys.executable, "-c", TRAIN_THE_TINY_VAE, here], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=600)[0].decode() for p in both]
+    assert [p.returncode for p in both] == [0, 0], outputs
+    assert sum("loaded the finished vae run" in out for out in outputs) == 1, outputs
+    assert len(list(tmp_path.glob("vae-*/checkpoint.pt"))) == 1
+
+
 def test_vae_logs_nats_per_example_and_its_objective_apart(mnist_small):
     trainer = train(tiny_vae(epochs=1, objective="sum"), data=mnist_small, **QUIET)
     steps = trainer.history.steps

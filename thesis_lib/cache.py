@@ -18,13 +18,12 @@ The cached files live under :func:`runs_root` (``$THESIS_LIB_RUNS``).
 from __future__ import annotations
 
 import ast
-import contextlib
 import functools
 import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import torch
 
@@ -64,25 +63,6 @@ def runs_root() -> Path:
 def key(*parts: str) -> str:
     """A 16-hex-digit hash of the parts (settings as sorted JSON, fingerprints ...)."""
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
-
-
-@contextlib.contextmanager
-def run_lock(folder: str | Path) -> Iterator[None]:
-    """Hold an exclusive lock on a run folder of the cache (its file ``.lock``) while the block runs: a second
-    process asking for the same run waits until the first has trained it, then finds it finished. Nothing is
-    locked where ``fcntl`` is missing (Windows); the lock ends with the process that holds it, even when it is
-    killed."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on Linux or macOS
-        yield
-        return
-    with open(Path(folder) / ".lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
