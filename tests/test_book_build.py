@@ -125,3 +125,17 @@ def test_pages_are_read_in_the_order_of_the_toc():
     toc_order.reorder(App, None, docnames)
     assert docnames == [*book_toc.pages(), "a_orphan", "book/zz_orphan"]
     assert docnames.index("book/gan") < docnames.index("book/comparison") < docnames.index("book/papers")
+
+
+def test_the_build_starts_every_notebook_once_and_each_page_after_the_chapters_it_reuses():
+    """``scripts/build_book.py`` starts the longest notebooks first, two at a time: every notebook of the TOC once,
+    the comparison after the GAN chapter (whose run it reuses), the papers page after the VAE chapter (its 2-D
+    model); a notebook it does not list starts after those it lists, in the TOC's order."""
+    import build_book
+
+    toc = book_toc.notebooks()
+    order = build_book.starting_order(toc)
+    assert sorted(order) == sorted(toc) and len(order) == len(set(order))
+    assert order.index("book/comparison.ipynb") > order.index("book/gan.ipynb")
+    assert order.index("book/papers.ipynb") > order.index("book/vae.ipynb")
+    assert build_book.starting_order(["book/new.ipynb", *toc])[len(build_book.STARTING_ORDER)] == "book/new.ipynb"
