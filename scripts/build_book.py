@@ -3,8 +3,9 @@
 1. **Execution** of every chapter afresh, two at a time (:func:`execute_all`): the machine's cores are
    split between two kernels (on 2 cores, one thread each). Training small models is
    compute-bound, and torch's threads wait for each other at every operation, so two kernels of one
-   thread do 1.3-1.5x the work of one kernel of two threads, and the single-threaded rest of a
-   notebook (evaluation, figures, kernel start) runs beside the other. The longest notebooks start
+   thread train 1.1-1.6x as much as one kernel of two threads (``benchmarks/bench_kernels.py``),
+   and the single-threaded rest of a notebook (evaluation, figures, kernel start) runs beside the
+   other. The longest notebooks start
    first (:data:`STARTING_ORDER`), every page after the chapters whose runs it reuses; one that
    asks for a run the other kernel is training waits for it (the run cache's lock,
    :func:`thesis_lib.api.run_lock`) and then loads it. The kernels get

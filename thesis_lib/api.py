@@ -60,6 +60,7 @@ def train(
         cache: reuse a finished run of the same model and schedule trained by the same library
             code (see :func:`cached_run_dir`): load it instead of training again. An unfinished
             one is resumed. The book's chapters use this, so re-running a chapter is fast and never stale.
+            A second process asking for a run that one is training waits for it (:func:`run_lock`).
         callbacks: e.g. ``[SampleGrid(out_dir)]``.
         validate: evaluate on the validation split after every epoch.
         data: train on this dataset instead of the config's dataset's training split.
@@ -86,8 +87,7 @@ def train(
     if out_dir is not None:
         check_out_dir(out_dir)
     state = None
-    held = contextlib.ExitStack()  # the run cache's lock on this run, when cache=True
-    try:
+    with contextlib.ExitStack() as held:  # the run cache's lock on this run, when cache=True
         if cache:
             if data is not None or prior is not None:
                 raise ValueError(
@@ -136,8 +136,6 @@ def train(
                 f"{sum(trainer.history.train_seconds):.0f} s of training"
             )
         return trainer
-    finally:
-        held.close()
 
 
 def load(path: str | Path, *, device: str = "cpu", prior: "Prior | None" = None) -> GenerativeModel:
