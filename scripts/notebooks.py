@@ -135,8 +135,10 @@ def cmd_run(paths: list[str]) -> int:
 
 
 def cmd_time(paths: list[str]) -> int:
-    """Execute every chapter with a fresh, empty run cache (so training really happens), as the
-    book build does (static widgets on); print each one's time and where it went."""
+    """Execute every chapter with a fresh, empty run cache (so training really happens), one at a time with
+    torch's default threads, as a reader runs a chapter (the budget of a notebook; the book build runs two at a
+    time, one thread each, and reports its own times), with the build's static widgets; print each one's time
+    and where it went."""
     from thesis_lib.profiling import PROFILE_ENV, summarise
 
     results, windows = {}, {}
