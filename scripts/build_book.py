@@ -16,7 +16,9 @@
    **English** (``_build/html``): Jupyter Book's Sphinx build (``-W --keep-going``) with myst-nb
    in its ``cache`` mode, so it takes every notebook's outputs from that cache, executes nothing
    (a notebook missing there would be executed, as ``jupyter-book build .`` does with
-   ``execute_notebooks: force``), and writes each executed notebook to ``_build/jupyter_execute/``.
+   ``execute_notebooks: force``), and writes each page's glued outputs to
+   ``_build/jupyter_execute/<page>.glue.json``; the build then writes the executed notebooks beside
+   them (:func:`keep_executed`).
 2. **Slovene** (``_build/html/sl/``): the same sources, built by Sphinx's translation workflow
    (``language: sl``, catalogues in ``locales/sl/LC_MESSAGES/``) with execution **off**: the
    local extension ``_ext/thesis_i18n.py`` hands myst-nb the executed notebook from step 1 for
@@ -199,10 +201,11 @@ def execute_one(notebook: str, env: dict[str, str], settings: dict) -> tuple[str
     return nbformat.writes(nb), start, time.time(), error, result.exc_string
 
 
-def execute_all(env: dict[str, str]) -> tuple[int, dict[str, tuple[float, float]], dict]:
+def execute_all(env: dict[str, str]) -> tuple[int, dict[str, tuple[float, float]], dict[str, str], dict]:
     """Execute every notebook of the TOC, :data:`KERNELS` at a time (started in :func:`starting_order`), each
     kernel on its share of the cores, into a fresh jupyter-cache (:data:`EXECUTION_CACHE`). Returns (exit code,
-    ``{name: (start, end)}`` in Unix time, what to add to ``build_info.json``)."""
+    ``{name: (start, end)}`` in Unix time, ``{notebook: the executed notebook's JSON}``, what to add to
+    ``build_info.json``)."""
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
@@ -215,6 +218,7 @@ def execute_all(env: dict[str, str]) -> tuple[int, dict[str, tuple[float, float]
     cache = get_cache(str(EXECUTION_CACHE))
     settings = execution_settings()
     windows: dict[str, tuple[float, float]] = {}
+    executed: dict[str, str] = {}
     failed = []
     began = time.perf_counter()
     print(f"Executing {len(notebooks())} notebooks, {kernels} at a time, {threads} thread(s) each", flush=True)
@@ -240,6 +244,7 @@ def execute_all(env: dict[str, str]) -> tuple[int, dict[str, tuple[float, float]
                 failed.append(notebook)
                 continue
             windows[Path(notebook).stem] = (start, end)
+            executed[notebook] = text
             cache.cache_notebook_bundle(
                 CacheBundleIn(
                     nbformat.reads(text, as_version=4), str(ROOT / notebook), data={"execution_seconds": end - start}
@@ -252,7 +257,34 @@ def execute_all(env: dict[str, str]) -> tuple[int, dict[str, tuple[float, float]
     print(
         f"Executed every notebook in {seconds:.0f} s" if not failed else f"{len(failed)} notebooks failed", flush=True
     )
-    return (1 if failed else 0), windows, {"execution_seconds": seconds, "kernels": kernels, "threads": threads}
+    return (
+        (1 if failed else 0),
+        windows,
+        executed,
+        {"execution_seconds": seconds, "kernels": kernels, "threads": threads},
+    )
+
+
+class _Log:
+    """What myst-nb's glue extraction logs (a duplicate key): printed as a Sphinx-style warning."""
+
+    @staticmethod
+    def warning(message: str, **kwargs) -> None:
+        print(f"WARNING: {message} {kwargs}", flush=True)
+
+
+def keep_executed(executed: dict[str, str]) -> None:
+    """Write each executed notebook to :data:`EXECUTED` as myst-nb writes the notebooks it executes itself: its
+    glued outputs taken out (myst-nb's ``extract_glue_data``; they are in ``<page>.glue.json``, which the English
+    build wrote). The translated editions (``_ext/thesis_i18n.py``) and ``build_book.py html`` read them there.
+    (In its ``cache`` mode myst-nb 1.4 writes the notebook it read, without the cached outputs.)"""
+    import nbformat
+    from myst_nb.ext.glue import extract_glue_data
+
+    for notebook, text in executed.items():
+        nb = nbformat.reads(text, as_version=4)
+        extract_glue_data(nb, [(i + 1) * 10000 + 1 for i in range(len(nb.cells))], _Log())
+        (EXECUTED / notebook).write_text(nbformat.writes(nb), encoding="utf-8")
 
 
 def write_build_info(info: dict, windows: dict[str, tuple[float, float]]) -> None:
@@ -279,7 +311,7 @@ def main(argv: list[str]) -> int:
     BUILD.mkdir(exist_ok=True)
     env = {"PYTHONUNBUFFERED": "1", "THESIS_LIB_STATIC_WIDGETS": "1"}
     start, before = time.perf_counter(), finished_runs()
-    code, windows, execution = execute_all(env)
+    code, windows, executed, execution = execute_all(env)
     info = {"cached_before": len(before), "trained": sorted(finished_runs() - before), **execution}
     info["translation_seconds"] = {}
     if not code:
@@ -288,6 +320,8 @@ def main(argv: list[str]) -> int:
         code = sphinx_build(
             "html", BUILD / "html", BUILD / ".doctrees", overrides, "-W" in options, "--keep-going" in options
         )
+        if not code:
+            keep_executed(executed)
     for lang in LANGUAGES if not code else ():
         began = time.perf_counter()
         print(
