@@ -21,10 +21,7 @@ Results go to ``benchmarks/results/kernels.json`` (with the machine, the torch v
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -91,19 +88,10 @@ def main() -> int:
             f"throughput x{row['throughput_two_kernels_to_default']:.2f}",
             flush=True,
         )
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
-    ).stdout.strip()
-    result["machine"] = {
-        "cpu": platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "load_before": [round(x, 2) for x in load_before],
-        "load_after": [round(x, 2) for x in os.getloadavg()],
-    }
-    result["commit"], result["when"] = commit, datetime.datetime.now().isoformat(timespec="seconds")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"written to {RESULTS}")
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_training import write_results
+
+    write_results(result, RESULTS, load_before)
     return 0
 
 

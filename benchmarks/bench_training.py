@@ -118,6 +118,13 @@ def main() -> int:
         }
         result["models"][name] = row
         print(f"{name}: " + ", ".join(f"{v} {r:.2f}" for v, r in row["ratio_to_baseline"].items()), flush=True)
+    write_results(result, RESULTS, load_before)
+    return 0
+
+
+def write_results(result: dict, path: Path, load_before: tuple[float, ...]) -> None:
+    """Add the machine (torch, threads, CPU, cores, load average before and after), the git commit and the time to
+    ``result`` and write it to ``path`` as JSON (every benchmark here records its run this way)."""
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
     ).stdout.strip()
@@ -130,10 +137,9 @@ def main() -> int:
         "load_after": [round(x, 2) for x in os.getloadavg()],
     }
     result["commit"], result["when"] = commit, datetime.datetime.now().isoformat(timespec="seconds")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"written to {RESULTS}")
-    return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

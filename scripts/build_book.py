@@ -115,7 +115,7 @@ def executed_overrides() -> dict:
     """Execution off; each chapter read from the English build's executed copy (``_ext/thesis_i18n.py``)."""
     return {
         "nb_execution_mode": "off",
-        "nb_execution_cache_path": str(BUILD / ".jupyter_cache"),  # never used with execution off; kept out of the HTML
+        "nb_execution_cache_path": str(EXECUTION_CACHE),  # never used with execution off; kept out of the HTML
         "thesis_executed_notebooks": str(EXECUTED),
     }
 
