@@ -24,10 +24,10 @@ Every test belongs to one tier, named by a marker (``pytest -m <tier>`` runs one
    first and every other test waits for it (:data:`ALONE`, :func:`pytest_runtest_setup`). The judge's
    bit-for-bit retraining runs alone before it: it trains with torch's default two threads, and those
    wait on each other at every operation, so any other process on the second core makes it several
-   times slower (``ARCHITECTURE.md``, "The time of the test command"). Once every notebook is executed,
-   the build trains nothing more: what is left, the English and Slovene editions' Sphinx builds, runs on
-   one core, so the unit and slow tests (which need neither the pages nor the runs) start on the other
-   process (:func:`cores_free`);
+   times slower (``ARCHITECTURE.md``, "The time of the test command"). Once no notebook waits for a kernel
+   any more (the last one is executing, on one core) or every notebook is executed (what is left, the English
+   and Slovene editions' Sphinx builds, runs on one core), the unit and slow tests (which need neither the
+   pages nor the runs) start on the other process (:func:`cores_free`);
 2. **everything else, on both processes**: unit and slow, then the browser tests, then the notebooks,
    which reuse the runs the build just trained instead of training every model a second time. Half of
    a browser test's time is one side waiting for the other (Python for Chromium and back), so two
@@ -166,8 +166,9 @@ A unit or slow test needs neither (``pytest -n 0`` runs them before the build)."
 
 @pytest.fixture
 def cores_free(request):
-    """A function the book build's test calls once its training is over (every notebook is executed; the two
-    editions' Sphinx builds, on one core, are left): the unit and slow tests may then start on the other process.
+    """A function the book build's test calls once the build needs one core only (its last notebook executes on
+    one kernel, the other has nothing left to do; or every notebook is executed and the two editions' Sphinx
+    builds, on one core, are left): the unit and slow tests may then start on the other process.
     Does nothing outside pytest-xdist."""
     path = _cores_free_signal(request.config)
     return (lambda: path.write_text(request.node.nodeid)) if path else (lambda: None)

@@ -8,8 +8,9 @@
    other. The longest notebooks start
    first (:data:`STARTING_ORDER`), every page after the chapters whose runs it reuses; one that
    asks for a run the other kernel is training waits for it (the run cache's lock,
-   :func:`thesis_lib.api.run_lock`) and then loads it. The kernels get
-   ``$THESIS_LIB_STATIC_WIDGETS`` (the latent-space widgets carry their static HTML, which only
+   :func:`thesis_lib.api.run_lock`) and then loads it. When no notebook waits for a kernel any more, the
+   build says so (:data:`KERNEL_FREE`): the README's test command then starts the unit tests beside the last.
+   The kernels get ``$THESIS_LIB_STATIC_WIDGETS`` (the latent-space widgets carry their static HTML, which only
    the pages need) and ``$THESIS_LIB_PROFILE`` (the library's timed stages,
    :mod:`thesis_lib.profiling`). The executed notebooks go into a fresh jupyter-cache
    (``_build/.jupyter_cache``, emptied first: nothing from an earlier build can be shown).
@@ -49,7 +50,7 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import yaml
@@ -64,6 +65,9 @@ PROFILES = BUILD / "profile"  # the kernels' timed stages (thesis_lib.profiling)
 EXECUTION_CACHE = BUILD / ".jupyter_cache"  # this build's executed notebooks, where myst-nb's cache mode finds them
 KERNELS = 2
 """Notebooks executed at once (fewer on a machine with fewer cores)."""
+KERNEL_FREE = "A kernel is free"
+"""What :func:`execute_all` prints when no notebook waits for a kernel any more and one of them is idle (the last
+notebooks are still executing): the tests of the README's command start the unit tests on the freed cores."""
 STARTING_ORDER = ("book/vae.ipynb", "book/gan.ipynb", "book/ae.ipynb", "book/comparison.ipynb", "book/aae.ipynb")
 """The order in which notebooks start (the TOC's others after them, in its order): longest first, so that the two
 kernels end together, and every page after the chapters whose runs it reuses (the comparison after the GAN
@@ -236,23 +240,32 @@ def execute_all(env: dict[str, str]) -> tuple[int, dict[str, tuple[float, float]
             )
             for notebook in starting_order(notebooks())
         }
-        for notebook in notebooks():  # the results in the TOC's order, each as soon as it is there
-            job = jobs[notebook]
-            text, start, end, error, trace = job.result()
-            if error:
-                print(f"{ROOT / notebook}: WARNING: Executing notebook failed: {error}\n{trace}", flush=True)
-                failed.append(notebook)
-                continue
-            windows[Path(notebook).stem] = (start, end)
-            executed[notebook] = text
-            cache.cache_notebook_bundle(
-                CacheBundleIn(
-                    nbformat.reads(text, as_version=4), str(ROOT / notebook), data={"execution_seconds": end - start}
-                ),
-                check_validity=False,
-                overwrite=True,
-            )
-            print(f"{ROOT / notebook}: Executed notebook in {end - start:.1f} s", flush=True)
+        order = {job: notebook for notebook, job in jobs.items()}
+        results, waiting = {}, set(jobs.values())
+        while waiting:  # each notebook's result as soon as it is there
+            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            for job in done:
+                results[order[job]] = text, start, end, error, trace = job.result()
+                if error:
+                    print(f"{ROOT / order[job]}: WARNING: Executing notebook failed: {error}\n{trace}", flush=True)
+                else:
+                    print(f"{ROOT / order[job]}: Executed notebook in {end - start:.1f} s", flush=True)
+            if waiting and len(waiting) < kernels <= len(waiting) + len(done):  # the first time only
+                print(f"{KERNEL_FREE}: {len(waiting)} notebook(s) still executing", flush=True)
+    for notebook in notebooks():  # in the TOC's order
+        text, start, end, error, _ = results[notebook]
+        if error:
+            failed.append(notebook)
+            continue
+        windows[Path(notebook).stem] = (start, end)
+        executed[notebook] = text
+        cache.cache_notebook_bundle(
+            CacheBundleIn(
+                nbformat.reads(text, as_version=4), str(ROOT / notebook), data={"execution_seconds": end - start}
+            ),
+            check_validity=False,
+            overwrite=True,
+        )
     seconds = round(time.perf_counter() - began, 1)
     print(
         f"Executed every notebook in {seconds:.0f} s" if not failed else f"{len(failed)} notebooks failed", flush=True

@@ -26,6 +26,8 @@ def test_notebooks_keep_only_check_outputs():
 
 EXECUTED = "Executed every notebook"
 """What ``scripts/build_book.py`` prints when every notebook is executed: nothing trains after it."""
+KERNEL_FREE = "A kernel is free"
+"""What it prints when no notebook waits for a kernel and one kernel is idle (``build_book.KERNEL_FREE``)."""
 ENGLISH_EDITION = "Building the English edition"
 SLOVENE_EDITION = "Building the sl edition"
 """What ``scripts/build_book.py`` prints when the English edition is built and the Slovene one begins."""
@@ -46,8 +48,9 @@ def test_book_builds_without_warnings(cores_free):
     lines = []
     for line in build.stdout:
         lines.append(line)
-        if line.startswith(EXECUTED):
-            cores_free()  # nothing trains any more (Sphinx, one core): the unit tests may start beside (conftest.py)
+        if line.startswith((KERNEL_FREE, EXECUTED)):
+            # one kernel is left, or none (Sphinx, one core): the unit tests may start beside (conftest.py)
+            cores_free()
     log = "".join(lines)
     assert build.wait() == 0, log[-5000:]
     # Sphinx warnings fail the build under -W; this also catches any that --keep-going reported.
@@ -67,6 +70,8 @@ def test_book_builds_without_warnings(cores_free):
     assert "Executing notebook" not in english_log, "myst-nb executed a notebook the build had executed"
     assert english_log.count("Using cached notebook") == len(book_toc.notebooks()), english_log[-3000:]
     assert info["kernels"] >= 1 and info["threads"] >= 1 and info["execution_seconds"] > 0, info
+    # ... and said when a kernel had nothing left to do, before the last notebook ended
+    assert (KERNEL_FREE in log.split(EXECUTED, 1)[0]) == (info["kernels"] > 1), log[-3000:]
     # every executed chapter has its time and where it went
     assert set(info["notebook_seconds"]) == set(info["profile"]) == {Path(p).stem for p in book_toc.notebooks()}, info
     # ... started in the TOC's order (two at a time): each chapter trains its own runs, later pages reuse them

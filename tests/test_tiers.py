@@ -188,3 +188,38 @@ def test_unit_tests_start_when_the_build_frees_a_core_and_browser_tests_wait_for
         timeout=300,
     )
     assert done.returncode == 0 and "4 passed in" in done.stdout, done.stdout[-3000:]
+
+
+def _stand_in_notebook(notebook, env, settings):
+    """A notebook's execution for ``build_book.execute_all``: b.ipynb takes long, the others a moment."""
+    import time
+
+    import nbformat
+
+    start = time.time()
+    time.sleep(1.5 if notebook == "b.ipynb" else 0.05)
+    return nbformat.writes(nbformat.v4.new_notebook()), start, time.time(), None, None
+
+
+@pytest.mark.slow  # worker processes
+@pytest.mark.parametrize("kernels", [2, 3])
+def test_the_build_frees_a_kernel_once_no_notebook_waits_for_one(monkeypatch, tmp_path, capsys, kernels):
+    """The build says so when a kernel has nothing left to execute (its test then starts the unit tests beside the
+    last notebook): once, after the short notebooks, before the long one ends; the results stay in the TOC's order."""
+    import build_book
+
+    names = "abcd"[: kernels + 1]  # b takes long
+    monkeypatch.setattr(build_book, "notebooks", lambda: [f"{n}.ipynb" for n in names])  # in the TOC's order
+    monkeypatch.setattr(build_book, "KERNELS", kernels)
+    monkeypatch.setattr(build_book, "cores", lambda: kernels)
+    monkeypatch.setattr(build_book, "execute_one", _stand_in_notebook)
+    monkeypatch.setattr(build_book, "EXECUTION_CACHE", tmp_path / "cache")
+    monkeypatch.setattr(build_book, "PROFILES", tmp_path / "profile")
+    code, windows, executed, info = build_book.execute_all({})
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and list(windows) == list(names) and list(executed) == [f"{n}.ipynb" for n in names]
+    said = [i for i, line in enumerate(lines) if line.startswith(build_book.KERNEL_FREE)]
+    done = {n: next(i for i, line in enumerate(lines) if f"{n}.ipynb: Executed notebook" in line) for n in names}
+    assert len(said) == 1, lines
+    assert done["a"] < said[0] < done["b"] and done["c"] < said[0], lines
+    assert lines[-1].startswith("Executed every notebook") and info["kernels"] == kernels, lines
