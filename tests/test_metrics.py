@@ -34,6 +34,20 @@ def test_parzen_is_the_log_mean_of_the_kernels_even_where_exp_underflows():
     assert torch.isfinite(got).all()
 
 
+def test_parzen_is_the_float64_log_mean_exp_of_every_kernel():
+    """The float32 exponentials (from the nearest sample's term down to e^-80) give the float64 log-mean-exp of
+    every kernel to 1e-6 nats, for the paper's σ from the smallest to the largest, on image-like data with near and
+    far samples."""
+    s, x = torch.rand(400, 784, generator=gen(0)), torch.rand(60, 784, generator=gen(1))
+    s[:200] = s[:200].round()  # far from x: their terms fall below e^-80 for the small σ
+    dist = torch.cdist(x.double(), s.double()) ** 2
+    for sigma in (parzen.SIGMAS[0], parzen.SIGMAS[4], parzen.SIGMAS[-1]):
+        expected = (
+            torch.logsumexp(-dist / (2 * sigma**2), dim=1) - math.log(len(s)) - 392 * math.log(2 * math.pi * sigma**2)
+        )
+        torch.testing.assert_close(metrics.parzen_log_likelihood(s, x, sigma), expected, rtol=0, atol=1e-6)
+
+
 def test_parzen_batches_agree():
     s, x = torch.rand(300, 20, generator=gen(0)), torch.rand(50, 20, generator=gen(1))
     torch.testing.assert_close(

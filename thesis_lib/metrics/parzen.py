@@ -35,10 +35,19 @@ SIGMAS: tuple[float, ...] = tuple(torch.logspace(-1.0, 0.0, 10, dtype=torch.floa
 def parzen_log_likelihoods(samples: Tensor, x: Tensor, sigmas: Sequence[float], batch_size: int = 500) -> Tensor:
     r"""log p̂_σ(x) for every row of ``x`` and every σ in ``sigmas``, shape ``(len(sigmas), m)``.
 
-    Computed in float64 as a max-subtracted log-mean-exp of
-    :math:`-\|x - s_i\|^2 / 2\sigma^2`, with ``||x - s||² = ||x||² + ||s||² - 2 x·s`` so that
-    memory grows as ``batch_size × n_samples``, not with the image size. The distances, which
-    cost almost all the time, are computed once for all the σ.
+    The squared distances :math:`d_i = \|x - s_i\|^2 = \|x\|^2 + \|s_i\|^2 - 2\, x \cdot s_i` are computed in
+    float64 (one matrix product per batch, so that memory grows as ``batch_size × n_samples``, not with the
+    image size), once for all the σ; then each σ's log-mean-exp subtracts the smallest distance first,
+
+    .. math::
+
+        \log \frac1n \sum_i e^{-d_i / 2\sigma^2} = -\frac{d_{\min}}{2\sigma^2}
+            + \log \sum_i e^{-(d_i - d_{\min}) / 2\sigma^2} - \log n,
+
+    so the largest term is :math:`e^0 = 1` and nothing underflows that matters. The exponentials of those
+    non-positive numbers are taken in float32, in place, from -80 up, and summed in float64: about 1e-7 nats
+    from the float64 result, in half its time (a fresh tensor per step, and far samples' exponentials turning
+    denormal, slowed it down more than the exponential itself).
 
     Args:
         samples: (n, ...) model samples (flattened internally).
@@ -61,12 +70,17 @@ def parzen_log_likelihoods(samples: Tensor, x: Tensor, sigmas: Sequence[float], 
     out = []
     for start in range(0, x.shape[0], batch_size):
         xb = x[start : start + batch_size]
-        sq_dist = ((xb * xb).sum(1, keepdim=True) + s_sq - 2.0 * xb @ s.T).clamp_min_(0.0)
-        out.append(
-            torch.stack(
-                [torch.logsumexp(-sq_dist / (2 * sigma**2), dim=1) - norm for sigma, norm in zip(sigmas, log_norms)]
-            )
-        )
+        sq_dist = torch.addmm(s_sq, xb, s.T, alpha=-2.0).add_((xb * xb).sum(1, keepdim=True)).clamp_min_(0.0)
+        nearest = sq_dist.amin(1)
+        above = sq_dist.sub_(nearest[:, None]).float()  # d_i - d_min >= 0
+        kernel = torch.empty_like(above)
+        rows = []
+        for sigma, norm in zip(sigmas, log_norms):
+            scale = 1.0 / (2 * sigma**2)
+            # below e^-80 (1e-35 of the nearest sample's term) float32's exp turns denormal, and several times slower
+            torch.mul(above, -scale, out=kernel).clamp_min_(-80.0).exp_()
+            rows.append(kernel.sum(1, dtype=torch.float64).log_() - nearest * scale - norm)
+        out.append(torch.stack(rows))
     return torch.cat(out, dim=1)
 
 
