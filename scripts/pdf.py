@@ -369,19 +369,25 @@ def book_html(chapters: list[Chapter], styles: list[str], meta: dict, numbers: d
     )
 
 
-def print_pdf(page) -> bytes:
+def print_pdf(page, draft: bool = False) -> bytes:
     """Chromium's print of the loaded document (A4, backgrounds, page numbers in the footer), tagged: the PDF
-    keeps the document's structure (headings, lists, figures with their alternative texts) for screen readers."""
+    keeps the document's structure (headings, lists, figures with their alternative texts) for screen readers.
+    ``draft``: the same pages, for their numbers only: untagged, without backgrounds and footers (in the margin),
+    and with the images hidden (:data:`DRAFT_CSS`): they keep their place and are not encoded."""
     return page.pdf(
         format="A4",
-        print_background=True,
-        display_header_footer=True,
+        print_background=not draft,
+        display_header_footer=not draft,
         header_template="<span></span>",
         footer_template=FOOTER,
         margin={"top": "16mm", "bottom": "16mm", "left": "15mm", "right": "15mm"},
         prefer_css_page_size=True,
-        tagged=True,
+        tagged=not draft,
     )
+
+
+DRAFT_CSS = "img, canvas, svg, video { visibility: hidden !important; }"
+"""The draft print's images: hidden, in their place (the pages break where they break in the final print)."""
 
 
 def destination_pages(pdf: bytes) -> dict[str, int]:
@@ -428,7 +434,8 @@ def finish(pdf: bytes, chapters: list[Chapter], meta: dict) -> bytes:
 
 
 def print_book(context, base_url: str, chapters: list[Chapter], styles: list[str], meta: dict) -> bytes:
-    """Print the combined document twice: the first print tells the contents page its numbers."""
+    """Print the combined document twice: the first, a draft (:func:`print_pdf`), tells the contents page its
+    numbers."""
     page = context.new_page()
     document = book_html(chapters, styles, meta, {})
     page.route(
@@ -436,7 +443,9 @@ def print_book(context, base_url: str, chapters: list[Chapter], styles: list[str
     )
     page.goto(f"{base_url}{COMBINED}", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
     wait_until_ready(page)
-    numbers = destination_pages(print_pdf(page))
+    draft = page.add_style_tag(content=DRAFT_CSS)
+    numbers = destination_pages(print_pdf(page, draft=True))
+    draft.evaluate("(style) => style.remove()")
     page.evaluate(
         (
             "(numbers) => document.querySelectorAll('.pdf-page[data-target]').forEach(s => s.textContent = "
