@@ -98,8 +98,18 @@ def pytest_collection_modifyitems(session, config, items):
             item.add_marker(pytest.mark.slow)  # the judge CNN: about a minute on a cold run cache
         if not any(item.get_closest_marker(tier) for tier in TIERS if tier != "unit"):
             item.add_marker(pytest.mark.unit)
-    build_first = _distributed(config)
-    items.sort(key=lambda item: _order(item, build_first))  # stable: the order within each group is kept
+    items[:] = ordered(items, _distributed(config))
+
+
+def ordered(items: list, build_first: bool = False) -> list:
+    """The tests in the order they run: by tier (:func:`_order`), and within a tier each group's tests together
+    (:func:`_group`; ``tests/test_browser.py``'s checks of one page follow each other, not check by check), in the
+    order of their first test; otherwise in their collection's order."""
+    by_tier = sorted(items, key=lambda item: _order(item, build_first))
+    first: dict[tuple[int, str], int] = {}
+    for i, item in enumerate(by_tier):
+        first.setdefault((_order(item, build_first), _group(item.nodeid)), i)
+    return sorted(by_tier, key=lambda item: first[_order(item, build_first), _group(item.nodeid)])
 
 
 def _distributed(config) -> bool:
@@ -132,15 +142,36 @@ def _group(nodeid: str) -> str:
     return module
 
 
+def scopes(nodeids: list[str]) -> dict[str, str]:
+    """Each test's scope for the scheduler, from the run's tests in their order (:func:`_order`): its group
+    (:func:`_group`), split where the order separates a group's tests. A module whose unit tests run first and whose
+    other tests need the build (``tests/test_book_build.py``, ``tests/test_pdf.py``) is two scopes: a process that
+    took the module with the unit tests would otherwise wait there for the build, with unit tests left to run."""
+    out, runs, previous = {}, {}, None
+    for nodeid in nodeids:
+        group = _group(nodeid)
+        if group != previous:
+            runs[group] = runs.get(group, -1) + 1
+        out[nodeid], previous = (f"{group} ({runs[group] + 1})" if runs[group] else group), group
+    return out
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """xdist's scheduler by scope, with :func:`_group` as the scope. (xdist's ``--dist loadgroup`` marks the
+    """xdist's scheduler by scope, with :func:`scopes` as the scope. (xdist's ``--dist loadgroup`` marks the
     group in the test's id, which pytest 9 no longer lets a plugin change.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class GroupScheduling(LoadScopeScheduling):
+        _scopes: dict[str, str] = {}
+
+        def schedule(self) -> None:
+            if self.collection is None and self.registered_collections:  # the first time: the run's tests are known
+                self._scopes = scopes(list(next(iter(self.registered_collections.values()))))
+            super().schedule()
+
         def _split_scope(self, nodeid: str) -> str:
-            return _group(nodeid)
+            return self._scopes.get(nodeid) or _group(nodeid)
 
     return GroupScheduling(config, log)
 

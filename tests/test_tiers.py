@@ -71,6 +71,39 @@ def test_groups_keep_a_notebook_a_page_and_a_module_together():
     assert {group(nodeid) for nodeid in _root_conftest().ALONE} == {"alone"}
 
 
+def test_a_module_whose_tests_the_order_separates_is_two_scopes():
+    """A unit test of ``tests/test_book_build.py`` runs with the unit tests and its build checks after the build:
+    two scopes, so the process that runs the first does not wait for the build in the second with units left."""
+    conftest = _root_conftest()
+    items = [
+        _Item("tests/test_book_build.py::test_unit"),
+        _Item("tests/test_book_build.py::test_runs", "book_build"),
+        _Item("tests/test_losses.py::test_a"),
+        _Item("tests/test_losses.py::test_b"),
+        _Item(conftest.BUILD_TEST, "book_build"),
+    ]
+    ordered = [i.nodeid for i in conftest.ordered(items, build_first=True)]
+    scope = conftest.scopes(ordered)
+    assert scope[conftest.BUILD_TEST] == "alone"
+    assert scope["tests/test_losses.py::test_a"] == scope["tests/test_losses.py::test_b"] == "tests/test_losses.py"
+    assert scope["tests/test_book_build.py::test_unit"] == "tests/test_book_build.py"
+    assert scope["tests/test_book_build.py::test_runs"] == "tests/test_book_build.py (2)"
+    assert list(dict.fromkeys(scope[n] for n in ordered))[-1] == "tests/test_book_build.py (2)"  # after the units
+
+
+def test_a_pages_browser_checks_run_together_and_are_one_scope():
+    """pytest collects ``tests/test_browser.py`` check by check; in the run's order each page's checks follow each
+    other, so each page is one scope (loaded once, by one process)."""
+    conftest = _root_conftest()
+    browser = "tests/test_browser.py::"
+    nodeids = [f"{browser}{check}[en-{page}]" for check in ("test_a", "test_b") for page in ("book/ae", "book/gan")]
+    items = [_Item(n, "browser", "book_build") for n in nodeids] + [_Item("tests/test_losses.py::test_a")]
+    order = [i.nodeid for i in conftest.ordered(items, build_first=True)]
+    assert order == ["tests/test_losses.py::test_a"] + [nodeids[i] for i in (0, 2, 1, 3)]
+    scope = conftest.scopes(order)
+    assert len({scope[n] for n in nodeids}) == 2 and scope[nodeids[0]] == conftest._group(nodeids[0])
+
+
 @pytest.mark.slow
 def test_a_deselected_test_of_alone_is_not_waited_for():
     """``pytest -m unit`` deselects the judge's check (slow) and this test: the others must not wait (an hour)."""
