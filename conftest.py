@@ -36,7 +36,8 @@ Every test belongs to one tier, named by a marker (``pytest -m <tier>`` runs one
 Each test belongs to a group (:func:`_group`): the tests of a module stay together, so a
 module's fixtures (a wheel, a gettext build, the PDF print) are made once; ``tests/test_browser.py``
 is split per edition and page (each page is loaded once, by one process); a notebook's cells share
-one kernel. ``pytest -n 0`` runs everything in one process, in the order unit and slow, the build,
+one kernel; a module whose tests the tiers' order separates (unit tests first, build checks later) is two
+scopes (:func:`scopes`). ``pytest -n 0`` runs everything in one process, in the order unit and slow, the build,
 the browser tests, the notebooks (the unit tests' failures first).
 """
 
