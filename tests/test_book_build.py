@@ -9,6 +9,7 @@ from pathlib import Path
 
 import book_toc
 import pytest
+from build_book import KERNEL_FREE  # what it prints when a kernel has nothing left to execute
 from helpers import default_threads_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +27,6 @@ def test_notebooks_keep_only_check_outputs():
 
 EXECUTED = "Executed every notebook"
 """What ``scripts/build_book.py`` prints when every notebook is executed: nothing trains after it."""
-KERNEL_FREE = "A kernel is free"
-"""What it prints when no notebook waits for a kernel and one kernel is idle (``build_book.KERNEL_FREE``)."""
 ENGLISH_EDITION = "Building the English edition"
 SLOVENE_EDITION = "Building the sl edition"
 """What ``scripts/build_book.py`` prints when the English edition is built and the Slovene one begins."""
