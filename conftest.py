@@ -37,8 +37,10 @@ Each test belongs to a group (:func:`_group`): the tests of a module stay togeth
 module's fixtures (a wheel, a gettext build, the PDF print) are made once; ``tests/test_browser.py``
 is split per edition and page (each page is loaded once, by one process); a notebook's cells share
 one kernel; a module whose tests the tiers' order separates (unit tests first, build checks later) is two
-scopes (:func:`scopes`). ``pytest -n 0`` runs everything in one process, in the order unit and slow, the build,
-the browser tests, the notebooks (the unit tests' failures first).
+scopes (:func:`scopes`). The process that runs the tests that run alone is given the last group beside them (xdist
+gives every process a group ahead), not the next unit tests, which would wait for the build. ``pytest -n 0`` runs
+everything in one process, in the order unit and slow, the build, the browser tests, the notebooks (the unit tests'
+failures first).
 """
 
 import os
@@ -173,6 +175,15 @@ def pytest_xdist_make_scheduler(config, log):
 
         def _split_scope(self, nodeid: str) -> str:
             return self._scopes.get(nodeid) or _group(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            # xdist keeps a process a few tests ahead (a test runs once the next one is known): the process running
+            # the tests that run alone gets the last group (a notebook's, which needs the build anyway), not the next
+            # unit tests, which would wait there for the build while the other process could run them
+            alone = self.assigned_work.get(node, {}).get(_group(BUILD_TEST), {})  # (the group of ALONE)
+            if alone and not all(alone.values()) and self.workqueue:
+                self.workqueue.move_to_end(next(reversed(self.workqueue)), last=False)
+            super()._assign_work_unit(node)
 
     return GroupScheduling(config, log)
 

@@ -187,6 +187,15 @@ def test_a_unit_test():
     assert not (SHARED / "build-done").exists()
     (SHARED / "unit-ran").write_text("")
 """,
+    "tests/test_unit_2.py": """
+import os
+from pathlib import Path
+
+SHARED = Path(os.environ["FAKE_SUITE_SHARED"])
+
+def test_another_unit_test():  # xdist would hand this module to the build's process, to run after the build
+    assert not (SHARED / "build-done").exists()
+""",
     "tests/test_pages.py": """
 import os
 from pathlib import Path
@@ -220,7 +229,7 @@ def test_unit_tests_start_when_the_build_frees_a_core_and_browser_tests_wait_for
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0 and "4 passed in" in done.stdout, done.stdout[-3000:]
+    assert done.returncode == 0 and "5 passed in" in done.stdout, done.stdout[-3000:]
 
 
 def _stand_in_notebook(notebook, env, settings):
