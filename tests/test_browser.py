@@ -44,7 +44,19 @@ HTML = BOOK_HTML  # the English edition
 EDITIONS = {"en": HTML, "sl": HTML / "sl"}  # the Slovene edition lies inside the English one's folder
 # the book whose HTML this is (its _toc.yml lists the pages): <book>/_build/html, else this repository
 BOOK_ROOT = next((p for p in HTML.parents[1:2] if (p / "_toc.yml").exists()), ROOT)
-PAGE_MAX_BYTES = 1_500_000  # one page's HTML document (the widgets' decoders or sprite sheets are inlined)
+PAGE_REST_MAX_BYTES = 900_000
+"""One page's HTML document without its widgets' decoder weights: the text and code, the figures' markup, the widgets'
+scripts, probes, sprite sheets, replays and games (measured in a clean-clone build, 2026-12-07: 397-557 KB on the
+chapter pages, the AAE's the most, and 808 KB on the gallery of failures, which has no decoder but eight replays,
+578 KB of them)."""
+PAGE_MAX_BYTES = 1_800_000
+"""One page's HTML document: its decoders' weights, which the export keeps within ``decoder_view.DECODER_PAGE_BYTES``
+(1.2 MB), and a chapter page's rest (at most 557 KB, above). (It was 1.5 MB, which the export's own budget and the
+rest together can exceed, and did: the decoders' bytes move with the trained weights, and the GAN page of the
+clean-clone build of 596edc2 weighed 1,527,536 bytes, 1,040,643 of them its weights: its conditional decoder kept
+516,079 weights after pruning, at 7 bits.)"""
+WEIGHTS_SCRIPT = re.compile(rb'<script type="application/octet-stream" class="tl-latent-weights"[^>]*>([^<]*)</script>')
+"""A decoder's weights inlined in a page (base64): the group of the payload."""
 # a widget that carries its decoder: the page's weight budget (all of it if it is the first)
 # + markup, JSON, initial image
 DECODER_WIDGET_MAX_BYTES = decoder_view.DECODER_PAGE_BYTES + 60_000
@@ -315,9 +327,12 @@ def test_page_loads_offline_without_errors(load, html, docname):
     assert not rec.external, f"{docname} requested external URLs (the book must work offline): {rec.external}"
     assert not rec.failed, f"{docname}: failed requests: {rec.failed}"
     assert not rec.console_errors, f"{docname}: console errors: {rec.console_errors}"
-    assert (html / f"{docname}.html").stat().st_size <= PAGE_MAX_BYTES, (
-        f"{docname} is heavier than {PAGE_MAX_BYTES} bytes"
-    )
+    document = (html / f"{docname}.html").read_bytes()
+    weights = list(WEIGHTS_SCRIPT.finditer(document))
+    assert sum(len(m[1]) for m in weights) <= decoder_view.DECODER_PAGE_BYTES, f"{docname}: the decoders' weights"
+    rest = len(document) - sum(len(m[0]) for m in weights)
+    assert rest <= PAGE_REST_MAX_BYTES, f"{docname} weighs {rest} bytes without its decoders' weights"
+    assert len(document) <= PAGE_MAX_BYTES  # (the two together)
     assert (html / SCREENSHOTS / f"{docname}.jpg").stat().st_size > 0
 
 

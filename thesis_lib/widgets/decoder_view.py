@@ -30,7 +30,7 @@ was emitted (tests, or a notebook that renders several pages).
 
 **The rule: bytes against continuity.** The fewest bytes within the tolerance, provided they fit
 what is left of :data:`DECODER_PAGE_BYTES`, the base64 weights all widgets of one page may
-inline together (so that a page stays under the book's 1.5 MB). Otherwise, or when the decode
+inline together (so that a page stays under the book's 1.8 MB). Otherwise, or when the decode
 function has an operation the JavaScript lacks, the widget keeps the sprite sheet
 (:mod:`.static`) and its note says why. A chapter decoder (0.22-0.52 M weights after pruning)
 takes 0.3-0.65 MB, so each chapter page carries both of its decoders.

@@ -21,8 +21,8 @@ whole game (random numbers, samplers, backpropagation, Adam, the JSD estimate, d
 controls) is about 30 KB of readable JavaScript; a widget with its markup, settings and both
 languages' words about 37 KB. TensorFlow.js (4.22, measured from npm), vendored, would add 1.47 MB
 (``tf.min.js``), or 426 KB for the smallest usable pair (``tfjs-core`` + ``tfjs-backend-cpu``), to
-every page that shows a game, against a 1.5 MB page budget of which the GAN chapter already uses
-1.23 MB; and its CPU backend computes in float32, while plain JavaScript numbers are float64, as
+every page that shows a game, against a 1.8 MB page budget of which the GAN chapter already uses
+1.53 MB; and its CPU backend computes in float32, while plain JavaScript numbers are float64, as
 the torch reference is, so the test can hold the page to 1e-10 instead of float32's noise.
 
 Test hook (``root.tlGame``): ``step(n)`` trains n iterations at once and draws; ``state()`` returns

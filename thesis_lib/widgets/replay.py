@@ -43,7 +43,7 @@ from .static import next_number, script
 __all__ = ["replay", "Replay", "REPLAY_MAX_BYTES", "STRIP", "WORDS"]
 
 REPLAY_MAX_BYTES = 250_000
-"""Upper bound on one static replay's HTML, in bytes (a page's limit is 1.5 MB: ``tests/test_browser.py``)."""
+"""Upper bound on one static replay's HTML, in bytes (a page's limit is 1.8 MB: ``tests/test_browser.py``)."""
 STRIP = 6
 """Snapshots in the printed strip."""
 SCALE = 2
