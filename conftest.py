@@ -5,9 +5,9 @@ Every test belongs to one tier, named by a marker (``pytest -m <tier>`` runs one
 * ``unit``: everything not in another tier (added here automatically). Seconds each, no
   training beyond a few tiny steps, no subprocess, no browser: ``pytest -m unit`` is the inner
   loop of a developer (about a minute).
-* ``slow``: unit tests that train on MNIST, start subprocesses (the CLI, nbgrader, a wheel build,
-  Sphinx's gettext) or need the judge CNN (trained once per run cache, about a minute); marked in
-  the test files, and every test that uses the ``classifier`` fixture.
+* ``slow``: unit tests that train on MNIST (the judge retrained bit for bit: a minute on one core), start
+  subprocesses (the CLI, nbgrader, a wheel build, Sphinx's gettext) or need the judge CNN; marked in the test
+  files, and every test that uses the ``classifier`` fixture.
   ``pytest -m "unit or slow"`` runs all unit tests.
 * ``book_build``: the Jupyter Book build with warnings as errors (``tests/test_book_build.py``).
   In CI the run cache is empty at this point, so the build trains every chapter's models, as a
@@ -21,13 +21,10 @@ Every test belongs to one tier, named by a marker (``pytest -m <tier>`` runs one
 ``pytest`` runs them on two processes (pytest-xdist: ``-n 2`` in ``pyproject.toml``):
 
 1. **the book build, alone.** Its two kernels (``scripts/build_book.py``) keep every core busy, so it runs
-   first and every other test waits for it (:data:`ALONE`, :func:`pytest_runtest_setup`). The judge's
-   bit-for-bit retraining runs alone before it: it trains with torch's default two threads, and those
-   wait on each other at every operation, so any other process on the second core makes it several
-   times slower (``ARCHITECTURE.md``, "The time of the test command"). Once no notebook waits for a kernel
-   any more (the last one is executing, on one core) or every notebook is executed (what is left, the English
-   and Slovene editions' Sphinx builds, runs on one core), the unit and slow tests (which need neither the
-   pages nor the runs) start on the other process (:func:`cores_free`);
+   first and every other test waits for it (:data:`ALONE`, :func:`pytest_runtest_setup`). Once no notebook
+   waits for a kernel any more (the last one is executing, on one core) or every notebook is executed (what is
+   left, the English and Slovene editions' Sphinx builds, runs on one core), the unit and slow tests (which need
+   neither the pages nor the runs) start on the other process (:func:`cores_free`);
 2. **everything else, on both processes**: unit and slow, then the browser tests, then the notebooks,
    which reuse the runs the build just trained instead of training every model a second time. Half of
    a browser test's time is one side waiting for the other (Python for Chromium and back), so two
@@ -73,8 +70,8 @@ def pytest_configure(config):
     if hasattr(config, "workerinput") and "OMP_NUM_THREADS" not in os.environ:
         # Two test processes share the two cores, so torch in their subprocesses (the notebooks' kernels,
         # the CLI, nbgrader, JupyterLab) gets one thread: two threads that wait on each other at every
-        # operation ran a chapter's cell 4-10x slower beside the other process. The book build and the
-        # judge's bit-for-bit check train with torch's default threads (tests/helpers.py: default_threads_env).
+        # operation ran a chapter's cell 4-10x slower beside the other process. The book build trains with
+        # torch's default threads (tests/helpers.py: default_threads_env); the judge is stored trained on one.
         os.environ["OMP_NUM_THREADS"] = "1"
         os.environ[ONE_THREAD_ENV] = "1"
     for name, text in TIERS.items():
@@ -84,10 +81,11 @@ def pytest_configure(config):
 BUILD_TEST = "tests/test_book_build.py::test_book_builds_without_warnings"
 """The book build (``tests/test_book_build.py``): under pytest-xdist it runs first and alone."""
 
-ALONE = ("tests/test_metrics.py::test_retraining_the_judge_gives_the_stored_weights", BUILD_TEST)
+ALONE = (BUILD_TEST,)
 """The tests that need both cores and run first, one after the other, while no other test runs (under
-pytest-xdist): the judge retrained bit for bit with torch's default threads (35 s alone, 390 s beside another
-test process), then the book build (two kernels of one thread each on 2 cores)."""
+pytest-xdist): the book build (two kernels of one thread each on 2 cores). (The judge's bit-for-bit check ran
+alone before it, on torch's default two threads, until the judge was stored trained on one thread: now it is a
+slow test on one core beside the others.)"""
 
 ALONE_WAIT_S = 3600
 """How long the other tests wait for those of :data:`ALONE` (the cold build takes about 10 minutes)."""

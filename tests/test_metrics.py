@@ -220,12 +220,27 @@ def test_a_stale_stored_judge_is_not_used(monkeypatch, tmp_path):
     assert torch.count_nonzero(metrics.load_classifier("mnist", progress=False).head[1].weight) == 0  # the run cache's
 
 
+def test_re_storing_the_judge_redoes_the_cached_evaluations(monkeypatch, tmp_path):
+    """Every cached evaluation is keyed by the stored judges' bytes as well as by the metrics' code: re-storing the
+    judge (scripts/store_judge.py) never serves a score the old judge gave; the same files keep the key."""
+    from thesis_lib.metrics import report
+
+    monkeypatch.setattr(report, "STORED_JUDGES", tmp_path)
+    (tmp_path / "classifier-mnist.pt").write_bytes(b"one judge's weights")
+    before = report.metrics_fingerprint()
+    assert report.metrics_fingerprint() == before
+    (tmp_path / "classifier-mnist.pt").write_bytes(b"another judge's weights")
+    assert report.metrics_fingerprint() != before
+    (tmp_path / "classifier-mnist.pt").write_bytes(b"one judge's weights")
+    assert report.metrics_fingerprint() == before
+
+
 @pytest.mark.slow
 def test_retraining_the_judge_gives_the_stored_weights():
     """The stored judge is what train_classifier makes from the current code, bit for bit, so
-    storing it changed no score. CPU training is deterministic for a torch version and thread
-    count, and these tests run on one thread, so the check retrains in a fresh process with
-    torch's default threads (scripts/store_judge.py --check; it skips where those differ)."""
+    storing it changed no score. CPU training is deterministic for a torch version, a thread count
+    and a CPU: the check retrains in a fresh process on the stored thread count (one), on one core
+    beside the other tests (scripts/store_judge.py --check; it skips on another torch or CPU)."""
     import subprocess
     import sys
 
@@ -234,11 +249,7 @@ def test_retraining_the_judge_gives_the_stored_weights():
     if not image_data_available("MNIST"):
         pytest.skip("MNIST not found")
     script = Path(__file__).resolve().parent.parent / "scripts" / "store_judge.py"
-    from helpers import default_threads_env
-
-    done = subprocess.run(
-        [sys.executable, str(script), "--check"], capture_output=True, text=True, env=default_threads_env()
-    )
+    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     if done.stdout.startswith("skipped"):
         pytest.skip(done.stdout.strip())

@@ -29,8 +29,12 @@ class _Item:
         return name if name in self.markers else None
 
 
+JUDGE_CHECK = "tests/test_metrics.py::test_retraining_the_judge_gives_the_stored_weights"
+"""A slow test that once ran alone, before the build (on two threads): now it waits like the other slow tests."""
+
+
 def test_the_tests_that_run_alone_exist():
-    """A renamed build or judge check would no longer run first and alone: the names must be real tests."""
+    """A renamed build would no longer run first and alone: the names must be real tests."""
     conftest = _root_conftest()
     assert conftest.ALONE[-1] == conftest.BUILD_TEST
     for nodeid in conftest.ALONE:
@@ -46,18 +50,24 @@ def test_the_build_runs_first_only_on_two_processes():
         _Item(conftest.BUILD_TEST, "book_build"),
         _Item("tests/test_browser.py::test_b[en-index]", "browser", "book_build"),
         _Item("book/ae.ipynb::Cell 0", "notebook"),
-        _Item(conftest.ALONE[0], "slow"),
+        _Item(JUDGE_CHECK, "slow"),
     ]
     one = sorted(items, key=lambda i: conftest._order(i, build_first=False))
     assert [i.nodeid for i in one] == [
         "tests/test_losses.py::test_a",
-        conftest.ALONE[0],
+        JUDGE_CHECK,
         conftest.BUILD_TEST,
         "tests/test_browser.py::test_b[en-index]",
         "book/ae.ipynb::Cell 0",
     ]
     two = sorted(items, key=lambda i: conftest._order(i, build_first=True))
-    assert [i.nodeid for i in two][: len(conftest.ALONE)] == list(conftest.ALONE)
+    assert [i.nodeid for i in two] == [
+        conftest.BUILD_TEST,
+        "tests/test_losses.py::test_a",
+        JUDGE_CHECK,  # (no longer alone: on one thread, beside the other tests)
+        "tests/test_browser.py::test_b[en-index]",
+        "book/ae.ipynb::Cell 0",
+    ]
 
 
 def test_groups_keep_a_notebook_a_page_and_a_module_together():
@@ -106,7 +116,7 @@ def test_a_pages_browser_checks_run_together_and_are_one_scope():
 
 @pytest.mark.slow
 def test_a_deselected_test_of_alone_is_not_waited_for():
-    """``pytest -m unit`` deselects the judge's check (slow) and this test: the others must not wait (an hour)."""
+    """``pytest -m unit`` deselects the build (book_build) and this test (slow): the others must not wait (an hour)."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", "-m", "unit"]
         + ["tests/test_tiers.py", _root_conftest().ALONE[0]],
@@ -153,13 +163,6 @@ def test_a_unit_test_waits_for_the_cores_a_browser_test_for_the_whole_build(tmp_
 
 
 FAKE_SUITE = {
-    "tests/test_metrics.py": """
-import pytest
-
-@pytest.mark.slow
-def test_retraining_the_judge_gives_the_stored_weights():
-    pass
-""",
     "tests/test_book_build.py": """
 import os, time
 from pathlib import Path
@@ -229,7 +232,7 @@ def test_unit_tests_start_when_the_build_frees_a_core_and_browser_tests_wait_for
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0 and "5 passed in" in done.stdout, done.stdout[-3000:]
+    assert done.returncode == 0 and "4 passed in" in done.stdout, done.stdout[-3000:]
 
 
 def _stand_in_notebook(notebook, env, settings):

@@ -7,6 +7,7 @@ samples*, the row a perfect model would get.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -20,7 +21,7 @@ from ..cache import cached_json, key, runs_root, source_fingerprint
 from ..data import IMAGE_DATASETS, load_dataset
 from ..models import GenerativeModel
 from ..profiling import stage
-from .classifier import ClassifierSettings, classifier_dir, load_classifier
+from .classifier import STORED_JUDGES, ClassifierSettings, classifier_dir, load_classifier
 from .diagnostics import border_brightness, isolated_pixels
 from .likelihood import binarized, importance_sampled_nll, reconstruction_error, test_elbo
 from .parzen import parzen_evaluation
@@ -131,10 +132,26 @@ def _timed(result: dict[str, object]) -> Iterator[None]:
     result["seconds"] = round(time.perf_counter() - start, 1)
 
 
+def stored_judges_digest() -> str:
+    """A hash of the judges stored in the package (their files' bytes): re-storing one (``scripts/store_judge.py``)
+    changes every score it gives."""
+    files = sorted(STORED_JUDGES.glob("*.pt"))
+    return _files_digest(tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+
+
+@functools.lru_cache(maxsize=8)
+def _files_digest(stamps: tuple[tuple[str, int, int], ...]) -> str:
+    """The hash of the files named in ``stamps`` (path, size, modification time: a changed file is hashed again)."""
+    digest = hashlib.sha256()
+    for name, _, _ in stamps:
+        digest.update(Path(name).name.encode() + b"\0" + Path(name).read_bytes())
+    return digest.hexdigest()
+
+
 def metrics_fingerprint() -> str:
-    """A hash of the source an evaluation imports (this module's import graph): a cached evaluation is redone when it
-    changes."""
-    return source_fingerprint([__name__.removeprefix("thesis_lib.")])
+    """A hash of the source an evaluation imports (this module's import graph) and of the judges stored in the
+    package (whose weights score every sample): a cached evaluation is redone when either changes."""
+    return key(source_fingerprint([__name__.removeprefix("thesis_lib.")]), stored_judges_digest())
 
 
 def evaluate_run(run_dir: str | Path, metrics: tuple[str, ...] = METRICS, **kwargs) -> dict[str, object]:
