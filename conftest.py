@@ -5,7 +5,7 @@ Every test belongs to one tier, named by a marker (``pytest -m <tier>`` runs one
 * ``unit``: everything not in another tier (added here automatically). Seconds each, no
   training beyond a few tiny steps, no subprocess, no browser: ``pytest -m unit`` is the inner
   loop of a developer (about a minute).
-* ``slow``: unit tests that train on MNIST (the judge retrained bit for bit: a minute on one core), start
+* ``slow``: unit tests that train on MNIST (the judge retrained and compared: a minute on one core), start
   subprocesses (the CLI, nbgrader, a wheel build, Sphinx's gettext) or need the judge CNN; marked in the test
   files, and every test that uses the ``classifier`` fixture.
   ``pytest -m "unit or slow"`` runs all unit tests.
@@ -71,7 +71,7 @@ def pytest_configure(config):
         # Two test processes share the two cores, so torch in their subprocesses (the notebooks' kernels,
         # the CLI, nbgrader, JupyterLab) gets one thread: two threads that wait on each other at every
         # operation ran a chapter's cell 4-10x slower beside the other process. The book build trains with
-        # torch's default threads (tests/helpers.py: default_threads_env); the judge is stored trained on one.
+        # torch's default threads (tests/helpers.py: default_threads_env).
         os.environ["OMP_NUM_THREADS"] = "1"
         os.environ[ONE_THREAD_ENV] = "1"
     for name, text in TIERS.items():
@@ -83,9 +83,8 @@ BUILD_TEST = "tests/test_book_build.py::test_book_builds_without_warnings"
 
 ALONE = (BUILD_TEST,)
 """The tests that need both cores and run first, one after the other, while no other test runs (under
-pytest-xdist): the book build (two kernels of one thread each on 2 cores). (The judge's bit-for-bit check ran
-alone before it, on torch's default two threads, until the judge was stored trained on one thread: now it is a
-slow test on one core beside the others.)"""
+pytest-xdist): the book build (two kernels of one thread each on 2 cores). (The judge's check ran alone before
+it, on torch's default two threads, until 2026-12-07: now it is a slow test on one core beside the others.)"""
 
 ALONE_WAIT_S = 3600
 """How long the other tests wait for those of :data:`ALONE` (the cold build takes about 10 minutes)."""
