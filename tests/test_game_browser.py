@@ -372,12 +372,15 @@ def test_play_trains_over_many_frames_without_stalling(browser, tmp_path, report
     })""")
     steps = gaps["step"]
     assert steps >= 10, gaps
-    assert len(gaps["gaps"]) >= 15 and max(gaps["gaps"][1:]) < 400, gaps["gaps"]
+    # gaps[0]: until the first frame; gaps[1]: the first frame that trains, where the engine compiles the training
+    # loop (400 ms once in a clean-clone CI on two busy cores, against 33 ms after it): held to 2 s; then no stall
+    assert len(gaps["gaps"]) >= 15 and gaps["gaps"][1] < 2000 and max(gaps["gaps"][2:]) < 400, gaps["gaps"]
     assert p.call("g.state().playing") is False and p.root.get_attribute("data-step") == str(steps)
     report["play-ring-k5"] = {
         "steps_per_second": steps / 1.5,
         "frames": len(gaps["gaps"]),
-        "max_frame_gap_ms": max(gaps["gaps"][1:]),
+        "first_frame_ms": gaps["gaps"][1],
+        "max_frame_gap_ms": max(gaps["gaps"][2:]),
     }
     p.close()
 
