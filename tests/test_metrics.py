@@ -258,18 +258,13 @@ def test_retraining_the_judge_gives_the_stored_weights():
 def test_the_judges_check_elsewhere_tells_a_rounded_judge_from_another_one(monkeypatch, capsys):
     """On another torch or CPU, --check compares classifiers: the stored judge itself passes, and one whose last layer
     is scrambled (a judge that classifies differently) fails (here without training: the retrained judge is given)."""
-    import importlib.util
+    import store_judge as script  # (scripts/ is on the tests' path: tests/conftest.py)
 
     from conftest import image_data_available
     from thesis_lib.metrics.classifier import Classifier, ClassifierSettings, stored_judge_state
 
     if not image_data_available("MNIST"):
         pytest.skip("MNIST not found")
-    spec = importlib.util.spec_from_file_location(
-        "store_judge", Path(__file__).parents[1] / "scripts" / "store_judge.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
     stored = stored_judge_state()
     judge = Classifier()
     judge.load_state_dict(stored["model"])
