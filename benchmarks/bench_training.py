@@ -16,13 +16,21 @@ The candidates:
   this one trains a different model: it only measures the throughput a larger batch would buy);
 * ``compile``: ``torch.compile`` on every network of the model (the first round's compilation
   is reported apart, as ``compile_seconds``);
-* ``validate``: the same epoch followed by the trainer's validation pass on 10,000 images.
+* ``validate``: the same epoch followed by the trainer's validation pass on 10,000 images;
+* ``bfloat16``: the epoch under ``torch.autocast("cpu", dtype=torch.bfloat16)`` (matrix products and
+  convolutions in bfloat16, the weights and the optimiser in float32): as fast as it gets without
+  training less, on CPUs whose instructions multiply bfloat16 (AVX-512 BF16, AMX), and slower elsewhere;
+* ``channels last``: the model's weights in ``torch.channels_last`` memory format (only the
+  convolutional models have 4-D weights; ``ae-conv`` is the AE chapter's convolutional autoencoder).
 
     THESIS_LIB_DATA=/work/shared/data python benchmarks/bench_training.py \\
         [--images 12800] [--repeats 3] [--models ae vae]
 
-Results go to ``benchmarks/results/training.json`` (with the machine, the torch version and the
-git commit).
+Results go to ``benchmarks/results/training.json`` or ``--out`` (with the machine, the torch version and the
+git commit). The default variants are the first six; ``bfloat16`` and ``channels last`` run when named::
+
+    python benchmarks/bench_training.py --models ae-conv vae gan --variants bfloat16 "channels last" \\
+        --out benchmarks/results/training_precision.json
 """
 
 from __future__ import annotations
@@ -32,7 +40,6 @@ import contextlib
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -43,13 +50,23 @@ import torch
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # benchmark the working tree's thesis_lib
+sys.path.insert(0, str(REPO / "scripts"))  # store_judge.cpu: the CPU as far as it changes the floats
+
+from store_judge import cpu  # noqa: E402
 
 from thesis_lib import AAEConfig, AEConfig, GANConfig, VAEConfig, build_model, load_dataset, run_config  # noqa: E402
 from thesis_lib import trainer as trainer_module  # noqa: E402
 from thesis_lib.trainer import Trainer  # noqa: E402
 
-CONFIGS = {"ae": AEConfig(), "gan": GANConfig(), "vae": VAEConfig(), "aae": AAEConfig()}
-VARIANTS = ("baseline", "no flush", "1 thread", "batch x2", "compile", "validate")
+CONFIGS = {
+    "ae": AEConfig(),
+    "gan": GANConfig(),
+    "vae": VAEConfig(),
+    "aae": AAEConfig(),
+    "ae-conv": AEConfig(arch="conv", channels=(8, 16)),  # the AE chapter's convolutional architecture
+}
+VARIANTS = ("baseline", "no flush", "1 thread", "batch x2", "compile", "validate", "bfloat16", "channels last")
+DEFAULT_MODELS = ("ae", "gan", "vae", "aae")
 RESULTS = REPO / "benchmarks" / "results" / "training.json"
 
 
@@ -74,12 +91,15 @@ def one_epoch(name: str, variant: str, data, val) -> float:
     if variant == "compile":
         for module in model.children():
             module.compile()
+    if variant == "channels last":
+        model = model.to(memory_format=torch.channels_last)
     threads = torch.get_num_threads()
     if variant == "1 thread":
         torch.set_num_threads(1)
     try:
         trainer = Trainer(model, data, run.schedule, val_data=val if variant == "validate" else None, progress=False)
-        with _no_flush() if variant == "no flush" else contextlib.nullcontext():
+        precision = torch.autocast("cpu", dtype=torch.bfloat16) if variant == "bfloat16" else contextlib.nullcontext()
+        with _no_flush() if variant == "no flush" else contextlib.nullcontext(), precision:
             start = time.perf_counter()
             trainer.fit()
             return time.perf_counter() - start
@@ -91,8 +111,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=12_800, help="training images per epoch (default 12,800)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (default 3)")
-    parser.add_argument("--models", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
-    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--models", nargs="+", choices=list(CONFIGS), default=list(DEFAULT_MODELS))
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS[:6]))
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help=f"where the results go (default {RESULTS.relative_to(REPO)})"
+    )
     args = parser.parse_args()
     variants = ["baseline", *[v for v in args.variants if v != "baseline"]]
     data = load_dataset("mnist", "train").subset(args.images)
@@ -118,7 +141,7 @@ def main() -> int:
         }
         result["models"][name] = row
         print(f"{name}: " + ", ".join(f"{v} {r:.2f}" for v, r in row["ratio_to_baseline"].items()), flush=True)
-    write_results(result, RESULTS, load_before)
+    write_results(result, args.out, load_before)
     return 0
 
 
@@ -131,7 +154,7 @@ def write_results(result: dict, path: Path, load_before: tuple[float, ...]) -> N
     result["machine"] = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu(),
         "cores": os.cpu_count(),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
