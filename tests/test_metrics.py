@@ -457,6 +457,29 @@ def test_evaluate_model_reports_every_metric_that_applies(tiny_vae, classifier):
     assert any(r["parzen_sigma"] == pytest.approx(s) for s in parzen.SIGMAS)
 
 
+def test_nll_of_run_is_the_estimate_of_the_saved_model_computed_once_per_setting(tiny_vae, monkeypatch):
+    """The comparison chapter's scan of proposal scales: ``nll_of_run`` gives what ``importance_sampled_nll`` gives on
+    the loaded run, stores it beside the checkpoint, serves it again without computing, and computes anew for
+    another scale."""
+    from thesis_lib import load
+    from thesis_lib.data import load_dataset
+    from thesis_lib.metrics import report
+
+    test = load_dataset("mnist", "test").subset(40)
+    direct = metrics.importance_sampled_nll(load(tiny_vae), test, k=10, proposal_scale=0.3)
+    calls = []
+    estimate = report.importance_sampled_nll
+    monkeypatch.setattr(report, "importance_sampled_nll", lambda *a, **kw: calls.append(kw) or estimate(*a, **kw))
+    first = metrics.nll_of_run(tiny_vae, n_test=40, k=10, proposal_scale=0.3)
+    again = metrics.nll_of_run(tiny_vae, n_test=40, k=10, proposal_scale=0.3)
+    other = metrics.nll_of_run(tiny_vae, n_test=40, k=10, proposal_scale=1.0)
+    own_q = metrics.nll_of_run(tiny_vae, n_test=40, k=10)
+    assert first == again == direct and len(calls) == 3
+    assert [c["proposal_scale"] for c in calls] == [0.3, 1.0, None]
+    assert other["nll"] != first["nll"] and own_q["nll"] != first["nll"]
+    assert len(list(Path(tiny_vae).glob("nll-*.json"))) == 3
+
+
 def test_evaluate_model_skips_what_does_not_apply(require_mnist_module):
     from thesis_lib.models import build_model
 

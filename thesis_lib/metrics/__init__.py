@@ -8,7 +8,8 @@
 * :mod:`.sample_quality`: Fréchet distance, "MNIST score", label entropy and the share of confidently
   classified images, from that classifier;
 * :mod:`.diagnostics`: what is wrong with samples: border brightness, isolated pixels, a median filter;
-* :mod:`.report`: all of these for one model (or for real data as a reference row).
+* :mod:`.report`: all of these for one model (or for real data as a reference row), and a run's scores cached
+  beside its checkpoint (``evaluate_run``, ``nll_of_run``).
 """
 
 from .classifier import Classifier, load_classifier
@@ -24,7 +25,7 @@ from .likelihood import (
     test_elbo,
 )
 from .parzen import SIGMAS, parzen_evaluation, parzen_log_likelihood, select_sigma
-from .report import METRICS, evaluate_model, evaluate_real, evaluate_run, evaluate_samples
+from .report import METRICS, evaluate_model, evaluate_real, evaluate_run, evaluate_samples, nll_of_run
 from .sample_quality import (
     classifier_outputs,
     confident_share,
@@ -42,6 +43,7 @@ __all__ = [
     "evaluate_real",
     "evaluate_run",
     "evaluate_samples",
+    "nll_of_run",
     "border_brightness",
     "isolated_pixels",
     "median_filter",

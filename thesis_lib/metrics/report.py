@@ -168,19 +168,48 @@ def evaluate_run(run_dir: str | Path, metrics: tuple[str, ...] = METRICS, **kwar
     _check_metrics(metrics)
     ckpt = checkpoint_path(run_dir)
     kwargs.setdefault("binarize", checkpoint_config(load_checkpoint(ckpt)).schedule.binarize)
+    arguments = {"metrics": list(metrics), **{k: v for k, v in kwargs.items() if k != "progress"}}
+    return _cached_beside(ckpt, "evaluation", arguments, lambda: evaluate_model(load(ckpt), metrics, **kwargs))
+
+
+def nll_of_run(
+    run_dir: str | Path,
+    *,
+    n_test: int | None = None,
+    k: int = 100,
+    proposal_scale: float | None = None,
+    seed: int = 0,
+) -> dict[str, float]:
+    """:func:`~thesis_lib.metrics.importance_sampled_nll` of the run saved in ``run_dir`` on the first ``n_test``
+    test images (all with ``None``), binarised when the run trained on binarised images, cached beside its
+    checkpoint as :func:`evaluate_run` caches (``run_dir/nll-<key>.json``): the comparison chapter's scan of
+    proposal scales (``proposal_scale``: the Gaussian N(f(x), s² I) around the code) runs once, not again when
+    the chapter is executed a second time."""
+    from ..api import load
+    from ..checkpoint import checkpoint_config, checkpoint_path, load_checkpoint
+
+    ckpt = checkpoint_path(run_dir)
+    binarize = checkpoint_config(load_checkpoint(ckpt)).schedule.binarize
+
+    def compute() -> dict[str, float]:
+        model = load(ckpt)
+        test = load_dataset(model.config.dataset, "test")
+        test = test.subset(n_test) if n_test is not None else test
+        with stage("likelihood"):
+            return importance_sampled_nll(
+                model, binarized(test, seed=seed) if binarize else test, k=k, seed=seed, proposal_scale=proposal_scale
+            )
+
+    arguments = {"n_test": n_test, "k": k, "proposal_scale": proposal_scale, "seed": seed, "binarize": binarize}
+    return _cached_beside(ckpt, "nll", arguments, compute)
+
+
+def _cached_beside(ckpt: Path, prefix: str, arguments: dict, compute) -> dict:
+    """``compute()``, stored beside the checkpoint ``ckpt`` as ``<prefix>-<key>.json``, keyed by ``arguments``, the
+    checkpoint file (its size and modification time) and :func:`metrics_fingerprint`."""
     stat = ckpt.stat()
-    key_data = json.dumps(
-        {
-            "metrics": list(metrics),
-            **{k: v for k, v in kwargs.items() if k != "progress"},
-            "ckpt": [stat.st_size, stat.st_mtime_ns],
-        },
-        sort_keys=True,
-    )
-    return cached_json(
-        ckpt.parent / f"evaluation-{key(key_data, metrics_fingerprint())}.json",
-        lambda: evaluate_model(load(ckpt), metrics, **kwargs),
-    )
+    key_data = json.dumps({**arguments, "ckpt": [stat.st_size, stat.st_mtime_ns]}, sort_keys=True)
+    return cached_json(ckpt.parent / f"{prefix}-{key(key_data, metrics_fingerprint())}.json", compute)
 
 
 def evaluate_samples(
