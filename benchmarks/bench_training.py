@@ -18,8 +18,8 @@ The candidates:
   is reported apart, as ``compile_seconds``);
 * ``validate``: the same epoch followed by the trainer's validation pass on 10,000 images;
 * ``bfloat16``: the epoch under ``torch.autocast("cpu", dtype=torch.bfloat16)`` (matrix products and
-  convolutions in bfloat16, the weights and the optimiser in float32): as fast as it gets without
-  training less, on CPUs whose instructions multiply bfloat16 (AVX-512 BF16, AMX), and slower elsewhere;
+  convolutions in bfloat16, the weights and the optimiser in float32), the lower precision a CPU with
+  AVX-512 BF16 multiplies in hardware (measured slower even there, at these layer sizes: ``README.md``);
 * ``channels last``: the model's weights in ``torch.channels_last`` memory format (only the
   convolutional models have 4-D weights; ``ae-conv`` is the AE chapter's convolutional autoencoder).
 
