@@ -163,11 +163,10 @@ def evaluate_run(run_dir: str | Path, metrics: tuple[str, ...] = METRICS, **kwar
     executed twice (by nbval, then by the book build) evaluates once and never shows a stale number.
     """
     from ..api import load
-    from ..checkpoint import checkpoint_config, checkpoint_path, load_checkpoint
 
     _check_metrics(metrics)
-    ckpt = checkpoint_path(run_dir)
-    kwargs.setdefault("binarize", checkpoint_config(load_checkpoint(ckpt)).schedule.binarize)
+    ckpt, binarize = _checkpoint_and_binarize(run_dir)
+    kwargs.setdefault("binarize", binarize)
     arguments = {"metrics": list(metrics), **{k: v for k, v in kwargs.items() if k != "progress"}}
     return _cached_beside(ckpt, "evaluation", arguments, lambda: evaluate_model(load(ckpt), metrics, **kwargs))
 
@@ -186,10 +185,8 @@ def nll_of_run(
     proposal scales (``proposal_scale``: the Gaussian N(f(x), s² I) around the code) runs once, not again when
     the chapter is executed a second time."""
     from ..api import load
-    from ..checkpoint import checkpoint_config, checkpoint_path, load_checkpoint
 
-    ckpt = checkpoint_path(run_dir)
-    binarize = checkpoint_config(load_checkpoint(ckpt)).schedule.binarize
+    ckpt, binarize = _checkpoint_and_binarize(run_dir)
 
     def compute() -> dict[str, float]:
         model = load(ckpt)
@@ -202,6 +199,15 @@ def nll_of_run(
 
     arguments = {"n_test": n_test, "k": k, "proposal_scale": proposal_scale, "seed": seed, "binarize": binarize}
     return _cached_beside(ckpt, "nll", arguments, compute)
+
+
+def _checkpoint_and_binarize(run_dir: str | Path) -> tuple[Path, bool]:
+    """The run's checkpoint file and whether it trained on binarised images (then its likelihoods are scored on
+    binarised test images)."""
+    from ..checkpoint import checkpoint_config, checkpoint_path, load_checkpoint
+
+    ckpt = checkpoint_path(run_dir)
+    return ckpt, checkpoint_config(load_checkpoint(ckpt)).schedule.binarize
 
 
 def _cached_beside(ckpt: Path, prefix: str, arguments: dict, compute) -> dict:
